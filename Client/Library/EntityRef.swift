@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+
+/// Resolves what a user typed as an article id: the whole id or a unique
+/// prefix of it (like git's short hashes).
+enum ArticleRef {
+    static func resolve(_ ref: String, in db: Database, includeDeleted: Bool = false) throws -> String {
+        let matches = try PrefixMatch.ids(table: "articles", prefix: ref, extraCondition: includeDeleted ? nil : "deleted = 0", db)
+        switch matches.count {
+        case 1: return matches[0]
+        case 0:
+            if !includeDeleted, let deleted = try PrefixMatch.ids(table: "articles", prefix: ref, extraCondition: "deleted = 1", db).first {
+                throw ClientError.articleDeleted(deleted)
+            }
+            throw ClientError.unknownArticle(ref)
+        default: throw ClientError.ambiguousArticle(ref, matches: matches.count)
+        }
+    }
+}
+
+/// Resolves a note id or unique prefix (live notes of live articles only).
+enum NoteRef {
+    static func resolve(_ ref: String, in db: Database) throws -> String {
+        let matches = try PrefixMatch.ids(
+            table: "notes", prefix: ref,
+            extraCondition: "deleted = 0 AND article_id IN (SELECT id FROM articles WHERE deleted = 0)", db)
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw ClientError.unknownNote(ref)
+        default: throw ClientError.ambiguousNote(ref, matches: matches.count)
+        }
+    }
+}
+
+private enum PrefixMatch {
+    /// Ids in `table` starting with `prefix` (case-insensitive), at most a few:
+    /// enough to tell one from many. Uses the primary-key index as a range.
+    static func ids(table: String, prefix: String, extraCondition: String?, _ db: Database) throws -> [String] {
+        let prefix = prefix.trimmingCharacters(in: .whitespaces).lowercased()
+        // Ids are lowercase hex and dashes; anything else matches nothing.
+        guard !prefix.isEmpty, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return [] }
+        let condition = extraCondition.map { " AND \($0)" } ?? ""
+        return try String.fetchAll(db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ?\(condition) LIMIT 50",
+                                   arguments: [prefix, prefix + "~"])
+    }
+}

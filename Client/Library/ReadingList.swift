@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+
+/// The reading list of one device: every command's effect, as register
+/// writes through the store. Works fully offline.
+public final class ReadingList {
+    /// The underlying store (shared with sync).
+    public let store: ClientStore
+    /// Where it lives.
+    public let home: ClientHome
+
+    public init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
+        self.home = home
+        self.store = try ClientStore(home: home, wallClock: wallClock)
+    }
+
+    // MARK: Articles
+
+    /// Saves an article. Saving one that is already there writes only what
+    /// changed (nothing, for the same content); saving a deleted one restores it.
+    @discardableResult
+    public func add(_ draft: ArticleDraft, tags: [String] = []) throws -> (id: String, outcome: AddOutcome) {
+        let tagNames = try tags.map(Self.normalizedTag)
+        let id = draft.id
+        return try store.write { write in
+            let existing = try Row.fetchOne(write.db, sql: "SELECT deleted FROM articles WHERE id = ?", arguments: [id])
+            func key(_ field: ArticleField) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field.rawValue) }
+            func optional(_ text: String?) -> FieldValue { text.map(FieldValue.text) ?? .null }
+
+            try write.set(key(.url), optional(draft.url?.string))
+            try write.set(key(.title), .text(draft.title))
+            try write.set(key(.author), optional(draft.author))
+            try write.set(key(.site), optional(draft.site))
+            try write.set(key(.published), optional(draft.published))
+            try write.set(key(.content), .text(draft.content))
+            try write.set(key(.excerpt), .text(draft.excerpt))
+            try write.set(key(.wordCount), .int(Int64(draft.wordCount)))
+            try write.setIfAbsent(key(.addedAt), .text(write.now))
+            try write.set(key(.deleted), .bool(false))
+            for tag in tagNames {
+                try write.set(RegisterKey(kind: .tag, entity: TagEntity.id(articleID: id, tag: tag), field: TagField.present.rawValue), .bool(true))
+            }
+
+            let outcome: AddOutcome
+            if existing == nil { outcome = .added }
+            else if existing?["deleted"] == true { outcome = .restored }
+            else { outcome = write.changedAnything ? .updated : .unchanged }
+            return (id, outcome)
+        }
+    }
+
+    /// Moves an article to the trash on every device; its notes and tags are
+    /// hidden with it and kept.
+    @discardableResult
+    public func delete(_ ref: String) throws -> String {
+        try store.write { write in
+            let id = try ArticleRef.resolve(ref, in: write.db)
+            try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.deleted.rawValue), .bool(true))
+            return id
+        }
+    }
+
+    /// Brings a deleted article back, with its notes and tags.
+    @discardableResult
+    public func restore(_ ref: String) throws -> String {
+        try store.write { write in
+            let id = try ArticleRef.resolve(ref, in: write.db, includeDeleted: true)
+            guard try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.deleted.rawValue), .bool(false)) else {
+                throw ClientError.articleNotDeleted(id)
+            }
+            return id
+        }
+    }
+
+    // MARK: Read state
+
+    /// Marks an article read (progress 100 %) or unread (progress 0).
+    @discardableResult
+    public func setRead(_ ref: String, _ read: Bool) throws -> String {
+        try store.write { write in
+            let id = try ArticleRef.resolve(ref, in: write.db)
+            try Self.setReadState(id, status: read ? .read : .unread, progress: read ? 1 : 0, write)
+            return id
+        }
+    }
+
+    /// Records reading progress; 0 means unread, 100 read, anything between reading.
+    @discardableResult
+    public func setProgress(_ ref: String, percent: Double) throws -> String {
+        guard percent.isFinite, (0...100).contains(percent) else { throw ClientError.invalidProgress(String(percent)) }
+        return try store.write { write in
+            let id = try ArticleRef.resolve(ref, in: write.db)
+            let status: ReadStatus = percent == 0 ? .unread : percent == 100 ? .read : .reading
+            try Self.setReadState(id, status: status, progress: percent / 100, write)
+            return id
+        }
+    }
+
+    private static func setReadState(_ id: String, status: ReadStatus, progress: Double, _ write: LocalWrite) throws {
+        func key(_ field: ReadStateField) -> RegisterKey { RegisterKey(kind: .readState, entity: id, field: field.rawValue) }
+        try write.set(key(.status), .text(status.rawValue))
+        try write.set(key(.progress), .double(progress))
+        if status == .read { try write.set(key(.readAt), .text(write.now)) }
+    }
+
+    @discardableResult
+    public func setArchived(_ ref: String, _ archived: Bool) throws -> String {
+        try setFlag(ref, .archived, archived)
+    }
+
+    @discardableResult
+    public func setFavorite(_ ref: String, _ favorite: Bool) throws -> String {
+        try setFlag(ref, .favorite, favorite)
+    }
+
+    private func setFlag(_ ref: String, _ field: ReadStateField, _ value: Bool) throws -> String {
+        try store.write { write in
+            let id = try ArticleRef.resolve(ref, in: write.db)
+            try write.set(RegisterKey(kind: .readState, entity: id, field: field.rawValue), .bool(value))
+            return id
+        }
+    }
+
+    // MARK: Tags
+
+    /// Adds and removes tags (names are trimmed and lower-cased).
+    @discardableResult
+    public func tag(_ ref: String, add: [String], remove: [String]) throws -> String {
+        let added = try add.map(Self.normalizedTag), removed = try remove.map(Self.normalizedTag)
+        return try store.write { write in
+            let id = try ArticleRef.resolve(ref, in: write.db)
+            for (names, present) in [(added, true), (removed, false)] {
+                for name in names {
+                    try write.set(RegisterKey(kind: .tag, entity: TagEntity.id(articleID: id, tag: name), field: TagField.present.rawValue), .bool(present))
+                }
+            }
+            return id
+        }
+    }
+
+    static func normalizedTag(_ name: String) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
+        else { throw ClientError.invalidTag(name) }
+        return trimmed
+    }
+
+    // MARK: Notes
+
+    /// Adds a note to an article; returns the note's id.
+    @discardableResult
+    public func addNote(to ref: String, body: String, quote: String? = nil) throws -> String {
+        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !body.isEmpty else { throw ClientError.emptyNote }
+        let quote = quote?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try store.write { write in
+            let articleID = try ArticleRef.resolve(ref, in: write.db)
+            let id = UUID().uuidString.lowercased()
+            func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
+            try write.set(key(.articleID), .text(articleID))
+            try write.set(key(.body), .text(body))
+            if let quote, !quote.isEmpty { try write.set(key(.quote), .text(quote)) }
+            try write.set(key(.createdAt), .text(write.now))
+            try write.set(key(.deleted), .bool(false))
+            return id
+        }
+    }
+
+    /// Replaces a note's text.
+    @discardableResult
+    public func editNote(_ ref: String, body: String) throws -> String {
+        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !body.isEmpty else { throw ClientError.emptyNote }
+        return try store.write { write in
+            let id = try NoteRef.resolve(ref, in: write.db)
+            try write.set(RegisterKey(kind: .note, entity: id, field: NoteField.body.rawValue), .text(body))
+            return id
+        }
+    }
+
+    /// Deletes a note (a tombstone, so the delete reaches every device).
+    @discardableResult
+    public func deleteNote(_ ref: String) throws -> String {
+        try store.write { write in
+            let id = try NoteRef.resolve(ref, in: write.db)
+            try write.set(RegisterKey(kind: .note, entity: id, field: NoteField.deleted.rawValue), .bool(true))
+            return id
+        }
+    }
+
+    // MARK: Settings
+
+    /// Stores the sync server's address and this device's token.
+    public func configureServer(url: String, token: String) throws {
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
+              components.host?.isEmpty == false
+        else { throw ClientError.invalidServerURL(url) }
+        guard !token.isEmpty, token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
+            throw ClientError.invalidToken
+        }
+        try store.database.write { db in
+            try MetaKey.serverURL.write(url, db)
+            try MetaKey.serverToken.write(token, db)
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import CCurl
+import Foundation
+
+/// An HTTP request for `CurlHTTPClient`.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What came back.
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    /// Header names lower-cased; of the final response after redirects.
+    public let headers: [String: String]
+    public let body: [UInt8]
+    /// The URL after redirects.
+    public let effectiveURL: String
+
+    /// The media type without parameters, lower-cased (`text/html`).
+    public var mediaType: String? {
+        headers["content-type"]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
+    /// The `charset` parameter of Content-Type, if any.
+    public var charset: String? {
+        guard let contentType = headers["content-type"] else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "charset" { return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
+        }
+        return nil
+    }
+}
+
+/// Bounds on one transfer.
+public struct HTTPLimits: Sendable {
+    public var connectTimeoutSeconds: Int = 10
+    public var totalTimeoutSeconds: Int = 30
+    public var maxResponseBytes: Int = 20 * 1_048_576
+    public var maxRedirects: Int = 10
+
+    public init(connectTimeoutSeconds: Int = 10, totalTimeoutSeconds: Int = 30, maxResponseBytes: Int = 20 * 1_048_576, maxRedirects: Int = 10) {
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.totalTimeoutSeconds = totalTimeoutSeconds
+        self.maxResponseBytes = maxResponseBytes
+        self.maxRedirects = maxRedirects
+    }
+}
+
+/// Why a transfer failed before an HTTP answer arrived.
+public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
+    /// libcurl's error, in its words (e.g. "Couldn't connect to server").
+    case failed(code: Int, message: String)
+    /// The response grew past `HTTPLimits.maxResponseBytes`.
+    case responseTooLarge(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .failed(_, let message): return message
+        case .responseTooLarge(let limit): return "the response is larger than \(limit) bytes"
+        }
+    }
+}
+
+/// HTTP(S) over libcurl. One easy handle is reused for every request, so
+/// consecutive requests to one server share a connection. Redirects are
+/// followed (http and https only), TLS is verified, gzip/brotli/zstd are
+/// decoded, and the proxy environment variables (`HTTPS_PROXY`, …) apply.
+///
+/// Not thread-safe: use one client per thread.
+public final class CurlHTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+    public let limits: HTTPLimits
+
+    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        Self.globalInit
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        self.limits = limits
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Performs `request`; throws `HTTPTransportError` when no complete answer
+    /// arrived (any HTTP status, 4xx and 5xx included, is an answer).
+    public func perform(_ request: HTTPRequest) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+        let receiver = Receiver(limit: limits.maxResponseBytes)
+        let unmanaged = Unmanaged.passRetained(receiver)
+        defer { unmanaged.release() }
+
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // Without this, libcurl sends "Expect: 100-continue" for large bodies and waits.
+        headerList = curl_slist_append(headerList, "Expect:")
+        defer { curl_slist_free_all(headerList) }
+
+        try check(readsync_curl_setopt_string(handle, CURLOPT_URL, request.url))
+        try check(readsync_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1))
+        try check(readsync_curl_setopt_long(handle, CURLOPT_MAXREDIRS, limits.maxRedirects))
+        try check(readsync_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        try check(readsync_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+        try check(readsync_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, limits.connectTimeoutSeconds))
+        try check(readsync_curl_setopt_long(handle, CURLOPT_TIMEOUT, limits.totalTimeoutSeconds))
+        try check(readsync_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        try check(readsync_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
+        try check(readsync_curl_setopt_string(handle, CURLOPT_USERAGENT, "readsync/0.1 (+offline-first reading list)"))
+        try check(readsync_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(readsync_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList))
+        try check(readsync_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
+        try check(readsync_curl_setopt_write_function(handle) { data, size, count, context in
+            let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
+            return receiver.receiveBody(data, size * count)
+        })
+        try check(readsync_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque()))
+        try check(readsync_curl_setopt_header_function(handle) { data, size, count, context in
+            let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
+            return receiver.receiveHeader(data, size * count)
+        })
+
+        switch request.method {
+        case "GET":
+            try check(readsync_curl_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        default:
+            try check(readsync_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
+            if let body = request.body {
+                try check(readsync_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+                // COPYPOSTFIELDS copies the bytes, so the buffer may go away after this call.
+                try body.withUnsafeBufferPointer { buffer in
+                    try check(readsync_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)))
+                }
+            }
+        }
+
+        let code = curl_easy_perform(handle)
+        if receiver.exceeded { throw HTTPTransportError.responseTooLarge(limit: limits.maxResponseBytes) }
+        guard code == CURLE_OK else { throw failure(code) }
+
+        var status = 0
+        _ = readsync_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var effective: UnsafeMutablePointer<CChar>?
+        _ = readsync_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effective)
+        return HTTPResponse(status: status, headers: receiver.headers, body: receiver.body,
+                            effectiveURL: effective.map { String(cString: $0) } ?? request.url)
+    }
+
+    private func check(_ code: CURLcode) throws {
+        guard code == CURLE_OK else { throw failure(code) }
+    }
+
+    private func failure(_ code: CURLcode) -> HTTPTransportError {
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        return .failed(code: Int(code.rawValue), message: detail)
+    }
+}
+
+/// Collects one response; reached from libcurl's C callbacks.
+private final class Receiver {
+    let limit: Int
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    var exceeded = false
+
+    init(limit: Int) { self.limit = limit }
+
+    func receiveBody(_ data: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {
+        guard body.count + length <= limit else {
+            exceeded = true
+            return 0  // anything but `length` makes libcurl abort the transfer
+        }
+        if let data, length > 0 {
+            data.withMemoryRebound(to: UInt8.self, capacity: length) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        }
+        return length
+    }
+
+    func receiveHeader(_ data: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {
+        guard let data else { return length }
+        let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+        if line.hasPrefix("HTTP/") {
+            headers = [:]  // a new response (after a redirect or 100 Continue)
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return length
+    }
+}

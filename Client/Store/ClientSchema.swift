@@ -1,0 +1,99 @@
+import GRDB
+
+/// The client database's schema, as named, ordered migrations. Later versions
+/// only append migrations; a shipped one never changes.
+enum ClientSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1-replica") { db in
+            // Settings and replica identity: node id, the clock, server settings.
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    key   TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+
+                -- The field registers: the replicated truth everything else is derived from.
+                CREATE TABLE registers (
+                    kind      TEXT NOT NULL,
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,   -- JSON
+                    timestamp TEXT NOT NULL,   -- HLCTimestamp.encoded, sorts as the timestamp does
+                    vector    TEXT NOT NULL,   -- JSON {node: counter}
+                    PRIMARY KEY (kind, entity, field)
+                ) STRICT, WITHOUT ROWID;
+
+                -- The outbox: local writes not yet acknowledged by the server, in
+                -- write order. A register written twice before a sync keeps only
+                -- its latest version (it dominates the earlier one).
+                CREATE TABLE change_log (
+                    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind      TEXT NOT NULL,
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,
+                    timestamp TEXT NOT NULL,
+                    vector    TEXT NOT NULL,
+                    UNIQUE (kind, entity, field)
+                ) STRICT;
+                """)
+        }
+
+        migrator.registerMigration("v1-library") { db in
+            // Materialised from the registers; what the commands query.
+            try db.execute(sql: """
+                CREATE TABLE articles (
+                    id          TEXT PRIMARY KEY,
+                    url         TEXT,
+                    title       TEXT NOT NULL,
+                    author      TEXT,
+                    site        TEXT,
+                    published   TEXT,
+                    content     TEXT NOT NULL,
+                    excerpt     TEXT NOT NULL,
+                    word_count  INTEGER NOT NULL,
+                    added_at    TEXT NOT NULL,
+                    deleted     INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX articles_by_added ON articles (deleted, added_at DESC, id);
+
+                CREATE TABLE read_state (
+                    article_id TEXT PRIMARY KEY,
+                    status     TEXT NOT NULL,
+                    archived   INTEGER NOT NULL,
+                    favorite   INTEGER NOT NULL,
+                    progress   REAL NOT NULL,
+                    read_at    TEXT
+                ) STRICT;
+
+                CREATE TABLE notes (
+                    id          TEXT PRIMARY KEY,
+                    article_id  TEXT NOT NULL,
+                    body        TEXT NOT NULL,
+                    quote       TEXT,
+                    created_at  TEXT NOT NULL,
+                    deleted     INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX notes_by_article ON notes (article_id, created_at);
+
+                CREATE TABLE tags (
+                    article_id TEXT NOT NULL,
+                    name       TEXT NOT NULL,
+                    PRIMARY KEY (article_id, name)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX tags_by_name ON tags (name);
+
+                -- Live articles only: title, body and the text of their notes.
+                -- The rowid is the article's rowid in `articles`.
+                CREATE VIRTUAL TABLE search_index USING fts5(
+                    title, body, notes,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                );
+                """)
+        }
+
+        return migrator
+    }
+}

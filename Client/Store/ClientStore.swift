@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+
+/// A device's library: one SQLite database (WAL) holding the field registers,
+/// the change log, the materialised tables the commands query, and the
+/// replica's identity and clock.
+///
+/// Every write goes through `write(_:)`, which commits registers, change-log
+/// rows, materialised rows and the clock in one transaction: a crash leaves
+/// all of a command's effect or none of it.
+public final class ClientStore {
+    let database: DatabasePool
+    /// This replica's node id, fixed when the database was created.
+    public let node: NodeID
+    let wallClock: any WallClock
+
+    /// Opens (creating and migrating if needed) the library in `home`.
+    public init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
+        try home.prepare()
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        database = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
+        try ClientSchema.migrator.migrate(database)
+        self.wallClock = wallClock
+        node = try database.write { db in
+            if let stored = try MetaKey.node.read(db), let node = NodeID(stored) { return node }
+            let node = NodeID.random()
+            try MetaKey.node.write(node.rawValue, db)
+            return node
+        }
+    }
+
+    /// Runs `body` in one write transaction with a transaction object that
+    /// records register writes in the change log and re-materialises what they
+    /// touched before committing.
+    func write<T>(_ body: (LocalWrite) throws -> T) throws -> T {
+        try database.write { db in
+            let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))
+            let write = LocalWrite(db: db, clock: clock, wallClock: wallClock)
+            let result = try body(write)
+            try write.finish()
+            return result
+        }
+    }
+
+    /// Runs `body` against a consistent snapshot of the database.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.read(body)
+    }
+
+    static func storedClock(_ db: Database) throws -> HLCTimestamp? {
+        try MetaKey.clock.read(db).flatMap(HLCTimestamp.init(encoded:))
+    }
+}
+
+/// Keys of the `meta` table.
+enum MetaKey: String {
+    case node
+    case clock
+    case serverURL = "server_url"
+    case serverToken = "server_token"
+
+    func read(_ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [rawValue])
+    }
+
+    func write(_ value: String?, _ db: Database) throws {
+        if let value {
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [rawValue, value])
+        } else {
+            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [rawValue])
+        }
+    }
+}

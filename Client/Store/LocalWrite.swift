@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+
+/// One transaction's worth of local writes. Each `set` stamps the register with
+/// the replica's hybrid logical clock, stores it and appends it to the change
+/// log; `finish()` re-materialises every entity touched and persists the clock.
+/// All of it happens inside the caller's database transaction.
+final class LocalWrite {
+    let db: Database
+    private var clock: HybridLogicalClock
+    private let wallClock: any WallClock
+    private var touched = TouchedEntities()
+
+    init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock) {
+        self.db = db
+        self.clock = clock
+        self.wallClock = wallClock
+    }
+
+    /// The wall-clock time for user-visible dates (added-at, read-at, …), as
+    /// ISO 8601. Ordering never depends on it; registers use the HLC.
+    var now: String { ISOTime.string(milliseconds: wallClock.nowMilliseconds()) }
+
+    /// Writes `value` to the register at `key`, unless it already holds it.
+    /// Returns whether anything changed.
+    @discardableResult
+    func set(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
+        let current = try RegisterCodec.register(at: key, db)
+        if let current, current.value == value { return false }
+        let timestamp = clock.tick()
+        let register = current?.overwritten(with: value, at: timestamp) ?? .initial(value, at: timestamp)
+        try RegisterCodec.store(register, at: key, db)
+        try RegisterCodec.appendToChangeLog(register, at: key, db)
+        touched.insert(key)
+        return true
+    }
+
+    /// Writes `value` only when the register has never been written (e.g. the
+    /// first added-at of an article). Returns whether anything changed.
+    @discardableResult
+    func setIfAbsent(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
+        guard try RegisterCodec.register(at: key, db) == nil else { return false }
+        return try set(key, value)
+    }
+
+    /// Whether any register changed in this transaction.
+    var changedAnything: Bool { !touched.isEmpty }
+
+    func finish() throws {
+        try Materializer(db: db).refresh(touched)
+        try MetaKey.clock.write(clock.latest.encoded, db)
+    }
+}
+
+/// The entities a transaction touched, grouped as the materialiser needs them.
+struct TouchedEntities {
+    var articles: Set<String> = []
+    var readStates: Set<String> = []
+    var notes: Set<String> = []
+    var tags: Set<String> = []
+
+    var isEmpty: Bool { articles.isEmpty && readStates.isEmpty && notes.isEmpty && tags.isEmpty }
+
+    mutating func insert(_ key: RegisterKey) {
+        switch key.kind {
+        case .article: articles.insert(key.entity)
+        case .readState: readStates.insert(key.entity)
+        case .note: notes.insert(key.entity)
+        case .tag: tags.insert(key.entity)
+        }
+    }
+}
+
+/// ISO 8601 text for user-visible times.
+public enum ISOTime {
+    public static func string(milliseconds: Int64) -> String {
+        // Milliseconds keep "newest first" right for articles added in one second.
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+
+/// Reads and writes registers and change-log rows as SQLite rows (values and
+/// vectors as compact JSON text).
+enum RegisterCodec {
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    static func encode(_ value: FieldValue) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func encode(_ vector: VersionVector) throws -> String {
+        String(decoding: try encoder.encode(vector), as: UTF8.self)
+    }
+
+    static func decodeValue(_ text: String) throws -> FieldValue {
+        try decoder.decode(FieldValue.self, from: Data(text.utf8))
+    }
+
+    static func decodeVector(_ text: String) throws -> VersionVector {
+        try decoder.decode(VersionVector.self, from: Data(text.utf8))
+    }
+
+    /// The stored register at `key`, if any.
+    static func register(at key: RegisterKey, _ db: Database) throws -> Register? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT value, timestamp, vector FROM registers WHERE kind = ? AND entity = ? AND field = ?
+            """, arguments: [key.kind.rawValue, key.entity, key.field])
+        else { return nil }
+        return try register(from: row)
+    }
+
+    /// Every stored register of one entity, by field.
+    static func registers(of kind: EntityKind, _ entity: String, _ db: Database) throws -> [String: Register] {
+        var result: [String: Register] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT field, value, timestamp, vector FROM registers WHERE kind = ? AND entity = ?
+            """, arguments: [kind.rawValue, entity])
+        while let row = try rows.next() {
+            result[row["field"]] = try register(from: row)
+        }
+        return result
+    }
+
+    static func register(from row: Row) throws -> Register {
+        let timestampText: String = row["timestamp"]
+        guard let timestamp = HLCTimestamp(encoded: timestampText) else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid register timestamp \(timestampText)")
+        }
+        return Register(value: try decodeValue(row["value"]), timestamp: timestamp, vector: try decodeVector(row["vector"]))
+    }
+
+    static func store(_ register: Register, at key: RegisterKey, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO registers (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (kind, entity, field) DO UPDATE
+            SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
+            """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
+    }
+
+    /// Appends a local write to the change log, replacing an unsent earlier
+    /// version of the same register (the new one dominates it).
+    static func appendToChangeLog(_ register: Register, at key: RegisterKey, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM change_log WHERE kind = ? AND entity = ? AND field = ?",
+                       arguments: [key.kind.rawValue, key.entity, key.field])
+        try db.execute(sql: """
+            INSERT INTO change_log (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
+    }
+}

@@ -1,0 +1,69 @@
+/// The value held by one field register. JSON-shaped: null, bool, number or text.
+public enum FieldValue: Hashable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case text(String)
+
+    /// The value as text, or nil when it is not text.
+    public var text: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+
+    /// The value as a boolean; null and absent read as false.
+    public var bool: Bool {
+        switch self {
+        case .bool(let value): return value
+        case .int(let value): return value != 0
+        default: return false
+        }
+    }
+
+    /// The value as an integer (doubles are truncated), or nil.
+    public var int: Int64? {
+        switch self {
+        case .int(let value): return value
+        case .double(let value) where value.isFinite: return Int64(value)
+        default: return nil
+        }
+    }
+
+    /// The value as a double (integers are widened), or nil.
+    public var double: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        default: return nil
+        }
+    }
+}
+
+extension FieldValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .text(let value): try container.encode(value)
+        }
+    }
+}

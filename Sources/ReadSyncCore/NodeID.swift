@@ -1,0 +1,63 @@
+/// The identity of one replica: a device's client database, or the server.
+///
+/// Node ids break timestamp ties, so they must be unique per replica; they are
+/// random 16-character lowercase hex strings chosen when a replica is created.
+public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// The id's text, as stored and sent on the wire.
+    public let rawValue: String
+
+    /// Wraps an existing id, validating its shape (1–64 characters of `[0-9a-z-]`).
+    public init?(_ rawValue: String) {
+        guard !rawValue.isEmpty, rawValue.utf8.count <= 64,
+              rawValue.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) || $0 == 45 })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A fresh random node id.
+    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> NodeID {
+        NodeID(unchecked: Hex.string(UInt64.random(in: .min ... .max, using: &generator)))
+    }
+
+    /// A fresh random node id from the system's generator.
+    public static func random() -> NodeID {
+        var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+
+    init(unchecked rawValue: String) { self.rawValue = rawValue }
+
+    public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = NodeID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "Invalid node id"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+enum Hex {
+    static func string(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    static func string(_ bytes: some Sequence<UInt8>) -> String {
+        let table: [Character] = Array("0123456789abcdef")
+        var text = ""
+        for byte in bytes {
+            text.append(table[Int(byte >> 4)])
+            text.append(table[Int(byte & 0x0f)])
+        }
+        return text
+    }
+}

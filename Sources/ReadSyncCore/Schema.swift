@@ -1,0 +1,89 @@
+/// The kinds of replicated entity. Everything a user can change is a set of
+/// field registers addressed by (kind, entity id, field).
+public enum EntityKind: String, CaseIterable, Sendable, Codable {
+    /// An article; its id derives from its canonical URL or its content.
+    case article
+    /// The read-state of an article; shares the article's id.
+    case readState = "read_state"
+    /// A note on an article; its id is a random UUID.
+    case note
+    /// A tag membership; its id is `<article id>/<tag name>`.
+    case tag
+
+    /// The fields a register of this kind may address.
+    public var fields: Set<String> {
+        switch self {
+        case .article: return Set(ArticleField.allCases.map(\.rawValue))
+        case .readState: return Set(ReadStateField.allCases.map(\.rawValue))
+        case .note: return Set(NoteField.allCases.map(\.rawValue))
+        case .tag: return Set(TagField.allCases.map(\.rawValue))
+        }
+    }
+}
+
+/// Fields of an article register.
+public enum ArticleField: String, CaseIterable, Sendable {
+    case url, title, author, site, published, content, excerpt
+    case wordCount = "word_count"
+    case addedAt = "added_at"
+    /// The tombstone: `true` hides the article, its notes and its tags.
+    case deleted
+}
+
+/// Fields of a read-state register.
+public enum ReadStateField: String, CaseIterable, Sendable {
+    /// `unread`, `reading` or `read`.
+    case status
+    case archived, favorite
+    /// 0…1.
+    case progress
+    case readAt = "read_at"
+}
+
+/// Fields of a note register.
+public enum NoteField: String, CaseIterable, Sendable {
+    case articleID = "article_id"
+    case body, quote
+    case createdAt = "created_at"
+    case deleted
+}
+
+/// Fields of a tag-membership register.
+public enum TagField: String, CaseIterable, Sendable {
+    /// `true` while the tag is on the article.
+    case present
+}
+
+/// Reading status of an article.
+public enum ReadStatus: String, CaseIterable, Sendable, Codable {
+    case unread, reading, read
+}
+
+/// The address of one field register.
+public struct RegisterKey: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let kind: EntityKind
+    public let entity: String
+    public let field: String
+
+    public init(kind: EntityKind, entity: String, field: String) {
+        self.kind = kind
+        self.entity = entity
+        self.field = field
+    }
+
+    public var description: String { "\(kind.rawValue)/\(entity)/\(field)" }
+}
+
+/// Tag-membership ids pair an article id with a tag name.
+public enum TagEntity {
+    /// The entity id of `tag` on `articleID`.
+    public static func id(articleID: String, tag: String) -> String { articleID + "/" + tag }
+
+    /// Splits a tag entity id at its first `/` (article ids never contain one).
+    public static func parts(of entity: String) -> (articleID: String, tag: String)? {
+        guard let slash = entity.firstIndex(of: "/") else { return nil }
+        let tag = entity[entity.index(after: slash)...]
+        guard slash > entity.startIndex, !tag.isEmpty else { return nil }
+        return (String(entity[..<slash]), String(tag))
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import ReadSyncClient
+
+extension ClientCommand {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the sync server and this device's token.")
+        @ParentCommand var client: ClientCommand
+        @Option(help: "The sync server, e.g. http://127.0.0.1:8080.") var server: String
+        @Option(help: "The token `readsync user add` printed.") var token: String
+
+        func run() throws {
+            let list = try client.openList()
+            try list.configureServer(url: server, token: token)
+            print("This device (\(list.store.node)) will sync with \(server). Its library is in \(list.home.directory.path).")
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Save articles from files, http(s) URLs or - (standard input).",
+            discussion: "Prints each article's id as the last line of its output.")
+        @ParentCommand var client: ClientCommand
+        @Argument(help: "Text, Markdown or HTML files, URLs, or - for standard input.") var inputs: [String]
+        @Option(help: "Use this title instead of the one found.") var title: String?
+        @Option(name: .customLong("tag"), help: "Tag the article (repeatable).") var tags: [String] = []
+
+        func validate() throws {
+            if inputs.isEmpty { throw ValidationError("give at least one file, URL or -") }
+            if let title, title.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--title must not be empty") }
+        }
+
+        func run() throws {
+            let list = try client.openList()
+            let ingestor = ArticleIngestor()
+            var failures = 0
+            for input in inputs {
+                do {
+                    var draft = try ingestor.draft(from: input)
+                    if let title { draft.title = title.trimmingCharacters(in: .whitespaces) }
+                    let (id, outcome) = try list.add(draft, tags: tags)
+                    print("\(outcome.rawValue): \(draft.title) — \(draft.wordCount) words, \(TextStatistics.readingMinutes(words: draft.wordCount)) min")
+                    print(id)
+                } catch {
+                    failures += 1
+                    Terminal.error(error)
+                }
+            }
+            if failures > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List saved articles, newest first.")
+        @ParentCommand var client: ClientCommand
+        @Flag(help: "Only articles not read yet.") var unread = false
+        @Flag(help: "Only articles read.") var read = false
+        @Flag(help: "Only archived articles.") var archived = false
+        @Flag(help: "Only favorites.") var favorite = false
+        @Option(help: "Only articles with this tag.") var tag: String?
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let articles = try client.openList().list(ListFilter(unread: unread, read: read, archived: archived, favorite: favorite, tag: tag))
+            if output.json { return try Terminal.printJSON(articles) }
+            if articles.isEmpty { print("No articles match."); return }
+            for article in articles { print(Terminal.line(for: article)) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an article with its notes.")
+        @ParentCommand var client: ClientCommand
+        @Argument(help: "The article's id or a unique prefix.") var id: String
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let article = try client.openList().show(id)
+            if output.json { return try Terminal.printJSON(article) }
+            Terminal.printDetail(article)
+        }
+    }
+
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Search titles, bodies and notes; best match first.")
+        @ParentCommand var client: ClientCommand
+        @Argument(help: "Words that must all occur; word* matches a prefix.") var query: [String]
+        @Option(help: "At most this many results.") var limit = 20
+        @OptionGroup var output: JSONFlag
+
+        func validate() throws {
+            if limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() throws {
+            let hits = try client.openList().search(query.joined(separator: " "), limit: limit)
+            if output.json { return try Terminal.printJSON(hits) }
+            if hits.isEmpty { print("Nothing found."); return }
+            for hit in hits {
+                print("\(Terminal.shortID(hit.id))  \(hit.title)")
+                print("          \(hit.snippet)")
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the library's counts and pending changes.")
+        @ParentCommand var client: ClientCommand
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let status = try client.openList().status()
+            if output.json { return try Terminal.printJSON(status) }
+            print("library:  \(status.home)")
+            print("device:   \(status.node)")
+            print("articles: \(status.articles) (\(status.unread) unread, \(status.deleted) in trash), \(status.notes) notes")
+            print("pending:  \(status.pendingChanges) changes not yet synced")
+            print("server:   \(status.server ?? "none (local only; `readsync client init` sets one)")")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move an article to the trash (its notes and tags go with it).")
+        @ParentCommand var client: ClientCommand
+        @Argument(help: "The article's id or a unique prefix.") var id: String
+
+        func run() throws {
+            let id = try client.openList().delete(id)
+            print("Moved \(id) to the trash; `readsync client restore \(Terminal.shortID(id))` brings it back.")
+        }
+    }
+
+    struct Trash: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List deleted articles.")
+        @ParentCommand var client: ClientCommand
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let articles = try client.openList().trash()
+            if output.json { return try Terminal.printJSON(articles) }
+            if articles.isEmpty { print("The trash is empty."); return }
+            for article in articles { print(Terminal.line(for: article)) }
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bring a deleted article back, with its notes and tags.")
+        @ParentCommand var client: ClientCommand
+        @Argument(help: "The article's id or a unique prefix.") var id: String
+
+        func run() throws {
+            let id = try client.openList().restore(id)
+            print("Restored \(id).")
+        }
+    }
+}

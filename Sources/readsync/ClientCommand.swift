@@ -1,0 +1,30 @@
+import ArgumentParser
+import ReadSyncClient
+
+/// `readsync client …`: the reading list on this device.
+struct ClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Use the reading list on this device (works offline).",
+        subcommands: [
+            Init.self, Add.self, List.self, Show.self, Search.self, Status.self,
+            Note.self, NoteEdit.self, NoteDelete.self,
+            Read.self, Unread.self, Progress.self, Archive.self, Unarchive.self, Favorite.self, Unfavorite.self,
+            Tag.self, Delete.self, Trash.self, Restore.self,
+        ]
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The device's folder (default: $READSYNC_HOME, else $XDG_DATA_HOME/readsync).", valueName: "dir"))
+    var home: String?
+
+    /// Opens this device's reading list.
+    func openList() throws -> ReadingList {
+        try ReadingList(home: ClientHome.resolve(explicit: home))
+    }
+}
+
+/// What every `--json`-capable command shares.
+struct JSONFlag: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON for scripts.")
+    var json = false
+}

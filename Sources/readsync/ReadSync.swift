@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `readsync`: an offline-first reading list and its sync server.
+@main
+struct ReadSync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "readsync",
+        abstract: "An offline-first reading list that syncs.",
+        version: "0.1.0",
+        subcommands: [ClientCommand.self]
+    )
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import ReadSyncCore
+
+struct HybridLogicalClockTests {
+    let node = NodeID("abcd")!
+
+    @Test func ticksAreStrictlyIncreasingWhenTheWallClockGoesBackwards() {
+        let wall = ManualWallClock(milliseconds: 5_000)
+        var clock = HybridLogicalClock(node: node, wallClock: wall)
+        var previous = clock.tick()
+        for step in 0..<1_000 {
+            wall.advance(by: step % 3 == 0 ? -700 : (step % 3 == 1 ? 0 : 1))
+            let next = clock.tick()
+            #expect(next > previous, "tick \(step) went backwards: \(previous) then \(next)")
+            previous = next
+        }
+        #expect(previous.physical >= 5_000, "physical time must never fall below what was issued")
+    }
+
+    @Test func followsTheWallClockWhenItMovesForward() {
+        let wall = ManualWallClock(milliseconds: 1_000)
+        var clock = HybridLogicalClock(node: node, wallClock: wall)
+        #expect(clock.tick() == HLCTimestamp(physical: 1_000, counter: 0, node: node))
+        #expect(clock.tick() == HLCTimestamp(physical: 1_000, counter: 1, node: node))
+        wall.set(2_000)
+        #expect(clock.tick() == HLCTimestamp(physical: 2_000, counter: 0, node: node))
+    }
+
+    @Test func observingARemoteTimestampPutsTheNextTickAfterIt() {
+        let wall = ManualWallClock(milliseconds: 1_000)
+        var clock = HybridLogicalClock(node: NodeID("zzzz")!, wallClock: wall)
+        let remote = HLCTimestamp(physical: 9_000, counter: 4, node: NodeID("aaaa")!)
+        clock.observe(remote)
+        let next = clock.tick()
+        #expect(next > remote)
+        #expect(next.physical == 9_000 && next.counter == 5)
+        // Observing something older changes nothing.
+        clock.observe(HLCTimestamp(physical: 10, counter: 0, node: node))
+        #expect(clock.tick() > next)
+    }
+
+    @Test func resumesAfterAPersistedTimestamp() {
+        let wall = ManualWallClock(milliseconds: 100)
+        var clock = HybridLogicalClock(node: node, wallClock: wall, resumingAfter: HLCTimestamp(physical: 500, counter: 2, node: node))
+        #expect(clock.tick() == HLCTimestamp(physical: 500, counter: 3, node: node))
+    }
+
+    @Test func encodedFormSortsLikeTheTimestamp() {
+        var rng = SeededGenerator(seed: 42)
+        let nodes = ["a", "b", "zz"].map { NodeID($0)! }
+        let stamps = (0..<500).map { _ in
+            HLCTimestamp(physical: Int64.random(in: 0...1 << 45, using: &rng), counter: UInt32.random(in: 0...20, using: &rng), node: nodes.randomElement(using: &rng)!)
+        }
+        #expect(stamps.sorted().map(\.encoded) == stamps.map(\.encoded).sorted())
+        for stamp in stamps { #expect(HLCTimestamp(encoded: stamp.encoded) == stamp) }
+        #expect(HLCTimestamp(encoded: "not a timestamp") == nil)
+    }
+}
+
+struct VersionVectorTests {
+    let a = NodeID("a")!, b = NodeID("b")!
+
+    @Test func comparesCausality() {
+        let empty = VersionVector()
+        let a1 = empty.incremented(for: a)
+        let a2 = a1.incremented(for: a)
+        let a1b1 = a1.incremented(for: b)
+        #expect(empty.compare(empty) == .equal)
+        #expect(a1.compare(a2) == .before)
+        #expect(a2.compare(a1) == .after)
+        #expect(a2.compare(a1b1) == .concurrent)
+        #expect(a1.compare(a1b1) == .before)
+        #expect(a2.merged(with: a1b1) == VersionVector([a: 2, b: 1]))
+    }
+
+    @Test func roundTripsThroughJSON() throws {
+        let vector = VersionVector([a: 3, b: 1])
+        let data = try JSONEncoder().encode(vector)
+        #expect(try JSONDecoder().decode(VersionVector.self, from: data) == vector)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import ReadSyncCore
+
+struct CanonicalURLTests {
+    @Test(arguments: [
+        "https://example.org/story",
+        "HTTPS://Example.ORG/story",
+        "https://example.org:443/story",
+        "https://example.org/story/",
+        "https://example.org/story#comments",
+        "https://example.org/story?utm_source=feed&utm_medium=rss",
+        "https://example.org/story?fbclid=abc123",
+        "https://example.org/story?gclid=x&utm_campaign=y#top",
+        "  https://example.org/story  ",
+    ])
+    func variantsOfOneURLShareOneID(_ variant: String) throws {
+        let canonical = try #require(CanonicalURL(variant))
+        #expect(canonical.string == "https://example.org/story")
+        #expect(Identity.articleID(for: canonical) == Identity.articleID(for: CanonicalURL("https://example.org/story")!))
+    }
+
+    @Test func keepsWhatDistinguishesPages() throws {
+        let a = try #require(CanonicalURL("https://example.org/story?page=2&id=7"))
+        #expect(a.string == "https://example.org/story?id=7&page=2")
+        #expect(CanonicalURL("http://example.org/story") != CanonicalURL("https://example.org/story"))
+        #expect(CanonicalURL("https://example.org:8443/x")?.string == "https://example.org:8443/x")
+        #expect(CanonicalURL("https://example.org")?.string == "https://example.org/")
+        #expect(CanonicalURL("https://example.org/Story") != CanonicalURL("https://example.org/story"))
+    }
+
+    @Test func refusesWhatIsNotAWebPage() {
+        #expect(CanonicalURL("ftp://example.org/x") == nil)
+        #expect(CanonicalURL("not a url") == nil)
+        #expect(CanonicalURL("file:///etc/passwd") == nil)
+    }
+
+    @Test func slugIsTheLastMeaningfulSegment() {
+        #expect(CanonicalURL("https://amp.cnn.com/cnn/2023/12/12/politics/biden-israel/index.html")?.slug == "biden-israel")
+        #expect(CanonicalURL("https://example.org/")?.slug == nil)
+    }
+
+    @Test func contentIDsIgnoreWhitespace() {
+        #expect(Identity.articleID(forContent: "a  b\n c") == Identity.articleID(forContent: "a b c"))
+        #expect(Identity.articleID(forContent: "a b c") != Identity.articleID(forContent: "a b d"))
+        #expect(Identity.articleID(forContent: "x").count == Identity.articleIDLength)
+    }
+}
+
+struct SHA256Tests {
+    @Test func matchesPublishedTestVectors() {
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(String(repeating: "a", count: 1_000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}
+
+struct FieldValueTests {
+    @Test func roundTripsThroughJSON() throws {
+        for value: FieldValue in [.null, .bool(true), .bool(false), .int(42), .double(0.25), .text("héllo \"quoted\"")] {
+            let data = try JSONEncoder().encode(value)
+            #expect(try JSONDecoder().decode(FieldValue.self, from: data) == value)
+        }
+    }
+}
