@@ -69,13 +69,18 @@ let package = Package(
         ),
         .testTarget(
             name: "ReadSyncClientTests",
-            dependencies: ["ReadSyncClient", "ReadSyncCore"],
-            resources: [.copy("Fixtures")],
+            dependencies: [
+                "ReadSyncClient",
+                "ReadSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ReadSyncCore"],
+            // Depending on the executable makes `swift test` build it first.
+            dependencies: ["readsync"],
             swiftSettings: swiftSettings
         ),
     ],

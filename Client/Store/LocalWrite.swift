@@ -27,7 +27,8 @@ final class LocalWrite {
     @discardableResult
     func set(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
         let current = try RegisterCodec.register(at: key, db)
-        if let current, current.value == value { return false }
+        // A register never written reads as null, so writing null to it changes nothing.
+        if (current?.value ?? .null) == value { return false }
         let timestamp = clock.tick()
         let register = current?.overwritten(with: value, at: timestamp) ?? .initial(value, at: timestamp)
         try RegisterCodec.store(register, at: key, db)
@@ -72,10 +73,23 @@ struct TouchedEntities {
     }
 }
 
-/// ISO 8601 text for user-visible times.
+/// ISO 8601 text for user-visible times, in UTC with milliseconds
+/// (`2026-11-21T19:15:04.123Z`), so "newest first" holds within a second.
 public enum ISOTime {
     public static func string(milliseconds: Int64) -> String {
-        // Milliseconds keep "newest first" right for articles added in one second.
-        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        // Integer arithmetic: formatting a Double date loses the last millisecond.
+        let seconds = milliseconds.quotient(dividingBy: 1000)
+        let fraction = milliseconds - seconds * 1000
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)  // …T19:15:04Z
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
+}
+
+extension Int64 {
+    /// Division rounding towards negative infinity.
+    fileprivate func quotient(dividingBy divisor: Int64) -> Int64 {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? quotient - 1 : quotient
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Runs the built `readsync` executable as a separate process, as a user or
+/// a script would.
+struct ReadSyncBinary {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+        var lastLine: String { lines.last ?? "" }
+    }
+
+    /// The executable `swift build` put beside this test bundle.
+    static let url: URL = {
+        let products = Bundle.main.bundleURL
+        let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent("readsync") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }()
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func seed(_ prefix: String) throws -> String {
+        let seeds = packageRoot.appendingPathComponent("seeds")
+        let name = try FileManager.default.contentsOfDirectory(atPath: seeds.path).sorted().first { $0.hasPrefix(prefix) }!
+        return seeds.appendingPathComponent(name).path
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "READSYNC_HOME")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes fully before waiting, so a large output cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A client home folder for one test, removed afterwards.
+final class Device {
+    let home: String
+    init() { home = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-\(UUID().uuidString)").path }
+    deinit { try? FileManager.default.removeItem(atPath: home) }
+
+    @discardableResult
+    func client(_ arguments: String..., stdin: String? = nil) throws -> ReadSyncBinary.Result {
+        try ReadSyncBinary.run(["client", "--home", home] + arguments, stdin: stdin)
+    }
+
+    func json(_ arguments: String...) throws -> Any {
+        let result = try ReadSyncBinary.run(["client", "--home", home] + arguments + ["--json"])
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+}

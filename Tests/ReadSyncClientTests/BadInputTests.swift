@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import ReadSyncClient
+import ReadSyncCore
+
+/// Each bad input gets its own error and leaves the stored library exactly as it was.
+struct BadInputTests {
+    let temporary = TemporaryHome()
+    let ingestor = ArticleIngestor(limits: HTTPLimits(connectTimeoutSeconds: 2, totalTimeoutSeconds: 2, maxResponseBytes: 64 * 1024))
+
+    func seededList() throws -> (ReadingList, String) {
+        let list = try temporary.open()
+        let id = try list.add(ingestor.draft(from: Paths.seed("001"))).id
+        try list.addNote(to: id, body: "a note that must survive")
+        return (list, id)
+    }
+
+    /// Runs `attempt`, expects `expected`, and checks nothing stored changed.
+    func expectRefusal(_ expected: ClientError, _ list: ReadingList, _ attempt: () throws -> Void) throws {
+        let before = try DatabaseSnapshot(list)
+        #expect(throws: expected) { try attempt() }
+        #expect(try DatabaseSnapshot(list) == before, "\(expected) changed the database")
+    }
+
+    @Test func missingFile() throws {
+        let (list, _) = try seededList()
+        try expectRefusal(.fileNotFound("/nonexistent/article.txt"), list) { _ = try list.add(ingestor.draft(from: "/nonexistent/article.txt")) }
+    }
+
+    @Test func binaryFile() throws {
+        let (list, _) = try seededList()
+        let path = temporary.home.directory.appendingPathComponent("image.bin").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + (0..<2000).map { UInt8($0 % 256) }))
+        try expectRefusal(.binaryFile(path), list) { _ = try list.add(ingestor.draft(from: path)) }
+    }
+
+    @Test func directoryAndEmptyFile() throws {
+        let (list, _) = try seededList()
+        let directory = temporary.home.directory.path
+        try expectRefusal(.notAFile(directory), list) { _ = try list.add(ingestor.draft(from: directory)) }
+        let empty = temporary.home.directory.appendingPathComponent("empty.txt").path
+        _ = FileManager.default.createFile(atPath: empty, contents: Data("  \n\n ".utf8))
+        try expectRefusal(.emptyArticle(empty), list) { _ = try list.add(ingestor.draft(from: empty)) }
+    }
+
+    @Test func unreachableURL() throws {
+        let (list, _) = try seededList()
+        // A port that was just free: nothing listens there.
+        let server = try TestHTTPServer(routes: [:])
+        let url = server.url("/gone")
+        server.stop()
+        let before = try DatabaseSnapshot(list)
+        do {
+            _ = try list.add(ingestor.draft(from: url))
+            Issue.record("expected a fetch error")
+        } catch let error as ClientError {
+            guard case .fetchFailed(url, _) = error else { Issue.record("wrong error: \(error)"); return }
+            #expect(error.description.hasPrefix("could not fetch \(url): "))
+        }
+        #expect(try DatabaseSnapshot(list) == before)
+    }
+
+    @Test func httpErrorsWrongTypesAndOversizedPages() throws {
+        let (list, _) = try seededList()
+        let server = try TestHTTPServer(routes: [
+            "/missing": TestHTTPServer.Response(status: 404, body: Array("nope".utf8)),
+            "/image": TestHTTPServer.Response(headers: ["Content-Type": "image/png"], body: [1, 2, 3]),
+            "/huge": .html("<html><body><p>" + String(repeating: "word ", count: 40_000) + "</p></body></html>"),
+            "/loop": .redirect(to: "/loop"),
+        ])
+        defer { server.stop() }
+        try expectRefusal(.httpStatus(url: server.url("/missing"), status: 404), list) { _ = try ingestor.draft(from: server.url("/missing")) }
+        try expectRefusal(.unsupportedContentType(url: server.url("/image"), contentType: "image/png"), list) { _ = try ingestor.draft(from: server.url("/image")) }
+        try expectRefusal(.responseTooLarge(url: server.url("/huge"), limit: 64 * 1024), list) { _ = try ingestor.draft(from: server.url("/huge")) }
+        #expect(throws: ClientError.self) { _ = try ingestor.draft(from: server.url("/loop")) }
+        #expect(throws: ClientError.invalidURL("http://")) { _ = try ingestor.draft(from: "http://") }
+    }
+
+    @Test func unknownAndAmbiguousIDs() throws {
+        let (list, _) = try seededList()
+        try expectRefusal(.unknownArticle("abc-not-there"), list) { try list.setRead("abc-not-there", true) }
+        try expectRefusal(.unknownArticle("0000"), list) { try list.delete("0000") }
+        try expectRefusal(.unknownNote("0000"), list) { try list.deleteNote("0000") }
+        try expectRefusal(.unknownArticle(""), list) { try list.setFavorite("", true) }
+    }
+
+    @Test func outOfRangeProgress() throws {
+        let (list, id) = try seededList()
+        try expectRefusal(.invalidProgress("150.0"), list) { try list.setProgress(id, percent: 150) }
+        try expectRefusal(.invalidProgress("-1.0"), list) { try list.setProgress(id, percent: -1) }
+        try expectRefusal(.invalidProgress("nan"), list) { try list.setProgress(id, percent: .nan) }
+    }
+
+    @Test func invalidTagsAndEmptyNotes() throws {
+        let (list, id) = try seededList()
+        try expectRefusal(.invalidTag("  "), list) { try list.tag(id, add: ["ok", "  "], remove: []) }
+        try expectRefusal(.emptyNote, list) { try list.addNote(to: id, body: "   ") }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real HTTP/1.1 server on 127.0.0.1 and a kernel-chosen port, for tests
+/// that fetch URLs with the real libcurl client. Each route answers with a
+/// fixed response; one connection at a time, `Connection: close`.
+final class TestHTTPServer: @unchecked Sendable {
+    // @unchecked: `routes` is written before start and only read afterwards;
+    // `requestCount` is guarded by `lock`.
+    struct Response: Sendable {
+        var status = 200
+        var headers: [String: String] = ["Content-Type": "text/html; charset=utf-8"]
+        var body: [UInt8] = []
+        /// Seconds to wait before answering (for timeout tests).
+        var delay: Double = 0
+
+        static func html(_ text: String) -> Response { Response(body: Array(text.utf8)) }
+        static func redirect(to location: String) -> Response {
+            Response(status: 302, headers: ["Location": location, "Content-Type": "text/plain"])
+        }
+    }
+
+    private let listener: Int32
+    let port: Int
+    private var routes: [String: Response]
+    private let lock = NSLock()
+    private var served: [String] = []
+
+    /// Paths requested so far, query strings included.
+    var requests: [String] { lock.withLock { served } }
+
+    init(routes: [String: Response]) throws {
+        self.routes = routes
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var reuse: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        self.listener = listener
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    deinit { stop() }
+
+    private func acceptLoop() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            handle(connection)
+            close(connection)
+        }
+    }
+
+    private func handle(_ connection: Int32) {
+        var request: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !request.containsHeaderEnd {
+            let count = read(connection, &buffer, buffer.count)
+            guard count > 0 else { return }
+            request.append(contentsOf: buffer[0..<count])
+        }
+        let firstLine = String(decoding: request.prefix(while: { $0 != 13 }), as: UTF8.self)
+        let target = firstLine.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        lock.withLock { served.append(target) }
+        let path = String(target.split(separator: "?", maxSplits: 1).first ?? "/")
+        let response = routes[path] ?? Response(status: 404, headers: ["Content-Type": "text/plain"], body: Array("not found".utf8))
+        if response.delay > 0 { Thread.sleep(forTimeInterval: response.delay) }
+        var head = "HTTP/1.1 \(response.status) Test\r\nContent-Length: \(response.body.count)\r\nConnection: close\r\n"
+        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        let bytes = Array(head.utf8) + response.body
+        bytes.withUnsafeBufferPointer { pointer in
+            var offset = 0
+            while offset < pointer.count {
+                let written = send(connection, pointer.baseAddress! + offset, pointer.count - offset, Int32(MSG_NOSIGNAL))
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+    }
+}
+
+extension [UInt8] {
+    fileprivate var containsHeaderEnd: Bool {
+        guard count >= 4 else { return false }
+        for index in 0...(count - 4) where self[index] == 13 && self[index + 1] == 10 && self[index + 2] == 13 && self[index + 3] == 10 {
+            return true
+        }
+        return false
+    }
+}
