@@ -14,10 +14,16 @@ let package = Package(
         .executable(name: "readsync", targets: ["readsync"]),
         .library(name: "ReadSyncCore", targets: ["ReadSyncCore"]),
         .library(name: "ReadSyncClient", targets: ["ReadSyncClient"]),
+        .library(name: "ReadSyncServer", targets: ["ReadSyncServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: C system libraries (never public API)
@@ -51,12 +57,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "ReadSyncServer",
+            dependencies: [
+                "ReadSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Server",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The executable: argument parsing and printing only
         .executableTarget(
             name: "readsync",
             dependencies: [
                 "ReadSyncClient",
+                "ReadSyncServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,6 +99,25 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ReadSyncTestSupport",
+            dependencies: ["ReadSyncServer", "ReadSyncClient", "ReadSyncCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ReadSyncTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReadSyncServerTests",
+            dependencies: ["ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: [
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

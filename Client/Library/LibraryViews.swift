@@ -72,6 +72,27 @@ public struct LibraryStatus: Codable, Sendable, Equatable, NullPreservingEncodab
     public let pendingChanges: Int
     /// The configured sync server, or nil for a purely local library.
     public let server: String?
+    /// When the last sync completed (ISO 8601), or nil.
+    public let lastSync: String?
+    /// Concurrent edits whose losing value was kept (`conflicts` lists them).
+    public let conflicts: Int
+}
+
+/// A concurrent edit: the value that lost, kept so nothing vanishes silently.
+public struct ConflictView: Codable, Sendable, Equatable, NullPreservingEncodable {
+    /// The article concerned (for notes and tags, the article they belong to).
+    public let articleID: String?
+    public let articleTitle: String?
+    /// `article`, `read_state`, `note` or `tag`.
+    public let kind: String
+    public let entity: String
+    public let field: String
+    public let keptValue: String
+    public let keptDevice: String
+    public let keptAt: String
+    public let lostValue: String
+    public let lostDevice: String
+    public let lostAt: String
 }
 
 /// Filters for `list`; all given filters must hold.

@@ -89,7 +89,9 @@ extension ReadingList {
                 deleted: try count("SELECT count(*) FROM articles WHERE deleted = 1"),
                 notes: try count("SELECT count(*) FROM notes n JOIN articles a ON a.id = n.article_id WHERE n.deleted = 0 AND a.deleted = 0"),
                 pendingChanges: try count("SELECT count(*) FROM change_log"),
-                server: try MetaKey.serverURL.read(db))
+                server: try MetaKey.serverURL.read(db),
+                lastSync: try MetaKey.lastSync.read(db),
+                conflicts: try count("SELECT count(*) FROM conflicts"))
         }
     }
 

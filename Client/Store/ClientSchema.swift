@@ -94,6 +94,23 @@ enum ClientSchema {
                 """)
         }
 
+        migrator.registerMigration("v2-sync") { db in
+            // Concurrent writes: the value that lost, kept for the user to see.
+            try db.execute(sql: """
+                CREATE TABLE conflicts (
+                    id              INTEGER PRIMARY KEY,
+                    kind            TEXT NOT NULL,
+                    entity          TEXT NOT NULL,
+                    field           TEXT NOT NULL,
+                    kept_value      TEXT NOT NULL,
+                    kept_timestamp  TEXT NOT NULL,
+                    lost_value      TEXT NOT NULL,
+                    lost_timestamp  TEXT NOT NULL,
+                    UNIQUE (kind, entity, field, lost_timestamp)
+                ) STRICT;
+                """)
+        }
+
         return migrator
     }
 }

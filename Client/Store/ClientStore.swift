@@ -63,6 +63,12 @@ enum MetaKey: String {
     case clock
     case serverURL = "server_url"
     case serverToken = "server_token"
+    /// The server's sequence number of the last change applied here.
+    case cursor
+    /// The server database's epoch the cursor belongs to.
+    case epoch
+    /// ISO time of the last sync that completed.
+    case lastSync = "last_sync"
 
     func read(_ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [rawValue])

@@ -5,28 +5,10 @@ import ReadSyncCore
 /// Reads and writes registers and change-log rows as SQLite rows (values and
 /// vectors as compact JSON text).
 enum RegisterCodec {
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-    private static let decoder = JSONDecoder()
-
-    static func encode(_ value: FieldValue) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func encode(_ vector: VersionVector) throws -> String {
-        String(decoding: try encoder.encode(vector), as: UTF8.self)
-    }
-
-    static func decodeValue(_ text: String) throws -> FieldValue {
-        try decoder.decode(FieldValue.self, from: Data(text.utf8))
-    }
-
-    static func decodeVector(_ text: String) throws -> VersionVector {
-        try decoder.decode(VersionVector.self, from: Data(text.utf8))
-    }
+    static func encode(_ value: FieldValue) throws -> String { try WireCoding.text(value) }
+    static func encode(_ vector: VersionVector) throws -> String { try WireCoding.text(vector) }
+    static func decodeValue(_ text: String) throws -> FieldValue { try WireCoding.value(fromText: text) }
+    static func decodeVector(_ text: String) throws -> VersionVector { try WireCoding.vector(fromText: text) }
 
     /// The stored register at `key`, if any.
     static func register(at key: RegisterKey, _ db: Database) throws -> Register? {

@@ -116,6 +116,8 @@ extension ClientCommand {
             print("articles: \(status.articles) (\(status.unread) unread, \(status.deleted) in trash), \(status.notes) notes")
             print("pending:  \(status.pendingChanges) changes not yet synced")
             print("server:   \(status.server ?? "none (local only; `readsync client init` sets one)")")
+            if status.server != nil { print("synced:   \(status.lastSync ?? "never")") }
+            if status.conflicts > 0 { print("conflicts: \(status.conflicts) (see `readsync client conflicts`)") }
         }
     }
 

@@ -1,0 +1,107 @@
+import Foundation
+import ReadSyncCore
+
+/// What one sync did.
+public struct SyncSummary: Sendable, Equatable {
+    public var server: String
+    public var pushed = 0
+    public var pulled = 0
+    /// Conflicts newly recorded by this sync.
+    public var conflicts = 0
+    /// Whether the server was new to this device's cursor (new epoch or lost
+    /// data), so everything was exchanged again.
+    public var resynchronised = false
+}
+
+/// Progress of a long sync, for the terminal.
+public struct SyncProgress: Sendable {
+    public enum Phase: Sendable { case pushing, pulling }
+    public let phase: Phase
+    public let done: Int
+    /// Known for pushing (the change log's size); for pulling, the server's
+    /// latest sequence number minus the starting cursor, an upper bound.
+    public let total: Int
+}
+
+/// Push then pull until both are drained. Every step is its own transaction:
+/// acknowledged batches leave the change log only after the server answered,
+/// and each pulled page is applied together with its cursor.
+public struct SyncEngine {
+    public static let pushBatchSize = 500
+
+    let store: ClientStore
+    let transport: any SyncTransport
+    let server: String
+    let pageSize: Int
+
+    public init(store: ClientStore, transport: any SyncTransport, server: String, pageSize: Int = SyncProtocol.defaultPageSize) {
+        self.store = store
+        self.transport = transport
+        self.server = server
+        self.pageSize = pageSize
+    }
+
+    public func run(progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
+        var summary = SyncSummary(server: server)
+        // A resync restarts the exchange; more than twice in one run means the
+        // server keeps changing under us.
+        for _ in 0..<3 {
+            if try pushAll(&summary, progress), try pullAll(&summary, progress) {
+                try store.recordSuccessfulSync()
+                return summary
+            }
+            summary.resynchronised = true
+        }
+        throw SyncError.loopingResync(server: server)
+    }
+
+    /// Returns false when the server turned out to be a new one (resync needed).
+    private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
+        let total = try store.pendingChangeCount()
+        var done = 0
+        while let batch = try store.pendingBatch(limit: Self.pushBatchSize) {
+            let answer = try transport.push(PushRequest(node: store.node, changes: batch.changes))
+            // The batch went to whichever server answered; if that is a new
+            // one, everything is re-sent after the reset anyway.
+            if try !sameServer(epoch: answer.epoch) { return false }
+            try store.acknowledge(upTo: batch.lastSeq)
+            done += batch.changes.count
+            summary.pushed += batch.changes.count
+            progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
+        }
+        return true
+    }
+
+    private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
+        var cursor = try store.syncState().cursor
+        let start = cursor
+        while true {
+            let page = try transport.pull(after: cursor, limit: pageSize, node: store.node)
+            if try !sameServer(epoch: page.epoch) { return false }
+            if cursor > page.latest {
+                // The server has fewer changes than we have seen: it lost data
+                // (restored from a backup). Send everything again.
+                try store.resetForResync(epoch: page.epoch)
+                return false
+            }
+            let applied = try store.applyPulled(page.changes, cursor: page.next)
+            summary.pulled += page.changes.count
+            summary.conflicts += applied.conflicts
+            cursor = page.next
+            progress(SyncProgress(phase: .pulling, done: Int(cursor - start), total: Int(max(page.latest - start, cursor - start))))
+            if !page.more { return true }
+        }
+    }
+
+    /// Adopts the epoch on first contact; on a different one, resets for a
+    /// full resync and returns false.
+    private func sameServer(epoch: String) throws -> Bool {
+        guard let known = try store.syncState().epoch else {
+            try store.adoptEpoch(epoch)
+            return true
+        }
+        guard known != epoch else { return true }
+        try store.resetForResync(epoch: epoch)
+        return false
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import ReadSyncCore
+
+/// How sync reaches the server: the seam between the real libcurl transport
+/// and an in-process one for simulations.
+public protocol SyncTransport {
+    func push(_ request: PushRequest) throws -> PushResponse
+    /// Changes after `cursor`, leaving out those `node` wrote itself.
+    func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse
+}
+
+/// Why a sync stopped. Local data and the change log are untouched by a
+/// failed step, so the next sync resumes.
+public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    case notConfigured
+    case unreachable(server: String, reason: String)
+    case refused(server: String, status: Int, code: String, message: String)
+    case badAnswer(server: String, reason: String)
+    case protocolMismatch(server: String, theirs: Int)
+    case loopingResync(server: String)
+
+    public var description: String {
+        switch self {
+        case .notConfigured:
+            return "no sync server is set for this device; run `readsync client init --server URL --token TOKEN`"
+        case .unreachable(let server, let reason):
+            return "cannot reach the sync server at \(server) (\(reason)); nothing was lost, local changes stay queued"
+        case .refused(let server, let status, let code, let message):
+            switch code {
+            case "unauthorized":
+                return "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` and run `readsync client init` again"
+            default:
+                return "the server at \(server) refused the sync (HTTP \(status), \(code)): \(message)"
+            }
+        case .badAnswer(let server, let reason):
+            return "the server at \(server) gave an answer readsync cannot read (\(reason)); is it a readsync server?"
+        case .protocolMismatch(let server, let theirs):
+            return "the server at \(server) speaks readsync protocol \(theirs), this client \(SyncProtocol.version); use matching versions"
+        case .loopingResync(let server):
+            return "the server at \(server) keeps changing its epoch; try again later"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// The protocol over HTTP with libcurl: one handle, so one kept-alive connection.
+public final class CurlSyncTransport: SyncTransport {
+    private let http: CurlHTTPClient
+    private let baseURL: String
+    private let token: String
+
+    public init(serverURL: String, token: String, limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
+        self.http = CurlHTTPClient(limits: limits)
+        self.baseURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
+        self.token = token
+    }
+
+    public func push(_ request: PushRequest) throws -> PushResponse {
+        let body = Array(try WireCoding.encoder.encode(request))
+        return try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/push", headers: headers(json: true), body: body))
+    }
+
+    public func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
+        try exchange(HTTPRequest(url: baseURL + "/v1/changes?after=\(cursor)&limit=\(limit)&node=\(node)", headers: headers(json: false)))
+    }
+
+    private func headers(json: Bool) -> [(name: String, value: String)] {
+        var headers = [("Authorization", "Bearer \(token)"), (SyncProtocol.versionHeader, String(SyncProtocol.version)), ("Accept", "application/json")]
+        if json { headers.append(("Content-Type", "application/json")) }
+        return headers
+    }
+
+    private func exchange<Answer: Decodable>(_ request: HTTPRequest) throws -> Answer {
+        let response: HTTPResponse
+        do {
+            response = try http.perform(request)
+        } catch {
+            throw SyncError.unreachable(server: baseURL, reason: String(describing: error))
+        }
+        let body = Data(response.body)
+        guard response.status == 200 else {
+            if let error = try? WireCoding.decoder.decode(ErrorResponse.self, from: body) {
+                if error.error.code == "unsupported_protocol", let theirs = response.headers[SyncProtocol.versionHeader.lowercased()].flatMap({ Int($0) }) {
+                    throw SyncError.protocolMismatch(server: baseURL, theirs: theirs)
+                }
+                throw SyncError.refused(server: baseURL, status: response.status, code: error.error.code, message: error.error.message)
+            }
+            throw SyncError.badAnswer(server: baseURL, reason: "HTTP \(response.status) without a readsync error body")
+        }
+        if let theirs = response.headers[SyncProtocol.versionHeader.lowercased()].flatMap({ Int($0) }), theirs != SyncProtocol.version {
+            throw SyncError.protocolMismatch(server: baseURL, theirs: theirs)
+        }
+        do {
+            return try WireCoding.decoder.decode(Answer.self, from: body)
+        } catch {
+            throw SyncError.badAnswer(server: baseURL, reason: "unexpected JSON")
+        }
+    }
+}

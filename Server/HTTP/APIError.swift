@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import ReadSyncCore
+
+/// An error answer: a 4xx status and a JSON body `{"error": {"code", "message"}}`.
+/// Every refusal of the protocol is one of these; nothing a client sends
+/// should become a 500.
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message: message) }
+    static func tooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, code: "too_large", message: message) }
+    static let unauthorized = APIError(.unauthorized, code: "unauthorized",
+                                       message: "missing, unknown or revoked token; send 'Authorization: Bearer <token>' with a token from `readsync user add` or `readsync user token`")
+    static func notFound(_ path: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "no such endpoint: \(path.prefix(200)) (see /v1/openapi.yaml)")
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try JSONResponse.make(ErrorResponse(code: code, message: message), status: status)
+    }
+}
+
+/// JSON responses with the protocol headers.
+enum JSONResponse {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, epoch: String? = nil) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[HTTPField.Name(SyncProtocol.versionHeader)!] = String(SyncProtocol.version)
+        if let epoch { headers[HTTPField.Name(SyncProtocol.epochHeader)!] = epoch }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try WireCoding.encoder.encode(value))))
+    }
+}
+
+/// Turns every error into a JSON answer: ours as they are, Hummingbird's own
+/// HTTP errors with their status, anything else as a 500 that hides details.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            context.logger.info("refused request", metadata: ["rs.path": "\(request.uri.path)", "rs.error": "\(error)"])
+            throw error
+        } catch let error as HTTPError {
+            if error.status == .notFound { throw APIError.notFound(request.uri.path) }
+            let status = error.status.code >= 500 ? HTTPResponse.Status.internalServerError : error.status
+            throw APIError(status, code: status == .contentTooLarge ? "too_large" : "bad_request", message: error.body ?? status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed", metadata: ["rs.path": "\(request.uri.path)", "rs.error": "\(error)"])
+            throw APIError(.internalServerError, code: "internal", message: "the server failed to answer; it has logged why")
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import ReadSyncCore
+
+/// The HTTP protocol (v1) over a `SyncStore`. See `SyncProtocol` and
+/// `openapi.yaml` for what each endpoint takes and answers.
+struct SyncRoutes: Sendable {
+    let store: any SyncStore
+    let clock: any WallClock
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ in try JSONResponse.make(HealthResponse(epoch: store.epoch), epoch: store.epoch) }
+        router.get("/v1/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+        router.post("/v1/push") { request, context in try await push(request, context) }
+        router.get("/v1/changes") { request, _ in try await changes(request) }
+    }
+
+    // MARK: Endpoints
+
+    private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let user = try await authenticate(request)
+        let body = try await RequestBodyReader.read(request, limit: SyncProtocol.maxRequestBytes)
+        let push: PushRequest
+        do {
+            push = try WireCoding.decoder.decode(PushRequest.self, from: body)
+        } catch {
+            throw APIError.badRequest("the body is not a valid push request: \(DecodingErrorText.describe(error))")
+        }
+        guard push.protocol == SyncProtocol.version else { throw Self.unsupported(push.protocol) }
+        guard push.changes.count <= SyncProtocol.maxBatchChanges else {
+            throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(push.changes.count)")
+        }
+        for (index, change) in push.changes.enumerated() {
+            if let problem = ChangeValidation.problem(with: change) { throw APIError.badRequest("change \(index): \(problem)") }
+        }
+        let now = clock.nowMilliseconds()
+        if let newest = push.changes.map(\.timestamp.physical).max(), newest - now > SyncProtocol.maxClockSkewMilliseconds {
+            throw APIError(.unprocessableContent, code: "clock_skew", message: """
+                this device's clock is \(Duration.describe(milliseconds: newest - now)) ahead of the server's \
+                (at most \(Duration.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
+                """)
+        }
+        let outcome = try await store.push(push.changes, for: user)
+        context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
+        return try JSONResponse.make(PushResponse(epoch: store.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now), epoch: store.epoch)
+    }
+
+    private func changes(_ request: Request) async throws -> Response {
+        let user = try await authenticate(request)
+        let query = request.uri.queryParameters
+        let after = try Self.integer(query["after"], name: "after", default: 0)
+        let limit = try Self.integer(query["limit"], name: "limit", default: Int64(SyncProtocol.defaultPageSize))
+        guard after >= 0 else { throw APIError.badRequest("'after' must be a cursor of 0 or more, not \(after)") }
+        guard limit >= 1 else { throw APIError.badRequest("'limit' must be at least 1, not \(limit)") }
+        guard limit <= SyncProtocol.maxPageSize else {
+            throw APIError.tooLarge("'limit' may be at most \(SyncProtocol.maxPageSize), not \(limit)")
+        }
+        var origin: NodeID?
+        if let node = query["node"] {
+            guard let id = NodeID(String(node)) else { throw APIError.badRequest("'node' is not a node id") }
+            origin = id
+        }
+        let page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin)
+        return try JSONResponse.make(
+            PullResponse(epoch: store.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds()),
+            epoch: store.epoch)
+    }
+
+    // MARK: Checks shared by the endpoints
+
+    private func authenticate(_ request: Request) async throws -> UserID {
+        if let version = request.headers[HTTPField.Name(SyncProtocol.versionHeader)!], version != String(SyncProtocol.version) {
+            throw Self.unsupported(Int(version))
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              case let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces),
+              token.count == 64, token.allSatisfy(\.isHexDigit),
+              let user = try await store.user(forTokenHash: AccessToken.hash(token.lowercased()))
+        else { throw APIError.unauthorized }
+        return user
+    }
+
+    private static func unsupported(_ version: Int?) -> APIError {
+        APIError(.badRequest, code: "unsupported_protocol", message: """
+            this server speaks readsync protocol \(SyncProtocol.version), the client \(version.map { "speaks \($0)" } ?? "sent an unreadable version"); \
+            use matching versions of client and server
+            """)
+    }
+
+    private static func integer(_ text: Substring?, name: String, default value: Int64) throws -> Int64 {
+        guard let text else { return value }
+        guard let number = Int64(text) else { throw APIError.badRequest("'\(name)' must be a whole number, not '\(text.prefix(40))'") }
+        return number
+    }
+}
+
+/// Reads a request body up to a limit, refusing more with 413.
+enum RequestBodyReader {
+    static func read(_ request: Request, limit: Int) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.tooLarge("the body is \(length) bytes; at most \(limit) are accepted")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge("the body is larger than \(limit) bytes, the most accepted")
+        }
+        return Data(buffer.readableBytesView)
+    }
+}
+
+/// A short, client-facing account of a JSON decoding failure.
+enum DecodingErrorText {
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "it is not JSON" }
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.isEmpty ? "the top level" : codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "'\(key.stringValue)' is missing at \(path(context.codingPath))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong type at \(path(context.codingPath))"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "it is not valid JSON" : "invalid value at \(path(context.codingPath))"
+        @unknown default: return "it could not be decoded"
+        }
+    }
+}
+
+/// Human durations for messages: "3 h 12 min", "7 min 5 s".
+enum Duration {
+    static func describe(milliseconds: Int64) -> String {
+        let seconds = milliseconds / 1000
+        let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60)
+        if hours > 0 { return "\(hours) h \(minutes) min" }
+        if minutes > 0 { return rest > 0 ? "\(minutes) min \(rest) s" : "\(minutes) min" }
+        return "\(rest) s"
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import Logging
+import ReadSyncCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Where and how `readsync serve` runs.
+public struct SyncServerConfiguration: Sendable {
+    public var host: String
+    /// 0 asks the kernel for a free port (tests).
+    public var port: Int
+    public var dataDirectory: URL
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+    }
+}
+
+/// The sync server: the v1 routes over the embedded SQLite store.
+public struct SyncServer: Sendable {
+    public let configuration: SyncServerConfiguration
+    public let store: any SyncStore
+    private let clock: any WallClock
+    private let logger: Logger
+
+    /// Opens the store in the data directory (creating it on first start).
+    public init(configuration: SyncServerConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()) throws {
+        self.configuration = configuration
+        self.store = try SQLiteSyncStore(directory: configuration.dataDirectory)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Serves until one of `shutdownSignals` arrives (or the task is
+    /// cancelled), then lets in-flight requests finish and closes the
+    /// database. `onRunning` receives the bound port.
+    public func run(shutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router()
+        router.middlewares.add(JSONErrorMiddleware())
+        SyncRoutes(store: store, clock: clock).register(on: router)
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "readsync"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("readsync server listening", metadata: ["rs.port": "\(port)", "rs.epoch": "\(store.epoch)"])
+                await onRunning(port)
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: shutdownSignals, logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? store.close()
+            throw error
+        }
+        try store.close()
+        logger.info("readsync server stopped; database closed")
+    }
+}

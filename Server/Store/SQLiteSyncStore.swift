@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+
+/// The embedded SQLite store (WAL), one file in the data directory.
+public final class SQLiteSyncStore: SyncStore {
+    // DatabasePool is Sendable and serialises writes itself.
+    private let database: DatabasePool
+    public let epoch: String
+
+    /// Opens (creating and migrating if needed) `directory/server.sqlite`.
+    public init(directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: directory.appendingPathComponent("server.sqlite").path, configuration: configuration)
+        try ServerSchema.migrator.migrate(database)
+        epoch = try database.write { db in
+            if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
+            let epoch = NodeID.random().rawValue
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
+            return epoch
+        }
+    }
+
+    /// Checkpoints the WAL into the main file, then closes every connection.
+    public func close() throws {
+        try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try database.close()
+    }
+
+    public func user(forTokenHash hash: String) async throws -> UserID? {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE token_hash = ?", arguments: [hash]).map(UserID.init)
+        }
+    }
+
+    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome {
+        try await database.write { db in
+            var outcome = PushOutcome()
+            var seq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [user.rawValue]) ?? 0
+            for change in changes {
+                let key = [user.rawValue.databaseValue, change.kind.rawValue.databaseValue, change.entity.databaseValue, change.field.databaseValue]
+                let current = try Row.fetchOne(db, sql: """
+                    SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+                    """, arguments: StatementArguments(key)).map(Self.register)
+
+                let merged: Register
+                if let current {
+                    // Already absorbed: the same write, or one the merged register has seen.
+                    let order = change.vector.compare(current.vector)
+                    if change.timestamp == current.timestamp || order == .before || order == .equal {
+                        outcome.ignored += 1
+                        continue
+                    }
+                    merged = Register.merge(current, change.register).merged
+                } else {
+                    merged = change.register
+                }
+
+                try db.execute(sql: """
+                    INSERT INTO registers (user_id, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (user_id, kind, entity, field) DO UPDATE
+                    SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
+                    """, arguments: StatementArguments(key + [try WireCoding.text(merged.value), merged.timestamp.encoded, try WireCoding.text(merged.vector)]))
+                try Self.dropSupersededChanges(of: key, by: change.vector, db)
+                seq += 1
+                try db.execute(sql: """
+                    INSERT INTO changes (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [user.rawValue, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
+                                     try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
+                outcome.accepted += 1
+            }
+            try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
+            return outcome
+        }
+    }
+
+    /// A logged change that the new one has seen (its vector is dominated)
+    /// need not be pulled by anyone any more: the new one supersedes it.
+    private static func dropSupersededChanges(of key: [DatabaseValue], by vector: VersionVector, _ db: Database) throws {
+        let logged = try Row.fetchAll(db, sql: """
+            SELECT seq, vector FROM changes WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+            """, arguments: StatementArguments(key))
+        for row in logged {
+            let order = try WireCoding.vector(fromText: row["vector"]).compare(vector)
+            if order == .before || order == .equal {
+                try db.execute(sql: "DELETE FROM changes WHERE user_id = ? AND seq = ?", arguments: [key[0], row["seq"] as Int64])
+            }
+        }
+    }
+
+    public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
+        try await database.read { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [user.rawValue]) ?? 0
+            // One more than asked tells whether another page follows.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT seq, kind, entity, field, value, timestamp, vector FROM changes
+                WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
+                """, arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
+            let page = rows.prefix(limit)
+            let changes = try page.map { row in
+                Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
+            }
+            let more = rows.count > limit
+            // Without more rows, everything up to `latest` has been looked at
+            // (the rest, if any, were the asker's own changes).
+            let next = more ? page.last!["seq"] : max(cursor, latest)
+            return ChangePage(changes: changes, next: next, more: more, latest: latest)
+        }
+    }
+
+    private static func register(_ row: Row) throws -> Register {
+        guard let timestamp = HLCTimestamp(encoded: row["timestamp"]) else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
+        }
+        return Register(value: try WireCoding.value(fromText: row["value"]), timestamp: timestamp, vector: try WireCoding.vector(fromText: row["vector"]))
+    }
+
+    // MARK: Users
+
+    public func addUser(name: String, tokenHash: String) throws {
+        try database.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) == nil else { throw UserError.exists(name) }
+            try db.execute(sql: "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
+                           arguments: [name, tokenHash, Date().formatted(.iso8601)])
+        }
+    }
+
+    public func replaceToken(name: String, tokenHash: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE users SET token_hash = ? WHERE name = ?", arguments: [tokenHash, name])
+            guard db.changesCount == 1 else { throw UserError.unknown(name) }
+        }
+    }
+
+    public func revoke(name: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE users SET token_hash = NULL WHERE name = ?", arguments: [name])
+            guard db.changesCount == 1 else { throw UserError.unknown(name) }
+        }
+    }
+
+    public func users() throws -> [UserSummary] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, created_at, token_hash IS NOT NULL AS active, last_seq FROM users ORDER BY name")
+                .map { UserSummary(name: $0["name"], createdAt: $0["created_at"], active: $0["active"], changes: $0["last_seq"]) }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import GRDB
+
+/// The server database's schema, as named, ordered migrations.
+enum ServerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    key   TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+
+                CREATE TABLE users (
+                    id          INTEGER PRIMARY KEY,
+                    name        TEXT NOT NULL UNIQUE,
+                    token_hash  TEXT UNIQUE,          -- SHA-256 of the token; NULL once revoked
+                    created_at  TEXT NOT NULL,
+                    last_seq    INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+
+                -- Each user's merged registers.
+                CREATE TABLE registers (
+                    user_id   INTEGER NOT NULL REFERENCES users(id),
+                    kind      TEXT NOT NULL,
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,
+                    timestamp TEXT NOT NULL,
+                    vector    TEXT NOT NULL,
+                    PRIMARY KEY (user_id, kind, entity, field)
+                ) STRICT, WITHOUT ROWID;
+
+                -- Each user's accepted changes, by sequence number: what pulls read.
+                -- A change superseded by a later one that saw it is dropped.
+                CREATE TABLE changes (
+                    user_id   INTEGER NOT NULL REFERENCES users(id),
+                    seq       INTEGER NOT NULL,
+                    origin    TEXT NOT NULL,          -- the node that wrote it
+                    kind      TEXT NOT NULL,
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,
+                    timestamp TEXT NOT NULL,
+                    vector    TEXT NOT NULL,
+                    PRIMARY KEY (user_id, seq)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX changes_by_register ON changes (user_id, kind, entity, field);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,80 @@
+import ReadSyncCore
+
+/// A user's id in the server store.
+public struct UserID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int64
+    public init(_ rawValue: Int64) { self.rawValue = rawValue }
+    public var description: String { String(rawValue) }
+}
+
+/// What a push did.
+public struct PushOutcome: Sendable, Equatable {
+    /// Changes the store did not have, now merged and given sequence numbers.
+    public var accepted = 0
+    /// Changes it already had, or that a merged write already supersedes.
+    public var ignored = 0
+}
+
+/// One page of a user's changes.
+public struct ChangePage: Sendable, Equatable {
+    public var changes: [Change]
+    /// The cursor for the next page.
+    public var next: Int64
+    public var more: Bool
+    /// The user's latest sequence number.
+    public var latest: Int64
+}
+
+/// A user as `readsync user list` shows them.
+public struct UserSummary: Sendable, Equatable {
+    public let name: String
+    public let createdAt: String
+    public let active: Bool
+    public let changes: Int64
+}
+
+/// The server's storage: per user, the merged registers and the log of
+/// accepted changes in sequence order. The seam between the embedded SQLite
+/// store and (later) PostgreSQL; both apply the Core merge.
+public protocol SyncStore: Sendable {
+    /// Identifies this database; a new database gets a new epoch.
+    var epoch: String { get }
+
+    /// The user a token hash belongs to, if any and not revoked.
+    func user(forTokenHash hash: String) async throws -> UserID?
+
+    /// Merges a batch of changes into `user`'s registers, all or nothing.
+    func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome
+
+    /// The changes after `cursor`, at most `limit`, in sequence order,
+    /// leaving out those written by `origin` (the asking device has them).
+    func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage
+
+    // MARK: Users
+
+    /// Creates a user holding `tokenHash`; throws `UserError.exists` for a taken name.
+    func addUser(name: String, tokenHash: String) throws
+    /// Replaces a user's token (the old one stops working at once).
+    func replaceToken(name: String, tokenHash: String) throws
+    /// Revokes a user's token; their data stays.
+    func revoke(name: String) throws
+    func users() throws -> [UserSummary]
+
+    /// Closes the database cleanly.
+    func close() throws
+}
+
+/// Refusals of user management.
+public enum UserError: Error, Equatable, CustomStringConvertible {
+    case exists(String)
+    case unknown(String)
+    case invalidName(String)
+
+    public var description: String {
+        switch self {
+        case .exists(let name): return "a user named '\(name)' already exists; `readsync user token \(name)` gives them a new token"
+        case .unknown(let name): return "no user named '\(name)' (see `readsync user list`)"
+        case .invalidName(let name): return "invalid user name '\(name)': use 1–64 letters, digits, '.', '_' or '-'"
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/// Version 1 of the sync protocol: JSON over HTTP.
+///
+/// - `POST /v1/push` with a `PushRequest`: the server merges each change into
+///   the user's registers and gives every change it did not already have a
+///   per-user sequence number; answers `PushResponse`. Re-sending a batch
+///   changes nothing.
+/// - `GET /v1/changes?after=C&limit=N`: the changes with sequence numbers
+///   after C, in order, at most N; answers `PullResponse`, whose `next` is
+///   the cursor for the following page.
+///
+/// Every answer names the server's `epoch` (new whenever its database is new)
+/// and the protocol version; a client that sees another epoch resynchronises
+/// from zero. Errors are `ErrorResponse` bodies with a 4xx status.
+public enum SyncProtocol {
+    /// The version this build speaks.
+    public static let version = 1
+    /// Request header carrying the client's protocol version.
+    public static let versionHeader = "X-ReadSync-Protocol"
+    /// Response header carrying the server's database epoch.
+    public static let epochHeader = "X-ReadSync-Epoch"
+
+    /// Most changes in one push.
+    public static let maxBatchChanges = 1_000
+    /// Most changes in one pull page.
+    public static let maxPageSize = 1_000
+    /// The page size a client asks for by default.
+    public static let defaultPageSize = 500
+    /// Largest request body accepted, in bytes (after gzip decoding).
+    public static let maxRequestBytes = 16 * 1_048_576
+    /// How far ahead of the server's clock a change's timestamp may be.
+    public static let maxClockSkewMilliseconds: Int64 = 5 * 60 * 1000
+}
+
+/// A batch of a client's change log.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public var `protocol`: Int
+    /// The pushing replica.
+    public var node: NodeID
+    public var changes: [Change]
+
+    public init(node: NodeID, changes: [Change]) {
+        self.protocol = SyncProtocol.version
+        self.node = node
+        self.changes = changes
+    }
+}
+
+/// The server's acknowledgement of a whole batch.
+public struct PushResponse: Codable, Sendable, Equatable {
+    public var `protocol`: Int
+    public var epoch: String
+    /// Changes the server did not have before.
+    public var accepted: Int
+    /// Changes it already had (or that an already merged write supersedes).
+    public var ignored: Int
+    /// The server's clock, milliseconds since 1970.
+    public var serverTime: Int64
+
+    public init(epoch: String, accepted: Int, ignored: Int, serverTime: Int64) {
+        self.protocol = SyncProtocol.version
+        self.epoch = epoch
+        self.accepted = accepted
+        self.ignored = ignored
+        self.serverTime = serverTime
+    }
+}
+
+/// One page of the user's changes after a cursor.
+public struct PullResponse: Codable, Sendable, Equatable {
+    public var `protocol`: Int
+    public var epoch: String
+    public var changes: [Change]
+    /// The cursor to ask with next (the sequence number of the last change here).
+    public var next: Int64
+    /// Whether more changes follow `next`.
+    public var more: Bool
+    /// The user's latest sequence number on the server. A client whose
+    /// cursor is beyond it talks to a server that lost data: it resyncs.
+    public var latest: Int64
+    public var serverTime: Int64
+
+    public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64) {
+        self.protocol = SyncProtocol.version
+        self.epoch = epoch
+        self.changes = changes
+        self.next = next
+        self.more = more
+        self.latest = latest
+        self.serverTime = serverTime
+    }
+}
+
+/// `GET /health`.
+public struct HealthResponse: Codable, Sendable, Equatable {
+    public var status: String
+    public var `protocol`: Int
+    public var epoch: String
+
+    public init(epoch: String) {
+        self.status = "ok"
+        self.protocol = SyncProtocol.version
+        self.epoch = epoch
+    }
+}
+
+/// The JSON body of every error answer: `{"error": {"code": …, "message": …}}`.
+public struct ErrorResponse: Codable, Sendable, Equatable {
+    public struct Detail: Codable, Sendable, Equatable {
+        /// Stable, for programs: `bad_request`, `unauthorized`, `too_large`, `clock_skew`, …
+        public var code: String
+        /// One sentence for a person.
+        public var message: String
+    }
+
+    public var error: Detail
+
+    public init(code: String, message: String) {
+        error = Detail(code: code, message: message)
+    }
+}

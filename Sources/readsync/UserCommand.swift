@@ -1,0 +1,72 @@
+import ArgumentParser
+import ReadSyncServer
+
+/// `readsync user …`: accounts on the sync server (run beside it, on its data folder).
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage the sync server's users.",
+        subcommands: [Add.self, List.self, Revoke.self, Token.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user; prints their token as the last line.")
+        @Argument(help: "1–64 letters, digits, '.', '_' or '-'.") var name: String
+        @OptionGroup var data: DataDirectoryOption
+
+        func validate() throws {
+            guard AccessToken.isValidUserName(name) else { throw UserError.invalidName(name) }
+        }
+
+        func run() throws {
+            let store = try SQLiteSyncStore(directory: data.url)
+            let token = AccessToken.generate()
+            try store.addUser(name: name, tokenHash: AccessToken.hash(token))
+            try store.close()
+            print("Created user \(name). Their token (shown only now; the server keeps only its hash):")
+            print(token)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let store = try SQLiteSyncStore(directory: data.url)
+            let users = try store.users()
+            try store.close()
+            if users.isEmpty { print("No users yet; `readsync user add NAME` creates one."); return }
+            for user in users {
+                print("\(user.name)  \(user.active ? "active " : "revoked")  \(user.changes) changes  since \(user.createdAt)")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a user's token (their data stays).")
+        @Argument var name: String
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let store = try SQLiteSyncStore(directory: data.url)
+            try store.revoke(name: name)
+            try store.close()
+            print("Revoked \(name)'s token; `readsync user token \(name)` issues a new one.")
+        }
+    }
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a new token for a user (the old one stops working); prints it as the last line.")
+        @Argument var name: String
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            let store = try SQLiteSyncStore(directory: data.url)
+            let token = AccessToken.generate()
+            try store.replaceToken(name: name, tokenHash: AccessToken.hash(token))
+            try store.close()
+            print("New token for \(name):")
+            print(token)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import ReadSyncClient
+import ReadSyncCore
+import ReadSyncServer
+
+/// A real readsync server in this process, on 127.0.0.1 and a port the
+/// kernel picks, over a fresh SQLite data folder.
+public final class TestServer: @unchecked Sendable {
+    // @unchecked: all stored properties are set once in `start` and only read after.
+    public let dataDirectory: URL
+    public let server: SyncServer
+    public private(set) var port = 0
+    private var task: Task<Void, any Error>?
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public var store: any SyncStore { server.store }
+
+    /// Starts a server; `dataDirectory` reuses an existing folder (a restart).
+    public static func start(dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock()) async throws -> TestServer {
+        let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
+        var logger = Logger(label: "readsync.test-server")
+        logger.logLevel = .error
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory), logger: logger, clock: clock)
+        let instance = TestServer(dataDirectory: directory, server: server)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        instance.task = Task { try await server.run(shutdownSignals: []) { port in continuation.yield(port) } }
+        for await port in ports {
+            instance.port = port
+            break
+        }
+        return instance
+    }
+
+    private init(dataDirectory: URL, server: SyncServer) {
+        self.dataDirectory = dataDirectory
+        self.server = server
+    }
+
+    /// Creates a user and returns their token.
+    public func addUser(_ name: String) throws -> String {
+        let token = AccessToken.generate()
+        try store.addUser(name: name, tokenHash: AccessToken.hash(token))
+        return token
+    }
+
+    /// Stops serving and closes the database.
+    public func stop() async {
+        task?.cancel()
+        _ = try? await task?.value
+        task = nil
+    }
+
+    /// Stops and deletes the data folder.
+    public func destroy() async {
+        await stop()
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+}
+
+/// Runs blocking work (libcurl calls, SQLite) on a thread of its own, so it
+/// never occupies the cooperative threads the in-process server needs.
+/// The caller awaits while the body runs, so the body's captures are never
+/// used from two threads at once.
+public func offloaded<T: Sendable>(_ body: @escaping () throws -> T) async throws -> T {
+    nonisolated(unsafe) let body = body
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// A device home in a temporary folder, removed when released.
+public final class TestDevice: @unchecked Sendable {
+    // @unchecked: a ReadingList is used by one test at a time, through `offloaded`.
+    public let home: ClientHome
+    public let list: ReadingList
+
+    public init(clock: any WallClock = SystemWallClock()) throws {
+        home = ClientHome(directory: FileManager.default.temporaryDirectory.appendingPathComponent("readsync-device-\(UUID().uuidString)"))
+        list = try ReadingList(home: home, wallClock: clock)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: home.directory) }
+
+    /// Connects to `server` as the user holding `token`.
+    public func connect(to server: TestServer, token: String) throws {
+        try list.configureServer(url: server.url, token: token)
+    }
+
+    @discardableResult
+    public func sync() async throws -> SyncSummary {
+        try await offloaded { [self] in try list.sync() }
+    }
+
+    /// Everything a user can see, for comparing devices.
+    public func snapshot() throws -> [ArticleDetail] {
+        try list.list().map { try list.show($0.id) }
+    }
+}
+
+/// The repository's folders, for seeds and documents.
+public enum RepositoryPaths {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static func seed(_ prefix: String) throws -> String {
+        let seeds = root.appendingPathComponent("seeds")
+        let name = try FileManager.default.contentsOfDirectory(atPath: seeds.path).sorted().first { $0.hasPrefix(prefix) }!
+        return seeds.appendingPathComponent(name).path
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ReadSyncClient
+import ReadSyncCore
+import ReadSyncServer
+import ReadSyncTestSupport
+
+/// Wraps the real libcurl transport to count requests or cut a sync off.
+final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
+    // @unchecked: used from one thread at a time.
+    let inner: CurlSyncTransport
+    var pulls: [Int64] = []
+    var pushes = 0
+    /// Fail (as a dropped connection would) after this many pulls.
+    var failAfterPulls: Int?
+
+    init(server: TestServer, token: String) { inner = CurlSyncTransport(serverURL: server.url, token: token) }
+
+    func push(_ request: PushRequest) throws -> PushResponse {
+        pushes += 1
+        return try inner.push(request)
+    }
+
+    func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
+        if let limit = failAfterPulls, pulls.count >= limit { throw SyncError.unreachable(server: "test", reason: "connection cut") }
+        pulls.append(cursor)
+        return try inner.pull(after: cursor, limit: limit, node: node)
+    }
+}
+
+extension TestDevice {
+    func addSeeds() throws -> [String] {
+        let ingestor = ArticleIngestor()
+        return try ["000", "001", "002"].map { try list.add(ingestor.draft(from: RepositoryPaths.seed($0))).id }
+    }
+
+    func engine(_ transport: InstrumentedTransport, pageSize: Int) -> SyncEngine {
+        SyncEngine(store: list.store, transport: transport, server: "test", pageSize: pageSize)
+    }
+}
+
+@Suite struct SyncRoundTripTests {
+    @Test func aLibraryPushedByOneDeviceIsPulledIdenticalByAnother() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let laptop = try TestDevice(), phone = try TestDevice()
+        try laptop.connect(to: server, token: token)
+        try phone.connect(to: server, token: token)
+
+        let ids = try laptop.addSeeds()
+        let note = try laptop.list.addNote(to: ids[1], body: "Compare with the 2015 speech", quote: "a new day")
+        try laptop.list.setRead(ids[0], true)
+        try laptop.list.tag(ids[2], add: ["politics"], remove: [])
+        let pending = try laptop.list.status().pendingChanges
+
+        let pushed = try await laptop.sync()
+        #expect(pushed.pushed == pending && pushed.pulled == 0, "a device does not pull its own changes back")
+        #expect(try laptop.list.status().pendingChanges == 0)
+
+        let pulled = try await phone.sync()
+        #expect(pulled.pulled == pending && pulled.conflicts == 0)
+        #expect(try phone.snapshot() == laptop.snapshot())
+        #expect(try phone.list.show(ids[1]).notes.map(\.id) == [note])
+        #expect(try phone.list.search("Hannity").map(\.id) == [ids[1]])
+        #expect(try phone.list.status().lastSync != nil)
+        await server.destroy()
+    }
+
+    @Test func pullsInSeveralPagesAndPushesInBatches() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let writer = try TestDevice(), reader = try TestDevice()
+        try writer.connect(to: server, token: token)
+        try reader.connect(to: server, token: token)
+        _ = try writer.addSeeds()
+        for n in 0..<20 { try writer.list.add(ArticleDraft(url: nil, title: "Note \(n)", content: "Short article number \(n)")) }
+        let total = try writer.list.status().pendingChanges
+        try await writer.sync()
+
+        let transport = InstrumentedTransport(server: server, token: token)
+        let engine = reader.engine(transport, pageSize: 7)
+        let summary = try await offloaded { try engine.run() }
+        #expect(summary.pulled == total)
+        #expect(transport.pulls.count == (total + 6) / 7, "one request per page of 7")
+        #expect(transport.pulls == transport.pulls.sorted() && Set(transport.pulls).count == transport.pulls.count, "the cursor only moves forward")
+        #expect(try reader.snapshot() == writer.snapshot())
+        await server.destroy()
+    }
+
+    @Test func pushingTheSameBatchTwiceChangesNothing() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let device = try TestDevice()
+        _ = try device.addSeeds()
+        let batch = try #require(try device.list.store.pendingBatch(limit: 1000))
+        let request = PushRequest(node: device.list.store.node, changes: batch.changes)
+        let transport = CurlSyncTransport(serverURL: server.url, token: token)
+
+        let first = try await offloaded { try transport.push(request) }
+        let afterFirst = try await offloaded { try transport.pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+        // The response was "lost": the client sends the same batch again.
+        let second = try await offloaded { try transport.push(request) }
+        let afterSecond = try await offloaded { try transport.pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+
+        #expect(first.accepted == batch.changes.count && first.ignored == 0)
+        #expect(second.accepted == 0 && second.ignored == batch.changes.count)
+        #expect(afterSecond.changes == afterFirst.changes && afterSecond.latest == afterFirst.latest)
+        await server.destroy()
+    }
+
+    @Test func anInterruptedPullResumesFromItsLastAppliedPage() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let writer = try TestDevice(), reader = try TestDevice()
+        try writer.connect(to: server, token: token)
+        try reader.connect(to: server, token: token)
+        _ = try writer.addSeeds()
+        try await writer.sync()
+
+        let cut = InstrumentedTransport(server: server, token: token)
+        cut.failAfterPulls = 2
+        let engine = reader.engine(cut, pageSize: 5)
+        await #expect(throws: SyncError.self) { _ = try await offloaded { try engine.run() } }
+        let cursor = try reader.list.store.syncState().cursor
+        #expect(cursor > 0, "the pages applied before the cut are kept with their cursor")
+        let appliedRegisters = try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM registers") }
+        #expect(appliedRegisters == 10)
+
+        let resume = InstrumentedTransport(server: server, token: token)
+        let resumed = reader.engine(resume, pageSize: 5)
+        _ = try await offloaded { try resumed.run() }
+        #expect(resume.pulls.first == cursor, "the next sync starts where the last applied page ended")
+        #expect(try reader.snapshot() == writer.snapshot())
+        await server.destroy()
+    }
+
+    @Test func aNewServerEpochTriggersAFullDuplicateFreeResync() async throws {
+        let first = try await TestServer.start()
+        let token = try first.addUser("alice")
+        let laptop = try TestDevice(), phone = try TestDevice()
+        try laptop.connect(to: first, token: token)
+        let ids = try laptop.addSeeds()
+        try await laptop.sync()
+        try phone.connect(to: first, token: token)
+        try await phone.sync()
+        try phone.list.addNote(to: ids[0], body: "written on the phone")
+        try await phone.sync()
+        try await laptop.sync()
+        let before = try laptop.snapshot()
+        await first.destroy()
+
+        // The server's database is replaced by a new, empty one.
+        let second = try await TestServer.start()
+        try second.store.addUser(name: "alice", tokenHash: AccessToken.hash(token))
+        #expect(second.store.epoch != first.store.epoch)
+        try laptop.connect(to: second, token: token)
+        try phone.connect(to: second, token: token)
+
+        let laptopSync = try await laptop.sync()
+        #expect(laptopSync.resynchronised)
+        let phoneSync = try await phone.sync()
+        #expect(phoneSync.resynchronised)
+        try await laptop.sync()
+
+        #expect(try laptop.snapshot() == before)
+        #expect(try phone.snapshot() == before)
+        #expect(try laptop.list.list().count == 3, "no duplicates")
+        // The new server holds every register once, in its merged form.
+        let registers = try laptop.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM registers") }
+        let onServer = try await offloaded { try CurlSyncTransport(serverURL: second.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+        #expect(Set(onServer.changes.map(\.key)).count == registers)
+        await second.destroy()
+    }
+
+    @Test func aServerThatLostChangesIsResyncedToo() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let laptop = try TestDevice()
+        try laptop.connect(to: server, token: token)
+        _ = try laptop.addSeeds()
+        try await laptop.sync()
+        // Pretend this device had seen far more than the server now has.
+        try await laptop.list.store.database.write { try MetaKey.cursor.write("999999", $0) }
+        let summary = try await laptop.sync()
+        #expect(summary.resynchronised)
+        #expect(try laptop.list.store.syncState().cursor <= 999999)
+        #expect(try laptop.list.list().count == 3)
+        await server.destroy()
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+@testable import ReadSyncClient
+import ReadSyncCore
+import ReadSyncServer
+import ReadSyncTestSupport
+
+/// The sync guarantees of DESIGN.md, through a real server.
+@Suite struct SyncRulesTests {
+    @Test func concurrentEditsOfDifferentFieldsBothSurvive() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let laptop = try TestDevice(), phone = try TestDevice()
+        try laptop.connect(to: server, token: token)
+        try phone.connect(to: server, token: token)
+        let ids = try laptop.addSeeds()
+        try await laptop.sync()
+        try await phone.sync()
+
+        try laptop.list.setRead(ids[0], true)
+        try phone.list.setFavorite(ids[0], true)
+        try await laptop.sync()
+        try await phone.sync()
+        try await laptop.sync()
+
+        for device in [laptop, phone] {
+            let article = try device.list.show(ids[0])
+            #expect(article.status == "read" && article.favorite)
+        }
+        #expect(try laptop.list.conflicts().isEmpty && phone.list.conflicts().isEmpty)
+        await server.destroy()
+    }
+
+    @Test func concurrentEditsOfOneFieldConvergeToTheLaterAndKeepTheLoser() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let earlyClock = ManualWallClock(milliseconds: SystemWallClock().nowMilliseconds())
+        let laterClock = ManualWallClock(milliseconds: earlyClock.nowMilliseconds() + 1000)
+        let laptop = try TestDevice(clock: earlyClock), phone = try TestDevice(clock: laterClock)
+        try laptop.connect(to: server, token: token)
+        try phone.connect(to: server, token: token)
+        let id = try laptop.addSeeds()[1]
+        try await laptop.sync()
+        try await phone.sync()
+
+        try laptop.list.setProgress(id, percent: 30)   // earlier
+        try phone.list.setProgress(id, percent: 70)    // later
+        try await phone.sync()
+        try await laptop.sync()
+        try await phone.sync()
+
+        for device in [laptop, phone] {
+            #expect(try device.list.show(id).progress == 0.7)
+            let conflict = try #require(try device.list.conflicts().first { $0.field == "progress" })
+            #expect(conflict.articleID == id && conflict.keptValue == "0.7" && conflict.lostValue == "0.3")
+            #expect(conflict.lostDevice == laptop.list.store.node.rawValue && conflict.keptDevice == phone.list.store.node.rawValue)
+        }
+        await server.destroy()
+    }
+
+    @Test func aDeleteReachesEveryDeviceAndAConcurrentEditDoesNotUndoIt() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let laptop = try TestDevice(), phone = try TestDevice(), tablet = try TestDevice()
+        for device in [laptop, phone, tablet] { try device.connect(to: server, token: token) }
+        let ids = try laptop.addSeeds()
+        try laptop.list.addNote(to: ids[2], body: "zeppelin note")
+        try await laptop.sync()
+        try await phone.sync()
+        try await tablet.sync()
+
+        try laptop.list.delete(ids[2])
+        try phone.list.setFavorite(ids[2], true)  // concurrently, offline
+        try await laptop.sync()
+        try await phone.sync()
+        try await tablet.sync()
+        try await laptop.sync()
+
+        for device in [laptop, phone, tablet] {
+            #expect(try device.list.list().map(\.id).contains(ids[2]) == false)
+            #expect(try device.list.trash().map(\.id) == [ids[2]])
+            #expect(try device.list.search("zeppelin").isEmpty)
+            #expect(try device.list.show(ids[2]).favorite, "the concurrent edit is kept, hidden with the article")
+        }
+
+        // Restore on one device brings it back everywhere, with its note.
+        try tablet.list.restore(ids[2])
+        try await tablet.sync()
+        try await laptop.sync()
+        try await phone.sync()
+        for device in [laptop, phone, tablet] {
+            #expect(try device.list.show(ids[2]).notes.map(\.body) == ["zeppelin note"])
+            #expect(try device.list.list().count == 3)
+        }
+        await server.destroy()
+    }
+
+    @Test func theSameURLSavedOfflineOnTwoDevicesIsOneArticle() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let laptop = try TestDevice(), phone = try TestDevice()
+        try laptop.connect(to: server, token: token)
+        try phone.connect(to: server, token: token)
+        let url = CanonicalURL("https://example.org/story?utm_source=a")!
+        let a = try laptop.list.add(ArticleDraft(url: url, title: "Story", content: "The same story text")).id
+        let b = try phone.list.add(ArticleDraft(url: CanonicalURL("https://EXAMPLE.org/story/#x")!, title: "Story", content: "The same story text")).id
+        #expect(a == b)
+        try await laptop.sync()
+        try await phone.sync()
+        try await laptop.sync()
+        #expect(try laptop.list.list().count == 1 && phone.list.list().count == 1)
+        await server.destroy()
+    }
+
+    @Test func aDeviceWithAClockHoursAheadIsRefusedWithItsSkew() async throws {
+        let serverClock = ManualWallClock(milliseconds: SystemWallClock().nowMilliseconds() - 3 * 3_600_000)
+        let server = try await TestServer.start(clock: serverClock)
+        let token = try server.addUser("alice")
+        let device = try TestDevice()
+        try device.connect(to: server, token: token)
+        _ = try device.addSeeds()
+        let pending = try device.list.status().pendingChanges
+        do {
+            try await device.sync()
+            Issue.record("a push 3 hours ahead was accepted")
+        } catch let error as SyncError {
+            guard case .refused(_, 422, "clock_skew", let message) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(message.contains("3 h 0 min ahead"))
+        }
+        #expect(try device.list.status().pendingChanges == pending, "the change log is kept for a later sync")
+        await server.destroy()
+    }
+
+    @Test func aStoppedServerFailsCleanlyAndTheNextSyncCompletes() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let device = try TestDevice()
+        try device.connect(to: server, token: token)
+        _ = try device.addSeeds()
+        let pending = try device.list.status().pendingChanges
+        await server.stop()
+
+        await #expect(throws: SyncError.self) { try await device.sync() }
+        #expect(try device.list.status().pendingChanges == pending)
+
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory)
+        try device.connect(to: restarted, token: token)
+        let summary = try await device.sync()
+        #expect(summary.pushed == pending)
+        #expect(try device.list.status().pendingChanges == 0)
+        await restarted.destroy()
+    }
+
+    @Test func usersAreIsolated() async throws {
+        let server = try await TestServer.start()
+        let alice = try TestDevice(), bob = try TestDevice()
+        try alice.connect(to: server, token: try server.addUser("alice"))
+        try bob.connect(to: server, token: try server.addUser("bob"))
+        let ids = try alice.addSeeds()
+        try await alice.sync()
+
+        // Bob sees nothing of Alice's library…
+        let bobSync = try await bob.sync()
+        #expect(try bobSync.pulled == 0 && bob.list.list().isEmpty)
+        // …and writing to the same article id touches only his own copy.
+        try bob.list.add(ArticleDraft(url: nil, title: "Bob's", content: try String(contentsOfFile: RepositoryPaths.seed("000"), encoding: .utf8)))
+        let bobID = try #require(try bob.list.list().first?.id)
+        #expect(bobID == ids[0])
+        try bob.list.setFavorite(bobID, true)
+        try bob.list.delete(bobID)
+        try await bob.sync()
+        try await alice.sync()
+        #expect(try alice.list.list().count == 3)
+        #expect(try alice.list.show(ids[0]).favorite == false)
+        #expect(try alice.list.show(ids[0]).title != "Bob's")
+        await server.destroy()
+    }
+}
