@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import ReadSyncClient
+import ReadSyncCore
+@testable import ReadSyncServer
+import ReadSyncTestSupport
+
+/// Every refusal is a 4xx with a JSON error body, the server keeps serving,
+/// and nothing stored changes.
+@Suite struct ProtocolAnswerTests {
+    struct Case: Sendable, CustomStringConvertible {
+        let name: String
+        var method = "POST"
+        var path = "/v1/push"
+        var headers: [String: String] = [:]
+        var body: [UInt8]? = nil
+        var authorized = true
+        let status: Int
+        let code: String
+        var description: String { name }
+    }
+
+    static let node = "aaaa"
+    static let article = "0123456789abcdef"
+
+    static func change(kind: String = "article", entity: String = article, field: String = "title", value: String = "\"t\"",
+                       timestamp: String? = nil, vector: String? = nil) -> String {
+        let now = UInt64(SystemWallClock().nowMilliseconds())
+        let hex = String(now, radix: 16)
+        let stamp = timestamp ?? String(repeating: "0", count: 16 - hex.count) + hex + ".00000000.\(node)"
+        return #"{"kind":"\#(kind)","entity":"\#(entity)","field":"\#(field)","value":\#(value),"timestamp":"\#(stamp)","vector":\#(vector ?? #"{"\#(node)":1}"#)}"#
+    }
+
+    static func push(_ changes: [String], protocol version: Int = 1) -> [UInt8] {
+        Array(#"{"protocol":\#(version),"node":"\#(node)","changes":[\#(changes.joined(separator: ","))]}"#.utf8)
+    }
+
+    static let cases: [Case] = {
+        let future = String(UInt64(SystemWallClock().nowMilliseconds() + 3_600_000), radix: 16)
+        return [
+            Case(name: "no Authorization header", authorized: false, status: 401, code: "unauthorized"),
+            Case(name: "Basic instead of Bearer", headers: ["Authorization": "Basic YWxpY2U6cHc="], authorized: false, status: 401, code: "unauthorized"),
+            Case(name: "unknown token", headers: ["Authorization": "Bearer " + String(repeating: "ab", count: 32)], authorized: false, status: 401, code: "unauthorized"),
+            Case(name: "token of the wrong shape", headers: ["Authorization": "Bearer '; DROP TABLE users; --"], authorized: false, status: 401, code: "unauthorized"),
+            Case(name: "pull without a token", method: "GET", path: "/v1/changes", authorized: false, status: 401, code: "unauthorized"),
+            Case(name: "invalid JSON", body: Array("{not json".utf8), status: 400, code: "bad_request"),
+            Case(name: "empty body", body: [], status: 400, code: "bad_request"),
+            Case(name: "invalid UTF-8", body: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D], status: 400, code: "bad_request"),
+            Case(name: "missing fields", body: Array("{}".utf8), status: 400, code: "bad_request"),
+            Case(name: "wrong types", body: Array(#"{"protocol":"one","node":5,"changes":{}}"#.utf8), status: 400, code: "bad_request"),
+            Case(name: "unknown entity kind", body: push([change(kind: "bookmark")]), status: 400, code: "bad_request"),
+            Case(name: "unknown field", body: push([change(field: "colour")]), status: 400, code: "bad_request"),
+            Case(name: "id with path separators", body: push([change(entity: "../../etc/passwd")]), status: 400, code: "bad_request"),
+            Case(name: "id with SQL", body: push([change(entity: "x'; DELETE FROM registers; --")]), status: 400, code: "bad_request"),
+            Case(name: "malformed timestamp", body: push([change(timestamp: "yesterday")]), status: 400, code: "bad_request"),
+            Case(name: "vector without the writer", body: push([change(vector: #"{"bbbb":1}"#)]), status: 400, code: "bad_request"),
+            Case(name: "deeply nested value", body: push([change(value: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))]), status: 400, code: "bad_request"),
+            Case(name: "another protocol version in the body", body: push([change()], protocol: 2), status: 400, code: "unsupported_protocol"),
+            Case(name: "another protocol version in the header", headers: ["X-ReadSync-Protocol": "2"], body: push([change()]), status: 400, code: "unsupported_protocol"),
+            Case(name: "a timestamp an hour ahead", body: push([change(timestamp: String(repeating: "0", count: 16 - future.count) + future + ".00000000.\(node)")]), status: 422, code: "clock_skew"),
+            Case(name: "more changes than a batch may hold", body: push(Array(repeating: change(), count: SyncProtocol.maxBatchChanges + 1)), status: 413, code: "too_large"),
+            Case(name: "a body over 16 MiB", body: [UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1), status: 413, code: "too_large"),
+            Case(name: "page size over the limit", method: "GET", path: "/v1/changes?limit=5000", status: 413, code: "too_large"),
+            Case(name: "negative cursor", method: "GET", path: "/v1/changes?after=-1", status: 400, code: "bad_request"),
+            Case(name: "enormous cursor", method: "GET", path: "/v1/changes?after=99999999999999999999999", status: 400, code: "bad_request"),
+            Case(name: "page size zero", method: "GET", path: "/v1/changes?limit=0", status: 400, code: "bad_request"),
+            Case(name: "page size not a number", method: "GET", path: "/v1/changes?limit=ten", status: 400, code: "bad_request"),
+            Case(name: "node that is not a node id", method: "GET", path: "/v1/changes?node=../x", status: 400, code: "bad_request"),
+            Case(name: "wrong method", method: "GET", path: "/v1/push", status: 404, code: "not_found"),
+            Case(name: "unknown path", method: "GET", path: "/v2/everything", status: 404, code: "not_found"),
+        ]
+    }()
+
+    @Test func everyRefusalIsA4xxWithAJSONErrorAndChangesNothing() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let revoked = try server.addUser("mallory")
+        try server.store.revoke(name: "mallory")
+        let http = CurlHTTPClient()
+        let good = PushRequest(node: NodeID(Self.node)!, changes: [])
+        let stateBefore = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+
+        var cases = Self.cases
+        cases.append(Case(name: "revoked token", headers: ["Authorization": "Bearer \(revoked)"], body: Self.push([Self.change()]), authorized: false, status: 401, code: "unauthorized"))
+        for test in cases {
+            var headers = test.headers.map { (name: $0.key, value: $0.value) }
+            if test.authorized { headers.append((name: "Authorization", value: "Bearer \(token)")) }
+            headers.append((name: "Content-Type", value: "application/json"))
+            let request = HTTPRequest(method: test.method, url: server.url + test.path, headers: headers, body: test.method == "POST" ? (test.body ?? Self.push([Self.change()])) : nil)
+            let response = try await offloaded { try http.perform(request) }
+            #expect(response.status == test.status, "\(test): status \(response.status)")
+            #expect(response.mediaType == "application/json", "\(test): not JSON")
+            let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(response.body))
+            #expect(error?.error.code == test.code, "\(test): body \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+            #expect(error.map { !$0.error.message.isEmpty } == true)
+
+            // Still up, and a good request still works.
+            let pushed = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).push(good) }
+            #expect(pushed.accepted == 0)
+        }
+        let stateAfter = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+        #expect(stateAfter == PullResponse(epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false, latest: stateBefore.latest, serverTime: stateAfter.serverTime))
+        await server.destroy()
+    }
+
+    @Test func healthAndTheOpenAPIDocument() async throws {
+        let server = try await TestServer.start()
+        let http = CurlHTTPClient()
+        let health = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/health")) }
+        #expect(health.status == 200)
+        #expect(try JSONDecoder().decode(HealthResponse.self, from: Data(health.body)) == HealthResponse(epoch: server.store.epoch))
+        #expect(health.headers["x-readsync-protocol"] == "1")
+
+        let document = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/v1/openapi.yaml")) }
+        #expect(document.status == 200)
+        let inRepository = try String(contentsOf: RepositoryPaths.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        #expect(String(decoding: document.body, as: UTF8.self) == inRepository, "docs/openapi.yaml and Server/HTTP/OpenAPIDocument.swift differ")
+        await server.destroy()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import ReadSyncCore
+@testable import ReadSyncServer
+
+/// The server store's merge and log, without HTTP.
+struct SQLiteSyncStoreTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-store-\(UUID().uuidString)")
+    let a = NodeID("aaaa")!, b = NodeID("bbbb")!
+
+    func change(_ value: String, _ node: NodeID, at physical: Int64, after previous: Change? = nil) -> Change {
+        let timestamp = HLCTimestamp(physical: physical, counter: 0, node: node)
+        let register = previous.map { $0.register.overwritten(with: .text(value), at: timestamp) } ?? .initial(.text(value), at: timestamp)
+        return Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title"), register: register)
+    }
+
+    @Test func mergesKeepsConcurrentChangesAndDropsSupersededOnes() async throws {
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.addUser(name: "alice", tokenHash: "h")
+        let user = try #require(try await store.user(forTokenHash: "h"))
+
+        let fromA = change("from A", a, at: 100)
+        let fromB = change("from B", b, at: 200)
+        #expect(try await store.push([fromA], for: user) == PushOutcome(accepted: 1, ignored: 0))
+        #expect(try await store.push([fromB], for: user) == PushOutcome(accepted: 1, ignored: 0))
+        #expect(try await store.push([fromA, fromB], for: user) == PushOutcome(accepted: 0, ignored: 2), "re-push is a no-op")
+
+        // Both concurrent versions are pulled, so every device can see the conflict.
+        var page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
+        #expect(page.changes == [fromA, fromB] && page.latest == 2)
+
+        // A later write that saw both supersedes them in the log.
+        let merged = Register.merge(fromA.register, fromB.register).merged
+        let resolved = Change(key: fromA.key, register: merged.overwritten(with: .text("resolved"), at: HLCTimestamp(physical: 300, counter: 0, node: a)))
+        #expect(try await store.push([resolved], for: user).accepted == 1)
+        page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
+        #expect(page.changes == [resolved] && page.next == 3)
+
+        // A device does not get its own changes back, but its cursor still moves.
+        page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: a)
+        #expect(page.changes.isEmpty && page.next == 3 && !page.more)
+    }
+
+    @Test func usersAreManagedByName() throws {
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.addUser(name: "alice", tokenHash: "one")
+        #expect(throws: UserError.exists("alice")) { try store.addUser(name: "alice", tokenHash: "two") }
+        try store.replaceToken(name: "alice", tokenHash: "three")
+        try store.revoke(name: "alice")
+        #expect(throws: UserError.unknown("bob")) { try store.revoke(name: "bob") }
+        #expect(try store.users().map(\.active) == [false])
+        #expect(AccessToken.generate().count == 64 && AccessToken.generate() != AccessToken.generate())
+        #expect(AccessToken.isValidUserName("alice.b-1") && !AccessToken.isValidUserName("a b") && !AccessToken.isValidUserName(""))
+    }
+
+    @Test func theEpochSurvivesRestartsAndANewDatabaseGetsANewOne() throws {
+        let first = try SQLiteSyncStore(directory: directory)
+        let epoch = first.epoch
+        try first.close()
+        let reopened = try SQLiteSyncStore(directory: directory)
+        #expect(reopened.epoch == epoch)
+        try reopened.close()
+        try FileManager.default.removeItem(at: directory)
+        let fresh = try SQLiteSyncStore(directory: directory)
+        #expect(fresh.epoch != epoch)
+        try fresh.close()
+        try FileManager.default.removeItem(at: directory)
+    }
+}
