@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// One `readsync serve` process and three device homes, each a separate
+/// `readsync client` process, as people would run them.
+@Suite(.serialized) struct SyncAcrossDevicesTests {
+    /// Three devices of one user, all initialised against `server`.
+    func devices(_ server: ServerProcess) throws -> (laptop: Device, phone: Device, tablet: Device) {
+        let token = try server.addUser("alice")
+        let devices = (Device(), Device(), Device())
+        for device in [devices.0, devices.1, devices.2] {
+            let result = try device.client("init", "--server", server.url, "--token", token)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        return devices
+    }
+
+    func sync(_ device: Device) throws {
+        let result = try device.client("sync")
+        #expect(result.status == 0, "sync failed: \(result.stderr)")
+    }
+
+    func visible(_ device: Device) throws -> [[String: String]] {
+        let list = try device.json("list") as! [[String: Any]]
+        return try list.map { summary in
+            let shown = try device.json("show", summary["id"] as! String) as! [String: Any]
+            let notes = (shown["notes"] as! [[String: Any]]).map { "\($0["body"]!)|\($0["quote"] ?? "")" }.joined(separator: ";")
+            return ["id": "\(shown["id"]!)", "title": "\(shown["title"]!)", "content": "\(shown["content"]!)", "status": "\(shown["status"]!)",
+                    "progress": "\(shown["progress"]!)", "favorite": "\(shown["favorite"]!)", "tags": "\(shown["tags"]!)", "notes": notes]
+        }
+    }
+
+    @Test func seedsNotesAndReadStateAppearIdenticalEverywhere() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let (laptop, phone, tablet) = try devices(server)
+        var ids: [String] = []
+        for prefix in ["000", "001", "002"] { ids.append(try laptop.client("add", try ReadSyncBinary.seed(prefix)).lastLine) }
+        try laptop.client("note", ids[1], "Compare with the 2015 speech", "--quote", "a new day")
+        try laptop.client("read", ids[0])
+        try laptop.client("progress", ids[2], "35")
+        try laptop.client("tag", ids[2], "+politics")
+        try sync(laptop)
+        try sync(phone)
+        try sync(tablet)
+        let expected = try visible(laptop)
+        #expect(expected.count == 3)
+        #expect(try visible(phone) == expected)
+        #expect(try visible(tablet) == expected)
+    }
+
+    @Test func concurrentEditsMergeAndTheLosingValueIsListed() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let (laptop, phone, tablet) = try devices(server)
+        let id = try laptop.client("add", try ReadSyncBinary.seed("001")).lastLine
+        try sync(laptop); try sync(phone); try sync(tablet)
+
+        // Offline on both: different fields…
+        try laptop.client("archive", id)
+        try phone.client("favorite", id)
+        // …and the same field, the phone's edit later.
+        try laptop.client("progress", id, "20")
+        usleep(20_000)
+        try phone.client("progress", id, "80")
+
+        try sync(laptop); try sync(phone); try sync(laptop); try sync(tablet)
+        for device in [laptop, phone, tablet] {
+            let article = try device.json("show", id) as! [String: Any]
+            #expect(article["archived"] as? Bool == true && article["favorite"] as? Bool == true, "both fields survive")
+            #expect(article["progress"] as? Double == 0.8, "the later write wins")
+            let conflicts = try device.json("conflicts") as! [[String: Any]]
+            let progress = conflicts.first { $0["field"] as? String == "progress" }
+            #expect(progress?["lostValue"] as? String == "0.2" && progress?["keptValue"] as? String == "0.8")
+            #expect(progress?["articleID"] as? String == id)
+        }
+        let text = try laptop.client("conflicts")
+        #expect(text.stdout.contains("lost: 0.2"))
+    }
+
+    @Test func theSameURLSavedOfflineOnTwoDevicesIsOneArticle() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let (laptop, phone, _) = try devices(server)
+        // Two saves of one page, the second with tracking junk in its URL.
+        let seed = try String(contentsOfFile: try ReadSyncBinary.seed("002"), encoding: .utf8)
+        let variant = FileManager.default.temporaryDirectory.appendingPathComponent("variant-\(UUID().uuidString).md")
+        try seed.replacingOccurrences(of: "index.html", with: "index.html?utm_source=twitter#comments").write(to: variant, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: variant) }
+        let a = try laptop.client("add", try ReadSyncBinary.seed("002")).lastLine
+        let b = try phone.client("add", variant.path).lastLine
+        #expect(a == b)
+        try sync(laptop); try sync(phone); try sync(laptop)
+        #expect((try laptop.json("list") as! [Any]).count == 1)
+        #expect((try phone.json("list") as! [Any]).count == 1)
+    }
+
+    @Test func aDeleteReachesEveryDevice() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let (laptop, phone, tablet) = try devices(server)
+        let id = try laptop.client("add", try ReadSyncBinary.seed("000")).lastLine
+        try sync(laptop); try sync(phone); try sync(tablet)
+        #expect(try phone.client("delete", id).status == 0)
+        try sync(phone); try sync(laptop); try sync(tablet)
+        for device in [laptop, phone, tablet] {
+            #expect((try device.json("list") as! [Any]).isEmpty)
+            #expect((try device.json("trash") as! [[String: Any]]).map { $0["id"] as? String } == [id])
+        }
+    }
+
+    @Test func aStoppedServerFailsCleanlyAndTheNextSyncSucceeds() throws {
+        let server = try ServerProcess()
+        let (laptop, phone, _) = try devices(server)
+        let id = try laptop.client("add", try ReadSyncBinary.seed("001")).lastLine
+        let pendingBefore = (try laptop.json("status") as! [String: Any])["pendingChanges"] as! Int
+
+        // Graceful stop: SIGTERM, exit 0, database closed.
+        #expect(server.terminate() == 0)
+        #expect(server.log.contains("database closed"))
+
+        let failed = try laptop.client("sync")
+        #expect(failed.status != 0)
+        let lines = failed.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("Error: cannot reach the sync server"), "\(failed.stderr)")
+        #expect((try laptop.json("status") as! [String: Any])["pendingChanges"] as? Int == pendingBefore)
+        #expect((try laptop.json("list") as! [Any]).count == 1)
+
+        let restarted = try ServerProcess(data: server.data, port: server.port)
+        defer { restarted.terminate(); restarted.removeData() }
+        try sync(laptop)
+        try sync(phone)
+        #expect((try laptop.json("status") as! [String: Any])["pendingChanges"] as? Int == 0)
+        #expect((try phone.json("list") as! [[String: Any]]).map { $0["id"] as? String } == [id])
+    }
+
+    @Test func aRefusedTokenIsOneClearLine() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let device = Device()
+        try device.client("init", "--server", server.url, "--token", String(repeating: "0", count: 64))
+        let result = try device.client("sync")
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("Error: the server at \(server.url) refused this device's token"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
+
