@@ -40,9 +40,17 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
         // MARK: Libraries
         .target(
             name: "ReadSyncCore",
+            dependencies: ["CZlib"],
             swiftSettings: swiftSettings
         ),
         .target(

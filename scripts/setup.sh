@@ -3,7 +3,7 @@
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
-packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev)
+packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -57,8 +57,13 @@ public final class CurlSyncTransport: SyncTransport {
     }
 
     public func push(_ request: PushRequest) throws -> PushResponse {
-        let body = Array(try WireCoding.encoder.encode(request))
-        return try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/push", headers: headers(json: true), body: body))
+        var body = Array(try WireCoding.encoder.encode(request))
+        var headers = headers(json: true)
+        if body.count >= Gzip.worthwhileBytes {
+            body = Gzip.compress(body)
+            headers.append(("Content-Encoding", "gzip"))
+        }
+        return try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/push", headers: headers, body: body))
     }
 
     public func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {

@@ -30,17 +30,29 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(ErrorResponse(code: code, message: message), status: status)
+        try JSONResponse.make(ErrorResponse(code: code, message: message), status: status, for: nil)
     }
 }
 
-/// JSON responses with the protocol headers.
+/// JSON responses with the protocol headers, gzipped when the request
+/// accepts it and the body is large enough for that to pay.
 enum JSONResponse {
-    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, epoch: String? = nil) throws -> Response {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, epoch: String? = nil, for request: Request?) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[HTTPField.Name(SyncProtocol.versionHeader)!] = String(SyncProtocol.version)
         if let epoch { headers[HTTPField.Name(SyncProtocol.epochHeader)!] = epoch }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try WireCoding.encoder.encode(value))))
+        var body = Array(try WireCoding.encoder.encode(value))
+        if body.count >= Gzip.worthwhileBytes, let request, Self.acceptsGzip(request) {
+            body = Gzip.compress(body)
+            headers[.contentEncoding] = "gzip"
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private static func acceptsGzip(_ request: Request) -> Bool {
+        request.headers[values: .acceptEncoding].contains { value in
+            value.split(separator: ",").contains { $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "gzip" }
+        }
     }
 }
 

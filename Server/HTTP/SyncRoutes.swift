@@ -12,7 +12,7 @@ struct SyncRoutes: Sendable {
     let clock: any WallClock
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/health") { _, _ in try JSONResponse.make(HealthResponse(epoch: store.epoch), epoch: store.epoch) }
+        router.get("/health") { _, _ in try JSONResponse.make(HealthResponse(epoch: store.epoch), epoch: store.epoch, for: nil) }
         router.get("/v1/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
@@ -47,7 +47,7 @@ struct SyncRoutes: Sendable {
         }
         let outcome = try await store.push(push.changes, for: user)
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
-        return try JSONResponse.make(PushResponse(epoch: store.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now), epoch: store.epoch)
+        return try JSONResponse.make(PushResponse(epoch: store.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now), epoch: store.epoch, for: request)
     }
 
     private func changes(_ request: Request) async throws -> Response {
@@ -68,7 +68,7 @@ struct SyncRoutes: Sendable {
         let page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin)
         return try JSONResponse.make(
             PullResponse(epoch: store.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds()),
-            epoch: store.epoch)
+            epoch: store.epoch, for: request)
     }
 
     // MARK: Checks shared by the endpoints
@@ -112,7 +112,20 @@ enum RequestBodyReader {
         } catch is NIOTooManyBytesError {
             throw APIError.tooLarge("the body is larger than \(limit) bytes, the most accepted")
         }
-        return Data(buffer.readableBytesView)
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity":
+            return Data(buffer.readableBytesView)
+        case "gzip":
+            do {
+                return Data(try Gzip.decompress(Array(buffer.readableBytesView), limit: limit))
+            } catch Gzip.Failure.tooLarge {
+                throw APIError.tooLarge("the body inflates to more than \(limit) bytes, the most accepted")
+            } catch {
+                throw APIError.badRequest("the body is labelled gzip but is not valid gzip")
+            }
+        case let other?:
+            throw APIError(.unsupportedMediaType, code: "bad_request", message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
+        }
     }
 }
 

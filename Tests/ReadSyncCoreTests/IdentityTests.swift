@@ -65,3 +65,22 @@ struct FieldValueTests {
         }
     }
 }
+
+struct GzipTests {
+    @Test func roundTripsAndShrinksText() throws {
+        let text = Array(String(repeating: "readsync keeps every device in sync. ", count: 500).utf8)
+        let packed = Gzip.compress(text)
+        #expect(packed.count < text.count / 10)
+        #expect(packed.starts(with: [0x1f, 0x8b]), "gzip magic")
+        #expect(try Gzip.decompress(packed, limit: text.count) == text)
+        #expect(try Gzip.decompress(Gzip.compress([]), limit: 10) == [])
+    }
+
+    @Test func refusesBombsAndGarbage() {
+        let bomb = Gzip.compress([UInt8](repeating: 0, count: 10_000_000))
+        #expect(bomb.count < 20_000)
+        #expect(throws: Gzip.Failure.tooLarge(limit: 1_000_000)) { try Gzip.decompress(bomb, limit: 1_000_000) }
+        #expect(throws: Gzip.Failure.corrupt) { try Gzip.decompress(Array("not gzip at all".utf8), limit: 100) }
+        #expect(throws: Gzip.Failure.corrupt) { try Gzip.decompress(Array(bomb.prefix(100)), limit: 100_000_000) }
+    }
+}

@@ -60,6 +60,9 @@ import ReadSyncTestSupport
             Case(name: "a timestamp an hour ahead", body: push([change(timestamp: String(repeating: "0", count: 16 - future.count) + future + ".00000000.\(node)")]), status: 422, code: "clock_skew"),
             Case(name: "more changes than a batch may hold", body: push(Array(repeating: change(), count: SyncProtocol.maxBatchChanges + 1)), status: 413, code: "too_large"),
             Case(name: "a body over 16 MiB", body: [UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1), status: 413, code: "too_large"),
+            Case(name: "a gzip bomb", headers: ["Content-Encoding": "gzip"], body: Gzip.compress([UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1)), status: 413, code: "too_large"),
+            Case(name: "corrupt gzip", headers: ["Content-Encoding": "gzip"], body: Array("this is not gzip".utf8), status: 400, code: "bad_request"),
+            Case(name: "an unsupported Content-Encoding", headers: ["Content-Encoding": "br"], body: Array("{}".utf8), status: 415, code: "bad_request"),
             Case(name: "page size over the limit", method: "GET", path: "/v1/changes?limit=5000", status: 413, code: "too_large"),
             Case(name: "negative cursor", method: "GET", path: "/v1/changes?after=-1", status: 400, code: "bad_request"),
             Case(name: "enormous cursor", method: "GET", path: "/v1/changes?after=99999999999999999999999", status: 400, code: "bad_request"),
@@ -100,6 +103,23 @@ import ReadSyncTestSupport
         }
         let stateAfter = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
         #expect(stateAfter == PullResponse(epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false, latest: stateBefore.latest, serverTime: stateAfter.serverTime))
+        await server.destroy()
+    }
+
+    @Test func gzipBothWaysWhenItPays() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let http = CurlHTTPClient()
+        let changes = (0..<50).map { n in Self.change(field: "content", value: "\"" + String(repeating: "word \(n) ", count: 300) + "\"") }
+        let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Content-Encoding", value: "gzip"), (name: "Content-Type", value: "application/json")]
+        let pushed = try await offloaded { try http.perform(HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes)))) }
+        #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
+        #expect(try JSONDecoder().decode(PushResponse.self, from: Data(pushed.body)).accepted == 1, "fifty changes with one timestamp are one write: stored once")
+
+        let pulled = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")])) }
+        #expect(pulled.status == 200)
+        #expect(pulled.headers["content-encoding"] == "gzip", "a large page is sent gzipped (libcurl decoded it)")
+        #expect(try JSONDecoder().decode(PullResponse.self, from: Data(pulled.body)).changes.count == 1)
         await server.destroy()
     }
 
