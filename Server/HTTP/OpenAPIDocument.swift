@@ -21,6 +21,10 @@ info:
     maximum) and gives every change it did not already have a per-user,
     monotonically increasing sequence number. Pushing a batch twice changes
     nothing. Pulls return the changes after a cursor, in sequence order.
+
+    Compression: a request body may be sent with `Content-Encoding: gzip`
+    (it may inflate to at most 16 MiB); answers of 1 KiB or more are gzipped
+    when the request's `Accept-Encoding` allows it.
 servers:
   - url: http://127.0.0.1:8080
 paths:
@@ -64,6 +68,11 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "413": { $ref: "#/components/responses/TooLarge" }
+        "415":
+          description: "`bad_request`: a Content-Encoding other than gzip."
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
         "422":
           description: "`clock_skew`: a change is stamped more than 5 minutes ahead of the server's clock; the message names the skew."
           content:

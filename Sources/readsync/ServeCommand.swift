@@ -41,4 +41,12 @@ struct DataDirectoryOption: ParsableArguments {
     var path = "./server-data"
 
     var url: URL { URL(fileURLWithPath: path) }
+
+    /// Opens the server's store (beside a running server is fine: SQLite WAL),
+    /// runs `body`, and closes it.
+    func withStore<T>(_ body: (SQLiteSyncStore) throws -> T) throws -> T {
+        let store = try SQLiteSyncStore(directory: url)
+        defer { try? store.close() }
+        return try body(store)
+    }
 }

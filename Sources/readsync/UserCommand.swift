@@ -18,10 +18,8 @@ struct UserCommand: ParsableCommand {
         }
 
         func run() throws {
-            let store = try SQLiteSyncStore(directory: data.url)
             let token = AccessToken.generate()
-            try store.addUser(name: name, tokenHash: AccessToken.hash(token))
-            try store.close()
+            try data.withStore { try $0.addUser(name: name, tokenHash: AccessToken.hash(token)) }
             print("Created user \(name). Their token (shown only now; the server keeps only its hash):")
             print(token)
         }
@@ -32,9 +30,7 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() throws {
-            let store = try SQLiteSyncStore(directory: data.url)
-            let users = try store.users()
-            try store.close()
+            let users = try data.withStore { try $0.users() }
             if users.isEmpty { print("No users yet; `readsync user add NAME` creates one."); return }
             for user in users {
                 print("\(user.name)  \(user.active ? "active " : "revoked")  \(user.changes) changes  since \(user.createdAt)")
@@ -48,9 +44,7 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() throws {
-            let store = try SQLiteSyncStore(directory: data.url)
-            try store.revoke(name: name)
-            try store.close()
+            try data.withStore { try $0.revoke(name: name) }
             print("Revoked \(name)'s token; `readsync user token \(name)` issues a new one.")
         }
     }
@@ -61,10 +55,8 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var data: DataDirectoryOption
 
         func run() throws {
-            let store = try SQLiteSyncStore(directory: data.url)
             let token = AccessToken.generate()
-            try store.replaceToken(name: name, tokenHash: AccessToken.hash(token))
-            try store.close()
+            try data.withStore { try $0.replaceToken(name: name, tokenHash: AccessToken.hash(token)) }
             print("New token for \(name):")
             print(token)
         }

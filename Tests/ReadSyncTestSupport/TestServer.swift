@@ -44,6 +44,18 @@ public final class TestServer: @unchecked Sendable {
         return token
     }
 
+    /// Creates user "alice" and `count` devices connected as her, each with
+    /// its own clock when `clocks` names them.
+    public func connectedDevices(_ count: Int, clocks: [any WallClock] = []) throws -> (token: String, devices: [TestDevice]) {
+        let token = try addUser("alice")
+        let devices = try (0..<count).map { index in
+            let device = try TestDevice(clock: index < clocks.count ? clocks[index] : SystemWallClock())
+            try device.connect(to: self, token: token)
+            return device
+        }
+        return (token, devices)
+    }
+
     /// Stops serving and closes the database.
     public func stop() async {
         task?.cancel()

@@ -43,10 +43,8 @@ extension TestDevice {
 @Suite struct SyncRoundTripTests {
     @Test func aLibraryPushedByOneDeviceIsPulledIdenticalByAnother() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let laptop = try TestDevice(), phone = try TestDevice()
-        try laptop.connect(to: server, token: token)
-        try phone.connect(to: server, token: token)
+        let (_, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
 
         let ids = try laptop.addSeeds()
         let note = try laptop.list.addNote(to: ids[1], body: "Compare with the 2015 speech", quote: "a new day")
@@ -69,10 +67,8 @@ extension TestDevice {
 
     @Test func pullsInSeveralPagesAndPushesInBatches() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let writer = try TestDevice(), reader = try TestDevice()
-        try writer.connect(to: server, token: token)
-        try reader.connect(to: server, token: token)
+        let (token, devices) = try server.connectedDevices(2)
+        let writer = devices[0], reader = devices[1]
         _ = try writer.addSeeds()
         for n in 0..<20 { try writer.list.add(ArticleDraft(url: nil, title: "Note \(n)", content: "Short article number \(n)")) }
         let total = try writer.list.status().pendingChanges
@@ -111,10 +107,8 @@ extension TestDevice {
 
     @Test func anInterruptedPullResumesFromItsLastAppliedPage() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let writer = try TestDevice(), reader = try TestDevice()
-        try writer.connect(to: server, token: token)
-        try reader.connect(to: server, token: token)
+        let (token, devices) = try server.connectedDevices(2)
+        let writer = devices[0], reader = devices[1]
         _ = try writer.addSeeds()
         try await writer.sync()
 

@@ -9,10 +9,8 @@ import ReadSyncTestSupport
 @Suite struct SyncRulesTests {
     @Test func concurrentEditsOfDifferentFieldsBothSurvive() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let laptop = try TestDevice(), phone = try TestDevice()
-        try laptop.connect(to: server, token: token)
-        try phone.connect(to: server, token: token)
+        let (_, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
         let ids = try laptop.addSeeds()
         try await laptop.sync()
         try await phone.sync()
@@ -33,12 +31,10 @@ import ReadSyncTestSupport
 
     @Test func concurrentEditsOfOneFieldConvergeToTheLaterAndKeepTheLoser() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
         let earlyClock = ManualWallClock(milliseconds: SystemWallClock().nowMilliseconds())
         let laterClock = ManualWallClock(milliseconds: earlyClock.nowMilliseconds() + 1000)
-        let laptop = try TestDevice(clock: earlyClock), phone = try TestDevice(clock: laterClock)
-        try laptop.connect(to: server, token: token)
-        try phone.connect(to: server, token: token)
+        let (_, devices) = try server.connectedDevices(2, clocks: [earlyClock, laterClock])
+        let laptop = devices[0], phone = devices[1]
         let id = try laptop.addSeeds()[1]
         try await laptop.sync()
         try await phone.sync()
@@ -60,9 +56,8 @@ import ReadSyncTestSupport
 
     @Test func aDeleteReachesEveryDeviceAndAConcurrentEditDoesNotUndoIt() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let laptop = try TestDevice(), phone = try TestDevice(), tablet = try TestDevice()
-        for device in [laptop, phone, tablet] { try device.connect(to: server, token: token) }
+        let (_, devices) = try server.connectedDevices(3)
+        let laptop = devices[0], phone = devices[1], tablet = devices[2]
         let ids = try laptop.addSeeds()
         try laptop.list.addNote(to: ids[2], body: "zeppelin note")
         try await laptop.sync()
@@ -97,10 +92,8 @@ import ReadSyncTestSupport
 
     @Test func theSameURLSavedOfflineOnTwoDevicesIsOneArticle() async throws {
         let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let laptop = try TestDevice(), phone = try TestDevice()
-        try laptop.connect(to: server, token: token)
-        try phone.connect(to: server, token: token)
+        let (_, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
         let url = CanonicalURL("https://example.org/story?utm_source=a")!
         let a = try laptop.list.add(ArticleDraft(url: url, title: "Story", content: "The same story text")).id
         let b = try phone.list.add(ArticleDraft(url: CanonicalURL("https://EXAMPLE.org/story/#x")!, title: "Story", content: "The same story text")).id
