@@ -15,6 +15,12 @@ public final class ReadingList {
         self.store = try ClientStore(home: home, wallClock: wallClock)
     }
 
+    /// A reading list over an existing store (an in-memory one, in simulations).
+    public init(store: ClientStore, home: ClientHome = ClientHome(directory: URL(fileURLWithPath: ":memory:"))) {
+        self.home = home
+        self.store = store
+    }
+
     // MARK: Articles
 
     /// Saves an article. Saving one that is already there writes only what

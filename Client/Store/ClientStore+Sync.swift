@@ -78,6 +78,44 @@ extension ClientStore {
         }
     }
 
+    /// Whether this device's clock is now within half the allowed skew of
+    /// the server's.
+    func wallClockAgrees(with serverTime: Int64) -> Bool {
+        abs(wallClock.nowMilliseconds() - serverTime) <= SyncProtocol.maxClockSkewMilliseconds / 2
+    }
+
+    /// Gives unsynced local writes stamped after `cutoff` (made while the
+    /// clock ran ahead) new timestamps from the corrected clock, keeping
+    /// their order, values and version vectors. Safe because the server
+    /// refused them — nobody else has seen them — and every write the server
+    /// did accept is at or below `cutoff`, so the clock restarts above those.
+    /// Returns how many were re-stamped.
+    func restampChanges(aheadOf cutoff: Int64) throws -> Int {
+        try database.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT seq, kind, entity, field, timestamp FROM change_log ORDER BY seq")
+                .filter { (HLCTimestamp(encoded: $0["timestamp"])?.physical ?? 0) > cutoff }
+            guard !rows.isEmpty else { return 0 }
+            let restamped = Set(rows.map { "\($0["kind"] as String)\u{0}\($0["entity"] as String)\u{0}\($0["field"] as String)" })
+            var resumeAfter: HLCTimestamp?
+            for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, timestamp FROM registers") {
+                guard !restamped.contains("\(row["kind"] as String)\u{0}\(row["entity"] as String)\u{0}\(row["field"] as String)"),
+                      let timestamp = HLCTimestamp(encoded: row["timestamp"]) else { continue }
+                if resumeAfter.map({ timestamp > $0 }) ?? true { resumeAfter = timestamp }
+            }
+            var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: resumeAfter.map {
+                HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
+            })
+            for row in rows {
+                let old: String = row["timestamp"], new = clock.tick().encoded
+                try db.execute(sql: "UPDATE change_log SET timestamp = ? WHERE seq = ?", arguments: [new, row["seq"] as Int64])
+                try db.execute(sql: "UPDATE registers SET timestamp = ? WHERE kind = ? AND entity = ? AND field = ? AND timestamp = ?",
+                               arguments: [new, row["kind"] as String, row["entity"] as String, row["field"] as String, old])
+            }
+            try MetaKey.clock.write(clock.latest.encoded, db)
+            return rows.count
+        }
+    }
+
     func recordSuccessfulSync() throws {
         try database.write { db in try MetaKey.lastSync.write(ISOTime.string(milliseconds: wallClock.nowMilliseconds()), db) }
     }

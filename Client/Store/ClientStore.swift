@@ -10,25 +10,36 @@ import ReadSyncCore
 /// rows, materialised rows and the clock in one transaction: a crash leaves
 /// all of a command's effect or none of it.
 public final class ClientStore {
-    let database: DatabasePool
+    /// A WAL pool on disk; an in-memory queue for simulations.
+    let database: any DatabaseWriter
     /// This replica's node id, fixed when the database was created.
     public let node: NodeID
     let wallClock: any WallClock
 
     /// Opens (creating and migrating if needed) the library in `home`.
-    public init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
+    public convenience init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
         try home.prepare()
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        database = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
+        try self.init(database: try DatabasePool(path: home.databaseURL.path, configuration: configuration), wallClock: wallClock, node: nil)
+    }
+
+    /// A library in memory, gone when released: for simulations that run
+    /// thousands of replicas. `node` fixes the replica's id (random if nil).
+    public convenience init(inMemoryWith wallClock: any WallClock, node: NodeID? = nil) throws {
+        try self.init(database: try DatabaseQueue(), wallClock: wallClock, node: node)
+    }
+
+    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?) throws {
+        self.database = database
         try ClientSchema.migrator.migrate(database)
         self.wallClock = wallClock
-        node = try database.write { db in
+        self.node = try database.write { db in
             if let stored = try MetaKey.node.read(db), let node = NodeID(stored) { return node }
-            let node = NodeID.random()
+            let node = node ?? NodeID.random()
             try MetaKey.node.write(node.rawValue, db)
             return node
         }

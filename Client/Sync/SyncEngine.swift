@@ -11,6 +11,9 @@ public struct SyncSummary: Sendable, Equatable {
     /// Whether the server was new to this device's cursor (new epoch or lost
     /// data), so everything was exchanged again.
     public var resynchronised = false
+    /// Unsynced writes made while this device's clock ran ahead, re-stamped
+    /// once the clock agreed with the server's again.
+    public var restamped = 0
 }
 
 /// Progress of a long sync, for the terminal.
@@ -59,8 +62,18 @@ public struct SyncEngine {
     private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
         let total = try store.pendingChangeCount()
         var done = 0
+        var restamped = false
         while let batch = try store.pendingBatch(limit: Self.pushBatchSize) {
-            let answer = try transport.push(PushRequest(node: store.node, changes: batch.changes))
+            let answer: PushResponse
+            do {
+                answer = try transport.push(PushRequest(node: store.node, changes: batch.changes))
+            } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
+                // The clock was wrong when these were written and is right
+                // now: re-stamp what the server refused, then send again.
+                summary.restamped = try store.restampChanges(aheadOf: serverTime + SyncProtocol.maxClockSkewMilliseconds)
+                restamped = true
+                continue
+            }
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }

@@ -15,6 +15,8 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
     case notConfigured
     case unreachable(server: String, reason: String)
     case refused(server: String, status: Int, code: String, message: String)
+    /// A pushed change was stamped too far ahead of the server's clock.
+    case clockSkew(server: String, message: String, serverTime: Int64)
     case badAnswer(server: String, reason: String)
     case protocolMismatch(server: String, theirs: Int)
     case loopingResync(server: String)
@@ -32,6 +34,8 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
             default:
                 return "the server at \(server) refused the sync (HTTP \(status), \(code)): \(message)"
             }
+        case .clockSkew(let server, let message, _):
+            return "the server at \(server) refused the sync: \(message)"
         case .badAnswer(let server, let reason):
             return "the server at \(server) gave an answer readsync cannot read (\(reason)); is it a readsync server?"
         case .protocolMismatch(let server, let theirs):
@@ -86,6 +90,9 @@ public final class CurlSyncTransport: SyncTransport {
         let body = Data(response.body)
         guard response.status == 200 else {
             if let error = try? WireCoding.decoder.decode(ErrorResponse.self, from: body) {
+                if error.error.code == "clock_skew", let serverTime = error.serverTime {
+                    throw SyncError.clockSkew(server: baseURL, message: error.error.message, serverTime: serverTime)
+                }
                 if error.error.code == "unsupported_protocol", let theirs = response.headers[SyncProtocol.versionHeader.lowercased()].flatMap({ Int($0) }) {
                     throw SyncError.protocolMismatch(server: baseURL, theirs: theirs)
                 }

@@ -12,11 +12,14 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// The server's clock, for `clock_skew` answers.
+    public let serverTime: Int64?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, serverTime: Int64? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.serverTime = serverTime
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message: message) }
@@ -30,7 +33,7 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(ErrorResponse(code: code, message: message), status: status, for: nil)
+        try JSONResponse.make(ErrorResponse(code: code, message: message, serverTime: serverTime), status: status, for: nil)
     }
 }
 

@@ -210,6 +210,10 @@ components:
       type: object
       required: [error]
       properties:
+        serverTime:
+          type: integer
+          format: int64
+          description: With `clock_skew`, the server's clock (ms since 1970).
         error:
           type: object
           required: [code, message]

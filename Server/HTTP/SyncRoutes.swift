@@ -43,7 +43,7 @@ struct SyncRoutes: Sendable {
             throw APIError(.unprocessableContent, code: "clock_skew", message: """
                 this device's clock is \(Duration.describe(milliseconds: newest - now)) ahead of the server's \
                 (at most \(Duration.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
-                """)
+                """, serverTime: now)
         }
         let outcome = try await store.push(push.changes, for: user)
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])

@@ -45,17 +45,9 @@ public final class SQLiteSyncStore: SyncStore {
                     SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
                     """, arguments: StatementArguments(key)).map(Self.register)
 
-                let merged: Register
-                if let current {
-                    // Already absorbed: the same write, or one the merged register has seen.
-                    let order = change.vector.compare(current.vector)
-                    if change.timestamp == current.timestamp || order == .before || order == .equal {
-                        outcome.ignored += 1
-                        continue
-                    }
-                    merged = Register.merge(current, change.register).merged
-                } else {
-                    merged = change.register
+                guard let merged = ServerMerge.accept(change, over: current) else {
+                    outcome.ignored += 1
+                    continue
                 }
 
                 try db.execute(sql: """
@@ -76,15 +68,12 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    /// A logged change that the new one has seen (its vector is dominated)
-    /// need not be pulled by anyone any more: the new one supersedes it.
     private static func dropSupersededChanges(of key: [DatabaseValue], by vector: VersionVector, _ db: Database) throws {
         let logged = try Row.fetchAll(db, sql: """
             SELECT seq, vector FROM changes WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
             """, arguments: StatementArguments(key))
         for row in logged {
-            let order = try WireCoding.vector(fromText: row["vector"]).compare(vector)
-            if order == .before || order == .equal {
+            if ServerMerge.supersedes(vector, try WireCoding.vector(fromText: row["vector"])) {
                 try db.execute(sql: "DELETE FROM changes WHERE user_id = ? AND seq = ?", arguments: [key[0], row["seq"] as Int64])
             }
         }

@@ -14,6 +14,9 @@ extension ClientCommand {
             progress.finish()
             var line = "Synced with \(summary.server): pushed \(summary.pushed), pulled \(summary.pulled)"
             line += summary.conflicts == 0 ? ", no conflicts." : ", \(summary.conflicts) conflict\(summary.conflicts == 1 ? "" : "s") (see `readsync client conflicts`)."
+            if summary.restamped > 0 {
+                line += " \(summary.restamped) changes made while this device's clock ran ahead were re-stamped with the corrected time."
+            }
             if summary.resynchronised { line += " The server was new to this device, so everything was exchanged again." }
             print(line)
         }

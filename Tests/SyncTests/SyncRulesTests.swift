@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import ReadSyncClient
 import ReadSyncCore
@@ -117,10 +118,39 @@ import ReadSyncTestSupport
             try await device.sync()
             Issue.record("a push 3 hours ahead was accepted")
         } catch let error as SyncError {
-            guard case .refused(_, 422, "clock_skew", let message) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .clockSkew(_, let message, _) = error else { Issue.record("wrong error \(error)"); return }
             #expect(message.contains("3 h 0 min ahead"))
+            #expect(error.description.hasPrefix("the server at \(server.url) refused the sync: this device's clock is 3 h 0 min ahead"))
         }
         #expect(try device.list.status().pendingChanges == pending, "the change log is kept for a later sync")
+        await server.destroy()
+    }
+
+    /// Writes made while the clock ran hours ahead must not win every later
+    /// conflict: once the clock is right, they are re-stamped and synced.
+    @Test func writesFromAFormerlyFastClockAreRestampedOnceItIsRight() async throws {
+        let now = SystemWallClock().nowMilliseconds()
+        let fastClock = ManualWallClock(milliseconds: now + 5 * 3_600_000)
+        let server = try await TestServer.start()
+        let (_, devices) = try server.connectedDevices(2, clocks: [fastClock])
+        let fast = devices[0], honest = devices[1]
+        let ids = try fast.addSeeds()
+        try fast.list.setFavorite(ids[0], true)
+        await #expect(throws: SyncError.self) { try await fast.sync() }
+
+        fastClock.set(SystemWallClock().nowMilliseconds())  // the user fixes the clock
+        let summary = try await fast.sync()
+        #expect(summary.restamped == summary.pushed && summary.pushed > 0)
+        let stamps = try fast.list.store.read { try String.fetchAll($0, sql: "SELECT timestamp FROM registers") }
+        #expect(stamps.allSatisfy { HLCTimestamp(encoded: $0)!.physical < SystemWallClock().nowMilliseconds() + 60_000 })
+
+        try await honest.sync()
+        #expect(try honest.list.show(ids[0]).favorite)
+        // A later write from an honest clock now wins, as it should.
+        try honest.list.setFavorite(ids[0], false)
+        try await honest.sync()
+        try await fast.sync()
+        #expect(try fast.list.show(ids[0]).favorite == false)
         await server.destroy()
     }
 

@@ -113,8 +113,13 @@ public struct ErrorResponse: Codable, Sendable, Equatable {
     }
 
     public var error: Detail
+    /// The server's clock (milliseconds since 1970), sent with `clock_skew`
+    /// so a device whose clock has since been set right can re-stamp the
+    /// writes it made while it was wrong.
+    public var serverTime: Int64?
 
-    public init(code: String, message: String) {
+    public init(code: String, message: String, serverTime: Int64? = nil) {
         error = Detail(code: code, message: message)
+        self.serverTime = serverTime
     }
 }

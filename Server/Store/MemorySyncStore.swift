@@ -1,0 +1,106 @@
+import Foundation
+import ReadSyncCore
+
+/// The server store in memory: the same merge and log rules as the SQLite
+/// store, for simulations that run thousands of schedules. Synchronous
+/// entry points let a simulated network call it step by step.
+public final class MemorySyncStore: SyncStore, @unchecked Sendable {
+    // @unchecked: every stored property is guarded by `lock`.
+    private struct UserData {
+        var tokenHash: String?
+        var name: String
+        var registers: [RegisterKey: Register] = [:]
+        /// seq → change, in sequence order.
+        var log: [(seq: Int64, change: Change)] = []
+        var lastSeq: Int64 = 0
+    }
+
+    private let lock = NSLock()
+    private var accounts: [Int64: UserData] = [:]
+    public let epoch: String
+
+    public init(epoch: String = NodeID.random().rawValue) {
+        self.epoch = epoch
+    }
+
+    public func close() throws {}
+
+    // MARK: Synchronous core
+
+    public func pushNow(_ changes: [Change], for user: UserID) -> PushOutcome {
+        lock.withLock {
+            var data = accounts[user.rawValue]!
+            var outcome = PushOutcome()
+            for change in changes {
+                guard let merged = ServerMerge.accept(change, over: data.registers[change.key]) else {
+                    outcome.ignored += 1
+                    continue
+                }
+                data.registers[change.key] = merged
+                data.log.removeAll { $0.change.key == change.key && ServerMerge.supersedes(change.vector, $0.change.vector) }
+                data.lastSeq += 1
+                data.log.append((data.lastSeq, change))
+                outcome.accepted += 1
+            }
+            accounts[user.rawValue] = data
+            return outcome
+        }
+    }
+
+    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) -> ChangePage {
+        lock.withLock {
+            let data = accounts[user.rawValue]!
+            let after = data.log.drop { $0.seq <= cursor }.filter { $0.change.timestamp.node != origin }
+            let page = Array(after.prefix(limit))
+            let more = after.count > limit
+            return ChangePage(changes: page.map(\.change), next: more ? page.last!.seq : max(cursor, data.lastSeq), more: more, latest: data.lastSeq)
+        }
+    }
+
+    /// A user's merged registers: what every replica must converge to.
+    public func registers(for user: UserID) -> [RegisterKey: Register] {
+        lock.withLock { accounts[user.rawValue]?.registers ?? [:] }
+    }
+
+    // MARK: SyncStore
+
+    public func user(forTokenHash hash: String) async throws -> UserID? {
+        lock.withLock { accounts.first { $0.value.tokenHash == hash }.map { UserID($0.key) } }
+    }
+
+    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome { pushNow(changes, for: user) }
+
+    public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
+        changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin)
+    }
+
+    @discardableResult
+    public func addUserNow(name: String, tokenHash: String) throws -> UserID {
+        try lock.withLock {
+            guard !accounts.values.contains(where: { $0.name == name }) else { throw UserError.exists(name) }
+            let id = Int64(accounts.count + 1)
+            accounts[id] = UserData(tokenHash: tokenHash, name: name)
+            return UserID(id)
+        }
+    }
+
+    public func addUser(name: String, tokenHash: String) throws { try addUserNow(name: name, tokenHash: tokenHash) }
+
+    public func replaceToken(name: String, tokenHash: String) throws { try setToken(name: name, tokenHash) }
+
+    public func revoke(name: String) throws { try setToken(name: name, nil) }
+
+    private func setToken(name: String, _ hash: String?) throws {
+        try lock.withLock {
+            guard let id = accounts.first(where: { $0.value.name == name })?.key else { throw UserError.unknown(name) }
+            accounts[id]!.tokenHash = hash
+        }
+    }
+
+    public func users() throws -> [UserSummary] {
+        lock.withLock {
+            accounts.values.sorted { $0.name < $1.name }
+                .map { UserSummary(name: $0.name, createdAt: "", active: $0.tokenHash != nil, changes: $0.lastSeq) }
+        }
+    }
+}

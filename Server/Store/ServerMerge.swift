@@ -1,0 +1,23 @@
+import ReadSyncCore
+
+/// How the server takes one pushed change, whichever store keeps it: the
+/// Core merge, plus the two decisions that make pushes idempotent and keep
+/// the change log small.
+enum ServerMerge {
+    /// The register to store after `change`, or nil when the change is
+    /// already absorbed (the same write, or one the stored version has seen):
+    /// then it is neither stored nor logged again.
+    static func accept(_ change: Change, over current: Register?) -> Register? {
+        guard let current else { return change.register }
+        let order = change.vector.compare(current.vector)
+        if change.timestamp == current.timestamp || order == .before || order == .equal { return nil }
+        return Register.merge(current, change.register).merged
+    }
+
+    /// A logged change that a newer one has seen (its vector is dominated)
+    /// need not be pulled by anyone any more.
+    static func supersedes(_ newer: VersionVector, _ logged: VersionVector) -> Bool {
+        let order = logged.compare(newer)
+        return order == .before || order == .equal
+    }
+}
