@@ -129,6 +129,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SimulationTests",
+            dependencies: [
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             // Depending on the executable makes `swift test` build it first.
             dependencies: ["readsync"],

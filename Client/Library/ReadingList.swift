@@ -9,6 +9,8 @@ public final class ReadingList {
     public let store: ClientStore
     /// Where it lives.
     public let home: ClientHome
+    /// New note ids: random UUIDs (a seam so simulations repeat exactly).
+    var makeNoteID: () -> String = { UUID().uuidString.lowercased() }
 
     public init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
         self.home = home
@@ -162,7 +164,7 @@ public final class ReadingList {
         let quote = quote?.trimmingCharacters(in: .whitespacesAndNewlines)
         return try store.write { write in
             let articleID = try ArticleRef.resolve(ref, in: write.db)
-            let id = UUID().uuidString.lowercased()
+            let id = makeNoteID()
             func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
             try write.set(key(.articleID), .text(articleID))
             try write.set(key(.body), .text(body))

@@ -25,9 +25,10 @@ enum ClientSchema {
                     PRIMARY KEY (kind, entity, field)
                 ) STRICT, WITHOUT ROWID;
 
-                -- The outbox: local writes not yet acknowledged by the server, in
-                -- write order. A register written twice before a sync keeps only
-                -- its latest version (it dominates the earlier one).
+                -- The outbox: every local write not yet acknowledged by the server,
+                -- in write order. Earlier versions of a register are kept too: one
+                -- may already be on the server (its acknowledgement lost), and
+                -- re-stamping after a clock error must stay above it.
                 CREATE TABLE change_log (
                     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
                     kind      TEXT NOT NULL,
@@ -35,8 +36,7 @@ enum ClientSchema {
                     field     TEXT NOT NULL,
                     value     TEXT NOT NULL,
                     timestamp TEXT NOT NULL,
-                    vector    TEXT NOT NULL,
-                    UNIQUE (kind, entity, field)
+                    vector    TEXT NOT NULL
                 ) STRICT;
                 """)
         }

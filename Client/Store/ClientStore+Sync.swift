@@ -30,11 +30,11 @@ extension ClientStore {
 
     /// The oldest unacknowledged local writes, at most `limit`, with the
     /// change-log sequence number of the last one.
-    func pendingBatch(limit: Int) throws -> (changes: [Change], lastSeq: Int64)? {
+    func pendingBatch(limit: Int, offset: Int = 0) throws -> (changes: [Change], lastSeq: Int64)? {
         try database.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ?
-                """, arguments: [limit])
+                SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ? OFFSET ?
+                """, arguments: [limit, offset])
             guard let last = rows.last else { return nil }
             let changes = try rows.map { row in
                 Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
@@ -46,7 +46,19 @@ extension ClientStore {
 
     /// The server acknowledged every change-log row up to `seq`.
     func acknowledge(upTo seq: Int64) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM change_log WHERE seq <= ?", arguments: [seq]) }
+        try database.write { db in
+            if let newest = try String.fetchOne(db, sql: "SELECT max(timestamp) FROM change_log WHERE seq <= ?", arguments: [seq]) {
+                try Self.raisePublicClock(to: newest, db)
+            }
+            try db.execute(sql: "DELETE FROM change_log WHERE seq <= ?", arguments: [seq])
+        }
+    }
+
+    /// Encoded timestamps sort as the timestamps do, so text max is enough.
+    static func raisePublicClock(to timestamp: String, _ db: Database) throws {
+        if try MetaKey.publicClock.read(db).map({ $0 < timestamp }) ?? true {
+            try MetaKey.publicClock.write(timestamp, db)
+        }
     }
 
     /// Applies one pulled page and moves the cursor, in one transaction.
@@ -87,36 +99,44 @@ extension ClientStore {
     /// Gives unsynced local writes stamped after `cutoff` (made while the
     /// clock ran ahead) new timestamps from the corrected clock, keeping
     /// their order, values and version vectors. Safe because the server
-    /// refused them — nobody else has seen them — and every write the server
-    /// did accept is at or below `cutoff`, so the clock restarts above those.
-    /// Returns how many were re-stamped.
+    /// refuses anything after `cutoff`, so nobody else has seen them; the
+    /// new stamps start above everything that may be known elsewhere (the
+    /// public clock, and unsynced writes at or before `cutoff`, which may
+    /// have been accepted with their acknowledgement lost). Returns how many
+    /// were re-stamped.
     func restampChanges(aheadOf cutoff: Int64) throws -> Int {
         try database.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT seq, kind, entity, field, timestamp FROM change_log ORDER BY seq")
-                .filter { (HLCTimestamp(encoded: $0["timestamp"])?.physical ?? 0) > cutoff }
-            guard !rows.isEmpty else { return 0 }
-            let restamped = Set(rows.map { "\($0["kind"] as String)\u{0}\($0["entity"] as String)\u{0}\($0["field"] as String)" })
-            var resumeAfter: HLCTimestamp?
-            for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, timestamp FROM registers") {
-                guard !restamped.contains("\(row["kind"] as String)\u{0}\(row["entity"] as String)\u{0}\(row["field"] as String)"),
-                      let timestamp = HLCTimestamp(encoded: row["timestamp"]) else { continue }
-                if resumeAfter.map({ timestamp > $0 }) ?? true { resumeAfter = timestamp }
-            }
-            var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: resumeAfter.map {
+            let (late, kept) = rows.partitioned { (HLCTimestamp(encoded: $0["timestamp"])?.physical ?? 0) > cutoff }
+            guard !late.isEmpty else { return 0 }
+            let floor = ([try MetaKey.publicClock.read(db)] + kept.map { $0["timestamp"] as String? })
+                .compactMap { $0.flatMap(HLCTimestamp.init(encoded:)) }.max()
+            var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: floor.map {
                 HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
             })
-            for row in rows {
+            for row in late {
                 let old: String = row["timestamp"], new = clock.tick().encoded
                 try db.execute(sql: "UPDATE change_log SET timestamp = ? WHERE seq = ?", arguments: [new, row["seq"] as Int64])
                 try db.execute(sql: "UPDATE registers SET timestamp = ? WHERE kind = ? AND entity = ? AND field = ? AND timestamp = ?",
                                arguments: [new, row["kind"] as String, row["entity"] as String, row["field"] as String, old])
             }
             try MetaKey.clock.write(clock.latest.encoded, db)
-            return rows.count
+            return late.count
         }
     }
 
     func recordSuccessfulSync() throws {
         try database.write { db in try MetaKey.lastSync.write(ISOTime.string(milliseconds: wallClock.nowMilliseconds()), db) }
+    }
+}
+
+extension Array {
+    /// The elements that satisfy `predicate`, and the rest, in order.
+    func partitioned(by predicate: (Element) -> Bool) -> (matching: [Element], rest: [Element]) {
+        var matching: [Element] = [], rest: [Element] = []
+        for element in self {
+            if predicate(element) { matching.append(element) } else { rest.append(element) }
+        }
+        return (matching, rest)
     }
 }

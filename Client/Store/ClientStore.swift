@@ -78,6 +78,9 @@ enum MetaKey: String {
     case cursor
     /// The server database's epoch the cursor belongs to.
     case epoch
+    /// The largest timestamp that may be known beyond this device: of
+    /// acknowledged writes and of changes received. Re-stamping stays above it.
+    case publicClock = "public_clock"
     /// ISO time of the last sync that completed.
     case lastSync = "last_sync"
 

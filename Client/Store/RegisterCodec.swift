@@ -47,11 +47,8 @@ enum RegisterCodec {
             """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
     }
 
-    /// Appends a local write to the change log, replacing an unsent earlier
-    /// version of the same register (the new one dominates it).
+    /// Appends a local write to the change log.
     static func appendToChangeLog(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM change_log WHERE kind = ? AND entity = ? AND field = ?",
-                       arguments: [key.kind.rawValue, key.entity, key.field])
         try db.execute(sql: """
             INSERT INTO change_log (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])

@@ -50,6 +50,7 @@ struct RemoteApply {
         }
         try Materializer(db: db).refresh(touched)
         try MetaKey.clock.write(clock.latest.encoded, db)
+        if let newest = changes.map(\.timestamp).max() { try ClientStore.raisePublicClock(to: newest.encoded, db) }
         return result
     }
 }

@@ -39,9 +39,9 @@ struct SyncRoutes: Sendable {
             if let problem = ChangeValidation.problem(with: change) { throw APIError.badRequest("change \(index): \(problem)") }
         }
         let now = clock.nowMilliseconds()
-        if let newest = push.changes.map(\.timestamp.physical).max(), newest - now > SyncProtocol.maxClockSkewMilliseconds {
+        if let skew = SyncProtocol.excessiveSkew(of: push.changes, serverTime: now) {
             throw APIError(.unprocessableContent, code: "clock_skew", message: """
-                this device's clock is \(Duration.describe(milliseconds: newest - now)) ahead of the server's \
+                this device's clock is \(Duration.describe(milliseconds: skew)) ahead of the server's \
                 (at most \(Duration.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
                 """, serverTime: now)
         }

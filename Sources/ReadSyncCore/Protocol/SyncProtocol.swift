@@ -29,6 +29,13 @@ public enum SyncProtocol {
     public static let maxRequestBytes = 16 * 1_048_576
     /// How far ahead of the server's clock a change's timestamp may be.
     public static let maxClockSkewMilliseconds: Int64 = 5 * 60 * 1000
+
+    /// How far the newest of `changes` is ahead of `serverTime`, when that is
+    /// more than allowed (the batch is then refused); nil when acceptable.
+    public static func excessiveSkew(of changes: [Change], serverTime: Int64) -> Int64? {
+        guard let newest = changes.map(\.timestamp.physical).max(), newest - serverTime > maxClockSkewMilliseconds else { return nil }
+        return newest - serverTime
+    }
 }
 
 /// A batch of a client's change log.

@@ -1,0 +1,459 @@
+import Foundation
+import GRDB
+@testable import ReadSyncClient
+import ReadSyncCore
+import ReadSyncServer
+
+/// A deterministic simulation of one user's devices and the server: random
+/// edits, sync steps split into their real parts with network faults between
+/// them, and clocks that are skewed, run backwards or stand still. Everything
+/// derives from the seed, so a failure reproduces from it.
+final class Simulation {
+    let seed: UInt64
+    private var rng: SeededGenerator
+    /// The true time, which the server's clock follows.
+    let serverClock = ManualWallClock(milliseconds: 1_750_000_000_000)
+    let server = MemorySyncStore(epoch: "simulated")
+    let user: UserID
+    private(set) var replicas: [Replica] = []
+    private var trace: [String] = []
+    /// Every write any replica made, by register and version vector (a
+    /// write's identity); re-stamping updates its timestamp.
+    private var writes: [RegisterKey: [VersionVector: Register]] = [:]
+    /// Batches the network holds back, to deliver late and out of order.
+    private var delayed: [[Change]] = []
+    private(set) var stats = Stats()
+
+    struct Stats {
+        var operations = 0, pushes = 0, pulls = 0, faults = 0, refusedForSkew = 0, restamped = 0
+    }
+
+    final class Replica {
+        let name: String
+        let list: ReadingList
+        let clock: ManualWallClock
+        var mode: ClockMode = .accurate
+        /// The change-log position up to which writes are recorded.
+        var recordedSeq: Int64 = 0
+        var store: ClientStore { list.store }
+
+        init(name: String, index: Int, clock: ManualWallClock) throws {
+            let node = NodeID("n\(index)")!
+            self.name = name
+            self.clock = clock
+            list = ReadingList(store: try ClientStore(inMemoryWith: clock, node: node))
+            // Note ids from a counter, so that runs repeat exactly.
+            var next = 0
+            list.makeNoteID = {
+                next += 1
+                return "\(index)-\(next)"  // digits and a dash: a valid note id
+            }
+        }
+    }
+
+    enum ClockMode: CustomStringConvertible {
+        case accurate
+        case skewed(Int64)
+        case backwards(from: Int64)
+        case frozen(at: Int64)
+
+        var description: String {
+            switch self {
+            case .accurate: return "accurate"
+            case .skewed(let ms): return "skewed \(ms / 60_000) min"
+            case .backwards: return "running backwards"
+            case .frozen: return "frozen"
+            }
+        }
+    }
+
+    static let urls = (0..<5).map { CanonicalURL("https://news.example/story-\($0)?utm_source=sim")! }
+    static let tags = ["later", "work", "long read"]
+    static let maxSkew: Int64 = 24 * 3_600_000
+
+    init(seed: UInt64, replicaCount: Int) throws {
+        self.seed = seed
+        rng = SeededGenerator(seed: seed)
+        user = try server.addUserNow(name: "alice", tokenHash: "simulated")
+        for index in 0..<replicaCount {
+            let clock = ManualWallClock(milliseconds: serverClock.nowMilliseconds())
+            replicas.append(try Replica(name: "r\(index)", index: index, clock: clock))
+        }
+    }
+
+    // MARK: Running
+
+    /// Runs `steps` random steps, then heals clocks and network and syncs
+    /// every replica until nothing moves.
+    func run(steps: Int) throws {
+        for _ in 0..<steps {
+            advanceTime()
+            let replica = replicas.randomElement(using: &rng)!
+            switch Int.random(in: 0..<100, using: &rng) {
+            case 0..<45: try randomEdit(on: replica)
+            case 45..<65: try pushStep(replica)
+            case 65..<85: try pullStep(replica)
+            case 85..<92: changeClock(of: replica)
+            default: try deliverDelayed()
+            }
+        }
+        try quiesce()
+    }
+
+    private func advanceTime() {
+        let elapsed = Int64.random(in: 0...3_000, using: &rng)
+        serverClock.advance(by: elapsed)
+        let now = serverClock.nowMilliseconds()
+        for replica in replicas {
+            switch replica.mode {
+            case .accurate: replica.clock.set(now)
+            case .skewed(let skew): replica.clock.set(now + skew)
+            case .backwards: replica.clock.advance(by: -2 * elapsed)
+            case .frozen(let at): replica.clock.set(at)
+            }
+        }
+    }
+
+    private func changeClock(of replica: Replica) {
+        let now = serverClock.nowMilliseconds()
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0: replica.mode = .accurate
+        case 1: replica.mode = .skewed(Int64.random(in: -Self.maxSkew...Self.maxSkew, using: &rng))
+        case 2: replica.mode = .backwards(from: replica.clock.nowMilliseconds())
+        default: replica.mode = .frozen(at: now + Int64.random(in: -Self.maxSkew...Self.maxSkew, using: &rng))
+        }
+        if case .frozen(let at) = replica.mode { replica.clock.set(at) }
+        log("\(replica.name) clock \(replica.mode)")
+    }
+
+    // MARK: Edits
+
+    private func randomEdit(on replica: Replica) throws {
+        stats.operations += 1
+        let list = replica.list
+        let live = try list.list().map(\.id)
+        let article = live.randomElement(using: &rng)
+        do {
+            switch Int.random(in: 0..<12, using: &rng) {
+            case 0, 1, 2:
+                let url = Self.urls.randomElement(using: &rng)!
+                let variant = Int.random(in: 0..<2, using: &rng)
+                let id = try list.add(ArticleDraft(url: url, title: "Story \(url.slug!) v\(variant)", content: "Body of \(url.string), version \(variant)")).id
+                log("\(replica.name) add \(id.prefix(6)) v\(variant)")
+            case 3:
+                guard let article else { return }
+                let note = try list.addNote(to: article, body: "note \(Int.random(in: 0..<1000, using: &rng))")
+                log("\(replica.name) note \(note.prefix(6)) on \(article.prefix(6))")
+            case 4:
+                guard let article, let note = try list.show(article).notes.randomElement(using: &rng) else { return }
+                if Bool.random(using: &rng) {
+                    try list.editNote(note.id, body: "edited \(Int.random(in: 0..<1000, using: &rng))")
+                    log("\(replica.name) note-edit \(note.id.prefix(6))")
+                } else {
+                    try list.deleteNote(note.id)
+                    log("\(replica.name) note-delete \(note.id.prefix(6))")
+                }
+            case 5:
+                guard let article else { return }
+                let read = Bool.random(using: &rng)
+                try list.setRead(article, read)
+                log("\(replica.name) \(read ? "read" : "unread") \(article.prefix(6))")
+            case 6:
+                guard let article else { return }
+                let percent = Double(Int.random(in: 0...100, using: &rng))
+                try list.setProgress(article, percent: percent)
+                log("\(replica.name) progress \(article.prefix(6)) \(Int(percent))")
+            case 7:
+                guard let article else { return }
+                let on = Bool.random(using: &rng)
+                if Bool.random(using: &rng) { try list.setFavorite(article, on) } else { try list.setArchived(article, on) }
+                log("\(replica.name) flag \(article.prefix(6)) \(on)")
+            case 8, 9:
+                guard let article else { return }
+                let tag = Self.tags.randomElement(using: &rng)!
+                let add = Bool.random(using: &rng)
+                try list.tag(article, add: add ? [tag] : [], remove: add ? [] : [tag])
+                log("\(replica.name) tag \(article.prefix(6)) \(add ? "+" : "-")\(tag)")
+            case 10:
+                guard let article else { return }
+                try list.delete(article)
+                log("\(replica.name) delete \(article.prefix(6))")
+            default:
+                guard let deleted = try list.trash().randomElement(using: &rng) else { return }
+                try list.restore(deleted.id)
+                log("\(replica.name) restore \(deleted.id.prefix(6))")
+            }
+        } catch is ClientError {
+            return  // e.g. restoring what a sync just restored: refused, nothing written
+        }
+        try recordWrites(of: replica)
+    }
+
+    /// Remembers the writes in the replica's change log for the reference
+    /// model: those after `recordedSeq`, or all of them (`again`) to catch
+    /// new timestamps of re-stamped ones.
+    private func recordWrites(of replica: Replica, again: Bool = false) throws {
+        let rows = try replica.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log WHERE seq > ? ORDER BY seq",
+                             arguments: [again ? 0 : replica.recordedSeq])
+        }
+        for row in rows {
+            let key = RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"])
+            let register = try RegisterCodec.register(from: row)
+            writes[key, default: [:]][register.vector] = register
+            replica.recordedSeq = max(replica.recordedSeq, row["seq"])
+        }
+    }
+
+    // MARK: Sync steps, with faults
+
+    private func pushStep(_ replica: Replica) throws {
+        guard let batch = try replica.store.pendingBatch(limit: Int.random(in: 1...6, using: &rng)) else { return }
+        stats.pushes += 1
+        let fault = Int.random(in: 0..<10, using: &rng)
+        if fault == 0 {
+            stats.faults += 1
+            log("\(replica.name) push \(batch.changes.count): request lost")
+            return
+        }
+        if fault == 1 {
+            delayed.append(batch.changes)  // it arrives later, out of order
+            stats.faults += 1
+            log("\(replica.name) push \(batch.changes.count): held back by the network")
+            return
+        }
+        if SyncProtocol.excessiveSkew(of: batch.changes, serverTime: serverClock.nowMilliseconds()) != nil {
+            stats.refusedForSkew += 1
+            log("\(replica.name) push \(batch.changes.count): refused, clock ahead")
+            if replica.store.wallClockAgrees(with: serverClock.nowMilliseconds()) {
+                let count = try replica.store.restampChanges(aheadOf: serverClock.nowMilliseconds() + SyncProtocol.maxClockSkewMilliseconds)
+                stats.restamped += count
+                try recordWrites(of: replica, again: true)
+                log("\(replica.name) re-stamped \(count)")
+            }
+            return
+        }
+        let outcome = server.pushNow(batch.changes, for: user)
+        if fault == 2 {
+            _ = server.pushNow(batch.changes, for: user)  // delivered twice
+            stats.faults += 1
+        }
+        if fault == 3 {
+            stats.faults += 1
+            log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted), ack lost")
+            return
+        }
+        try replica.store.acknowledge(upTo: batch.lastSeq)
+        log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted)")
+    }
+
+    private func deliverDelayed() throws {
+        guard !delayed.isEmpty else { return }
+        let changes = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
+        if SyncProtocol.excessiveSkew(of: changes, serverTime: serverClock.nowMilliseconds()) == nil {
+            let outcome = server.pushNow(changes, for: user)
+            log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
+        }
+    }
+
+    private func pullStep(_ replica: Replica) throws {
+        let cursor = try replica.store.syncState().cursor
+        let page = server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node)
+        stats.pulls += 1
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0:
+            stats.faults += 1
+            log("\(replica.name) pull after \(cursor): response lost")
+        case 1:
+            // The page was applied but the process died before the cursor was written.
+            stats.faults += 1
+            try replica.store.database.write { db in
+                _ = try RemoteApply(db: db, node: replica.store.node, wallClock: replica.clock).apply(page.changes)
+            }
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, cursor write lost")
+        case 2:
+            stats.faults += 1
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next)
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next)
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied twice")
+        default:
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next)
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied")
+        }
+    }
+
+    // MARK: Quiescence
+
+    /// Every clock set right, every held-back batch delivered, and the real
+    /// sync engine run on every replica until a whole round moves nothing.
+    private func quiesce() throws {
+        for replica in replicas {
+            replica.mode = .accurate
+            replica.clock.set(serverClock.nowMilliseconds())
+        }
+        while !delayed.isEmpty { try deliverDelayed() }
+        log("-- clocks set right; syncing to quiescence")
+        for round in 0..<6 {
+            var moved = 0
+            for replica in replicas {
+                let transport = InProcessTransport(server: server, user: user, clock: serverClock)
+                // Pushed changes carry the final timestamps of re-stamped writes.
+                transport.onPush = { [unowned self] changes in
+                    for change in changes { writes[change.key, default: [:]][change.vector] = change.register }
+                }
+                let summary = try SyncEngine(store: replica.store, transport: transport, server: "sim", pageSize: 4).run()
+                try recordWrites(of: replica)
+                moved += summary.pushed + summary.pulled
+                stats.restamped += summary.restamped
+            }
+            if moved == 0 { return }
+            if round == 5 { throw SimulationFailure(seed: seed, problem: "still moving changes after 6 sync rounds", trace: trace) }
+        }
+    }
+
+    // MARK: Checks
+
+    /// The invariants of DESIGN.md, checked on the quiescent state.
+    func check() throws {
+        func fail(_ problem: String) -> SimulationFailure { SimulationFailure(seed: seed, problem: problem, trace: trace) }
+        let serverRegisters = server.registers(for: user)
+
+        // 1. Every replica holds exactly the server's registers.
+        for replica in replicas {
+            let local = try replica.store.read { db in
+                try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM registers").map { row in
+                    (RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), try RegisterCodec.register(from: row))
+                }
+            }
+            guard Dictionary(uniqueKeysWithValues: local) == serverRegisters else {
+                throw fail("\(replica.name) diverged from the server (\(local.count) registers vs \(serverRegisters.count))")
+            }
+            guard try replica.store.pendingChangeCount() == 0 else { throw fail("\(replica.name) still has unsynced changes") }
+        }
+
+        // 2. That state is what a reference model computes from every write
+        //    made: the merge of all of them, register by register.
+        guard Set(writes.keys) == Set(serverRegisters.keys) else { throw fail("a written register is missing, or one appeared unwritten") }
+        for (key, versions) in writes {
+            let all = Array(versions.values)
+            let expected = all.dropFirst().reduce(all[0]) { Register.merge($0, $1).merged }
+            guard serverRegisters[key] == expected else {
+                func show(_ r: Register?) -> String { r.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" } ?? "none" }
+                throw fail("\(key) is not the merge of its writes: expected \(show(expected)), server has \(show(serverRegisters[key]))\nwrites: \(all.map(show).joined(separator: " | "))")
+            }
+
+            // 3. A causally later write always carries a larger timestamp.
+            for earlier in all {
+                for later in all where earlier.vector.compare(later.vector) == .before {
+                    guard later.timestamp > earlier.timestamp else { throw fail("\(key): a causally later write has a smaller timestamp") }
+                }
+            }
+        }
+
+        // 4. Nothing vanished: a write that is not the final value was either
+        //    superseded by a write that saw it, or is kept as a conflict loser.
+        var losers = Set<String>()
+        for replica in replicas {
+            for conflict in try replica.store.read({ try Row.fetchAll($0, sql: "SELECT kind, entity, field, lost_timestamp FROM conflicts") }) {
+                losers.insert("\(conflict["kind"] as String)/\(conflict["entity"] as String)/\(conflict["field"] as String)@\(conflict["lost_timestamp"] as String)")
+            }
+        }
+        for (key, versions) in writes {
+            for write in versions.values where write.timestamp != serverRegisters[key]?.timestamp {
+                let superseded = versions.values.contains { write.vector.compare($0.vector) == .before }
+                guard superseded || losers.contains("\(key)@\(write.timestamp.encoded)") else {
+                    let versions = versions.values.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" }
+                    throw fail("""
+                        \(key): a concurrent write vanished without being listed as a conflict: \(write.timestamp)
+                        writes: \(versions.joined(separator: " | "))
+                        final: \(serverRegisters[key].map { "\($0.value) @\($0.timestamp)" } ?? "none")
+                        losers recorded: \(losers.filter { $0.hasPrefix(key.description) }.sorted())
+                        """)
+                }
+            }
+        }
+
+        // 5. Every replica shows the same library, one article per URL.
+        let reference = try Self.visibleLibrary(replicas[0].list)
+        for replica in replicas.dropFirst() {
+            guard try Self.visibleLibrary(replica.list) == reference else { throw fail("\(replica.name) shows a different library") }
+        }
+        let urls = reference.live.compactMap(\.url) + reference.trash.compactMap(\.url)
+        guard Set(urls).count == urls.count else { throw fail("an article appears twice") }
+
+        // 6. No resurrection: an article is live exactly when its tombstone register says so.
+        for article in reference.live {
+            guard serverRegisters[RegisterKey(kind: .article, entity: article.id, field: "deleted")]?.value == .bool(false) else {
+                throw fail("\(article.id) is live but its tombstone says deleted")
+            }
+        }
+    }
+
+    struct Library: Equatable {
+        var live: [ArticleDetail]
+        var trash: [ArticleSummary]
+    }
+
+    static func visibleLibrary(_ list: ReadingList) throws -> Library {
+        Library(live: try list.list().map { try list.show($0.id) }, trash: try list.trash())
+    }
+
+    private func log(_ line: String) {
+        trace.append("t=\(serverClock.nowMilliseconds() - 1_750_000_000_000)ms \(line)")
+    }
+}
+
+/// A violated invariant, with the seed and the last steps that led to it.
+struct SimulationFailure: Error, CustomStringConvertible {
+    let seed: UInt64
+    let problem: String
+    let trace: [String]
+
+    var description: String {
+        "seed \(seed): \(problem)\nlast steps:\n" + trace.suffix(40).map { "  \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// The protocol in process: the server store's own entry points and the
+/// same skew rule as the HTTP server.
+final class InProcessTransport: SyncTransport {
+    let server: MemorySyncStore
+    let user: UserID
+    let clock: any WallClock
+    var onPush: ([Change]) -> Void = { _ in }
+
+    init(server: MemorySyncStore, user: UserID, clock: any WallClock) {
+        self.server = server
+        self.user = user
+        self.clock = clock
+    }
+
+    func push(_ request: PushRequest) throws -> PushResponse {
+        let now = clock.nowMilliseconds()
+        if SyncProtocol.excessiveSkew(of: request.changes, serverTime: now) != nil {
+            throw SyncError.clockSkew(server: "sim", message: "clock ahead", serverTime: now)
+        }
+        onPush(request.changes)
+        let outcome = server.pushNow(request.changes, for: user)
+        return PushResponse(epoch: server.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now)
+    }
+
+    func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
+        let page = server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node)
+        return PullResponse(epoch: server.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds())
+    }
+}
+
+/// SplitMix64: small, fast and repeatable.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
