@@ -26,6 +26,7 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
     case invalidServerURL(String)
     case invalidToken
     case homeUnavailable(path: String, reason: String)
+    case unsyncable(String)
 
     public var description: String {
         switch self {
@@ -52,6 +53,7 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case .invalidServerURL(let text): return "not an http(s) server URL: \(text)"
         case .invalidToken: return "the token must be non-empty and printable (as `readsync user add` prints it)"
         case .homeUnavailable(let path, let reason): return "cannot use \(path) as the readsync home: \(reason)"
+        case .unsyncable(let problem): return "not saved: the \(problem), more than sync carries"
         }
     }
 

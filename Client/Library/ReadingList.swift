@@ -208,8 +208,16 @@ public final class ReadingList {
             throw ClientError.invalidToken
         }
         try store.database.write { db in
+            let previous = (try MetaKey.serverURL.read(db), try MetaKey.serverToken.read(db))
             try MetaKey.serverURL.write(url, db)
             try MetaKey.serverToken.write(token, db)
+            // Another server or account: its cursor and epoch mean nothing
+            // here, and it has none of this library, so send everything.
+            if let oldURL = previous.0, oldURL != url || previous.1 != token {
+                try ClientStore.requeueEverything(db)
+                try MetaKey.cursor.write(nil, db)
+                try MetaKey.epoch.write(nil, db)
+            }
         }
     }
 }

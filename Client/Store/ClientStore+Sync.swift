@@ -28,13 +28,21 @@ extension ClientStore {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
     }
 
-    /// The oldest unacknowledged local writes, at most `limit`, with the
-    /// change-log sequence number of the last one.
-    func pendingBatch(limit: Int, offset: Int = 0) throws -> (changes: [Change], lastSeq: Int64)? {
+    /// The oldest unacknowledged local writes, at most `limit` of them and
+    /// (past the first) at most `maxBytes` of values, with the change-log
+    /// sequence number of the last one.
+    func pendingBatch(limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> (changes: [Change], lastSeq: Int64)? {
         try database.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ? OFFSET ?
-                """, arguments: [limit, offset])
+            var rows: [Row] = []
+            var bytes = 0
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ?
+                """, arguments: [limit])
+            while let row = try cursor.next() {
+                bytes += (row["value"] as String).utf8.count + 200
+                if !rows.isEmpty && bytes > maxBytes { break }
+                rows.append(row.copy())
+            }
             guard let last = rows.last else { return nil }
             let changes = try rows.map { row in
                 Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
@@ -80,14 +88,19 @@ extension ClientStore {
     /// Merges are idempotent, so re-sending what the server has is harmless.
     func resetForResync(epoch: String) throws {
         try database.write { db in
-            try db.execute(sql: """
-                DELETE FROM change_log;
-                INSERT INTO change_log (kind, entity, field, value, timestamp, vector)
-                SELECT kind, entity, field, value, timestamp, vector FROM registers ORDER BY timestamp;
-                """)
+            try Self.requeueEverything(db)
             try MetaKey.cursor.write("0", db)
             try MetaKey.epoch.write(epoch, db)
         }
+    }
+
+    /// Replaces the change log with every register's current version.
+    static func requeueEverything(_ db: Database) throws {
+        try db.execute(sql: """
+            DELETE FROM change_log;
+            INSERT INTO change_log (kind, entity, field, value, timestamp, vector)
+            SELECT kind, entity, field, value, timestamp, vector FROM registers ORDER BY timestamp;
+            """)
     }
 
     /// Whether this device's clock is now within half the allowed skew of
@@ -107,7 +120,12 @@ extension ClientStore {
     func restampChanges(aheadOf cutoff: Int64) throws -> Int {
         try database.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT seq, kind, entity, field, timestamp FROM change_log ORDER BY seq")
-            let (late, kept) = rows.partitioned { (HLCTimestamp(encoded: $0["timestamp"])?.physical ?? 0) > cutoff }
+            // Only this device's own writes: others' (queued again by a resync)
+            // were accepted by the server, so they are at or before `cutoff`.
+            let (late, kept) = rows.partitioned {
+                guard let timestamp = HLCTimestamp(encoded: $0["timestamp"]) else { return false }
+                return timestamp.node == node && timestamp.physical > cutoff
+            }
             guard !late.isEmpty else { return 0 }
             let floor = ([try MetaKey.publicClock.read(db)] + kept.map { $0["timestamp"] as String? })
                 .compactMap { $0.flatMap(HLCTimestamp.init(encoded:)) }.max()

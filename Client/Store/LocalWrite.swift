@@ -31,6 +31,11 @@ final class LocalWrite {
         if (current?.value ?? .null) == value { return false }
         let timestamp = clock.tick()
         let register = current?.overwritten(with: value, at: timestamp) ?? .initial(value, at: timestamp)
+        // Refuse here what the server would refuse: a write it cannot take
+        // would otherwise block every later sync.
+        if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
+            throw ClientError.unsyncable(problem)
+        }
         try RegisterCodec.store(register, at: key, db)
         try RegisterCodec.appendToChangeLog(register, at: key, db)
         touched.insert(key)

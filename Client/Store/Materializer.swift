@@ -21,7 +21,11 @@ struct Materializer {
 
     private func article(_ id: String) throws {
         let registers = try RegisterCodec.registers(of: .article, id, db)
-        guard !registers.isEmpty else {
+        // An article shows only once its title, added-at and tombstone have
+        // all arrived: a sync cut off half-way through it (or before a later
+        // delete) must not show an empty or deleted article as live.
+        let complete = [ArticleField.title, .addedAt, .deleted].allSatisfy { registers[$0.rawValue] != nil }
+        guard complete else {
             try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
             return
         }

@@ -39,7 +39,9 @@ struct RemoteApply {
                 touched.insert(key)
                 result.changed += 1
             }
-            if let loser = merge.concurrentLoser {
+            // Concurrent writes of the same value lose nothing, and bookkeeping
+            // times are not the user's edits: neither is a conflict.
+            if let loser = merge.concurrentLoser, loser.value != merge.merged.value, !key.kind.isBookkeeping(key.field) {
                 try db.execute(sql: """
                     INSERT INTO conflicts (kind, entity, field, kept_value, kept_timestamp, lost_value, lost_timestamp)
                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING

@@ -30,18 +30,19 @@ public struct SyncProgress: Sendable {
 /// acknowledged batches leave the change log only after the server answered,
 /// and each pulled page is applied together with its cursor.
 public struct SyncEngine {
-    public static let pushBatchSize = 500
-
     let store: ClientStore
     let transport: any SyncTransport
     let server: String
     let pageSize: Int
+    let pushBatchSize: Int
 
-    public init(store: ClientStore, transport: any SyncTransport, server: String, pageSize: Int = SyncProtocol.defaultPageSize) {
+    public init(store: ClientStore, transport: any SyncTransport, server: String,
+                pageSize: Int = SyncProtocol.defaultPageSize, pushBatchSize: Int = 500) {
         self.store = store
         self.transport = transport
         self.server = server
         self.pageSize = pageSize
+        self.pushBatchSize = pushBatchSize
     }
 
     public func run(progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
@@ -63,7 +64,7 @@ public struct SyncEngine {
         let total = try store.pendingChangeCount()
         var done = 0
         var restamped = false
-        while let batch = try store.pendingBatch(limit: Self.pushBatchSize) {
+        while let batch = try store.pendingBatch(limit: pushBatchSize) {
             let answer: PushResponse
             do {
                 answer = try transport.push(PushRequest(node: store.node, changes: batch.changes))

@@ -45,7 +45,12 @@ struct SyncRoutes: Sendable {
                 (at most \(Duration.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
                 """, serverTime: now)
         }
-        let outcome = try await store.push(push.changes, for: user)
+        let outcome: PushOutcome
+        do {
+            outcome = try await store.push(push.changes, for: user)
+        } catch let refusal as ServerMerge.Refusal {
+            throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or change log is damaged")
+        }
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
         return try JSONResponse.make(PushResponse(epoch: store.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now), epoch: store.epoch, for: request)
     }

@@ -27,12 +27,12 @@ public final class MemorySyncStore: SyncStore, @unchecked Sendable {
 
     // MARK: Synchronous core
 
-    public func pushNow(_ changes: [Change], for user: UserID) -> PushOutcome {
-        lock.withLock {
+    public func pushNow(_ changes: [Change], for user: UserID) throws -> PushOutcome {
+        try lock.withLock {
             var data = accounts[user.rawValue]!
             var outcome = PushOutcome()
             for change in changes {
-                guard let merged = ServerMerge.accept(change, over: data.registers[change.key]) else {
+                guard let merged = try ServerMerge.accept(change, over: data.registers[change.key]) else {
                     outcome.ignored += 1
                     continue
                 }
@@ -68,7 +68,7 @@ public final class MemorySyncStore: SyncStore, @unchecked Sendable {
         lock.withLock { accounts.first { $0.value.tokenHash == hash }.map { UserID($0.key) } }
     }
 
-    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome { pushNow(changes, for: user) }
+    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome { try pushNow(changes, for: user) }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
         changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin)

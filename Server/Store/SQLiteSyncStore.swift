@@ -45,7 +45,7 @@ public final class SQLiteSyncStore: SyncStore {
                     SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
                     """, arguments: StatementArguments(key)).map(Self.register)
 
-                guard let merged = ServerMerge.accept(change, over: current) else {
+                guard let merged = try ServerMerge.accept(change, over: current) else {
                     outcome.ignored += 1
                     continue
                 }

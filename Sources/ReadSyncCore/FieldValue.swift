@@ -1,4 +1,6 @@
 /// The value held by one field register. JSON-shaped: null, bool, number or text.
+/// Numbers compare by value: `.int(1) == .double(1.0)`, as JSON cannot tell
+/// them apart (`1.0` is stored as `1` and read back as an integer).
 public enum FieldValue: Hashable, Sendable {
     case null
     case bool(Bool)
@@ -21,11 +23,12 @@ public enum FieldValue: Hashable, Sendable {
         }
     }
 
-    /// The value as an integer (doubles are truncated), or nil.
+    /// The value as an integer (doubles are truncated), or nil when it is
+    /// not a number or does not fit.
     public var int: Int64? {
         switch self {
         case .int(let value): return value
-        case .double(let value) where value.isFinite: return Int64(value)
+        case .double(let value): return Int64(exactly: value.rounded(.towardZero))
         default: return nil
         }
     }
@@ -36,6 +39,28 @@ public enum FieldValue: Hashable, Sendable {
         case .double(let value): return value
         case .int(let value): return Double(value)
         default: return nil
+        }
+    }
+}
+
+extension FieldValue {
+    public static func == (lhs: FieldValue, rhs: FieldValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.text(let a), .text(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.int, .double), (.double, .int), (.double, .double): return lhs.double == rhs.double
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(value)
+        case .text(let value): hasher.combine(value)
+        case .int, .double: hasher.combine(double)
         }
     }
 }

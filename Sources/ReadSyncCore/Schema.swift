@@ -10,6 +10,18 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     /// A tag membership; its id is `<article id>/<tag name>`.
     case tag
 
+    /// Fields the software sets on its own (when an article was added, a note
+    /// created, an article read): concurrent values of these are not the
+    /// user's edits, so the later one wins without being reported a conflict.
+    public func isBookkeeping(_ field: String) -> Bool {
+        switch self {
+        case .article: return field == ArticleField.addedAt.rawValue
+        case .readState: return field == ReadStateField.readAt.rawValue
+        case .note: return field == NoteField.createdAt.rawValue
+        case .tag: return false
+        }
+    }
+
     /// The fields a register of this kind may address.
     public var fields: Set<String> {
         switch self {

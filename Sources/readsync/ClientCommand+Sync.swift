@@ -10,8 +10,11 @@ extension ClientCommand {
         func run() throws {
             let list = try client.openList()
             let progress = ProgressPrinter()
-            let summary = try list.sync(progress: progress.show)
-            progress.finish()
+            let summary: SyncSummary
+            do {
+                defer { progress.finish() }  // end the progress line, also before an error
+                summary = try list.sync(progress: progress.show)
+            }
             var line = "Synced with \(summary.server): pushed \(summary.pushed), pulled \(summary.pulled)"
             line += summary.conflicts == 0 ? ", no conflicts." : ", \(summary.conflicts) conflict\(summary.conflicts == 1 ? "" : "s") (see `readsync client conflicts`)."
             if summary.restamped > 0 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `readsync`: an offline-first reading list and its sync server.
 @main
@@ -9,4 +10,28 @@ struct ReadSync: AsyncParsableCommand {
         version: "0.2.0",
         subcommands: [ClientCommand.self, ServeCommand.self, UserCommand.self]
     )
+
+    /// Like ArgumentParser's, except that a refusal is one line on stderr
+    /// (usage is for `--help`), so scripts and people get one clear sentence.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))  // --help, --version
+                Foundation.exit(0)
+            }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            if !message.isEmpty {
+                FileHandle.standardError.write(Data("Error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -42,6 +42,22 @@ struct AtomicityTests {
         #expect(counts == (0, 0, 0))
     }
 
+    /// A sync cut off between an article's registers (or before its later
+    /// tombstone) must not show a half-arrived or deleted article as live.
+    @Test func anArticleShowsOnlyOnceItsTitleAddedAtAndTombstoneHaveArrived() throws {
+        let list = try temporary.open()
+        let otherHome = TemporaryHome()
+        let writer = try otherHome.open()
+        let (id, _) = try writer.add(ArticleDraft(url: nil, title: "Whole", content: "All of it"))
+        let changes = try writer.changeLog().count
+        let all = try #require(try writer.store.pendingBatch(limit: changes)).changes
+        let withoutTombstone = all.filter { $0.field != "deleted" }
+        _ = try list.store.applyPulled(withoutTombstone, cursor: 1)
+        #expect(try list.list().isEmpty && list.trash().isEmpty && list.search("whole").isEmpty)
+        _ = try list.store.applyPulled(all, cursor: 2)
+        #expect(try list.list().map(\.id) == [id])
+    }
+
     @Test func theDatabaseIsInWALMode() throws {
         let list = try temporary.open()
         #expect(try list.store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")

@@ -42,6 +42,21 @@ struct SQLiteSyncStoreTests {
         #expect(page.changes.isEmpty && page.next == 3 && !page.more)
     }
 
+    /// A change that has seen the stored version but carries an earlier
+    /// timestamp would lose to what it replaces: refused, nothing stored.
+    @Test func aCausallyLaterChangeWithAnEarlierTimestampIsRefused() async throws {
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.addUser(name: "alice", tokenHash: "h")
+        let user = try #require(try await store.user(forTokenHash: "h"))
+        let first = change("first", a, at: 500)
+        _ = try await store.push([first], for: user)
+        let backwards = change("second", a, at: 100, after: first)
+        await #expect(throws: ServerMerge.Refusal.self) { try await store.push([backwards], for: user) }
+        let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
+        #expect(page.changes == [first])
+    }
+
     @Test func usersAreManagedByName() throws {
         let store = try SQLiteSyncStore(directory: directory)
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }

@@ -17,11 +17,12 @@ public final class TestServer: @unchecked Sendable {
     public var store: any SyncStore { server.store }
 
     /// Starts a server; `dataDirectory` reuses an existing folder (a restart).
-    public static func start(dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock()) async throws -> TestServer {
+    /// `port` reuses a stopped server's port, so devices reach the new one at the same address.
+    public static func start(dataDirectory: URL? = nil, port: Int = 0, clock: any WallClock = SystemWallClock()) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
         var logger = Logger(label: "readsync.test-server")
         logger.logLevel = .error
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory), logger: logger, clock: clock)
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: port, dataDirectory: directory), logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         instance.task = Task { try await server.run(shutdownSignals: []) { port in continuation.yield(port) } }

@@ -233,9 +233,9 @@ final class Simulation {
             }
             return
         }
-        let outcome = server.pushNow(batch.changes, for: user)
+        let outcome = try server.pushNow(batch.changes, for: user)
         if fault == 2 {
-            _ = server.pushNow(batch.changes, for: user)  // delivered twice
+            _ = try server.pushNow(batch.changes, for: user)  // delivered twice
             stats.faults += 1
         }
         if fault == 3 {
@@ -251,7 +251,7 @@ final class Simulation {
         guard !delayed.isEmpty else { return }
         let changes = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
         if SyncProtocol.excessiveSkew(of: changes, serverTime: serverClock.nowMilliseconds()) == nil {
-            let outcome = server.pushNow(changes, for: user)
+            let outcome = try server.pushNow(changes, for: user)
             log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
         }
     }
@@ -351,17 +351,24 @@ final class Simulation {
         }
 
         // 4. Nothing vanished: a write that is not the final value was either
-        //    superseded by a write that saw it, or is kept as a conflict loser.
+        //    superseded by a write that saw it, or carries the final value, or
+        //    is kept as a conflict loser (by its timestamp, or a loser with its
+        //    value). Bookkeeping times are exempt: the later simply wins.
         var losers = Set<String>()
         for replica in replicas {
-            for conflict in try replica.store.read({ try Row.fetchAll($0, sql: "SELECT kind, entity, field, lost_timestamp FROM conflicts") }) {
-                losers.insert("\(conflict["kind"] as String)/\(conflict["entity"] as String)/\(conflict["field"] as String)@\(conflict["lost_timestamp"] as String)")
+            for conflict in try replica.store.read({ try Row.fetchAll($0, sql: "SELECT kind, entity, field, lost_timestamp, lost_value FROM conflicts") }) {
+                let key = "\(conflict["kind"] as String)/\(conflict["entity"] as String)/\(conflict["field"] as String)"
+                losers.insert("\(key)@\(conflict["lost_timestamp"] as String)")
+                losers.insert("\(key)=\(conflict["lost_value"] as String)")
             }
         }
-        for (key, versions) in writes {
-            for write in versions.values where write.timestamp != serverRegisters[key]?.timestamp {
+        for (key, versions) in writes where !key.kind.isBookkeeping(key.field) {
+            let final = serverRegisters[key]
+            for write in versions.values where write.timestamp != final?.timestamp && write.value != final?.value {
                 let superseded = versions.values.contains { write.vector.compare($0.vector) == .before }
-                guard superseded || losers.contains("\(key)@\(write.timestamp.encoded)") else {
+                let valueText = try WireCoding.text(write.value)
+                let kept = losers.contains("\(key)@\(write.timestamp.encoded)") || losers.contains("\(key)=\(valueText)")
+                guard superseded || kept else {
                     let versions = versions.values.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" }
                     throw fail("""
                         \(key): a concurrent write vanished without being listed as a conflict: \(write.timestamp)
@@ -434,7 +441,7 @@ final class InProcessTransport: SyncTransport {
             throw SyncError.clockSkew(server: "sim", message: "clock ahead", serverTime: now)
         }
         onPush(request.changes)
-        let outcome = server.pushNow(request.changes, for: user)
+        let outcome = try server.pushNow(request.changes, for: user)
         return PushResponse(epoch: server.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now)
     }
 

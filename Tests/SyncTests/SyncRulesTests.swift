@@ -103,6 +103,20 @@ import ReadSyncTestSupport
         try await phone.sync()
         try await laptop.sync()
         #expect(try laptop.list.list().count == 1 && phone.list.list().count == 1)
+        #expect(try laptop.snapshot() == phone.snapshot())
+        #expect(try laptop.list.conflicts().isEmpty && phone.list.conflicts().isEmpty, "the same values saved twice are not a conflict")
+        await server.destroy()
+    }
+
+    @Test func aValueTooLargeToSyncIsRefusedAtOnceAndDoesNotBlockSync() async throws {
+        let server = try await TestServer.start()
+        let (_, devices) = try server.connectedDevices(2)
+        let huge = String(repeating: "long words ", count: 500_000)  // 5.5 MB of text
+        #expect(throws: ClientError.self) { try devices[0].list.add(ArticleDraft(url: nil, title: "Huge", content: huge)) }
+        try devices[0].list.add(ArticleDraft(url: nil, title: "Small", content: "fits"))
+        try await devices[0].sync()
+        try await devices[1].sync()
+        #expect(try devices[1].list.list().map(\.title) == ["Small"])
         await server.destroy()
     }
 
@@ -154,6 +168,38 @@ import ReadSyncTestSupport
         await server.destroy()
     }
 
+    /// Regression (found by the simulation, seed 98): a write accepted by the
+    /// server whose acknowledgement was lost, then a later write of the same
+    /// field while the clock ran hours ahead. Re-stamping the later write must
+    /// keep it above the accepted one, or the earlier value wins everywhere.
+    @Test(arguments: [false, true])
+    func reStampingStaysAboveAnAcceptedEarlierWrite(acknowledged: Bool) async throws {
+        let clock = ManualWallClock(milliseconds: SystemWallClock().nowMilliseconds())
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2, clocks: [clock])
+        let device = devices[0], other = devices[1]
+        let id = try device.addSeeds()[0]
+        try await device.sync()
+        clock.advance(by: 60_000)
+        try device.list.setFavorite(id, true)
+        let batch = try #require(try device.list.store.pendingBatch(limit: 100))
+        let transport = CurlSyncTransport(serverURL: server.url, token: token)
+        let request = PushRequest(node: device.list.store.node, changes: batch.changes)
+        _ = try await offloaded { try transport.push(request) }
+        if acknowledged { try device.list.store.acknowledge(upTo: batch.lastSeq) }  // else: the answer was lost
+
+        clock.advance(by: 3 * 3_600_000)   // the clock jumps hours ahead…
+        try device.list.setFavorite(id, false)
+        clock.set(SystemWallClock().nowMilliseconds())  // …and is set right again
+        let summary = try await device.sync()
+        #expect(summary.restamped >= 1)
+
+        try await other.sync()
+        #expect(try other.list.show(id).favorite == false, "the later write must win")
+        #expect(try device.list.show(id).favorite == false)
+        await server.destroy()
+    }
+
     @Test func aStoppedServerFailsCleanlyAndTheNextSyncCompletes() async throws {
         let server = try await TestServer.start()
         let token = try server.addUser("alice")
@@ -166,8 +212,7 @@ import ReadSyncTestSupport
         await #expect(throws: SyncError.self) { try await device.sync() }
         #expect(try device.list.status().pendingChanges == pending)
 
-        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory)
-        try device.connect(to: restarted, token: token)
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, port: server.port)
         let summary = try await device.sync()
         #expect(summary.pushed == pending)
         #expect(try device.list.status().pendingChanges == 0)

@@ -13,19 +13,53 @@ public enum ChangeValidation {
             return "unknown field '\(change.field.prefix(64))' for \(change.kind.rawValue)"
         }
         if let problem = entityProblem(change.kind, change.entity) { return problem }
-        switch change.value {
-        case .text(let text) where text.utf8.count > maxTextBytes:
-            return "value of \(change.kind.rawValue).\(change.field) is larger than \(maxTextBytes) bytes"
-        case .double(let number) where !number.isFinite:
-            return "value of \(change.kind.rawValue).\(change.field) is not a finite number"
-        default: break
+        if let problem = valueProblem(change.value, for: change.kind, field: change.field) {
+            return "value of \(change.kind.rawValue).\(change.field) \(problem)"
         }
         guard change.timestamp.physical >= 0 else { return "negative timestamp" }
         guard change.vector.counters.count <= maxVectorEntries else { return "version vector has too many entries" }
+        guard change.vector.counters.values.allSatisfy({ $0 <= maxCounter }) else { return "version vector counter out of range" }
         guard change.vector[change.timestamp.node] >= 1 else {
             return "version vector does not count the write's own node \(change.timestamp.node)"
         }
         return nil
+    }
+
+    /// Counters beyond this are refused so that incrementing never overflows.
+    public static let maxCounter: UInt64 = 1 << 53
+
+    /// What each field may hold; every field also accepts null (unset).
+    private enum Shape { case text, bool, count, fraction, status }
+
+    private static func shape(of kind: EntityKind, field: String) -> Shape {
+        switch (kind, field) {
+        case (.article, "deleted"), (.note, "deleted"), (.tag, "present"), (.readState, "archived"), (.readState, "favorite"): return .bool
+        case (.article, "word_count"): return .count
+        case (.readState, "progress"): return .fraction
+        case (.readState, "status"): return .status
+        default: return .text
+        }
+    }
+
+    private static func valueProblem(_ value: FieldValue, for kind: EntityKind, field: String) -> String? {
+        if value == .null { return nil }
+        switch shape(of: kind, field: field) {
+        case .text:
+            guard let text = value.text else { return "must be text" }
+            return text.utf8.count > maxTextBytes ? "is larger than \(maxTextBytes) bytes" : nil
+        case .bool:
+            if case .bool = value { return nil }
+            return "must be true or false"
+        case .count:
+            guard let count = value.int, (0...1_000_000_000).contains(count) else { return "must be a whole number from 0 to 10^9" }
+            return nil
+        case .fraction:
+            guard let fraction = value.double, (0...1).contains(fraction) else { return "must be a number from 0 to 1" }
+            return nil
+        case .status:
+            guard let text = value.text, ReadStatus(rawValue: text) != nil else { return "must be unread, reading or read" }
+            return nil
+        }
     }
 
     private static func entityProblem(_ kind: EntityKind, _ entity: String) -> String? {
