@@ -32,7 +32,6 @@ struct RemoteApply {
                 result.changed += 1
                 continue
             }
-            if current.timestamp == change.timestamp { continue }  // the same write, again
             let merge = Register.merge(current, change.register)
             if merge.merged != current {
                 try RegisterCodec.store(merge.merged, at: key, db)

@@ -5,12 +5,14 @@ import ReadSyncCore
 /// the change log small.
 enum ServerMerge {
     /// The register to store after `change`, or nil when the change is
-    /// already absorbed (the same write, or one the stored version has seen):
-    /// then it is neither stored nor logged again.
+    /// already absorbed (the stored version has seen everything it has):
+    /// then it is neither stored nor logged again. (The same winning write
+    /// with a larger vector, as a resync sends it, is not absorbed: its
+    /// vector still has to reach everyone.)
     static func accept(_ change: Change, over current: Register?) throws -> Register? {
         guard let current else { return change.register }
         let order = change.vector.compare(current.vector)
-        if change.timestamp == current.timestamp || order == .before || order == .equal { return nil }
+        if order == .before || order == .equal { return nil }
         // A write that has seen the stored one must carry a larger timestamp
         // (the hybrid logical clock guarantees it); one that does not would
         // lose to what it replaced, so refuse it rather than diverge.

@@ -121,3 +121,4 @@ public enum RepositoryPaths {
         return seeds.appendingPathComponent(name).path
     }
 }
+

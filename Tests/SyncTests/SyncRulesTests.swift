@@ -121,10 +121,12 @@ import ReadSyncTestSupport
     }
 
     @Test func aDeviceWithAClockHoursAheadIsRefusedWithItsSkew() async throws {
-        let serverClock = ManualWallClock(milliseconds: SystemWallClock().nowMilliseconds() - 3 * 3_600_000)
-        let server = try await TestServer.start(clock: serverClock)
+        // Both clocks stand still, the device's exactly 3 hours ahead of the
+        // server's, however long the test takes on a loaded machine.
+        let now = SystemWallClock().nowMilliseconds()
+        let server = try await TestServer.start(clock: ManualWallClock(milliseconds: now - 3 * 3_600_000))
         let token = try server.addUser("alice")
-        let device = try TestDevice()
+        let device = try TestDevice(clock: ManualWallClock(milliseconds: now))
         try device.connect(to: server, token: token)
         _ = try device.addSeeds()
         let pending = try device.list.status().pendingChanges
