@@ -96,7 +96,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "ReadSyncCoreTests",
-            dependencies: ["ReadSyncCore"],
+            dependencies: ["ReadSyncCore", "ReadSyncTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ReadSyncCore
+import ReadSyncTestSupport
 
 struct HybridLogicalClockTests {
     let node = NodeID("abcd")!

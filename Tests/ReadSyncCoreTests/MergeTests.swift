@@ -1,5 +1,6 @@
 import Testing
 @testable import ReadSyncCore
+import ReadSyncTestSupport
 
 /// The merge rule of DESIGN.md and its laws: commutative, associative,
 /// idempotent, so any delivery order, with duplicates, gives one state.

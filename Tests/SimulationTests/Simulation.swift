@@ -3,6 +3,7 @@ import GRDB
 @testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
+import ReadSyncTestSupport
 
 /// A deterministic simulation of one user's devices and the server: random
 /// edits, sync steps split into their real parts with network faults between
@@ -448,19 +449,5 @@ final class InProcessTransport: SyncTransport {
     func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
         let page = server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node)
         return PullResponse(epoch: server.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds())
-    }
-}
-
-/// SplitMix64: small, fast and repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
