@@ -76,6 +76,38 @@ struct BadInputTests {
         #expect(throws: ClientError.invalidURL("http://")) { _ = try ingestor.draft(from: "http://") }
     }
 
+    @Test func aURLThatNeverAnswersTimesOut() throws {
+        let (list, _) = try seededList()
+        let server = try TestHTTPServer(routes: ["/slow": TestHTTPServer.Response(body: Array("<p>late</p>".utf8), delay: 5)])
+        defer { server.stop() }
+        let before = try DatabaseSnapshot(list)
+        do {
+            _ = try list.add(ingestor.draft(from: server.url("/slow")))
+            Issue.record("expected a timeout")
+        } catch let error as ClientError {
+            guard case .fetchFailed(_, let reason) = error else { Issue.record("wrong error: \(error)"); return }
+            #expect(reason.lowercased().contains("timed out") || reason.lowercased().contains("timeout"), "\(reason)")
+        }
+        #expect(try DatabaseSnapshot(list) == before)
+    }
+
+    @Test func aHugeFileIsRefusedBeforeItIsRead() throws {
+        let (list, _) = try seededList()
+        let path = temporary.home.directory.appendingPathComponent("huge.txt").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: UInt64(ArticleIngestor.maxFileBytes + 1))  // sparse: instant
+        try handle.close()
+        try expectRefusal(.fileTooLarge(path, limit: ArticleIngestor.maxFileBytes), list) { _ = try list.add(ingestor.draft(from: path)) }
+    }
+
+    @Test func textThatIsNotUTF8IsReadAsLatin1() throws {
+        let path = temporary.home.directory.appendingPathComponent("latin1.txt").path
+        try FileManager.default.createDirectory(at: temporary.home.directory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x43, 0x61, 0x66, 0xE9, 0x20, 0x6E, 0x6F, 0x69, 0x72]))  // "Café noir" in Latin-1
+        #expect(try ingestor.draft(from: path).content == "Café noir")
+    }
+
     @Test func unknownAndAmbiguousIDs() throws {
         let (list, _) = try seededList()
         try expectRefusal(.unknownArticle("abc-not-there"), list) { try list.setRead("abc-not-there", true) }
