@@ -111,7 +111,11 @@ let package = Package(
         ),
         .target(
             name: "ReadSyncTestSupport",
-            dependencies: ["ReadSyncServer", "ReadSyncClient", "ReadSyncCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/ReadSyncTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -13,14 +13,14 @@ final class ServerProcess {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts a server; `data` and `port` reuse a stopped one's (a restart).
-    init(data: String? = nil, port: Int? = nil) throws {
+    /// Starts a server; `data` reuses a stopped one's folder (a restart).
+    init(data: String? = nil) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString)").path
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        self.port = try port ?? Self.freePort()
+        port = try Self.freePort()
         process.executableURL = ReadSyncBinary.url
-        process.arguments = ["serve", "--port", String(self.port), "--data", self.data]
+        process.arguments = ["serve", "--port", String(port), "--data", self.data]
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log

@@ -6,13 +6,17 @@ import Testing
 @Suite(.serialized) struct SyncAcrossDevicesTests {
     /// Three devices of one user, all initialised against `server`.
     func devices(_ server: ServerProcess) throws -> (laptop: Device, phone: Device, tablet: Device) {
+        try devicesAndToken(server).devices
+    }
+
+    func devicesAndToken(_ server: ServerProcess) throws -> (devices: (laptop: Device, phone: Device, tablet: Device), token: String) {
         let token = try server.addUser("alice")
         let devices = (Device(), Device(), Device())
         for device in [devices.0, devices.1, devices.2] {
             let result = try device.client("init", "--server", server.url, "--token", token)
             #expect(result.status == 0, "\(result.stderr)")
         }
-        return devices
+        return (devices, token)
     }
 
     func sync(_ device: Device) throws {
@@ -111,7 +115,7 @@ import Testing
 
     @Test func aStoppedServerFailsCleanlyAndTheNextSyncSucceeds() throws {
         let server = try ServerProcess()
-        let (laptop, phone, _) = try devices(server)
+        let ((laptop, phone, _), token) = try devicesAndToken(server)
         let id = try laptop.client("add", try ReadSyncBinary.seed("001")).lastLine
         let pendingBefore = (try laptop.json("status") as! [String: Any])["pendingChanges"] as! Int
 
@@ -126,8 +130,11 @@ import Testing
         #expect((try laptop.json("status") as! [String: Any])["pendingChanges"] as? Int == pendingBefore)
         #expect((try laptop.json("list") as! [Any]).count == 1)
 
-        let restarted = try ServerProcess(data: server.data, port: server.port)
+        // Restarted on a fresh port (reusing one races with parallel tests);
+        // the devices are pointed at it with the token they have.
+        let restarted = try ServerProcess(data: server.data)
         defer { restarted.terminate(); restarted.removeData() }
+        for device in [laptop, phone] { try device.client("init", "--server", restarted.url, "--token", token) }
         try sync(laptop)
         try sync(phone)
         #expect((try laptop.json("status") as! [String: Any])["pendingChanges"] as? Int == 0)

@@ -1,6 +1,7 @@
 import Foundation
+import GRDB
 import Logging
-import ReadSyncClient
+@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
 
@@ -17,18 +18,21 @@ public final class TestServer: @unchecked Sendable {
     public var store: any SyncStore { server.store }
 
     /// Starts a server; `dataDirectory` reuses an existing folder (a restart).
-    /// `port` reuses a stopped server's port, so devices reach the new one at the same address.
-    public static func start(dataDirectory: URL? = nil, port: Int = 0, clock: any WallClock = SystemWallClock()) async throws -> TestServer {
+    public static func start(dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock()) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
         var logger = Logger(label: "readsync.test-server")
         logger.logLevel = .error
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: port, dataDirectory: directory), logger: logger, clock: clock)
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory), logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         instance.task = Task { try await server.run(shutdownSignals: []) { port in continuation.yield(port) } }
         for await port in ports {
             instance.port = port
             break
+        }
+        guard instance.port != 0 else {
+            _ = try await instance.task?.value  // the server could not start: its error
+            throw POSIXError(.EADDRNOTAVAIL)
         }
         return instance
     }
@@ -98,6 +102,14 @@ public final class TestDevice: @unchecked Sendable {
     /// Connects to `server` as the user holding `token`.
     public func connect(to server: TestServer, token: String) throws {
         try list.configureServer(url: server.url, token: token)
+    }
+
+    /// Points the device at `server` as if it were the one it already knew,
+    /// at the same address (a restarted server, or one whose database was
+    /// replaced), without the re-send that configuring a new server means.
+    /// Tests use it instead of reusing a port, which parallel tests may take.
+    public func repoint(to server: TestServer) throws {
+        try list.store.database.write { db in try MetaKey.serverURL.write(server.url, db) }
     }
 
     @discardableResult

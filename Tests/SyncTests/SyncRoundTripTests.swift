@@ -149,9 +149,11 @@ extension TestDevice {
         await first.destroy()
 
         // The server's database is replaced by a new, empty one, at the same address.
-        let second = try await TestServer.start(port: first.port)
+        let second = try await TestServer.start()
         try second.store.addUser(name: "alice", tokenHash: AccessToken.hash(token))
         #expect(second.store.epoch != first.store.epoch)
+        try laptop.repoint(to: second)
+        try phone.repoint(to: second)
 
         let laptopSync = try await laptop.sync()
         #expect(laptopSync.resynchronised)

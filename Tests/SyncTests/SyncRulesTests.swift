@@ -214,7 +214,8 @@ import ReadSyncTestSupport
         await #expect(throws: SyncError.self) { try await device.sync() }
         #expect(try device.list.status().pendingChanges == pending)
 
-        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory, port: server.port)
+        let restarted = try await TestServer.start(dataDirectory: server.dataDirectory)
+        try device.repoint(to: restarted)
         let summary = try await device.sync()
         #expect(summary.pushed == pending)
         #expect(try device.list.status().pendingChanges == 0)
