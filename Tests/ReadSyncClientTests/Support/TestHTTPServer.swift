@@ -8,7 +8,7 @@ import Glibc
 /// fixed response; one connection at a time, `Connection: close`.
 final class TestHTTPServer: @unchecked Sendable {
     // @unchecked: `routes` is written before start and only read afterwards;
-    // `requestCount` is guarded by `lock`.
+    // `served` and `stopping` are guarded by `lock`.
     struct Response: Sendable {
         var status = 200
         var headers: [String: String] = ["Content-Type": "text/html; charset=utf-8"]
@@ -27,6 +27,7 @@ final class TestHTTPServer: @unchecked Sendable {
     private var routes: [String: Response]
     private let lock = NSLock()
     private var served: [String] = []
+    private var stopping = false
 
     /// Paths requested so far, query strings included.
     var requests: [String] { lock.withLock { served } }
@@ -52,17 +53,28 @@ final class TestHTTPServer: @unchecked Sendable {
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
+    /// Wakes the accept thread, which then closes the listener itself. Only
+    /// that thread closes it, once, and only after `stop` is done with it: a
+    /// second `close`, or a `shutdown`/`accept` after the close, could hit a
+    /// socket another test opened since (descriptor numbers are reused at
+    /// once), and NIO traps when its socket vanishes underneath it.
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        lock.withLock {
+            guard !stopping else { return }
+            stopping = true
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
     }
-
-    deinit { stop() }
 
     private func acceptLoop() {
         while true {
             let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { return }
+            if connection < 0 {
+                let done = lock.withLock { stopping }
+                if done { close(listener); return }
+                usleep(1_000)  // EINTR, a connection reset before accept, …
+                continue
+            }
             handle(connection)
             close(connection)
         }
