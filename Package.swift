@@ -48,6 +48,12 @@ let package = Package(
         ),
 
         // MARK: Libraries
+        // Crash-test hooks shared by client and server; inert unless
+        // READSYNC_FAULT names one.
+        .target(
+            name: "FaultPoints",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReadSyncCore",
             dependencies: ["CZlib"],
@@ -57,6 +63,7 @@ let package = Package(
             name: "ReadSyncClient",
             dependencies: [
                 "ReadSyncCore",
+                "FaultPoints",
                 "CCurl",
                 "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -69,6 +76,7 @@ let package = Package(
             name: "ReadSyncServer",
             dependencies: [
                 "ReadSyncCore",
+                "FaultPoints",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,7 +151,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // Depending on the executable makes `swift test` build it first.
-            dependencies: ["readsync"],
+            dependencies: [
+                "readsync", "FaultPoints",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,3 +1,4 @@
+import FaultPoints
 import Foundation
 import GRDB
 import ReadSyncCore
@@ -59,6 +60,7 @@ extension ClientStore {
                 try Self.raisePublicClock(to: newest, db)
             }
             try db.execute(sql: "DELETE FROM change_log WHERE seq <= ?", arguments: [seq])
+            FaultPoint.clientAckBeforeCommit.reach()
         }
     }
 
@@ -74,6 +76,7 @@ extension ClientStore {
         try database.write { db in
             let result = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(changes)
             try MetaKey.cursor.write(String(cursor), db)
+            FaultPoint.clientPullBeforeCommit.reach()
             return result
         }
     }

@@ -1,3 +1,4 @@
+import FaultPoints
 import Foundation
 import GRDB
 import ReadSyncCore
@@ -56,6 +57,7 @@ final class LocalWrite {
     func finish() throws {
         try Materializer(db: db).refresh(touched)
         try MetaKey.clock.write(clock.latest.encoded, db)
+        FaultPoint.clientWriteBeforeCommit.reach()
     }
 }
 

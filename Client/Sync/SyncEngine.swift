@@ -1,3 +1,4 @@
+import FaultPoints
 import Foundation
 import ReadSyncCore
 
@@ -67,7 +68,9 @@ public struct SyncEngine {
         while let batch = try store.pendingBatch(limit: pushBatchSize) {
             let answer: PushResponse
             do {
+                FaultPoint.clientPushBeforeSend.reach()
                 answer = try transport.push(PushRequest(node: store.node, changes: batch.changes))
+                FaultPoint.clientPushAfterAnswer.reach()
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
                 // The clock was wrong when these were written and is right
                 // now: re-stamp what the server refused, then send again.
@@ -91,6 +94,7 @@ public struct SyncEngine {
         let start = cursor
         while true {
             let page = try transport.pull(after: cursor, limit: pageSize, node: store.node)
+            FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
             if cursor > page.latest {
                 // The server has fewer changes than we have seen: it lost data
@@ -99,6 +103,7 @@ public struct SyncEngine {
                 return false
             }
             let applied = try store.applyPulled(page.changes, cursor: page.next)
+            FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += page.changes.count
             summary.conflicts += applied.conflicts
             cursor = page.next

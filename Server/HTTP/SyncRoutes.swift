@@ -1,3 +1,4 @@
+import FaultPoints
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -51,6 +52,7 @@ struct SyncRoutes: Sendable {
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or change log is damaged")
         }
+        FaultPoint.serverPushAfterCommit.reach()
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
         return try JSONResponse.make(PushResponse(epoch: store.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now), epoch: store.epoch, for: request)
     }
@@ -71,6 +73,7 @@ struct SyncRoutes: Sendable {
             origin = id
         }
         let page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin)
+        FaultPoint.serverPullBeforeAnswer.reach()
         return try JSONResponse.make(
             PullResponse(epoch: store.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds()),
             epoch: store.epoch, for: request)

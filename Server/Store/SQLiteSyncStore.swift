@@ -1,3 +1,4 @@
+import FaultPoints
 import Foundation
 import GRDB
 import ReadSyncCore
@@ -64,6 +65,7 @@ public final class SQLiteSyncStore: SyncStore {
                 outcome.accepted += 1
             }
             try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
+            FaultPoint.serverPushBeforeCommit.reach()
             return outcome
         }
     }

@@ -45,13 +45,15 @@ extension ClientCommand {
 }
 
 /// Progress on stderr, only for syncs that move more than a few hundred
-/// changes, and only to a terminal-or-log that asked for it by being stderr.
+/// changes, and only when stderr is a terminal: a script or a log file
+/// reading stderr gets the one-line error and nothing else.
 final class ProgressPrinter {
     private static let threshold = 300
+    private let enabled = isatty(STDERR_FILENO) == 1
     private var printed = false
 
     func show(_ progress: SyncProgress) {
-        guard progress.total > Self.threshold else { return }
+        guard enabled, progress.total > Self.threshold else { return }
         let verb = progress.phase == .pushing ? "pushed" : "pulled"
         FileHandle.standardError.write(Data("\r\(verb) \(progress.done)/\(progress.total)…".utf8))
         printed = true

@@ -5,6 +5,8 @@ import Foundation
 struct ReadSyncBinary {
     struct Result {
         let status: Int32
+        /// The signal that killed the process (SIGABRT at a fault point), or nil.
+        let signal: Int32?
         let stdout: String
         let stderr: String
         var lines: [String] { stdout.split(separator: "\n").map(String.init) }
@@ -46,23 +48,44 @@ struct ReadSyncBinary {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
+        return Result(status: process.terminationStatus, signal: signal, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
 /// A client home folder for one test, removed afterwards.
-final class Device {
+final class Device: Sendable {
     let home: String
     init() { home = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-\(UUID().uuidString)").path }
     deinit { try? FileManager.default.removeItem(atPath: home) }
+
+    var database: String { (home as NSString).appendingPathComponent("library.sqlite") }
 
     @discardableResult
     func client(_ arguments: String..., stdin: String? = nil) throws -> ReadSyncBinary.Result {
         try ReadSyncBinary.run(["client", "--home", home] + arguments, stdin: stdin)
     }
 
+    /// Runs a command with extra environment variables (a fault point).
+    @discardableResult
+    func client(environment: [String: String], _ arguments: String...) throws -> ReadSyncBinary.Result {
+        try ReadSyncBinary.run(["client", "--home", home] + arguments, environment: environment)
+    }
+
     func json(_ arguments: String...) throws -> Any {
         let result = try ReadSyncBinary.run(["client", "--home", home] + arguments + ["--json"])
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    /// Everything a person sees of each listed article, to compare devices.
+    func library() throws -> [[String: String]] {
+        let list = try json("list") as! [[String: Any]]
+        return try list.map { summary in
+            let shown = try json("show", summary["id"] as! String) as! [String: Any]
+            let notes = (shown["notes"] as! [[String: Any]]).map { "\($0["body"]!)|\($0["quote"] ?? "")" }.joined(separator: ";")
+            return ["id": "\(shown["id"]!)", "title": "\(shown["title"]!)", "content": "\(shown["content"]!)", "status": "\(shown["status"]!)",
+                    "progress": "\(shown["progress"]!)", "favorite": "\(shown["favorite"]!)", "archived": "\(shown["archived"]!)",
+                    "tags": "\(shown["tags"]!)", "notes": notes]
+        }
     }
 }

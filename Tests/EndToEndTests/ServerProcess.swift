@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// `readsync serve` as a separate process on a free port, with its own data
-/// folder; stopped with SIGTERM like a service manager would.
+/// folder; stopped with SIGTERM like a service manager would, or killed.
 final class ServerProcess {
     let data: String
     let port: Int
@@ -12,15 +12,18 @@ final class ServerProcess {
     private let logFile: URL
 
     var url: String { "http://127.0.0.1:\(port)" }
+    var database: String { (data as NSString).appendingPathComponent("server.sqlite") }
 
-    /// Starts a server; `data` reuses a stopped one's folder (a restart).
-    init(data: String? = nil) throws {
+    /// Starts a server; `data` reuses a stopped one's folder (a restart);
+    /// `environment` adds variables (such as a fault point to die at).
+    init(data: String? = nil, environment: [String: String] = [:]) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString)").path
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        port = try Self.freePort()
+        port = try Socket.freePort()
         process.executableURL = ReadSyncBinary.url
         process.arguments = ["serve", "--port", String(port), "--data", self.data]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
@@ -30,6 +33,8 @@ final class ServerProcess {
 
     /// What the server logged so far.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    var isRunning: Bool { process.isRunning }
 
     func addUser(_ name: String) throws -> String {
         let result = try ReadSyncBinary.run(["user", "add", name, "--data", data])
@@ -46,6 +51,32 @@ final class ServerProcess {
         return process.terminationStatus
     }
 
+    /// SIGKILL: no cleanup, no checkpoint, nothing flushed.
+    func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The signal that ended the process, once it has ended (nil for a
+    /// normal exit); waits at most `seconds`.
+    func deathSignal(within seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        guard !process.isRunning, process.terminationReason == .uncaughtSignal else { return nil }
+        return process.terminationStatus
+    }
+
+    /// Waits until the log contains `text`; false if it never does.
+    func waitForLog(_ text: String, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if log.contains(text) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     deinit {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         try? FileManager.default.removeItem(at: logFile)
@@ -55,38 +86,10 @@ final class ServerProcess {
 
     private func waitUntilHealthy() throws {
         for _ in 0..<200 {
-            if let socket = try? Self.connect(port: port) { close(socket); return }
+            if let socket = try? Socket.connect(port: port) { close(socket); return }
             guard process.isRunning else { break }
             usleep(50_000)
         }
         throw POSIXError(.ECONNREFUSED)
-    }
-
-    /// A port the kernel just handed out and released.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func connect(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { close(fd); throw POSIXError(.ECONNREFUSED) }
-        return fd
     }
 }

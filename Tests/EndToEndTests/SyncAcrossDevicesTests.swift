@@ -24,16 +24,6 @@ import Testing
         #expect(result.status == 0, "sync failed: \(result.stderr)")
     }
 
-    func visible(_ device: Device) throws -> [[String: String]] {
-        let list = try device.json("list") as! [[String: Any]]
-        return try list.map { summary in
-            let shown = try device.json("show", summary["id"] as! String) as! [String: Any]
-            let notes = (shown["notes"] as! [[String: Any]]).map { "\($0["body"]!)|\($0["quote"] ?? "")" }.joined(separator: ";")
-            return ["id": "\(shown["id"]!)", "title": "\(shown["title"]!)", "content": "\(shown["content"]!)", "status": "\(shown["status"]!)",
-                    "progress": "\(shown["progress"]!)", "favorite": "\(shown["favorite"]!)", "tags": "\(shown["tags"]!)", "notes": notes]
-        }
-    }
-
     @Test func seedsNotesAndReadStateAppearIdenticalEverywhere() throws {
         let server = try ServerProcess()
         defer { server.terminate(); server.removeData() }
@@ -47,10 +37,10 @@ import Testing
         try sync(laptop)
         try sync(phone)
         try sync(tablet)
-        let expected = try visible(laptop)
+        let expected = try laptop.library()
         #expect(expected.count == 3)
-        #expect(try visible(phone) == expected)
-        #expect(try visible(tablet) == expected)
+        #expect(try phone.library() == expected)
+        #expect(try tablet.library() == expected)
     }
 
     @Test func concurrentEditsMergeAndTheLosingValueIsListed() throws {

@@ -1,0 +1,135 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP forwarder on 127.0.0.1 and a kernel-chosen port, in front of a
+/// server process. Devices talk to the relay, so the server behind it can be
+/// restarted on a new port without the devices noticing (a restart on the
+/// old port would race with parallel tests), and the relay can cut a
+/// connection in the middle of a response, as a dying network does.
+final class TCPRelay: @unchecked Sendable {
+    // @unchecked: the mutable settings are guarded by `lock`; each
+    // connection's descriptors belong to the threads that serve it.
+    private let listener: Int32
+    let port: Int
+    private let lock = NSLock()
+    private var upstream: Int
+    private var cutAfter: Int?
+    private var stopping = false
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(to upstreamPort: Int) throws {
+        upstream = upstreamPort
+        (listener, port) = try Socket.listen()
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    /// Forwards new connections to another port from now on.
+    func retarget(to upstreamPort: Int) { lock.withLock { upstream = upstreamPort } }
+
+    /// New connections are cut (both directions closed) once the server has
+    /// sent `bytes` bytes of its answer; nil forwards everything.
+    func cutResponses(after bytes: Int?) { lock.withLock { cutAfter = bytes } }
+
+    /// Wakes the accept thread, which closes the listener itself (see
+    /// TestHTTPServer.stop for why only that thread may).
+    func stop() {
+        lock.withLock {
+            guard !stopping else { return }
+            stopping = true
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if lock.withLock({ stopping }) { close(listener); return }
+                usleep(1_000)
+                continue
+            }
+            let (target, limit) = lock.withLock { (upstream, cutAfter) }
+            Thread { Self.serve(client, upstreamPort: target, cutAfter: limit) }.start()
+        }
+    }
+
+    /// Pumps both directions until either side is done (or the cut), then
+    /// closes both descriptors once, after both pumps stopped using them.
+    private static func serve(_ client: Int32, upstreamPort: Int, cutAfter: Int?) {
+        guard let server = try? Socket.connect(port: upstreamPort) else { close(client); return }
+        let requestDone = DispatchSemaphore(value: 0)
+        Thread {
+            pump(from: client, to: server, limit: nil)
+            shutdown(server, Int32(SHUT_WR))
+            requestDone.signal()
+        }.start()
+        pump(from: server, to: client, limit: cutAfter)
+        shutdown(client, Int32(SHUT_RDWR))
+        shutdown(server, Int32(SHUT_RDWR))
+        requestDone.wait()
+        close(client)
+        close(server)
+    }
+
+    private static func pump(from source: Int32, to destination: Int32, limit: Int?) {
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        var forwarded = 0
+        while limit.map({ forwarded < $0 }) ?? true {
+            let wanted = min(buffer.count, limit.map { $0 - forwarded } ?? buffer.count)
+            let count = read(source, &buffer, wanted)
+            guard count > 0 else { return }
+            var offset = 0
+            while offset < count {
+                let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + offset, count - offset, Int32(MSG_NOSIGNAL)) }
+                guard written > 0 else { return }
+                offset += written
+            }
+            forwarded += count
+        }
+    }
+}
+
+/// Plain blocking IPv4 loopback sockets for the end-to-end tests.
+enum Socket {
+    /// A listening socket on 127.0.0.1 and the port the kernel chose.
+    static func listen() throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ready = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && Glibc.listen(fd, 64) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ready else { close(fd); throw POSIXError(.EADDRINUSE) }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        return fd
+    }
+
+    /// A port the kernel just handed out and released.
+    static func freePort() throws -> Int {
+        let (fd, port) = try listen()
+        close(fd)
+        return port
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+}
