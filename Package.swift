@@ -112,6 +112,7 @@ let package = Package(
             dependencies: [
                 "ReadSyncClient",
                 "ReadSyncCore",
+                "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],
@@ -152,7 +153,7 @@ let package = Package(
             name: "EndToEndTests",
             // Depending on the executable makes `swift test` build it first.
             dependencies: [
-                "readsync", "FaultPoints",
+                "readsync", "FaultPoints", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -42,8 +42,8 @@ struct SyncRoutes: Sendable {
         let now = clock.nowMilliseconds()
         if let skew = SyncProtocol.excessiveSkew(of: push.changes, serverTime: now) {
             throw APIError(.unprocessableContent, code: "clock_skew", message: """
-                this device's clock is \(Duration.describe(milliseconds: skew)) ahead of the server's \
-                (at most \(Duration.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
+                this device's clock is \(DurationText.describe(milliseconds: skew)) ahead of the server's \
+                (at most \(DurationText.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
                 """, serverTime: now)
         }
         let outcome: PushOutcome
@@ -154,7 +154,7 @@ enum DecodingErrorText {
 }
 
 /// Human durations for messages: "3 h 12 min", "7 min 5 s".
-enum Duration {
+enum DurationText {
     static func describe(milliseconds: Int64) -> String {
         let seconds = milliseconds / 1000
         let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ReadSyncCore
 import ServiceLifecycle
 import UnixSignals
@@ -11,11 +12,16 @@ public struct SyncServerConfiguration: Sendable {
     /// 0 asks the kernel for a free port (tests).
     public var port: Int
     public var dataDirectory: URL
+    /// A connection that sends nothing for this long (between requests, or
+    /// in the middle of one: a stalled or slow-loris client) is closed, so
+    /// stalled clients cannot pile up and starve everyone else.
+    public var idleTimeout: Swift.Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL, idleTimeout: Swift.Duration = .seconds(30)) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -44,6 +50,7 @@ public struct SyncServer: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "readsync"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

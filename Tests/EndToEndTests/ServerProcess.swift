@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

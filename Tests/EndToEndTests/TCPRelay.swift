@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -89,47 +90,5 @@ final class TCPRelay: @unchecked Sendable {
             }
             forwarded += count
         }
-    }
-}
-
-/// Plain blocking IPv4 loopback sockets for the end-to-end tests.
-enum Socket {
-    /// A listening socket on 127.0.0.1 and the port the kernel chose.
-    static func listen() throws -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ready = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && Glibc.listen(fd, 64) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ready else { close(fd); throw POSIXError(.EADDRINUSE) }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
-    }
-
-    static func connect(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { close(fd); throw POSIXError(.ECONNREFUSED) }
-        return fd
-    }
-
-    /// A port the kernel just handed out and released.
-    static func freePort() throws -> Int {
-        let (fd, port) = try listen()
-        close(fd)
-        return port
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 }

@@ -64,6 +64,8 @@ import ReadSyncTestSupport
             Case(name: "another protocol version in the header", headers: ["X-ReadSync-Protocol": "2"], body: push([change()]), status: 400, code: "unsupported_protocol"),
             Case(name: "a timestamp an hour ahead", body: push([change(timestamp: String(repeating: "0", count: 16 - future.count) + future + ".00000000.\(node)")]), status: 422, code: "clock_skew"),
             Case(name: "more changes than a batch may hold", body: push(Array(repeating: change(), count: SyncProtocol.maxBatchChanges + 1)), status: 413, code: "too_large"),
+            Case(name: "a batch of a million tiny changes", body: push(Array(repeating: change(), count: 1_000_000)), status: 413, code: "too_large"),
+            Case(name: "a 200 MB body", body: [UInt8](repeating: 0x20, count: 200 * 1_048_576), status: 413, code: "too_large"),
             Case(name: "a body over 16 MiB", body: [UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1), status: 413, code: "too_large"),
             Case(name: "a gzip bomb", headers: ["Content-Encoding": "gzip"], body: Gzip.compress([UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1)), status: 413, code: "too_large"),
             Case(name: "corrupt gzip", headers: ["Content-Encoding": "gzip"], body: Array("this is not gzip".utf8), status: 400, code: "bad_request"),
@@ -108,6 +110,32 @@ import ReadSyncTestSupport
         }
         let stateAfter = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
         #expect(stateAfter == PullResponse(epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false, latest: stateBefore.latest, serverTime: stateAfter.serverTime))
+        await server.destroy()
+    }
+
+    @Test func stalledAndSlowClientsAreCutOffWhileOthersAreServed() async throws {
+        let server = try await TestServer.start(idleTimeout: .seconds(1))
+        let token = try server.addUser("alice")
+        let before = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+        // Slow-loris: half a header, or a header promising a body that never comes.
+        let halfHeader = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
+        let halfBody = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"protocol\":1,\"node\":\"aaaa\",\"changes\":[" + Self.change()
+        let stalled = try (0..<40).map { index in
+            let fd = try Socket.connect(port: server.port)
+            Socket.send(fd, index.isMultiple(of: 2) ? halfHeader : halfBody)
+            return fd
+        }
+        // Everyone else is served meanwhile…
+        let pushed = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).push(PushRequest(node: NodeID(Self.node)!, changes: [])) }
+        #expect(pushed.accepted == 0)
+        // …and each stalled connection is closed after the idle timeout.
+        let deadline = Date().addingTimeInterval(15)
+        let closed = try await offloaded { stalled.map { Socket.waitForClose($0, until: deadline) } }
+        stalled.forEach { close($0) }
+        #expect(closed.allSatisfy { $0 }, "\(closed.filter { !$0 }.count) of \(stalled.count) stalled connections still open")
+        let after = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+        #expect(after.changes == before.changes && after.latest == before.latest, "the half-sent change was never stored")
         await server.destroy()
     }
 

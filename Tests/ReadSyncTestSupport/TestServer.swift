@@ -18,11 +18,12 @@ public final class TestServer: @unchecked Sendable {
     public var store: any SyncStore { server.store }
 
     /// Starts a server; `dataDirectory` reuses an existing folder (a restart).
-    public static func start(dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock()) async throws -> TestServer {
+    public static func start(dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock(),
+                             idleTimeout: Duration = .seconds(30)) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
         var logger = Logger(label: "readsync.test-server")
         logger.logLevel = .error
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory), logger: logger, clock: clock)
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, idleTimeout: idleTimeout), logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         instance.task = Task { try await server.run(shutdownSignals: []) { port in continuation.yield(port) } }
