@@ -102,6 +102,15 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // What fuzzing checks on any input; driven by libFuzzer in
+        // scripts/fuzz.sh and replayed over Fuzz/Corpus and Fuzz/Crashers by
+        // the tests.
+        .target(
+            name: "FuzzChecks",
+            dependencies: ["ReadSyncCore", "ReadSyncClient"],
+            path: "Fuzz/Checks",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ReadSyncCoreTests",
             dependencies: ["ReadSyncCore", "ReadSyncTestSupport"],
@@ -113,6 +122,7 @@ let package = Package(
                 "ReadSyncClient",
                 "ReadSyncCore",
                 "ReadSyncTestSupport",
+                "FuzzChecks",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests of every library and the end-to-end tests
-# that run the built readsync binary.
+# The whole test suite: a bounded libFuzzer run of the protocol decoder and
+# the HTML extractor (READSYNC_FUZZ_SECONDS per target, default 30), then
+# the unit tests of every library and the end-to-end tests that run the
+# built readsync binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build --build-tests
+./scripts/fuzz.sh "${READSYNC_FUZZ_SECONDS:-30}"
 swift test --skip-build

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncTestSupport
 
 /// Runs the built `readsync` executable as a separate process, as a user or
 /// a script would.
@@ -20,13 +21,7 @@ struct ReadSyncBinary {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }()
 
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func seed(_ prefix: String) throws -> String {
-        let seeds = packageRoot.appendingPathComponent("seeds")
-        let name = try FileManager.default.contentsOfDirectory(atPath: seeds.path).sorted().first { $0.hasPrefix(prefix) }!
-        return seeds.appendingPathComponent(name).path
-    }
+    static func seed(_ prefix: String) throws -> String { try RepositoryPaths.seed(prefix) }
 
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
