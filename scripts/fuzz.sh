@@ -37,7 +37,9 @@ for target in protocol html; do
     cp Fuzz/Corpus/"$target"/* "$corpus"/
     cp Fuzz/Crashers/"$target"/* "$corpus"/ 2>/dev/null || true
     log="$out/$target.log"
-    if READSYNC_FUZZ_TARGET="$target" "$out/readsync-fuzz" "$corpus" \
+    # SWIFT_BACKTRACE off: the runtime's crash handler would otherwise take
+    # the signal before libFuzzer can save the crashing input.
+    if SWIFT_BACKTRACE=enable=no READSYNC_FUZZ_TARGET="$target" "$out/readsync-fuzz" "$corpus" \
         -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$out/crashers/$target-" -print_final_stats=1 >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

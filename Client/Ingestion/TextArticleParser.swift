@@ -48,7 +48,9 @@ public enum TextArticleParser {
 }
 
 /// A sensible title when an article does not give one: a Markdown heading,
-/// else the URL's slug, else the first meaningful line; never empty.
+/// else the URL's slug, else the first meaningful line, else the host;
+/// never empty, and shortened like any other guess (a URL's slug or host
+/// can be as long as the URL).
 enum TitleGuess {
     static func title(content: String, url: CanonicalURL?) -> String {
         let lines = content.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -59,13 +61,13 @@ enum TitleGuess {
             let words = slug.split(whereSeparator: { $0 == "-" || $0 == "_" || $0 == "+" })
             if words.count >= 2 {
                 let phrase = words.joined(separator: " ")
-                return phrase.prefix(1).uppercased() + phrase.dropFirst()
+                return clean(phrase.prefix(1).uppercased() + phrase.dropFirst())
             }
         }
         if let line = lines.first(where: { $0.split(separator: " ").count >= 2 && $0.contains(where: \.isLetter) }) ?? lines.first {
             return clean(line.trimmingCharacters(in: CharacterSet(charactersIn: "#>*-= ")))
         }
-        return url?.host ?? "Untitled"
+        return clean(url?.host ?? "")
     }
 
     private static func clean(_ text: String) -> String {

@@ -196,21 +196,26 @@ import Glibc
 
     static let libraryCount = 150
 
+    /// Freezes the server at `point` (its `occurrence`-th reach) while
+    /// `device` syncs, SIGKILLs it there, and returns what the sync printed.
+    static func killServer(at point: FaultPoint, occurrence: Int, whileSyncing device: Device, _ rig: Rig) throws -> ReadSyncBinary.Result {
+        try rig.restartServer(environment: fault("\(point.rawValue)@\(occurrence):stall"))
+        let syncing = BackgroundSync(device)
+        #expect(rig.server.waitForLog("fault point \(point.rawValue) reached", seconds: 60))
+        rig.server.kill()
+        let failed = try #require(syncing.wait())
+        #expect(failed.status == 1 && failed.stderr.hasPrefix("Error: "), "\(failed.stderr.debugDescription)")
+        try expectIntact(rig, "after SIGKILL")
+        try rig.restartServer()
+        return failed
+    }
+
     @Test func theServerKilledInTheMiddleOfALargePushLosesNothing() throws {
         let rig = try Rig()
         try Self.addLibrary(Self.libraryCount, to: rig.laptop)
-        // The server freezes after storing the second batch, before answering;
-        // then it is killed outright.
-        try rig.restartServer(environment: Self.fault("\(FaultPoint.serverPushAfterCommit.rawValue)@2:stall"))
-        let pushing = BackgroundSync(rig.laptop)
-        #expect(rig.server.waitForLog("fault point \(FaultPoint.serverPushAfterCommit.rawValue) reached", seconds: 60))
-        rig.server.kill()
-        let failed = try #require(pushing.wait())
-        #expect(failed.status == 1 && failed.stderr.hasPrefix("Error: "), "\(failed.stderr.debugDescription)")
+        // Killed after storing the second batch, before answering.
+        try Self.killServer(at: .serverPushAfterCommit, occurrence: 2, whileSyncing: rig.laptop, rig)
         #expect((try rig.laptop.json("status") as! [String: Any])["pendingChanges"] as! Int > 0, "the unanswered batches stay queued")
-        try Self.expectIntact(rig, "after SIGKILL")
-
-        try rig.restartServer()
         let library = try Self.expectConverged(rig)
         #expect(library.count == Self.libraryCount)
     }
@@ -219,18 +224,9 @@ import Glibc
         let rig = try Rig()
         try Self.addLibrary(Self.libraryCount, to: rig.laptop)
         try Self.sync(rig.laptop)
-        // The server freezes before answering the phone's second page.
-        try rig.restartServer(environment: Self.fault("\(FaultPoint.serverPullBeforeAnswer.rawValue)@2:stall"))
-        let pulling = BackgroundSync(rig.phone)
-        #expect(rig.server.waitForLog("fault point \(FaultPoint.serverPullBeforeAnswer.rawValue) reached", seconds: 60))
-        rig.server.kill()
-        let failed = try #require(pulling.wait())
-        #expect(failed.status == 1 && failed.stderr.hasPrefix("Error: "), "\(failed.stderr.debugDescription)")
-        let partial = (try rig.phone.json("list") as! [Any]).count
-        #expect(partial < Self.libraryCount, "the first page arrived, the rest did not")
-        try Self.expectIntact(rig, "after SIGKILL")
-
-        try rig.restartServer()
+        // Killed before answering the phone's second page.
+        try Self.killServer(at: .serverPullBeforeAnswer, occurrence: 2, whileSyncing: rig.phone, rig)
+        #expect((try rig.phone.json("list") as! [Any]).count < Self.libraryCount, "the first page arrived, the rest did not")
         let library = try Self.expectConverged(rig)
         #expect(library.count == Self.libraryCount)
     }

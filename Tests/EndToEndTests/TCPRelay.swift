@@ -10,21 +10,22 @@ import Glibc
 /// old port would race with parallel tests), and the relay can cut a
 /// connection in the middle of a response, as a dying network does.
 final class TCPRelay: @unchecked Sendable {
-    // @unchecked: the mutable settings are guarded by `lock`; each
-    // connection's descriptors belong to the threads that serve it.
-    private let listener: Int32
-    let port: Int
+    // @unchecked: the settings are guarded by `lock`; `listener` is set in
+    // init; each connection's descriptors belong to the threads serving it.
     private let lock = NSLock()
     private var upstream: Int
     private var cutAfter: Int?
-    private var stopping = false
+    private var listener: LoopbackListener?
 
+    var port: Int { listener!.port }
     var url: String { "http://127.0.0.1:\(port)" }
 
     init(to upstreamPort: Int) throws {
         upstream = upstreamPort
-        (listener, port) = try Socket.listen()
-        Thread { [self] in acceptLoop() }.start()
+        listener = try LoopbackListener { [self] client in
+            let (target, limit) = lock.withLock { (upstream, cutAfter) }
+            Thread { Self.serve(client, upstreamPort: target, cutAfter: limit) }.start()
+        }
     }
 
     /// Forwards new connections to another port from now on.
@@ -34,28 +35,7 @@ final class TCPRelay: @unchecked Sendable {
     /// sent `bytes` bytes of its answer; nil forwards everything.
     func cutResponses(after bytes: Int?) { lock.withLock { cutAfter = bytes } }
 
-    /// Wakes the accept thread, which closes the listener itself (see
-    /// TestHTTPServer.stop for why only that thread may).
-    func stop() {
-        lock.withLock {
-            guard !stopping else { return }
-            stopping = true
-            shutdown(listener, Int32(SHUT_RDWR))
-        }
-    }
-
-    private func acceptLoop() {
-        while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopping }) { close(listener); return }
-                usleep(1_000)
-                continue
-            }
-            let (target, limit) = lock.withLock { (upstream, cutAfter) }
-            Thread { Self.serve(client, upstreamPort: target, cutAfter: limit) }.start()
-        }
-    }
+    func stop() { listener?.stop() }
 
     /// Pumps both directions until either side is done (or the cut), then
     /// closes both descriptors once, after both pumps stopped using them.

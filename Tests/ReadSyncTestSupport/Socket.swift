@@ -72,3 +72,45 @@ public enum Socket {
         return false
     }
 }
+
+/// A listening loopback socket whose own thread accepts connections and
+/// hands each to `serve` (on that thread; spawn one to serve in parallel).
+/// `serve` owns the connection and must close it.
+///
+/// Only the accept thread closes the listener, once, and only after `stop`
+/// is done with it: a second `close`, or a `shutdown`/`accept` after the
+/// close, could hit a socket someone else opened since (descriptor numbers
+/// are reused at once), and NIO traps when its socket vanishes underneath it.
+public final class LoopbackListener: @unchecked Sendable {
+    // @unchecked: `stopping` is guarded by `lock`; `listener` is immutable.
+    private let listener: Int32
+    public let port: Int
+    private let lock = NSLock()
+    private var stopping = false
+
+    public init(serve: @escaping @Sendable (Int32) -> Void) throws {
+        (listener, port) = try Socket.listen()
+        Thread { [self] in acceptLoop(serve) }.start()
+    }
+
+    /// Wakes the accept thread, which then closes the listener.
+    public func stop() {
+        lock.withLock {
+            guard !stopping else { return }
+            stopping = true
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
+    }
+
+    private func acceptLoop(_ serve: (Int32) -> Void) {
+        while true {
+            let connection = accept(listener, nil, nil)
+            if connection < 0 {
+                if lock.withLock({ stopping }) { close(listener); return }
+                usleep(1_000)  // EINTR, a connection reset before accept, …
+                continue
+            }
+            serve(connection)
+        }
+    }
+}

@@ -8,8 +8,8 @@ import Glibc
 /// that fetch URLs with the real libcurl client. Each route answers with a
 /// fixed response; one connection at a time, `Connection: close`.
 final class TestHTTPServer: @unchecked Sendable {
-    // @unchecked: `routes` is written before start and only read afterwards;
-    // `served` and `stopping` are guarded by `lock`.
+    // @unchecked: `routes` and `listener` are written in init and only read
+    // afterwards; `served` is guarded by `lock`.
     struct Response: Sendable {
         var status = 200
         var headers: [String: String] = ["Content-Type": "text/html; charset=utf-8"]
@@ -23,51 +23,27 @@ final class TestHTTPServer: @unchecked Sendable {
         }
     }
 
-    private let listener: Int32
-    let port: Int
     private var routes: [String: Response]
     private let lock = NSLock()
     private var served: [String] = []
-    private var stopping = false
+    private var listener: LoopbackListener?
 
     /// Paths requested so far, query strings included.
     var requests: [String] { lock.withLock { served } }
 
+    var port: Int { listener!.port }
+
     init(routes: [String: Response]) throws {
         self.routes = routes
-        (listener, port) = try Socket.listen()
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
-    }
-
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-
-    /// Wakes the accept thread, which then closes the listener itself. Only
-    /// that thread closes it, once, and only after `stop` is done with it: a
-    /// second `close`, or a `shutdown`/`accept` after the close, could hit a
-    /// socket another test opened since (descriptor numbers are reused at
-    /// once), and NIO traps when its socket vanishes underneath it.
-    func stop() {
-        lock.withLock {
-            guard !stopping else { return }
-            stopping = true
-            shutdown(listener, Int32(SHUT_RDWR))
-        }
-    }
-
-    private func acceptLoop() {
-        while true {
-            let connection = accept(listener, nil, nil)
-            if connection < 0 {
-                let done = lock.withLock { stopping }
-                if done { close(listener); return }
-                usleep(1_000)  // EINTR, a connection reset before accept, …
-                continue
-            }
+        listener = try LoopbackListener { [self] connection in
             handle(connection)
             close(connection)
         }
     }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func stop() { listener?.stop() }
 
     private func handle(_ connection: Int32) {
         var request: [UInt8] = []
