@@ -56,7 +56,7 @@ public enum FuzzChecks {
 
     /// The checks by the names the fuzzer and the corpus folders use.
     public static let byName: [String: @Sendable ([UInt8]) throws -> Void] = [
-        "protocol": protocolDecoder,
-        "html": htmlExtractor,
+        "protocol": { try protocolDecoder($0) },
+        "html": { try htmlExtractor($0) },
     ]
 }
