@@ -11,6 +11,8 @@ final class LocalWrite {
     private var clock: HybridLogicalClock
     private let wallClock: any WallClock
     private var touched = TouchedEntities()
+    /// Registers changed so far in this transaction.
+    private(set) var writes = 0
 
     init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock) {
         self.db = db
@@ -39,6 +41,7 @@ final class LocalWrite {
         try RegisterCodec.store(register, at: key, db)
         try RegisterCodec.appendToChangeLog(register, at: key, db)
         touched.insert(key)
+        writes += 1
         return true
     }
 
