@@ -18,6 +18,17 @@ public struct ImportSummary: Sendable, Equatable {
     public var withoutBody: [BodyRequest] = []
 
     public init() {}
+
+    /// Adds another file's counts and problems to these.
+    public mutating func add(_ other: ImportSummary) {
+        new += other.new
+        updated += other.updated
+        unchanged += other.unchanged
+        skipped += other.skipped
+        warnings += other.warnings
+        let known = Set(withoutBody)
+        withoutBody += other.withoutBody.filter { !known.contains($0) }
+    }
 }
 
 /// An article whose body is to be fetched.
@@ -43,6 +54,7 @@ extension ReadingList {
     /// run, or an overlapping file, writes nothing, and an interrupted run
     /// re-run completes without duplicates. Articles are identified by their
     /// canonical URL, notes by their article and text.
+    @discardableResult
     public func importItems(_ items: [ImportedItem], file: String = "", progress: (Int) -> Void = { _ in }) throws -> ImportSummary {
         var summary = ImportSummary()
         var needingBody = Set<BodyRequest>()
@@ -73,6 +85,22 @@ extension ReadingList {
             progress(done)
         }
         return summary
+    }
+
+    /// Reads one export file (format detected unless given) and imports it;
+    /// the summary includes the rows the parser skipped. `progress` gets
+    /// (items done, items in the file) after each batch.
+    @discardableResult
+    public func importSource(_ source: ImportSource, format: ImportFormat? = nil,
+                             progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> (format: ImportFormat, summary: ImportSummary) {
+        guard let format = format ?? ImportFormat.detect(source.data) else { throw ClientError.unknownImportFormat(source.name) }
+        let parsed = format.parse(source.data)
+        var summary = try importItems(parsed.items, file: source.name) { progress($0, parsed.items.count) }
+        summary.skipped = (parsed.skipped.map { ImportProblem(file: source.name, line: $0.line, reason: $0.reason) } + summary.skipped)
+            .sorted { $0.line < $1.line }
+        summary.warnings = (parsed.warnings.map { ImportProblem(file: source.name, line: $0.line, reason: $0.reason) } + summary.warnings)
+            .sorted { $0.line < $1.line }
+        return (format, summary)
     }
 
     /// Gives an article the body fetched for it, unless it got one meanwhile;

@@ -30,13 +30,9 @@ extension ClientCommand {
             for path in files {
                 do {
                     for source in try ImportSource.read(path) {
-                        guard let format = format ?? ImportFormat.detect(source.data) else { throw ClientError.unknownImportFormat(source.name) }
-                        let parsed = format.parse(source.data)
-                        let bar = ProgressBar(label: "Importing \((source.name as NSString).lastPathComponent)", total: parsed.items.count)
-                        var summary = try list.importItems(parsed.items, file: source.name) { bar.update($0) }
+                        let bar = ProgressBar(label: "Importing \((source.name as NSString).lastPathComponent)")
+                        let (format, summary) = try list.importSource(source, format: format) { bar.update($0, of: $1) }
                         bar.finish()
-                        summary.skipped = parsed.skipped.map { ImportProblem(file: source.name, line: $0.line, reason: $0.reason) } + summary.skipped
-                        summary.warnings = parsed.warnings.map { ImportProblem(file: source.name, line: $0.line, reason: $0.reason) } + summary.warnings
                         print("\(source.name) (\(format.rawValue)): \(Self.counts(summary))")
                         total.add(summary)
                     }
@@ -46,14 +42,10 @@ extension ClientCommand {
                 }
             }
             if files.count > 1 { print("Total: \(Self.counts(total))") }
-            for problem in total.skipped.sorted(by: Self.fileOrder) { print("  skipped \(problem)") }
-            for problem in total.warnings.sorted(by: Self.fileOrder) { print("  warning \(problem)") }
+            for problem in total.skipped { print("  skipped \(problem)") }
+            for problem in total.warnings { print("  warning \(problem)") }
             if fetch { try fetchBodies(total.withoutBody, into: list) }
             if unreadable > 0 { throw ExitCode.failure }
-        }
-
-        static func fileOrder(_ a: ImportProblem, _ b: ImportProblem) -> Bool {
-            a.file != b.file ? a.file < b.file : a.line < b.line
         }
 
         static func counts(_ summary: ImportSummary) -> String {
@@ -63,13 +55,13 @@ extension ClientCommand {
 
         private func fetchBodies(_ requests: [BodyRequest], into list: ReadingList) throws {
             guard !requests.isEmpty else { print("Nothing to fetch: every imported article has its body."); return }
-            let bar = ProgressBar(label: "Fetching", total: requests.count)
+            let bar = ProgressBar(label: "Fetching")
             var fetched = 0, done = 0
             var failures: [(BodyRequest, ClientError)] = []
             var storeError: (any Error)?
             BodyFetcher().fetch(requests) { request, result in
                 done += 1
-                bar.update(done)
+                bar.update(done, of: requests.count)
                 switch result {
                 case .success(let draft):
                     do {
@@ -103,17 +95,5 @@ extension ClientCommand {
             }
             FileHandle.standardError.write(Data("Exported \(articles.count) articles to \(out) (\(format.rawValue)).\n".utf8))
         }
-    }
-}
-
-extension ImportSummary {
-    mutating func add(_ other: ImportSummary) {
-        new += other.new
-        updated += other.updated
-        unchanged += other.unchanged
-        skipped += other.skipped
-        warnings += other.warnings
-        let known = Set(withoutBody)
-        withoutBody += other.withoutBody.filter { !known.contains($0) }
     }
 }

@@ -8,19 +8,17 @@ import Glibc
 /// terminal, so logs and scripts see only the summary.
 final class ProgressBar {
     private let label: String
-    private let total: Int
     private let enabled: Bool
     private let start = Date()
     private var lastDraw = Date.distantPast
 
-    init(label: String, total: Int) {
+    init(label: String) {
         self.label = label
-        self.total = total
-        enabled = isatty(2) == 1 && total > 0
+        enabled = isatty(2) == 1
     }
 
-    func update(_ done: Int) {
-        guard enabled else { return }
+    func update(_ done: Int, of total: Int) {
+        guard enabled, total > 0 else { return }
         let now = Date()
         guard done >= total || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = now
