@@ -110,9 +110,9 @@ extension ReadingList {
     public func fillBody(_ articleID: String, from draft: ArticleDraft) throws -> Bool {
         try store.write { write in
             let application = ImportApplication(write: write, noteID: Self.importedNoteID)
-            let registers = try RegisterCodec.registers(of: .article, articleID, write.db)
-            guard registers[ArticleField.deleted.rawValue]?.value == .bool(false) else { return false }
-            let url = registers[ArticleField.url.rawValue]?.value.text
+            let registers = try RegisterCodec.values(of: .article, articleID, write.db)
+            guard registers[ArticleField.deleted.rawValue] == .bool(false) else { return false }
+            let url = registers[ArticleField.url.rawValue]?.text
             var item = ImportedItem(line: 0, url: url, title: draft.title)
             item.author = draft.author
             item.site = draft.site
@@ -153,8 +153,8 @@ private struct ImportApplication {
         }
         var warnings: [String] = []
         let id = ArticleDraft(url: url, title: "", content: item.content ?? "").id
-        let registers = try RegisterCodec.registers(of: .article, id, write.db)
-        if registers[ArticleField.deleted.rawValue]?.value == .bool(true) {
+        let registers = try RegisterCodec.values(of: .article, id, write.db)
+        if registers[ArticleField.deleted.rawValue] == .bool(true) {
             return .skipped("in the trash (`readsync client restore \(id.prefix(8))` brings it back)")
         }
         let isNew = registers[ArticleField.title.rawValue] == nil
@@ -175,16 +175,16 @@ private struct ImportApplication {
         }
         for note in item.notes { try applyNote(note, articleID: id, fallbackDate: added) }
 
-        let content = try RegisterCodec.register(at: key(.content), write.db)?.value.text ?? ""
-        let needsBody = content.isEmpty ? url.map { BodyRequest(articleID: id, url: $0.string) } : nil
+        let hasBody = item.content?.isEmpty == false || registers[ArticleField.content.rawValue]?.text?.isEmpty == false
+        let needsBody = hasBody ? nil : url.map { BodyRequest(articleID: id, url: $0.string) }
         return .applied(isNew: isNew, warnings: warnings, needsBody: needsBody)
     }
 
     /// Title, body and metadata: written where the article has none (or only
     /// placeholders: its URL as title, an empty body).
-    func fillMetadata(_ id: String, _ item: ImportedItem, registers: [String: Register], url: String?) throws {
+    func fillMetadata(_ id: String, _ item: ImportedItem, registers: [String: FieldValue], url: String?) throws {
         func key(_ field: ArticleField) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field.rawValue) }
-        func current(_ field: ArticleField) -> FieldValue? { registers[field.rawValue]?.value }
+        func current(_ field: ArticleField) -> FieldValue? { registers[field.rawValue] }
         func fill(_ field: ArticleField, _ value: String?) throws {
             guard let value, (current(field) ?? .null) == .null else { return }
             try write.set(key(field), .text(value))
@@ -219,7 +219,7 @@ private struct ImportApplication {
         let progress = item.progress.map { min(max($0, 0), 1) }
         let status = item.status ?? progress.map { $0 >= 1 ? .read : $0 > 0 ? .reading : .unread }
         guard let status, status != .unread || (progress ?? 0) > 0 else { return }
-        guard try RegisterCodec.register(at: key(.status), write.db) == nil else { return }
+        guard try !RegisterCodec.exists(at: key(.status), write.db) else { return }
         try write.set(key(.status), .text(status.rawValue))
         if let progress, progress > 0 { try write.setIfAbsent(key(.progress), .double(progress)) }
         if status == .read { try write.setIfAbsent(key(.readAt), .text(item.readAt ?? write.now)) }
@@ -231,7 +231,7 @@ private struct ImportApplication {
         let id = note.id ?? noteID(articleID, note)
         func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
         // A note already here may have been edited or deleted since: leave it.
-        guard try RegisterCodec.register(at: key(.articleID), write.db) == nil else { return }
+        guard try !RegisterCodec.exists(at: key(.articleID), write.db) else { return }
         try write.set(key(.articleID), .text(articleID))
         try write.set(key(.body), .text(body))
         if let quote = note.quote?.trimmingCharacters(in: .whitespacesAndNewlines), !quote.isEmpty { try write.set(key(.quote), .text(quote)) }
