@@ -13,6 +13,7 @@ enum JSONExports {
         return nil
     }
 
+    /// One item per object, with its `url` and `title`; `fill` reads the rest.
     static func parse(_ data: Data, under key: String? = nil, _ fill: ([String: Any], inout ImportedItem, (String) -> Void) -> Void) -> ParsedImport {
         var result = ParsedImport()
         guard let array = objects(data, under: key) else {
@@ -25,7 +26,7 @@ enum JSONExports {
                 result.skipped.append(ImportProblem(line: number, reason: "item \(number) is not an object"))
                 continue
             }
-            var item = ImportedItem(line: number)
+            var item = ImportedItem(line: number, url: ImportValues.text(object["url"]), title: ImportValues.text(object["title"]))
             fill(object, &item) { result.warnings.append(ImportProblem(line: number, reason: $0)) }
             result.items.append(item)
         }
@@ -74,8 +75,6 @@ enum JSONExports {
 enum WallabagJSON {
     static func parse(_ data: Data) -> ParsedImport {
         JSONExports.parse(data) { object, item, warn in
-            item.url = ImportValues.text(object["url"])
-            item.title = ImportValues.text(object["title"])
             item.archived = ImportValues.bool(object["is_archived"])
             item.favorite = ImportValues.bool(object["is_starred"])
             item.tags = JSONExports.tags(object["tags"])
@@ -98,8 +97,6 @@ enum WallabagJSON {
 enum OmnivoreJSON {
     static func parse(_ data: Data) -> ParsedImport {
         JSONExports.parse(data) { object, item, warn in
-            item.url = ImportValues.text(object["url"])
-            item.title = ImportValues.text(object["title"])
             item.author = ImportValues.text(object["author"])
             item.published = ImportValues.text(object["publishedAt"])
             item.addedAt = JSONExports.date(object["savedAt"], warn)

@@ -7,8 +7,6 @@ enum PocketCSV {
     static func parse(_ text: String) -> ParsedImport {
         let table = CSVTable(text)
         return CSVRows.parse(table) { row, item, warn in
-            item.url = table.value(row, "url")
-            item.title = ImportValues.text(table.value(row, "title"))
             item.addedAt = CSVRows.date(table.value(row, "time_added"), warn)
             item.tags = ImportValues.tags(table.value(row, "tags"), separator: "|")
             switch table.value(row, "status")?.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -32,8 +30,6 @@ enum InstapaperCSV {
     static func parse(_ text: String) -> ParsedImport {
         let table = CSVTable(text)
         return CSVRows.parse(table) { row, item, warn in
-            item.url = table.value(row, "url")
-            item.title = ImportValues.text(table.value(row, "title"))
             if let selection = ImportValues.text(table.value(row, "selection")) { item.notes.append(ImportedNote(body: selection)) }
             switch ImportValues.text(table.value(row, "folder")) {
             case nil: break
@@ -55,8 +51,6 @@ enum ReadwiseCSV {
     static func parse(_ text: String) -> ParsedImport {
         let table = CSVTable(text)
         return CSVRows.parse(table) { row, item, warn in
-            item.url = table.value(row, "url")
-            item.title = ImportValues.text(table.value(row, "title"))
             item.tags = ImportValues.tags(table.value(row, "document tags"), separator: ",")
             item.addedAt = CSVRows.date(table.value(row, "saved date"), warn)
             if let text = ImportValues.text(table.value(row, "reading progress")) {
@@ -76,8 +70,9 @@ enum ReadwiseCSV {
     }
 }
 
-/// The row loop the CSV formats share: one item per row, rows without a
-/// usable URL or cut short skipped with their line number.
+/// The row loop the CSV formats share: one item per row, with the `url` and
+/// `title` columns every format has; rows cut short are skipped with their
+/// line number.
 enum CSVRows {
     typealias Warn = (String) -> Void
 
@@ -92,7 +87,7 @@ enum CSVRows {
                 result.skipped.append(ImportProblem(line: row.line, reason: "\(row.fields.count) of \(table.header.count) columns"))
                 continue
             }
-            var item = ImportedItem(line: row.line)
+            var item = ImportedItem(line: row.line, url: table.value(row, "url"), title: ImportValues.text(table.value(row, "title")))
             fill(row, &item) { result.warnings.append(ImportProblem(line: row.line, reason: $0)) }
             result.items.append(item)
         }
