@@ -3,8 +3,8 @@ import Foundation
 /// Reading the loosely typed values export files hold: dates as unix seconds
 /// or ISO 8601 in several spellings, booleans as words or numbers, tag lists.
 enum ImportValues {
-    /// Milliseconds since 1970 from unix seconds (or milliseconds, when the
-    /// number is too large to be seconds) or ISO 8601 (`2023-05-01T10:00:00Z`,
+    /// Milliseconds since 1970 from unix seconds (or milliseconds or
+    /// microseconds, when the number is too large to be seconds) or ISO 8601 (`2023-05-01T10:00:00Z`,
     /// with fraction, offset `+01:00`/`+0100`, or a space for the `T`).
     /// Nil when it is neither.
     static func date(_ text: String) -> Int64? {
@@ -12,9 +12,11 @@ enum ImportValues {
         guard !text.isEmpty else { return nil }
         if text.allSatisfy(\.isNumber), let number = Int64(text) {
             guard number > 0 else { return nil }
+            if number > 100_000_000_000_000 { return number / 1000 }  // microseconds (some browsers)
             return number > 100_000_000_000 ? number : number * 1000
         }
-        return iso(text)
+        // Before year 10,000: ISO 8601 text has four-digit years.
+        return iso(text).flatMap { $0 < 253_402_300_800_000 ? $0 : nil }
     }
 
     private static func iso(_ text: String) -> Int64? {

@@ -27,6 +27,7 @@ struct CSVReaderTests {
     @Test func datesInTheSpellingsExportsUse() {
         #expect(ImportValues.date("1700000000") == 1_700_000_000_000)
         #expect(ImportValues.date("1700000000123") == 1_700_000_000_123)
+        #expect(ImportValues.date("1700000000123456") == 1_700_000_000_123, "microseconds")
         #expect(ImportValues.date("2023-11-14T22:13:20Z") == 1_700_000_000_000)
         #expect(ImportValues.date("2023-11-14T22:13:20.5Z") == 1_700_000_000_500)
         #expect(ImportValues.date("2023-11-14 23:13:20+01:00") == 1_700_000_000_000)
