@@ -38,8 +38,8 @@ public enum ImportFormat: String, CaseIterable, Sendable {
         return nil
     }
 
-    /// Reads a file of this format.
-    public func parse(_ data: Data) -> ParsedImport {
+    /// Reads a file of this format; `pages` are article bodies beside it in its zip.
+    public func parse(_ data: Data, pages: [String: Data] = [:]) -> ParsedImport {
         func text() -> String { TextDecoding.decode(Array(data), charset: nil) ?? "" }
         switch self {
         case .pocketCSV: return PocketCSV.parse(text())
@@ -47,7 +47,7 @@ public enum ImportFormat: String, CaseIterable, Sendable {
         case .instapaper: return InstapaperCSV.parse(text())
         case .netscape: return NetscapeBookmarks.parse(text())
         case .wallabag: return WallabagJSON.parse(data)
-        case .omnivore: return OmnivoreJSON.parse(data)
+        case .omnivore: return OmnivoreJSON.parse(data, pages: pages)
         case .readwise: return ReadwiseCSV.parse(text())
         case .readsync: return ReadsyncJSON.parse(data)
         }
@@ -60,6 +60,19 @@ public struct ImportSource: Sendable {
     /// The path, or `archive.zip:part_000000.csv` for a member.
     public let name: String
     public let data: Data
+    /// Article pages beside it in its zip, by their path inside it (Omnivore
+    /// puts each body in `content/<slug>.html`).
+    public let pages: [String: Data]
+    /// A member of a zip: one the zip may hold that is not an export is skipped,
+    /// where a file named on the command line is an error.
+    public let isArchiveMember: Bool
+
+    public init(name: String, data: Data, pages: [String: Data] = [:], isArchiveMember: Bool = false) {
+        self.name = name
+        self.data = data
+        self.pages = pages
+        self.isArchiveMember = isArchiveMember
+    }
 
     /// The largest file (or zip member) read: larger ones are refused.
     public static let maxBytes = 1 << 30
@@ -78,12 +91,15 @@ public struct ImportSource: Sendable {
         } catch {
             throw ClientError.unreadableImport(path, reason: "a damaged or unsupported zip archive (\(error))")
         }
+        func isPage(_ name: String) -> Bool { name.lowercased().split(separator: "/").dropLast().contains("content") }
+        let pages = Dictionary(members.filter { isPage($0.name) }.map { ($0.name, Data($0.bytes)) }, uniquingKeysWith: { first, _ in first })
         let wanted = members.filter { member in
             let name = member.name.lowercased()
             let base = name.split(separator: "/").last.map(String.init) ?? name
-            return !base.hasPrefix(".") && !name.hasPrefix("__macosx/") && [".csv", ".json", ".html", ".htm"].contains(where: name.hasSuffix)
+            return !isPage(member.name) && !base.hasPrefix(".") && !name.hasPrefix("__macosx/")
+                && [".csv", ".json", ".html", ".htm"].contains(where: name.hasSuffix)
         }
         guard !wanted.isEmpty else { throw ClientError.unreadableImport(path, reason: "the zip archive holds no CSV, JSON or HTML export") }
-        return wanted.sorted { $0.name < $1.name }.map { ImportSource(name: "\(path):\($0.name)", data: Data($0.bytes)) }
+        return wanted.sorted { $0.name < $1.name }.map { ImportSource(name: "\(path):\($0.name)", data: Data($0.bytes), pages: pages, isArchiveMember: true) }
     }
 }

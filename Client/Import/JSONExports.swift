@@ -95,8 +95,18 @@ enum WallabagJSON {
 /// author,url,state (Active/Archived),readingProgress (0–100),labels[],
 /// savedAt,updatedAt,publishedAt`, and `highlights` where present.
 enum OmnivoreJSON {
-    static func parse(_ data: Data) -> ParsedImport {
-        JSONExports.parse(data) { object, item, warn in
+    /// `pages` are the zip's other members: `content/<slug>.html` becomes the body.
+    static func parse(_ data: Data, pages: [String: Data] = [:]) -> ParsedImport {
+        var pagesBySlug: [String: Data] = [:]
+        for (path, page) in pages {
+            let slug = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            if pagesBySlug[slug] == nil { pagesBySlug[slug] = page }
+        }
+        return JSONExports.parse(data) { object, item, warn in
+            if let slug = ImportValues.text(object["slug"]), let page = pagesBySlug[slug] {
+                let text = HTMLArticleExtractor.extract(Array(page), charset: "utf-8").content
+                if !text.isEmpty { item.content = text }
+            }
             item.author = ImportValues.text(object["author"])
             item.published = ImportValues.text(object["publishedAt"])
             item.addedAt = JSONExports.date(object["savedAt"], warn)

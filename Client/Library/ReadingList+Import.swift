@@ -94,7 +94,7 @@ extension ReadingList {
     public func importSource(_ source: ImportSource, format: ImportFormat? = nil,
                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> (format: ImportFormat, summary: ImportSummary) {
         guard let format = format ?? ImportFormat.detect(source.data) else { throw ClientError.unknownImportFormat(source.name) }
-        let parsed = format.parse(source.data)
+        let parsed = format.parse(source.data, pages: source.pages)
         var summary = try importItems(parsed.items, file: source.name) { progress($0, parsed.items.count) }
         summary.skipped = (parsed.skipped.map { ImportProblem(file: source.name, line: $0.line, reason: $0.reason) } + summary.skipped)
             .sorted { $0.line < $1.line }

@@ -30,6 +30,10 @@ extension ClientCommand {
             for path in files {
                 do {
                     for source in try ImportSource.read(path) {
+                        if format == nil, source.isArchiveMember, ImportFormat.detect(source.data) == nil {
+                            print("\(source.name): not an export, left out")
+                            continue
+                        }
                         let bar = ProgressBar(label: "Importing \((source.name as NSString).lastPathComponent)")
                         let (format, summary) = try list.importSource(source, format: format) { bar.update($0, of: $1) }
                         bar.finish()

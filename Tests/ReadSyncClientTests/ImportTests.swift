@@ -123,6 +123,15 @@ struct ImportTests {
         #expect(done.archived && done.status == "read" && done.progress == 1 && done.readAt != nil)
     }
 
+    @Test func omnivoreZipTakesBodiesFromItsContentFolderAndLeavesOutWhatIsNotAnExport() throws {
+        let (list, summary) = try imported("omnivore-export.zip")
+        #expect(summary.new == 2 && summary.skipped.isEmpty)
+        let zipped = try #require(try list.article(url: "https://omni-zip.example.com/a"))
+        #expect(zipped.content == "The saved body of the zipped Omnivore article, in its own file." && zipped.tags == ["zipped"])
+        #expect(try list.article(url: "https://omni-zip.example.com/b")?.content == "")
+        #expect(summary.withoutBody.map(\.url) == ["https://omni-zip.example.com/b"])
+    }
+
     @Test func readwiseCSV() throws {
         let (list, summary) = try imported("readwise.csv")
         #expect(summary.new == 3 && summary.warnings.map(\.line) == [4])
@@ -140,7 +149,7 @@ struct ImportTests {
         let before = try DatabaseSnapshot(list)
         var again = ImportSummary()
         for name in ImportFixtures.all { again.add(try list.importFile(ImportFixtures.path(name))) }
-        #expect(again.new == 0 && again.updated == 0 && again.unchanged == 30)
+        #expect(again.new == 0 && again.updated == 0 && again.unchanged == 32)
         #expect(try DatabaseSnapshot(list) == before, "no register, change-log row or materialised row changed")
     }
 
@@ -232,7 +241,7 @@ struct ImportTests {
         let freshHome = TemporaryHome()
         let fresh = try freshHome.open()
         let summary = try fresh.importSource(ImportSource(name: "export.json", data: Data(json.utf8))).summary
-        #expect(summary.new == 30 && summary.skipped.isEmpty)
+        #expect(summary.new == 32 && summary.skipped.isEmpty)
         let original = try list.everyArticle(), copy = try fresh.everyArticle()
         #expect(copy.count == original.count)
         for (id, detail) in original { #expect(copy[id] == detail, "\(detail.title)") }

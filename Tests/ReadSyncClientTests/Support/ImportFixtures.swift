@@ -4,7 +4,7 @@ import Foundation
 /// The import fixtures, and a Pocket CSV of any size.
 enum ImportFixtures {
     static let directory = Paths.fixtures.appendingPathComponent("import")
-    static let all = ["pocket-2025.csv", "pocket-old.csv", "pocket-export.zip", "ril_export.html", "instapaper.csv", "instapaper-old.csv",
+    static let all = ["pocket-2025.csv", "pocket-old.csv", "pocket-export.zip", "omnivore-export.zip", "ril_export.html", "instapaper.csv", "instapaper-old.csv",
                       "bookmarks.html", "wallabag.json", "omnivore.json", "readwise.csv"]
 
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -28,7 +28,10 @@ extension ReadingList {
     @discardableResult
     func importFile(_ path: String, format: ImportFormat? = nil) throws -> ImportSummary {
         var total = ImportSummary()
-        for source in try ImportSource.read(path) { total.add(try importSource(source, format: format).summary) }
+        // As the command does: a zip member that is not an export is left out.
+        for source in try ImportSource.read(path) where !(source.isArchiveMember && ImportFormat.detect(source.data) == nil) {
+            total.add(try importSource(source, format: format).summary)
+        }
         return total
     }
 
