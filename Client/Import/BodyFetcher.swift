@@ -43,7 +43,7 @@ public struct BodyFetcher {
 
 /// The work shared by the fetch threads and the caller.
 // @unchecked Sendable: every property is read and written only while holding `condition`.
-private final class FetchQueue: @unchecked Sendable {
+final class FetchQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [(request: BodyRequest, host: String)]
     private var inFlight: [String: Int] = [:]

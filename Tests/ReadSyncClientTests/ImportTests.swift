@@ -314,3 +314,34 @@ struct ImportTests {
         #expect(parsed.items[4999].line == 5_000 + 1 + 5, "lines count the line breaks inside quoted titles")
     }
 }
+
+/// The fetch scheduler's politeness: never more than `perHost` requests to
+/// one host at once, while other hosts proceed.
+struct FetchQueueTests {
+    @Test func aBusyHostWaitsWhileOtherHostsGoAhead() throws {
+        func request(_ url: String) -> BodyRequest { BodyRequest(articleID: url, url: url) }
+        let queue = FetchQueue([request("http://a.example/1"), request("http://a.example/2"), request("http://a.example/3"), request("http://b.example/1")], perHost: 2)
+        #expect(queue.next()?.url == "http://a.example/1")
+        #expect(queue.next()?.url == "http://a.example/2")
+        #expect(queue.next()?.url == "http://b.example/1", "a.example has two in flight: b.example goes first")
+
+        let taken = NSCondition()
+        nonisolated(unsafe) var third: String?
+        Thread {
+            let next = queue.next()?.url  // blocks: only a.example is left, and it is busy
+            taken.lock(); third = next; taken.broadcast(); taken.unlock()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.2)
+        taken.lock()
+        #expect(third == nil, "a third request to a.example started while two were in flight")
+        taken.unlock()
+
+        queue.finish(request("http://a.example/1"), .failure(.invalidURL("x")))
+        taken.lock()
+        let deadline = Date().addingTimeInterval(5)
+        while third == nil && taken.wait(until: deadline) {}
+        taken.unlock()
+        #expect(third == "http://a.example/3")
+        #expect(queue.next() == nil, "nothing left")
+    }
+}
