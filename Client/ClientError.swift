@@ -27,6 +27,8 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
     case invalidToken
     case homeUnavailable(path: String, reason: String)
     case unsyncable(String)
+    case unknownImportFormat(String)
+    case unreadableImport(String, reason: String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,9 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case .invalidToken: return "the token must be non-empty and printable (as `readsync user add` prints it)"
         case .homeUnavailable(let path, let reason): return "cannot use \(path) as the readsync home: \(reason)"
         case .unsyncable(let problem): return "not saved: the \(problem), more than sync carries"
+        case .unknownImportFormat(let path):
+            return "\(path) is not an export readsync knows (\(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))); give --format if it is one"
+        case .unreadableImport(let path, let reason): return "cannot import \(path): \(reason)"
         }
     }
 

@@ -12,6 +12,8 @@ final class LocalWrite {
     private var clock: HybridLogicalClock
     private let wallClock: any WallClock
     private var touched = TouchedEntities()
+    /// Registers changed so far in this transaction.
+    private(set) var writes = 0
 
     init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock) {
         self.db = db
@@ -37,9 +39,9 @@ final class LocalWrite {
         if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
             throw ClientError.unsyncable(problem)
         }
-        try RegisterCodec.store(register, at: key, db)
-        try RegisterCodec.appendToChangeLog(register, at: key, db)
+        try RegisterCodec.storeAndAppendToChangeLog(register, at: key, db)
         touched.insert(key)
+        writes += 1
         return true
     }
 
@@ -47,7 +49,7 @@ final class LocalWrite {
     /// first added-at of an article). Returns whether anything changed.
     @discardableResult
     func setIfAbsent(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
-        guard try RegisterCodec.register(at: key, db) == nil else { return false }
+        guard try !RegisterCodec.exists(at: key, db) else { return false }
         return try set(key, value)
     }
 

@@ -12,19 +12,38 @@ enum RegisterCodec {
 
     /// The stored register at `key`, if any.
     static func register(at key: RegisterKey, _ db: Database) throws -> Register? {
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT value, timestamp, vector FROM registers WHERE kind = ? AND entity = ? AND field = ?
-            """, arguments: [key.kind.rawValue, key.entity, key.field])
+            """), arguments: [key.kind.rawValue, key.entity, key.field])
         else { return nil }
         return try register(from: row)
+    }
+
+    /// Whether the register at `key` was ever written (without decoding it).
+    static func exists(at key: RegisterKey, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM registers WHERE kind = ? AND entity = ? AND field = ?
+            """), arguments: [key.kind.rawValue, key.entity, key.field]) != nil
+    }
+
+    /// The values of one entity's registers, by field (their clocks left undecoded).
+    static func values(of kind: EntityKind, _ entity: String, _ db: Database) throws -> [String: FieldValue] {
+        var result: [String: FieldValue] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT field, value FROM registers WHERE kind = ? AND entity = ?
+            """), arguments: [kind.rawValue, entity])
+        while let row = try rows.next() {
+            result[row["field"]] = try decodeValue(row["value"])
+        }
+        return result
     }
 
     /// Every stored register of one entity, by field.
     static func registers(of kind: EntityKind, _ entity: String, _ db: Database) throws -> [String: Register] {
         var result: [String: Register] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT field, value, timestamp, vector FROM registers WHERE kind = ? AND entity = ?
-            """, arguments: [kind.rawValue, entity])
+            """), arguments: [kind.rawValue, entity])
         while let row = try rows.next() {
             result[row["field"]] = try register(from: row)
         }
@@ -40,17 +59,28 @@ enum RegisterCodec {
     }
 
     static func store(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        try db.execute(sql: """
+        try store(register, at: key, value: try encode(register.value), vector: try encode(register.vector), db)
+    }
+
+    /// Stores a local write and appends it to the change log, encoding it once.
+    static func storeAndAppendToChangeLog(_ register: Register, at key: RegisterKey, _ db: Database) throws {
+        let value = try encode(register.value), vector = try encode(register.vector)
+        try store(register, at: key, value: value, vector: vector, db)
+        try appendToChangeLog(register, at: key, value: value, vector: vector, db)
+    }
+
+    private static func store(_ register: Register, at key: RegisterKey, value: String, vector: String, _ db: Database) throws {
+        try db.cachedStatement(sql: """
             INSERT INTO registers (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (kind, entity, field) DO UPDATE
             SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
-            """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, value, register.timestamp.encoded, vector])
     }
 
     /// Appends a local write to the change log.
-    static func appendToChangeLog(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        try db.execute(sql: """
+    private static func appendToChangeLog(_ register: Register, at key: RegisterKey, value: String, vector: String, _ db: Database) throws {
+        try db.cachedStatement(sql: """
             INSERT INTO change_log (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, value, register.timestamp.encoded, vector])
     }
 }
