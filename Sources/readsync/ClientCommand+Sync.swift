@@ -44,22 +44,21 @@ extension ClientCommand {
     }
 }
 
-/// Progress on stderr, only for syncs that move more than a few hundred
-/// changes, and only when stderr is a terminal: a script or a log file
-/// reading stderr gets the one-line error and nothing else.
+/// Sync progress as a progress bar per phase, only for syncs that move more
+/// than a few hundred changes (ProgressBar stays silent unless stderr is a
+/// terminal, so scripts and logs get the one-line error and nothing else).
 final class ProgressPrinter {
     private static let threshold = 300
-    private let enabled = isatty(STDERR_FILENO) == 1
-    private var printed = false
+    private var current: (phase: SyncProgress.Phase, bar: ProgressBar)?
 
     func show(_ progress: SyncProgress) {
-        guard enabled, progress.total > Self.threshold else { return }
-        let verb = progress.phase == .pushing ? "pushed" : "pulled"
-        FileHandle.standardError.write(Data("\r\(verb) \(progress.done)/\(progress.total)…".utf8))
-        printed = true
+        guard progress.total > Self.threshold else { return }
+        if current?.phase != progress.phase {
+            current?.bar.finish()
+            current = (progress.phase, ProgressBar(label: progress.phase == .pushing ? "pushing" : "pulling"))
+        }
+        current?.bar.update(progress.done, of: progress.total)
     }
 
-    func finish() {
-        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
+    func finish() { current?.bar.finish() }
 }
