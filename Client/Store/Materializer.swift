@@ -8,7 +8,10 @@ import ReadSyncCore
 struct Materializer {
     let db: Database
 
-    func refresh(_ touched: TouchedEntities) throws {
+    /// Re-materialises `touched`; returns the articles whose search entries
+    /// need refreshing, refreshed already unless `search` is false.
+    @discardableResult
+    func refresh(_ touched: TouchedEntities, search: Bool = true) throws -> Set<String> {
         var searchTargets = touched.articles
         for id in touched.articles { try article(id) }
         for id in touched.readStates { try readState(id) }
@@ -16,7 +19,10 @@ struct Materializer {
             if let articleID = try note(id) { searchTargets.insert(articleID) }
         }
         for entity in touched.tags { try tag(entity) }
-        for id in searchTargets { try searchEntry(articleID: id) }
+        if search {
+            for id in searchTargets { try searchEntry(articleID: id) }
+        }
+        return searchTargets
     }
 
     private func article(_ id: String) throws {
@@ -26,19 +32,19 @@ struct Materializer {
         // delete) must not show an empty or deleted article as live.
         let complete = [ArticleField.title, .addedAt, .deleted].allSatisfy { registers[$0.rawValue] != nil }
         guard complete else {
-            try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM articles WHERE id = ?").execute(arguments: [id])
             return
         }
         func field(_ name: ArticleField) -> FieldValue { registers[name.rawValue]?.value ?? .null }
         let url = field(.url).text
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO articles (id, url, title, author, site, published, content, excerpt, word_count, added_at, deleted)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET
                 url = excluded.url, title = excluded.title, author = excluded.author, site = excluded.site,
                 published = excluded.published, content = excluded.content, excerpt = excluded.excerpt,
                 word_count = excluded.word_count, added_at = excluded.added_at, deleted = excluded.deleted
-            """, arguments: [
+            """).execute(arguments: [
                 id, url, field(.title).text ?? url ?? "Untitled", field(.author).text, field(.site).text,
                 field(.published).text, field(.content).text ?? "", field(.excerpt).text ?? "",
                 field(.wordCount).int ?? 0, field(.addedAt).text ?? "", field(.deleted).bool,
@@ -50,11 +56,11 @@ struct Materializer {
         func field(_ name: ReadStateField) -> FieldValue { registers[name.rawValue]?.value ?? .null }
         let status = field(.status).text.flatMap(ReadStatus.init(rawValue:)) ?? .unread
         let progress = min(max(field(.progress).double ?? 0, 0), 1)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO read_state (article_id, status, archived, favorite, progress, read_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (article_id) DO UPDATE SET status = excluded.status, archived = excluded.archived,
                 favorite = excluded.favorite, progress = excluded.progress, read_at = excluded.read_at
-            """, arguments: [id, status.rawValue, field(.archived).bool, field(.favorite).bool, progress, field(.readAt).text])
+            """).execute(arguments: [id, status.rawValue, field(.archived).bool, field(.favorite).bool, progress, field(.readAt).text])
     }
 
     /// Re-materialises a note; returns its article's id.
@@ -62,14 +68,14 @@ struct Materializer {
         let registers = try RegisterCodec.registers(of: .note, id, db)
         func field(_ name: NoteField) -> FieldValue { registers[name.rawValue]?.value ?? .null }
         guard let articleID = field(.articleID).text else {
-            try db.execute(sql: "DELETE FROM notes WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM notes WHERE id = ?").execute(arguments: [id])
             return nil
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO notes (id, article_id, body, quote, created_at, deleted) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET article_id = excluded.article_id, body = excluded.body,
                 quote = excluded.quote, created_at = excluded.created_at, deleted = excluded.deleted
-            """, arguments: [id, articleID, field(.body).text ?? "", field(.quote).text, field(.createdAt).text ?? "", field(.deleted).bool])
+            """).execute(arguments: [id, articleID, field(.body).text ?? "", field(.quote).text, field(.createdAt).text ?? "", field(.deleted).bool])
         return articleID
     }
 
@@ -77,24 +83,23 @@ struct Materializer {
         guard let (articleID, name) = TagEntity.parts(of: entity) else { return }
         let present = try RegisterCodec.register(at: RegisterKey(kind: .tag, entity: entity, field: TagField.present.rawValue), db)?.value.bool ?? false
         if present {
-            try db.execute(sql: "INSERT OR IGNORE INTO tags (article_id, name) VALUES (?, ?)", arguments: [articleID, name])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO tags (article_id, name) VALUES (?, ?)").execute(arguments: [articleID, name])
         } else {
-            try db.execute(sql: "DELETE FROM tags WHERE article_id = ? AND name = ?", arguments: [articleID, name])
+            try db.cachedStatement(sql: "DELETE FROM tags WHERE article_id = ? AND name = ?").execute(arguments: [articleID, name])
         }
     }
 
     /// Keeps the full-text index holding exactly the live articles, with the
     /// text of their live notes.
-    private func searchEntry(articleID: String) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT rowid, title, content, deleted FROM articles WHERE id = ?", arguments: [articleID]) else { return }
+    func searchEntry(articleID: String) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, title, content, deleted FROM articles WHERE id = ?"), arguments: [articleID]) else { return }
         let rowid: Int64 = row["rowid"]
-        try db.execute(sql: "DELETE FROM search_index WHERE rowid = ?", arguments: [rowid])
+        try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowid])
         guard !(row["deleted"] as Bool) else { return }
-        let notes = try String.fetchAll(db, sql: """
+        let notes = try String.fetchAll(db.cachedStatement(sql: """
             SELECT body || CASE WHEN quote IS NULL THEN '' ELSE char(10) || quote END
             FROM notes WHERE article_id = ? AND deleted = 0 ORDER BY created_at, id
-            """, arguments: [articleID])
-        try db.execute(sql: "INSERT INTO search_index (rowid, title, body, notes) VALUES (?, ?, ?, ?)",
-                       arguments: [rowid, row["title"] as String, row["content"] as String, notes.joined(separator: "\n")])
+            """), arguments: [articleID])
+        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, title, body, notes) VALUES (?, ?, ?, ?)").execute(arguments: [rowid, row["title"] as String, row["content"] as String, notes.joined(separator: "\n")])
     }
 }

@@ -12,9 +12,9 @@ enum RegisterCodec {
 
     /// The stored register at `key`, if any.
     static func register(at key: RegisterKey, _ db: Database) throws -> Register? {
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT value, timestamp, vector FROM registers WHERE kind = ? AND entity = ? AND field = ?
-            """, arguments: [key.kind.rawValue, key.entity, key.field])
+            """), arguments: [key.kind.rawValue, key.entity, key.field])
         else { return nil }
         return try register(from: row)
     }
@@ -22,9 +22,9 @@ enum RegisterCodec {
     /// Every stored register of one entity, by field.
     static func registers(of kind: EntityKind, _ entity: String, _ db: Database) throws -> [String: Register] {
         var result: [String: Register] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT field, value, timestamp, vector FROM registers WHERE kind = ? AND entity = ?
-            """, arguments: [kind.rawValue, entity])
+            """), arguments: [kind.rawValue, entity])
         while let row = try rows.next() {
             result[row["field"]] = try register(from: row)
         }
@@ -40,17 +40,35 @@ enum RegisterCodec {
     }
 
     static func store(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        try db.execute(sql: """
+        try store(Encoded(register), at: key, db)
+    }
+
+    /// A register as its columns hold it: encoded once, whether it goes to
+    /// the registers, the change log or both.
+    struct Encoded {
+        let value: String
+        let timestamp: String
+        let vector: String
+
+        init(_ register: Register) throws {
+            value = try RegisterCodec.encode(register.value)
+            timestamp = register.timestamp.encoded
+            vector = try RegisterCodec.encode(register.vector)
+        }
+    }
+
+    static func store(_ register: Encoded, at key: RegisterKey, _ db: Database) throws {
+        try db.cachedStatement(sql: """
             INSERT INTO registers (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (kind, entity, field) DO UPDATE
             SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
-            """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, register.value, register.timestamp, register.vector])
     }
 
     /// Appends a local write to the change log.
-    static func appendToChangeLog(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        try db.execute(sql: """
+    static func appendToChangeLog(_ register: Encoded, at key: RegisterKey, _ db: Database) throws {
+        try db.cachedStatement(sql: """
             INSERT INTO change_log (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [key.kind.rawValue, key.entity, key.field, try encode(register.value), register.timestamp.encoded, try encode(register.vector)])
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, register.value, register.timestamp, register.vector])
     }
 }
