@@ -24,6 +24,9 @@ public struct BenchReport: Codable, Sendable {
         public var commands = 0
         public var ratioToRawInsert = 0.0
         public var ratioToRawInsertWithFTS = 0.0
+        /// Mean time per command when each is its own transaction (a tenth of the library).
+        public var oneTransactionPerCommandMilliseconds = 0.0
+        public var perCommandMilliseconds: Double { commands > 0 ? seconds * 1000 / Double(commands) : 0 }
     }
 
     public struct FullSync: Codable, Sendable {
@@ -90,8 +93,10 @@ public struct BenchReport: Codable, Sendable {
         row("raw insert, 1 transaction, no FTS", s(baseline.rawInsertSeconds), "—", "—")
         row("raw insert + FTS5 built after", s(baseline.rawWithFTSTotal), "—", "—")
         row("loopback HTTP, \(mb(baseline.loopbackBytes))", s(baseline.loopbackSeconds), "—", "—")
-        row("local write path (\(localWrite.commands) commands)", s(localWrite.seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))", x(localWrite.ratioToRawInsertWithFTS))
+        row("local write path (\(localWrite.commands) commands, one transaction)", s(localWrite.seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))", x(localWrite.ratioToRawInsertWithFTS))
         row("local write path vs raw without FTS", s(localWrite.seconds), "raw \(s(baseline.rawInsertSeconds))", x(localWrite.ratioToRawInsert))
+        row("per command: in one transaction / one transaction each",
+            String(format: "%.3f ms / %.3f ms", localWrite.perCommandMilliseconds, localWrite.oneTransactionPerCommandMilliseconds), "", "")
         row("full sync: A push", s(fullSync.pushSeconds), "", "")
         row("full sync: B pull (FTS included)", s(fullSync.pullSeconds), "", "")
         row("full sync end to end (\(fullSync.changes) changes)", s(fullSync.endToEndSeconds), "\(s(fullSync.baselineSeconds))", x(fullSync.ratio))
