@@ -73,8 +73,11 @@ public final class SQLiteSyncStore: SyncStore {
     }
 
     private static func dropSupersededChanges(of key: [DatabaseValue], by vector: VersionVector, _ db: Database) throws {
+        // Without INDEXED BY, SQLite (no ANALYZE statistics) picks the primary
+        // key's `user_id = ?` prefix and scans every change of the user: each
+        // push then grew with the whole log (the full sync was quadratic).
         let logged = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT seq, vector FROM changes WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+            SELECT seq, vector FROM changes INDEXED BY changes_by_register WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
             """), arguments: StatementArguments(key))
         for row in logged {
             if ServerMerge.supersedes(vector, try WireCoding.vector(fromText: row["vector"])) {
