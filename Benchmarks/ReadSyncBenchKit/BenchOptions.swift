@@ -37,7 +37,7 @@ public struct BenchOptions: Sendable {
     /// The full run at `articles` (1k, 10k or 100k).
     public static func full(articles: Int, serverBinary: URL?, workDirectory: URL) -> BenchOptions {
         BenchOptions(articles: articles, incrementalScales: Array(Set([1_000, articles])).sorted(), incrementalRounds: 15,
-                     clientCounts: [1, 10, 100, 1_000], clientRounds: 5, clientConcurrency: 32, microIterations: 200_000,
+                     clientCounts: [1, 10, 100, 1_000], clientRounds: 5, clientConcurrency: 32, microIterations: 20_000,
                      serverBinary: serverBinary, workDirectory: workDirectory)
     }
 
