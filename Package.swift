@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "readsync", targets: ["readsync"]),
+        .executable(name: "readsync-bench", targets: ["readsync-bench"]),
         .library(name: "ReadSyncCore", targets: ["ReadSyncCore"]),
         .library(name: "ReadSyncClient", targets: ["ReadSyncClient"]),
         .library(name: "ReadSyncServer", targets: ["ReadSyncServer"]),
@@ -101,6 +102,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks: the measuring code as a library (a test runs its
+        // quick mode), and a thin executable that prints and saves the report.
+        .target(
+            name: "ReadSyncBenchKit",
+            dependencies: [
+                "ReadSyncClient", "ReadSyncServer", "ReadSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ReadSyncBenchKit",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "readsync-bench",
+            dependencies: [
+                "ReadSyncBenchKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/readsync-bench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         // What fuzzing checks on any input; driven by libFuzzer in
         // scripts/fuzz.sh and replayed over Fuzz/Corpus and Fuzz/Crashers by
@@ -157,6 +180,11 @@ let package = Package(
                 "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["ReadSyncBenchKit", "ReadSyncTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,7 +32,8 @@ public struct ArticleDraft: Sendable, Equatable {
 
     /// The first paragraph that is not the title, shortened to ~200 characters.
     public var excerpt: String {
-        let paragraphs = content.split(separator: "\n", omittingEmptySubsequences: true)
+        // Lazily: only the paragraphs up to the one chosen are trimmed.
+        let paragraphs = content.split(separator: "\n", omittingEmptySubsequences: true).lazy
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && $0 != title }
         return TextStatistics.shorten(paragraphs.first(where: { $0.split(separator: " ").count >= 8 }) ?? paragraphs.first ?? "", to: 200)

@@ -23,6 +23,14 @@ public final class ReadingList {
         self.store = store
     }
 
+    /// Runs several commands (`add`, `addNote`, `setProgress`, …) as one
+    /// transaction: much faster for an import, and all of them or none are
+    /// kept. Each command stays all-or-nothing on its own: one that throws
+    /// leaves nothing, and the others go on if `body` catches its error.
+    public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
+        try store.inOneTransaction(body)
+    }
+
     // MARK: Articles
 
     /// Saves an article. Saving one that is already there writes only what

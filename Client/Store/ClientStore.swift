@@ -15,6 +15,8 @@ public final class ClientStore {
     /// This replica's node id, fixed when the database was created.
     public let node: NodeID
     let wallClock: any WallClock
+    /// The transaction `inOneTransaction` holds open, which commands join.
+    private var openBatch: LocalWrite?
 
     /// Opens (creating and migrating if needed) the library in `home`.
     public convenience init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
@@ -49,10 +51,28 @@ public final class ClientStore {
     /// records register writes in the change log and re-materialises what they
     /// touched before committing.
     func write<T>(_ body: (LocalWrite) throws -> T) throws -> T {
-        try database.write { db in
+        if let batch = openBatch { return try batch.command(body) }
+        return try database.write { db in
             let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))
             let write = LocalWrite(db: db, clock: clock, wallClock: wallClock)
             let result = try body(write)
+            try write.finish()
+            return result
+        }
+    }
+
+    /// Runs `body`, whose commands all commit in one transaction (or none of
+    /// them, if it throws). Each command is still all-or-nothing: one that
+    /// fails leaves nothing behind. The full-text index is brought up to date
+    /// once, at the end, for every article the commands touched.
+    func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
+        precondition(openBatch == nil, "inOneTransaction does not nest")
+        return try database.write { db in
+            let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))
+            let write = LocalWrite(db: db, clock: clock, wallClock: wallClock, batched: true)
+            openBatch = write
+            defer { openBatch = nil }
+            let result = try body()
             try write.finish()
             return result
         }
@@ -85,12 +105,13 @@ enum MetaKey: String {
     case lastSync = "last_sync"
 
     func read(_ db: Database) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [rawValue])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [rawValue])
     }
 
     func write(_ value: String?, _ db: Database) throws {
         if let value {
-            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [rawValue, value])
+            try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                .execute(arguments: [rawValue, value])
         } else {
             try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [rawValue])
         }

@@ -14,11 +14,31 @@ final class LocalWrite {
     private var touched = TouchedEntities()
     /// Registers changed so far in this transaction.
     private(set) var writes = 0
+    /// In a batch: the articles whose search entries `finish()` refreshes.
+    private var searchLater: Set<String>?
+    /// Whether this command changed anything (in a batch: this command alone).
+    private var commandChanged = false
 
-    init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock) {
+    init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock, batched: Bool = false) {
         self.db = db
         self.clock = clock
         self.wallClock = wallClock
+        searchLater = batched ? [] : nil
+    }
+
+    /// One command of a batch, in a savepoint: its tables are materialised
+    /// at once (the next command may read them), its search entries later.
+    func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
+        var result: T?
+        commandChanged = false
+        try db.inSavepoint {
+            result = try body(self)
+            let targets = try Materializer(db: db).refresh(touched, search: searchLater == nil)
+            searchLater?.formUnion(targets)
+            touched = TouchedEntities()
+            return .commit
+        }
+        return result!
     }
 
     /// The wall-clock time for user-visible dates (added-at, read-at, …), as
@@ -39,8 +59,11 @@ final class LocalWrite {
         if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
             throw ClientError.unsyncable(problem)
         }
-        try RegisterCodec.storeAndAppendToChangeLog(register, at: key, db)
+        let encoded = try RegisterCodec.Encoded(register)
+        try RegisterCodec.store(encoded, at: key, db)
+        try RegisterCodec.appendToChangeLog(encoded, at: key, db)
         touched.insert(key)
+        commandChanged = true
         writes += 1
         return true
     }
@@ -54,10 +77,12 @@ final class LocalWrite {
     }
 
     /// Whether any register changed in this transaction.
-    var changedAnything: Bool { !touched.isEmpty }
+    var changedAnything: Bool { commandChanged }
 
     func finish() throws {
-        try Materializer(db: db).refresh(touched)
+        let materializer = Materializer(db: db)
+        try materializer.refresh(touched)
+        for id in searchLater ?? [] { try materializer.searchEntry(articleID: id) }
         try MetaKey.clock.write(clock.latest.encoded, db)
         FaultPoint.clientWriteBeforeCommit.reach()
     }

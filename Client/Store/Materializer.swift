@@ -8,7 +8,10 @@ import ReadSyncCore
 struct Materializer {
     let db: Database
 
-    func refresh(_ touched: TouchedEntities) throws {
+    /// Re-materialises `touched`; returns the articles whose search entries
+    /// need refreshing, refreshed already unless `search` is false.
+    @discardableResult
+    func refresh(_ touched: TouchedEntities, search: Bool = true) throws -> Set<String> {
         var searchTargets = touched.articles
         for id in touched.articles { try article(id) }
         for id in touched.readStates { try readState(id) }
@@ -16,7 +19,10 @@ struct Materializer {
             if let articleID = try note(id) { searchTargets.insert(articleID) }
         }
         for entity in touched.tags { try tag(entity) }
-        for id in searchTargets { try searchEntry(articleID: id) }
+        if search {
+            for id in searchTargets { try searchEntry(articleID: id) }
+        }
+        return searchTargets
     }
 
     private func article(_ id: String) throws {
@@ -85,7 +91,7 @@ struct Materializer {
 
     /// Keeps the full-text index holding exactly the live articles, with the
     /// text of their live notes.
-    private func searchEntry(articleID: String) throws {
+    func searchEntry(articleID: String) throws {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, title, content, deleted FROM articles WHERE id = ?"), arguments: [articleID]) else { return }
         let rowid: Int64 = row["rowid"]
         try db.cachedStatement(sql: "DELETE FROM search_index WHERE rowid = ?").execute(arguments: [rowid])
@@ -94,7 +100,6 @@ struct Materializer {
             SELECT body || CASE WHEN quote IS NULL THEN '' ELSE char(10) || quote END
             FROM notes WHERE article_id = ? AND deleted = 0 ORDER BY created_at, id
             """), arguments: [articleID])
-        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, title, body, notes) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [rowid, row["title"] as String, row["content"] as String, notes.joined(separator: "\n")])
+        try db.cachedStatement(sql: "INSERT INTO search_index (rowid, title, body, notes) VALUES (?, ?, ?, ?)").execute(arguments: [rowid, row["title"] as String, row["content"] as String, notes.joined(separator: "\n")])
     }
 }

@@ -59,28 +59,35 @@ enum RegisterCodec {
     }
 
     static func store(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        try store(register, at: key, value: try encode(register.value), vector: try encode(register.vector), db)
+        try store(Encoded(register), at: key, db)
     }
 
-    /// Stores a local write and appends it to the change log, encoding it once.
-    static func storeAndAppendToChangeLog(_ register: Register, at key: RegisterKey, _ db: Database) throws {
-        let value = try encode(register.value), vector = try encode(register.vector)
-        try store(register, at: key, value: value, vector: vector, db)
-        try appendToChangeLog(register, at: key, value: value, vector: vector, db)
+    /// A register as its columns hold it: encoded once, whether it goes to
+    /// the registers, the change log or both.
+    struct Encoded {
+        let value: String
+        let timestamp: String
+        let vector: String
+
+        init(_ register: Register) throws {
+            value = try RegisterCodec.encode(register.value)
+            timestamp = register.timestamp.encoded
+            vector = try RegisterCodec.encode(register.vector)
+        }
     }
 
-    private static func store(_ register: Register, at key: RegisterKey, value: String, vector: String, _ db: Database) throws {
+    static func store(_ register: Encoded, at key: RegisterKey, _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO registers (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (kind, entity, field) DO UPDATE
             SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
-            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, value, register.timestamp.encoded, vector])
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, register.value, register.timestamp, register.vector])
     }
 
     /// Appends a local write to the change log.
-    private static func appendToChangeLog(_ register: Register, at key: RegisterKey, value: String, vector: String, _ db: Database) throws {
+    static func appendToChangeLog(_ register: Encoded, at key: RegisterKey, _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO change_log (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, value, register.timestamp.encoded, vector])
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, register.value, register.timestamp, register.vector])
     }
 }

@@ -48,11 +48,24 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
     public var errorDescription: String? { description }
 }
 
+/// Bytes one transport moved: request and response bodies, as sent on the
+/// wire and as encoded before compression.
+public struct SyncTraffic: Sendable, Equatable, Codable {
+    public var requests = 0
+    public var sentBytes = 0
+    public var sentUncompressedBytes = 0
+    public var receivedBytes = 0
+
+    public init() {}
+}
+
 /// The protocol over HTTP with libcurl: one handle, so one kept-alive connection.
 public final class CurlSyncTransport: SyncTransport {
     private let http: CurlHTTPClient
     private let baseURL: String
     private let token: String
+    /// What this transport has sent and received so far (bodies only).
+    public private(set) var traffic = SyncTraffic()
 
     public init(serverURL: String, token: String, limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
         self.http = CurlHTTPClient(limits: limits)
@@ -63,10 +76,12 @@ public final class CurlSyncTransport: SyncTransport {
     public func push(_ request: PushRequest) throws -> PushResponse {
         var body = Array(try WireCoding.encoder.encode(request))
         var headers = headers(json: true)
+        traffic.sentUncompressedBytes += body.count
         if body.count >= Gzip.worthwhileBytes {
             body = Gzip.compress(body)
             headers.append(("Content-Encoding", "gzip"))
         }
+        traffic.sentBytes += body.count
         return try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/push", headers: headers, body: body))
     }
 
@@ -87,6 +102,8 @@ public final class CurlSyncTransport: SyncTransport {
         } catch {
             throw SyncError.unreachable(server: baseURL, reason: String(describing: error))
         }
+        traffic.requests += 1
+        traffic.receivedBytes += response.body.count
         let body = Data(response.body)
         guard response.status == 200 else {
             if let error = try? WireCoding.decoder.decode(ErrorResponse.self, from: body) {

@@ -42,26 +42,30 @@ public final class SQLiteSyncStore: SyncStore {
             var seq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM users WHERE id = ?", arguments: [user.rawValue]) ?? 0
             for change in changes {
                 let key = [user.rawValue.databaseValue, change.kind.rawValue.databaseValue, change.entity.databaseValue, change.field.databaseValue]
-                let current = try Row.fetchOne(db, sql: """
+                let current = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-                    """, arguments: StatementArguments(key)).map(Self.register)
+                    """), arguments: StatementArguments(key)).map(Self.register)
 
                 guard let merged = try ServerMerge.accept(change, over: current) else {
                     outcome.ignored += 1
                     continue
                 }
 
-                try db.execute(sql: """
+                // The change's value is stored and logged as the same text: encode it once.
+                let changeValue = try WireCoding.text(change.value)
+                let mergedValue = merged.value == change.value ? changeValue : try WireCoding.text(merged.value)
+                try db.cachedStatement(sql: """
                     INSERT INTO registers (user_id, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (user_id, kind, entity, field) DO UPDATE
                     SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
-                    """, arguments: StatementArguments(key + [try WireCoding.text(merged.value), merged.timestamp.encoded, try WireCoding.text(merged.vector)]))
-                try Self.dropSupersededChanges(of: key, by: change.vector, db)
+                    """).execute(arguments: StatementArguments(key + [mergedValue, merged.timestamp.encoded, try WireCoding.text(merged.vector)]))
+                // A register seen for the first time has no logged changes to supersede.
+                if current != nil { try Self.dropSupersededChanges(of: key, by: change.vector, db) }
                 seq += 1
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO changes (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [user.rawValue, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
-                                     try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
+                    """).execute(arguments: [user.rawValue, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
+                                             changeValue, change.timestamp.encoded, try WireCoding.text(change.vector)])
                 outcome.accepted += 1
             }
             try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
@@ -71,12 +75,15 @@ public final class SQLiteSyncStore: SyncStore {
     }
 
     private static func dropSupersededChanges(of key: [DatabaseValue], by vector: VersionVector, _ db: Database) throws {
-        let logged = try Row.fetchAll(db, sql: """
-            SELECT seq, vector FROM changes WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-            """, arguments: StatementArguments(key))
+        // Without INDEXED BY, SQLite (no ANALYZE statistics) picks the primary
+        // key's `user_id = ?` prefix and scans every change of the user: each
+        // push then grew with the whole log (the full sync was quadratic).
+        let logged = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT seq, vector FROM changes INDEXED BY changes_by_register WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+            """), arguments: StatementArguments(key))
         for row in logged {
             if ServerMerge.supersedes(vector, try WireCoding.vector(fromText: row["vector"])) {
-                try db.execute(sql: "DELETE FROM changes WHERE user_id = ? AND seq = ?", arguments: [key[0], row["seq"] as Int64])
+                try db.cachedStatement(sql: "DELETE FROM changes WHERE user_id = ? AND seq = ?").execute(arguments: [key[0], row["seq"] as Int64])
             }
         }
     }

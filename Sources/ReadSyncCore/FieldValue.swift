@@ -70,14 +70,14 @@ extension FieldValue: Codable {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
+        } else if let value = try? container.decode(String.self) {
+            self = .text(value)
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
         } else {
-            self = .text(try container.decode(String.self))
+            self = .double(try container.decode(Double.self))
         }
     }
 

@@ -1,0 +1,28 @@
+import Foundation
+import ReadSyncBenchKit
+import ReadSyncTestSupport
+import Testing
+
+/// The benchmark's quick mode runs end to end and reports every section.
+/// No timing is asserted: only that each part ran and produced figures.
+@Suite struct QuickBenchTests {
+    @Test func quickModeMeasuresEverySection() async throws {
+        let options = BenchOptions.quick(serverBinary: nil, workDirectory: FileManager.default.temporaryDirectory)
+        let report = try await offloaded { try Benchmark(options: options).run() }
+
+        #expect(report.workload.articles == options.articles && report.workload.notes == 2 * options.articles)
+        #expect(report.baseline.rawInsertSeconds > 0 && report.baseline.ftsBuildSeconds > 0 && report.baseline.loopbackSeconds > 0)
+        #expect(report.localWrite.commands == 4 * options.articles)
+        #expect(report.fullSync.changes > 0 && report.fullSync.pullBytes > 0 && report.fullSync.pushWireBytes > 0)
+        #expect(report.fullSync.pushWireBytes < report.fullSync.pushUncompressedBytes, "pushes are gzipped")
+        #expect(report.incremental.map(\.articles) == options.incrementalScales)
+        #expect(report.incremental.allSatisfy { $0.changes == options.incrementalChanges && $0.medianMilliseconds > 0 })
+        #expect(report.clients.map(\.clients) == options.clientCounts)
+        #expect(report.clients.allSatisfy { $0.syncs == $0.clients * options.clientRounds && $0.p99Milliseconds >= $0.p50Milliseconds })
+        #expect(report.micro.count == 5 && report.micro.allSatisfy { $0.nanosecondsPerOperation > 0 })
+        #expect(report.targets.count == 6)
+        #expect(report.table.contains("full sync end to end"))
+        let json = try JSONEncoder().encode(report)
+        #expect(try JSONDecoder().decode(BenchReport.self, from: json).fullSync.changes == report.fullSync.changes)
+    }
+}

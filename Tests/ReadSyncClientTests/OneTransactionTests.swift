@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ReadSyncClient
+import ReadSyncCore
+
+/// Several commands in one transaction give the same library as one at a time.
+struct OneTransactionTests {
+    let temporary = TemporaryHome()
+    let other = TemporaryHome()
+
+    private func save(_ list: ReadingList) throws -> String {
+        let (id, _) = try list.add(ArticleDraft(url: CanonicalURL("https://example.com/batch"), title: "Batched", content: "A body about lighthouses and tides"))
+        try list.addNote(to: id, body: "Compare the harbour chapter")
+        try list.setProgress(id, percent: 40)
+        try list.tag(id, add: ["sea"], remove: [])
+        return id
+    }
+
+    @Test func commandsInOneTransactionMatchCommandsOneByOne() throws {
+        let single = try temporary.open(), batched = try other.open()
+        let id = try save(single)
+        let batchedID = try batched.inOneTransaction { try save(batched) }
+
+        #expect(batchedID == id)
+        #expect(try batched.show(id).notes.map(\.body) == single.show(id).notes.map(\.body))
+        #expect(try batched.list().map(\.progress) == single.list().map(\.progress))
+        #expect(try batched.search("harbour").map(\.id) == [id], "the full-text index includes notes added in the same transaction")
+        #expect(try batched.search("lighthouses").map(\.id) == [id])
+        #expect(try batched.status().pendingChanges == single.status().pendingChanges)
+    }
+
+    @Test func aFailingCommandInsideLeavesNothingAndTheOthersCommit() throws {
+        let list = try temporary.open()
+        try list.inOneTransaction {
+            let id = try save(list)
+            #expect(throws: ClientError.self) { try list.addNote(to: "no-such-article", body: "lost") }
+            #expect(throws: ClientError.self) { try list.setProgress(id, percent: 150) }
+        }
+        #expect(try list.list().count == 1)
+        #expect(try list.status().notes == 1)
+    }
+
+    @Test func anErrorOutOfTheBodyKeepsNoneOfIt() throws {
+        let list = try temporary.open()
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try list.inOneTransaction {
+                _ = try save(list)
+                throw Stop()
+            }
+        }
+        #expect(try list.list().isEmpty && list.status().pendingChanges == 0)
+        #expect(try list.search("lighthouses").isEmpty)
+    }
+}
