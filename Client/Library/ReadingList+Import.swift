@@ -60,19 +60,20 @@ extension ReadingList {
         var needingBody = Set<BodyRequest>()
         var done = 0
         for batch in items.chunked(into: Self.importBatchSize) {
-            try store.write { write in
+            // One transaction per batch, each item a command of its own (a
+            // savepoint): an item that fails leaves nothing, the rest go on.
+            try store.inOneTransaction {
                 for item in batch {
-                    let before = write.writes
                     do {
-                        var result: ImportApplication.Result = .skipped("")
-                        try write.db.inSavepoint {
-                            result = try ImportApplication(write: write, noteID: Self.importedNoteID).apply(item)
-                            return .commit
+                        let (result, changed) = try store.write { write in
+                            let before = write.writes
+                            let result = try ImportApplication(write: write, noteID: Self.importedNoteID).apply(item)
+                            return (result, write.writes > before)
                         }
                         switch result {
                         case .skipped(let reason): summary.skipped.append(ImportProblem(file: file, line: item.line, reason: reason))
                         case .applied(let isNew, let warnings, let body):
-                            if isNew { summary.new += 1 } else if write.writes > before { summary.updated += 1 } else { summary.unchanged += 1 }
+                            if isNew { summary.new += 1 } else if changed { summary.updated += 1 } else { summary.unchanged += 1 }
                             summary.warnings += warnings.map { ImportProblem(file: file, line: item.line, reason: $0) }
                             if let body, needingBody.insert(body).inserted { summary.withoutBody.append(body) }
                         }
