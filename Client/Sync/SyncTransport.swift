@@ -74,7 +74,7 @@ public final class CurlSyncTransport: SyncTransport {
     }
 
     public func push(_ request: PushRequest) throws -> PushResponse {
-        var body = Array(try WireCoding.encoder.encode(request))
+        var body = try WireCoding.encode(request)
         var headers = headers(json: true)
         traffic.sentUncompressedBytes += body.count
         if body.count >= Gzip.worthwhileBytes {
@@ -104,9 +104,8 @@ public final class CurlSyncTransport: SyncTransport {
         }
         traffic.requests += 1
         traffic.receivedBytes += response.body.count
-        let body = Data(response.body)
         guard response.status == 200 else {
-            if let error = try? WireCoding.decoder.decode(ErrorResponse.self, from: body) {
+            if let error = try? WireCoding.decode(ErrorResponse.self, from: response.body) {
                 if error.error.code == "clock_skew", let serverTime = error.serverTime {
                     throw SyncError.clockSkew(server: baseURL, message: error.error.message, serverTime: serverTime)
                 }
@@ -121,7 +120,7 @@ public final class CurlSyncTransport: SyncTransport {
             throw SyncError.protocolMismatch(server: baseURL, theirs: theirs)
         }
         do {
-            return try WireCoding.decoder.decode(Answer.self, from: body)
+            return try WireCoding.decode(Answer.self, from: response.body)
         } catch {
             throw SyncError.badAnswer(server: baseURL, reason: "unexpected JSON")
         }

@@ -44,7 +44,7 @@ enum JSONResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[HTTPField.Name(SyncProtocol.versionHeader)!] = String(SyncProtocol.version)
         if let epoch { headers[HTTPField.Name(SyncProtocol.epochHeader)!] = epoch }
-        var body = Array(try WireCoding.encoder.encode(value))
+        var body = try WireCoding.encode(value)
         if body.count >= Gzip.worthwhileBytes, let request, Self.acceptsGzip(request) {
             body = Gzip.compress(body)
             headers[.contentEncoding] = "gzip"

@@ -28,7 +28,7 @@ struct SyncRoutes: Sendable {
         let body = try await RequestBodyReader.read(request, limit: SyncProtocol.maxRequestBytes)
         let push: PushRequest
         do {
-            push = try WireCoding.decoder.decode(PushRequest.self, from: body)
+            push = try WireCoding.decode(PushRequest.self, from: body)
         } catch {
             throw APIError.badRequest("the body is not a valid push request: \(DecodingErrorText.describe(error))")
         }
@@ -109,7 +109,7 @@ struct SyncRoutes: Sendable {
 
 /// Reads a request body up to a limit, refusing more with 413.
 enum RequestBodyReader {
-    static func read(_ request: Request, limit: Int) async throws -> Data {
+    static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError.tooLarge("the body is \(length) bytes; at most \(limit) are accepted")
         }
@@ -122,10 +122,10 @@ enum RequestBodyReader {
         }
         switch request.headers[.contentEncoding]?.lowercased() {
         case nil, "identity":
-            return Data(buffer.readableBytesView)
+            return Array(buffer.readableBytesView)
         case "gzip":
             do {
-                return Data(try Gzip.decompress(Array(buffer.readableBytesView), limit: limit))
+                return try Gzip.decompress(Array(buffer.readableBytesView), limit: limit)
             } catch Gzip.Failure.tooLarge {
                 throw APIError.tooLarge("the body inflates to more than \(limit) bytes, the most accepted")
             } catch {

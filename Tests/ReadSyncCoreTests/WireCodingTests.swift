@@ -2,8 +2,57 @@ import Foundation
 import ReadSyncCore
 import Testing
 
-/// The compact vector text: the same bytes and values as plain JSON coding.
+/// The hand-written JSON of changes and the messages carrying them: the same
+/// bytes as `JSONEncoder`, and read as `JSONDecoder` reads them — the same
+/// inputs taken, the same values, the same inputs refused.
 struct WireCodingTests {
+    /// Text that needs every kind of escape, and some that needs none.
+    static let awkwardTexts = [
+        "", "plain", "quote \" and backslash \\ and slash /", "tab\there, newline\nthere, return\r, \u{8}\u{c}",
+        "controls \u{0}\u{1}\u{1f} and DEL \u{7f}", "line separator \u{2028}", "é, 日本語, 😀, e\u{301}", String(repeating: "long ", count: 2_000),
+    ]
+    static let awkwardNumbers: [Double] = [0, -0.0, 0.5, 1, 100, 1e21, 1e22, 1.5e-7, 0.1, 123_456_789.123, 1e300, 5e-324, 1.0 / 3, 12_345_678_901_234_567_890]
+
+    static func randomChange(_ random: inout SeededGenerator) -> Change {
+        let nodes = (0..<Int.random(in: 1...4, using: &random)).map { _ in NodeID.random(using: &random) }
+        let vector = VersionVector(Dictionary(nodes.map { ($0, UInt64.random(in: 1...UInt64.max, using: &random)) }, uniquingKeysWith: max))
+        let values: [FieldValue] = [
+            .null, .bool(Bool.random(using: &random)), .int(Int64.random(in: .min ... .max, using: &random)),
+            .double(awkwardNumbers.randomElement(using: &random)!), .double(Double.random(in: -1e9...1e9, using: &random)),
+            .text(awkwardTexts.randomElement(using: &random)!),
+        ]
+        return Change(key: RegisterKey(kind: EntityKind.allCases.randomElement(using: &random)!, entity: awkwardTexts.randomElement(using: &random)!, field: "title"),
+                      register: Register(value: values.randomElement(using: &random)!,
+                                         timestamp: HLCTimestamp(physical: Int64.random(in: 0...Int64.max, using: &random), counter: .random(in: 0...9, using: &random), node: nodes[0]),
+                                         vector: vector))
+    }
+
+    @Test func changesAreWrittenByteForByteAsTheEncoderWritesThemAndReadBack() throws {
+        var random = SeededGenerator(seed: 5)
+        for _ in 0..<3_000 {
+            let change = Self.randomChange(&random)
+            let written = try WireCoding.encode(change)
+            #expect(written == Array(try WireCoding.encoder.encode(change)), "\(change)")
+            #expect(try WireCoding.decode(Change.self, from: written) == change)
+            #expect(try WireCoding.decoder.decode(Change.self, from: Data(written)) == change)
+        }
+    }
+
+    @Test func messagesAreWrittenAsTheEncoderWritesThem() throws {
+        var random = SeededGenerator(seed: 6)
+        let changes = (0..<50).map { _ in Self.randomChange(&random) }
+        let push = PushRequest(node: NodeID.random(using: &random), changes: changes)
+        let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000)
+        #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
+        #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
+        #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
+        #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
+        for value in [FieldValue.null, .bool(true), .int(-3), .double(0.25), .text("a \"b\"")] {
+            #expect(try WireCoding.text(value) == String(decoding: try WireCoding.encoder.encode(value), as: UTF8.self))
+            #expect(try WireCoding.value(fromText: WireCoding.text(value)) == value)
+        }
+    }
+
     @Test func vectorTextMatchesTheJSONEncoderAndReadsBackTheSame() throws {
         var random = SeededGenerator(seed: 5)
         for _ in 0..<2_000 {
@@ -12,16 +61,66 @@ struct WireCodingTests {
             let text = try WireCoding.text(vector)
             #expect(text == String(decoding: try WireCoding.encoder.encode(vector), as: UTF8.self))
             #expect(try WireCoding.vector(fromText: text) == vector)
-            #expect(try WireCoding.decoder.decode(VersionVector.self, from: Data(text.utf8)) == vector)
         }
     }
 
-    @Test func vectorTextInOtherShapesIsReadByJSONOrRefused() throws {
+    @Test func vectorTextInOtherShapesIsReadOrRefused() throws {
         let node = try #require(NodeID("abc"))
         #expect(try WireCoding.vector(fromText: #"{ "abc" : 3 }"#) == VersionVector([node: 3]))
         #expect(try WireCoding.vector(fromText: "{}") == VersionVector())
         for bad in [#"{"ABC":3}"#, #"{"abc":-1}"#, #"{"abc":3"#, #"{"abc":3}x"#, #"{"abc":"3"}"#, "[]", ""] {
             #expect(throws: (any Error).self, "\(bad)") { try WireCoding.vector(fromText: bad) }
         }
+    }
+
+    /// What JSONDecoder takes that the compact writer never writes, and what it refuses.
+    static let readerCases: [String] = {
+        let change = #"{"entity":"0123456789abcdef","field":"title","kind":"article","timestamp":"0000019a00000000.00000000.aaaa","value":VALUE,"vector":{"aaaa":1}}"#
+        func with(_ value: String) -> String { #"{"protocol":1,"node":"aaaa","changes":["# + change.replacingOccurrences(of: "VALUE", with: value) + "]}" }
+        let accepted = [
+            with(#""t""#), with("1.0"), with("1e2"), with("-0"), with("0.5"), with("12345678901234567890123"), with("null"), with("true"),
+            with(#""\u00e9\ud83d\ude00 \/ \" \\ \b\f\n\r\t""#),
+            " \n" + with("1") + " \t",
+            #"{"changes":[],"node":"aaaa","protocol":1,"unknown":{"deep":[1,2,{"x":null}]}}"#,
+            #"{"protocol":1,"protocol":2,"node":"aaaa","changes":[]}"#,
+            #"{"protocol":1.0,"node":"aaaa","changes":[]}"#, #"{"protocol":1,"node":"aaaa","changes":[],}"#,
+            #"{"protocol":1,"node":"aaaa","changes":[] , }"#, with("1").replacingOccurrences(of: "}]}", with: "},]}"),
+            #"{"protocol":1,"node":"aaaa","changes":[],"x":[01,"\x",1.e+,-,"\u20zz"]}"#,
+        ]
+        let refused = [
+            "", " ", "{", "{}", "[]", "null", #"{"protocol":1,"node":"aaaa","changes":[,]}"#,
+            #"{"protocol":1,"node":"aaaa","changes":[],"x":+1}"#, #"{"protocol":1,"node":"aaaa","changes":[],"x":"\ua5b"}"#, with("01"), with("1."), with(".5"), with("+1"), with("1e"), with("--1"), with("1e999"),
+            with(#""\ud83d""#), with(#""\ude00""#), with(#""\x""#), with("\"tab\tinside\""), with("[1]"), with(#"{"a":1}"#), with("tru"), with("nul"),
+            with(#""t""#) + "x", #"{"protocol":"one","node":5,"changes":{}}"#, #"{"protocol":1.5,"node":"aaaa","changes":[]}"#,
+            #"{"protocol":1,"node":"AAAA","changes":[]}"#, #"{"protocol":1,"node":"aaaa","changes":[1,]}"#, "{,}",
+            #"{"protocol":1,"node":"aaaa"}"#, #"{'protocol':1}"#,
+        ]
+        return accepted + refused
+    }()
+
+    @Test(arguments: readerCases)
+    func theReaderTakesAndRefusesWhatJSONDecoderDoes(_ json: String) throws {
+        let bytes = Array(json.utf8)
+        let mine = Result { try WireCoding.decode(PushRequest.self, from: bytes) }
+        let theirs = Result { try WireCoding.decoder.decode(PushRequest.self, from: Data(bytes)) }
+        switch (mine, theirs) {
+        case (.success(let a), .success(let b)): #expect(a == b)
+        case (.failure(let a), .failure(let b)): #expect(Self.kind(of: a) == Self.kind(of: b), "\(a) vs \(b)")
+        default: Issue.record("the reader gives \(mine), JSONDecoder \(theirs)")
+        }
+    }
+
+    @Test func invalidUTF8AndDeepNestingAreRefused() {
+        #expect(throws: DecodingError.self) { try WireCoding.decode(PushRequest.self, from: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]) }
+        let deep = #"{"protocol":1,"node":"aaaa","changes":[],"x":"# + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
+        #expect(throws: DecodingError.self) { try WireCoding.decode(PushRequest.self, from: Array(deep.utf8)) }
+    }
+
+    /// A missing key, or anything else (syntax, type, value): the decoder
+    /// itself files some refusals under another of the latter kinds, and all
+    /// read as a 400 with their path.
+    static func kind(of error: any Error) -> String {
+        if case .keyNotFound? = error as? DecodingError { return "missing key" }
+        return error is DecodingError ? "refused" : "not a DecodingError"
     }
 }

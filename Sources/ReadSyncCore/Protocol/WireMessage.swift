@@ -1,0 +1,197 @@
+/// A protocol type with a hand-written JSON form: the changes and the two
+/// messages that carry them by the thousand. `WireCoding.encode`/`decode`
+/// use it; its bytes are exactly those the type's `Codable` form gives with
+/// `WireCoding.encoder`, which stays the reference (`WireCodingTests`).
+public protocol WireMessage: Codable {
+    init(wire reader: inout JSONReader) throws
+    func write(wire writer: inout JSONWriter) throws
+}
+
+extension Change: WireMessage {
+    public init(wire reader: inout JSONReader) throws {
+        var kind: EntityKind?, entity: String?, field: String?, value: FieldValue?, timestamp: HLCTimestamp?, vector: VersionVector?
+        try reader.readObject { reader, key in
+            switch key {
+            case "kind" where kind == nil:
+                let raw = try reader.readString()
+                guard let known = EntityKind(rawValue: raw) else {
+                    throw reader.invalidValue("Cannot initialize EntityKind from invalid String value \(raw.prefix(64))")
+                }
+                kind = known
+            case "entity" where entity == nil: entity = try reader.readString()
+            case "field" where field == nil: field = try reader.readString()
+            case "value" where value == nil: value = try reader.readFieldValue()
+            case "timestamp" where timestamp == nil: timestamp = try HLCTimestamp(wire: &reader)
+            case "vector" where vector == nil: vector = try VersionVector(wire: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        guard let kind else { throw reader.missingKey("kind") }
+        guard let entity else { throw reader.missingKey("entity") }
+        guard let field else { throw reader.missingKey("field") }
+        guard let value else { throw reader.missingKey("value") }
+        guard let timestamp else { throw reader.missingKey("timestamp") }
+        guard let vector else { throw reader.missingKey("vector") }
+        self.init(key: RegisterKey(kind: kind, entity: entity, field: field), register: Register(value: value, timestamp: timestamp, vector: vector))
+    }
+
+    public func write(wire writer: inout JSONWriter) throws {
+        writer.raw(#"{"entity":"#)
+        writer.string(entity)
+        writer.raw(#","field":"#)
+        writer.string(field)
+        writer.raw(#","kind":"#)
+        writer.string(kind.rawValue)
+        writer.raw(#","timestamp":"#)
+        writer.string(timestamp.encoded)
+        writer.raw(#","value":"#)
+        try value.write(wire: &writer)
+        writer.raw(#","vector":"#)
+        vector.write(wire: &writer)
+        writer.byte("}")
+    }
+}
+
+extension PushRequest: WireMessage {
+    public init(wire reader: inout JSONReader) throws {
+        var version: Int?, node: NodeID?, changes: [Change]?
+        try reader.readObject { reader, key in
+            switch key {
+            case "protocol" where version == nil: version = try reader.readInteger()
+            case "node" where node == nil: node = try NodeID(wire: &reader)
+            case "changes" where changes == nil: changes = try [Change](wire: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        guard let version else { throw reader.missingKey("protocol") }
+        guard let node else { throw reader.missingKey("node") }
+        guard let changes else { throw reader.missingKey("changes") }
+        self.init(node: node, changes: changes)
+        self.protocol = version
+    }
+
+    public func write(wire writer: inout JSONWriter) throws {
+        writer.raw(#"{"changes":"#)
+        try changes.write(wire: &writer)
+        writer.raw(#","node":"#)
+        writer.string(node.rawValue)
+        writer.raw(#","protocol":"#)
+        writer.integer(self.protocol)
+        writer.byte("}")
+    }
+}
+
+extension PullResponse: WireMessage {
+    public init(wire reader: inout JSONReader) throws {
+        var version: Int?, epoch: String?, changes: [Change]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
+        try reader.readObject { reader, key in
+            switch key {
+            case "protocol" where version == nil: version = try reader.readInteger()
+            case "epoch" where epoch == nil: epoch = try reader.readString()
+            case "changes" where changes == nil: changes = try [Change](wire: &reader)
+            case "next" where next == nil: next = try reader.readInteger()
+            case "more" where more == nil: more = try reader.readBool()
+            case "latest" where latest == nil: latest = try reader.readInteger()
+            case "serverTime" where serverTime == nil: serverTime = try reader.readInteger()
+            default: try reader.skipValue()
+            }
+        }
+        guard let version else { throw reader.missingKey("protocol") }
+        guard let epoch else { throw reader.missingKey("epoch") }
+        guard let changes else { throw reader.missingKey("changes") }
+        guard let next else { throw reader.missingKey("next") }
+        guard let more else { throw reader.missingKey("more") }
+        guard let latest else { throw reader.missingKey("latest") }
+        guard let serverTime else { throw reader.missingKey("serverTime") }
+        self.init(epoch: epoch, changes: changes, next: next, more: more, latest: latest, serverTime: serverTime)
+        self.protocol = version
+    }
+
+    public func write(wire writer: inout JSONWriter) throws {
+        writer.raw(#"{"changes":"#)
+        try changes.write(wire: &writer)
+        writer.raw(#","epoch":"#)
+        writer.string(epoch)
+        writer.raw(#","latest":"#)
+        writer.integer(latest)
+        writer.raw(#","more":"#)
+        writer.bool(more)
+        writer.raw(#","next":"#)
+        writer.integer(next)
+        writer.raw(#","protocol":"#)
+        writer.integer(self.protocol)
+        writer.raw(#","serverTime":"#)
+        writer.integer(serverTime)
+        writer.byte("}")
+    }
+}
+
+// MARK: The parts of a change
+
+extension [Change] {
+    init(wire reader: inout JSONReader) throws {
+        var changes: [Change] = []
+        try reader.readArray { reader in changes.append(try Change(wire: &reader)) }
+        self = changes
+    }
+
+    func write(wire writer: inout JSONWriter) throws {
+        writer.byte("[")
+        for (index, change) in enumerated() {
+            if index > 0 { writer.byte(",") }
+            try change.write(wire: &writer)
+        }
+        writer.byte("]")
+    }
+}
+
+extension FieldValue {
+    func write(wire writer: inout JSONWriter) throws {
+        switch self {
+        case .null: writer.null()
+        case .bool(let value): writer.bool(value)
+        case .int(let value): writer.integer(value)
+        case .double(let value): try writer.double(value)
+        case .text(let value): writer.string(value)
+        }
+    }
+}
+
+extension VersionVector {
+    init(wire reader: inout JSONReader) throws {
+        var counters: [NodeID: UInt64] = [:]
+        try reader.readObject { reader, key in
+            guard let node = NodeID(key) else { throw reader.invalidValue("Invalid node id in version vector") }
+            if counters[node] != nil { return try reader.skipValue() }
+            counters[node] = try reader.readInteger()
+        }
+        self.init(counters)
+    }
+
+    /// Nodes in byte order of their ids, as the encoder's sorted keys.
+    func write(wire writer: inout JSONWriter) {
+        writer.byte("{")
+        for (index, node) in counters.keys.sorted().enumerated() {
+            if index > 0 { writer.byte(",") }
+            writer.string(node.rawValue)
+            writer.byte(":")
+            writer.integer(counters[node]!)
+        }
+        writer.byte("}")
+    }
+}
+
+extension HLCTimestamp {
+    init(wire reader: inout JSONReader) throws {
+        let text = try reader.readString()
+        guard let timestamp = HLCTimestamp(encoded: text) else { throw reader.invalidValue("Invalid HLC timestamp") }
+        self = timestamp
+    }
+}
+
+extension NodeID {
+    init(wire reader: inout JSONReader) throws {
+        guard let node = NodeID(try reader.readString()) else { throw reader.invalidValue("Invalid node id") }
+        self = node
+    }
+}
