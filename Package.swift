@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // Only the MallocInterposer trait: the default traits also need
+        // swift-runtime-interposer, which the package mirror does not have.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // MARK: C system libraries (never public API)
@@ -122,6 +125,20 @@ let package = Package(
             ],
             path: "Benchmarks/readsync-bench",
             swiftSettings: swiftSettings
+        ),
+        // Micro-benchmarks of the hot paths, run by `swift package benchmark
+        // --target CoreHotPaths` (the plugin takes every executable under
+        // Benchmarks/ for a benchmark, readsync-bench too, hence --target).
+        // Built by `swift build` as well, so they cannot rot.
+        .executableTarget(
+            name: "CoreHotPaths",
+            dependencies: [
+                "ReadSyncCore",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CoreHotPaths",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
 
         // MARK: Tests
