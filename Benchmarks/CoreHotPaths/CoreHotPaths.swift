@@ -6,7 +6,7 @@ import ReadSyncCore
 // same inputs as the hand-timed MicroBenchmarks in ReadSyncBenchKit, so the
 // two can be compared. The fast paths make 1,000 calls per iteration
 // (`scaledIterations`), so the table reports per call; the JSON coding
-// benchmarks take tens of microseconds, one call per iteration is enough.
+// benchmarks take microseconds, one call per iteration is enough.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -31,7 +31,8 @@ let benchmarks: @Sendable () -> Void = {
         register: Register(
             value: .text(String(repeating: "a note of about two hundred characters ", count: 5)),
             timestamp: base, vector: a.vector))
-    let encoded = try! WireCoding.encoder.encode(change)
+    let encoded = try! WireCoding.encode(change)
+    let encodedData = Data(encoded)
 
     Benchmark("register merge (concurrent)") { benchmark in
         for _ in benchmark.scaledIterations {
@@ -53,15 +54,29 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The hand-written coding the product uses, and Foundation's Codable
+    // coding of the same change beside it (the reference it must match).
     Benchmark("change encode (JSON, 200-char note)", configuration: jsonCoding) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try! WireCoding.encoder.encode(change))
+            blackHole(try! WireCoding.encode(change))
         }
     }
 
     Benchmark("change decode (JSON, 200-char note)", configuration: jsonCoding) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try! WireCoding.decoder.decode(Change.self, from: encoded))
+            blackHole(try! WireCoding.decode(Change.self, from: encoded))
+        }
+    }
+
+    Benchmark("change encode (Foundation JSONEncoder, reference)", configuration: jsonCoding) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try! WireCoding.encoder.encode(change))
+        }
+    }
+
+    Benchmark("change decode (Foundation JSONDecoder, reference)", configuration: jsonCoding) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try! WireCoding.decoder.decode(Change.self, from: encodedData))
         }
     }
 }
