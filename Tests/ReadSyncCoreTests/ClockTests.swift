@@ -57,6 +57,17 @@ struct HybridLogicalClockTests {
         for stamp in stamps { #expect(HLCTimestamp(encoded: stamp.encoded) == stamp) }
         #expect(HLCTimestamp(encoded: "not a timestamp") == nil)
     }
+
+    @Test func encodedFormIsFixedWidthHexAndRefusesAnythingElse() throws {
+        let node = try #require(NodeID("a1"))
+        #expect(HLCTimestamp(physical: 0x19a_2b3c, counter: 0xff, node: node).encoded == "00000000019a2b3c.000000ff.a1")
+        #expect(HLCTimestamp(physical: .max, counter: .max, node: node).encoded == "7fffffffffffffff.ffffffff.a1")
+        #expect(HLCTimestamp(encoded: "00000000019A2B3C.000000FF.a1") == HLCTimestamp(physical: 0x19a_2b3c, counter: 0xff, node: node))
+        for bad in ["", "00000000019a2b3c.000000ff.", "00000000019a2b3c.000000ff.A1", "0000000019a2b3c.000000ff.a1", "00000000019a2b3c-000000ff.a1",
+                    "+0000000019a2b3c.000000ff.a1", "00000000019a2b3g.000000ff.a1", "8000000000000000.00000000.a1", "00000000019a2b3c.000000ff.a1.b"] {
+            #expect(HLCTimestamp(encoded: bad) == nil, "\(bad)")
+        }
+    }
 }
 
 struct VersionVectorTests {

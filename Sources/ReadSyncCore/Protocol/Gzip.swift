@@ -12,8 +12,10 @@ public enum Gzip {
         case tooLarge(limit: Int)
     }
 
-    /// `bytes` in gzip format.
-    public static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
+    /// `bytes` in gzip format. Level 1 by default: on a full sync's push
+    /// zlib's default (6) took most of the client's time, for a body only a
+    /// little smaller (BENCHMARKS.md has both).
+    public static func compress(_ bytes: [UInt8], level: Int32 = 1) -> [UInt8] {
         var stream = z_stream()
         guard readsync_deflate_init_gzip(&stream, level) == Z_OK else { return [] }
         defer { deflateEnd(&stream) }
