@@ -47,6 +47,9 @@ struct WireCodingTests {
         #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
         #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
         #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
+        let answer = PushResponse(epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000)
+        #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
+        #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
         for value in [FieldValue.null, .bool(true), .int(-3), .double(0.25), .text("a \"b\"")] {
             #expect(try WireCoding.text(value) == String(decoding: try WireCoding.encoder.encode(value), as: UTF8.self))
             #expect(try WireCoding.value(fromText: WireCoding.text(value)) == value)
