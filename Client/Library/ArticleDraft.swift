@@ -36,7 +36,7 @@ public struct ArticleDraft: Sendable, Equatable {
     public var excerpt: String {
         var first: String?
         for line in TextStatistics.lines(content) {
-            let paragraph = line.trimmingCharacters(in: .whitespaces)
+            let paragraph = line.trimmingScalars(in: .whitespaces)
             guard !paragraph.isEmpty, paragraph != title else { continue }
             // Eight space-separated pieces or more: seven splits are enough to know.
             if paragraph.split(separator: " ", maxSplits: 7).count >= 8 { return TextStatistics.shorten(paragraph, to: 200) }
@@ -111,7 +111,7 @@ public enum TextStatistics {
         let cut = text.prefix(limit)
         guard cut.endIndex < text.endIndex else { return text }
         let end = cut.lastIndex(where: { $0.isWhitespace }) ?? cut.endIndex
-        return cut[..<end].trimmingCharacters(in: .whitespaces) + "…"
+        return cut[..<end].trimmingScalars(in: .whitespaces) + "…"
     }
 
     /// The non-empty lines of `text`, lazily, as

@@ -89,4 +89,17 @@ struct TextStatisticsTests {
             #expect(Array(TextStatistics.lines(text)) == text.split(separator: "\n"), "\(text.debugDescription)")
         }
     }
+
+    @Test func trimmingRemovesTheScalarsFoundationRemoves() {
+        let edges = ["", " ", "\t", "\n", "\r\n", "\u{A0}", "\u{3000}", "\u{2028}", "\u{85}", "\u{200B}", "\u{FEFF}", " \u{301}", "\u{301} "]
+        for text in Self.tricky {
+            for (leading, trailing) in zip(edges, edges.reversed()) {
+                let padded = leading + text + trailing
+                for set in [CharacterSet.whitespaces, .whitespacesAndNewlines] {
+                    #expect(padded.trimmingScalars(in: set) == padded.trimmingCharacters(in: set), "\(padded.debugDescription)")
+                    #expect(padded.dropFirst().trimmingScalars(in: set) == padded.dropFirst().trimmingCharacters(in: set))
+                }
+            }
+        }
+    }
 }
