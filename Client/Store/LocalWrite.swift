@@ -31,11 +31,13 @@ final class LocalWrite {
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
         var result: T?
         commandChanged = false
+        // A command that throws is rolled back whole: nothing it touched
+        // needs materialising, and the values it wrote are gone.
+        defer { touched = TouchedEntities() }
         try db.inSavepoint {
             result = try body(self)
             let targets = try Materializer(db: db).refresh(touched, search: searchLater == nil)
             searchLater?.formUnion(targets)
-            touched = TouchedEntities()
             return .commit
         }
         return result!
@@ -62,7 +64,7 @@ final class LocalWrite {
         let encoded = try RegisterCodec.Encoded(register)
         try RegisterCodec.store(encoded, at: key, db)
         try RegisterCodec.appendToChangeLog(encoded, at: key, db)
-        touched.insert(key)
+        touched.insert(key, value: value)
         commandChanged = true
         writes += 1
         return true
@@ -88,16 +90,22 @@ final class LocalWrite {
     }
 }
 
-/// The entities a transaction touched, grouped as the materialiser needs them.
+/// The entities a transaction touched, grouped as the materialiser needs them,
+/// with the values it stored in their registers.
 struct TouchedEntities {
     var articles: Set<String> = []
     var readStates: Set<String> = []
     var notes: Set<String> = []
     var tags: Set<String> = []
+    /// What the registers written here hold now: the materialiser takes these
+    /// instead of decoding the stored text again (an article's body is kilobytes).
+    var values: [RegisterKey: FieldValue] = [:]
 
     var isEmpty: Bool { articles.isEmpty && readStates.isEmpty && notes.isEmpty && tags.isEmpty }
 
-    mutating func insert(_ key: RegisterKey) {
+    /// Records that the register at `key` now holds `value`.
+    mutating func insert(_ key: RegisterKey, value: FieldValue) {
+        values[key] = value
         switch key.kind {
         case .article: articles.insert(key.entity)
         case .readState: readStates.insert(key.entity)
