@@ -24,12 +24,16 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
     /// databases can compare and index it as plain text:
     /// `<16 hex physical>.<8 hex counter>.<node>`.
     public var encoded: String {
-        Hex.string(UInt64(bitPattern: physical)) + "." + counterHex + "." + node.rawValue
-    }
-
-    private var counterHex: String {
-        let digits = String(counter, radix: 16)
-        return String(repeating: "0", count: 8 - digits.count) + digits
+        // Written into one buffer: every register write and change encodes one.
+        let node = node.rawValue.utf8
+        return String(unsafeUninitializedCapacity: 26 + node.count) { buffer in
+            Hex.write(UInt64(bitPattern: physical), digits: 16, into: buffer, at: 0)
+            buffer[16] = UInt8(ascii: ".")
+            Hex.write(UInt64(counter), digits: 8, into: buffer, at: 17)
+            buffer[25] = UInt8(ascii: ".")
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[26...]).initialize(from: node)
+            return 26 + node.count
+        }
     }
 
     /// Parses `encoded`; nil for anything else.

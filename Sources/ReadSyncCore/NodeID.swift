@@ -47,8 +47,20 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
 
 enum Hex {
     static func string(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            write(value, digits: 16, into: buffer, at: 0)
+            return 16
+        }
+    }
+
+    /// Writes the low `digits` hex digits of `value`, zero-padded, lower case.
+    static func write(_ value: UInt64, digits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var rest = value
+        for position in stride(from: start + digits - 1, through: start, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
+            buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            rest >>= 4
+        }
     }
 
     static func string(_ bytes: some Sequence<UInt8>) -> String {
