@@ -30,24 +30,72 @@ public struct ArticleDraft: Sendable, Equatable {
     /// Words in the body.
     public var wordCount: Int { TextStatistics.wordCount(content) }
 
-    /// The first paragraph that is not the title, shortened to ~200 characters.
+    /// The first paragraph (line) that is not the title and has at least
+    /// eight words, else the first one that is not the title, shortened to
+    /// ~200 characters. Only the lines up to the one chosen are looked at.
     public var excerpt: String {
-        // Lazily: only the paragraphs up to the one chosen are trimmed.
-        let paragraphs = content.split(separator: "\n", omittingEmptySubsequences: true).lazy
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && $0 != title }
-        return TextStatistics.shorten(paragraphs.first(where: { $0.split(separator: " ").count >= 8 }) ?? paragraphs.first ?? "", to: 200)
+        var first: String?
+        for line in TextStatistics.lines(content) {
+            let paragraph = line.trimmingScalars(in: .whitespaces)
+            guard !paragraph.isEmpty, paragraph != title else { continue }
+            // Eight space-separated pieces or more: seven splits are enough to know.
+            if paragraph.split(separator: " ", maxSplits: 7).count >= 8 { return TextStatistics.shorten(paragraph, to: 200) }
+            if first == nil { first = paragraph }
+        }
+        return TextStatistics.shorten(first ?? "", to: 200)
     }
 }
 
 /// Word counts and reading time.
+///
+/// These run on every saved article body (kilobytes), so they read UTF-8
+/// bytes rather than `Character`s, while giving the results the `Character`
+/// definitions give: a grapheme is whitespace, a letter or a number as its
+/// first scalar is (that is how `Character.isWhitespace`, `isLetter` and
+/// `isNumber` are defined), and graphemes are found by the standard library
+/// wherever a byte is not plain ASCII followed by plain ASCII.
 public enum TextStatistics {
     /// Average adult silent reading speed for non-fiction, in words per minute.
     public static let wordsPerMinute = 238
 
-    /// Whitespace-separated tokens that hold at least one letter or digit.
+    /// Whitespace-separated tokens that hold at least one letter or digit
+    /// (as `text.split(whereSeparator: \.isWhitespace)` would cut them, and
+    /// `Character.isLetter || .isNumber` would tell).
     public static func wordCount(_ text: String) -> Int {
-        text.split(whereSeparator: { $0.isWhitespace }).count(where: { $0.contains(where: { $0.isLetter || $0.isNumber }) })
+        var text = text
+        text.makeContiguousUTF8()  // a no-op for native strings
+        var words = 0
+        var inToken = false, tokenIsWord = false
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let kind: ScalarKind
+                let byte = bytes[offset]
+                if byte < 0x80, offset + 1 == bytes.count || bytes[offset + 1] < 0x80 {
+                    // An ASCII scalar followed by another (or by nothing) is a
+                    // grapheme of its own, except CR LF, which is one.
+                    kind = asciiKinds[Int(byte)]
+                    offset += byte == 0x0D && offset + 1 < bytes.count && bytes[offset + 1] == 0x0A ? 2 : 1
+                } else {
+                    let grapheme = Self.grapheme(in: text, at: offset)
+                    kind = ScalarKind(grapheme.first)
+                    offset = grapheme.end
+                }
+                switch kind {
+                case .whitespace:
+                    if inToken && tokenIsWord { words += 1 }
+                    inToken = false
+                case .word:
+                    inToken = true
+                    tokenIsWord = true
+                case .other:
+                    if !inToken { tokenIsWord = false }
+                    inToken = true
+                }
+            }
+        }
+        if inToken && tokenIsWord { words += 1 }
+        return words
     }
 
     /// Minutes to read `words` words, at least one.
@@ -57,9 +105,67 @@ public enum TextStatistics {
 
     /// `text` cut at a word boundary near `limit` characters, with an ellipsis.
     public static func shorten(_ text: String, to limit: Int) -> String {
-        guard text.count > limit else { return text }
+        // A Character has at least one UTF-8 byte, so short text needs no count,
+        // and long text is only walked as far as the limit.
+        guard text.utf8.count > limit else { return text }
         let cut = text.prefix(limit)
+        guard cut.endIndex < text.endIndex else { return text }
         let end = cut.lastIndex(where: { $0.isWhitespace }) ?? cut.endIndex
-        return cut[..<end].trimmingCharacters(in: .whitespaces) + "…"
+        return cut[..<end].trimmingScalars(in: .whitespaces) + "…"
+    }
+
+    /// The non-empty lines of `text`, lazily, as
+    /// `text.split(separator: "\n")` cuts them: a line feed that follows a
+    /// carriage return is part of the `Character` "\r\n" and separates nothing.
+    static func lines(_ text: String) -> Lines { Lines(text: text, position: text.utf8.startIndex) }
+
+    struct Lines: Sequence, IteratorProtocol {
+        let text: String
+        var position: String.Index
+
+        mutating func next() -> Substring? {
+            let utf8 = text.utf8
+            while position < utf8.endIndex {
+                let start = position
+                var end = utf8.endIndex
+                var search = start
+                while let feed = utf8[search...].firstIndex(of: 0x0A) {
+                    if feed > start, utf8[utf8.index(before: feed)] == 0x0D {
+                        search = utf8.index(after: feed)
+                        continue
+                    }
+                    end = feed
+                    break
+                }
+                position = end < utf8.endIndex ? utf8.index(after: end) : end
+                if end > start { return text[start..<end] }
+            }
+            return nil
+        }
+    }
+
+    /// What a grapheme counts as, decided by its first scalar.
+    private enum ScalarKind {
+        case whitespace, word, other
+
+        init(_ scalar: Unicode.Scalar) {
+            let properties = scalar.properties
+            if properties.isWhitespace { self = .whitespace }
+            else if properties.isAlphabetic || properties.numericType != nil { self = .word }
+            else { self = .other }
+        }
+    }
+
+    /// The 128 ASCII scalars' kinds, from the same Unicode properties.
+    private static let asciiKinds: [ScalarKind] = (0..<128).map { ScalarKind(Unicode.Scalar(UInt8($0))) }
+
+    /// The first scalar of the grapheme that starts at UTF-8 offset `offset`
+    /// (a grapheme boundary), and the offset where the grapheme ends.
+    private static func grapheme(in text: String, at offset: Int) -> (first: Unicode.Scalar, end: Int) {
+        let utf8 = text.utf8
+        // A substring's graphemes start at its start, which is one here.
+        let rest = text[utf8.index(utf8.startIndex, offsetBy: offset)...]
+        let end = rest.index(after: rest.startIndex)
+        return (rest.unicodeScalars.first!, utf8.distance(from: utf8.startIndex, to: end))
     }
 }

@@ -36,11 +36,16 @@ private enum PrefixMatch {
     /// Ids in `table` starting with `prefix` (case-insensitive), at most a few:
     /// enough to tell one from many. Uses the primary-key index as a range.
     static func ids(table: String, prefix: String, extraCondition: String?, _ db: Database) throws -> [String] {
-        let prefix = prefix.trimmingCharacters(in: .whitespaces).lowercased()
+        let prefix = prefix.trimmingScalars(in: .whitespaces).lowercased()
         // Ids are lowercase hex and dashes; anything else matches nothing.
-        guard !prefix.isEmpty, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return [] }
+        guard !prefix.isEmpty, prefix.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: "-") }) else { return [] }
         let condition = extraCondition.map { " AND \($0)" } ?? ""
-        return try String.fetchAll(db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ?\(condition) LIMIT 50",
+        // A handful of distinct statements, run once per command: prepared once.
+        return try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ?\(condition) LIMIT 50"),
                                    arguments: [prefix, prefix + "~"])
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 }

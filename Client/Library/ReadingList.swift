@@ -40,7 +40,7 @@ public final class ReadingList {
         let tagNames = try tags.map(Self.normalizedTag)
         let id = draft.id
         return try store.write { write in
-            let existing = try Row.fetchOne(write.db, sql: "SELECT deleted FROM articles WHERE id = ?", arguments: [id])
+            let existing = try Row.fetchOne(write.db.cachedStatement(sql: "SELECT deleted FROM articles WHERE id = ?"), arguments: [id])
             func key(_ field: ArticleField) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field.rawValue) }
             func optional(_ text: String?) -> FieldValue { text.map(FieldValue.text) ?? .null }
 
@@ -156,7 +156,7 @@ public final class ReadingList {
     }
 
     static func normalizedTag(_ name: String) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let trimmed = name.trimmingScalars(in: .whitespacesAndNewlines).lowercased()
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
         else { throw ClientError.invalidTag(name) }
         return trimmed
@@ -167,9 +167,9 @@ public final class ReadingList {
     /// Adds a note to an article; returns the note's id.
     @discardableResult
     public func addNote(to ref: String, body: String, quote: String? = nil) throws -> String {
-        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = body.trimmingScalars(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw ClientError.emptyNote }
-        let quote = quote?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let quote = quote?.trimmingScalars(in: .whitespacesAndNewlines)
         return try store.write { write in
             let articleID = try ArticleRef.resolve(ref, in: write.db)
             let id = makeNoteID()
@@ -186,7 +186,7 @@ public final class ReadingList {
     /// Replaces a note's text.
     @discardableResult
     public func editNote(_ ref: String, body: String) throws -> String {
-        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = body.trimmingScalars(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw ClientError.emptyNote }
         return try store.write { write in
             let id = try NoteRef.resolve(ref, in: write.db)

@@ -13,20 +13,21 @@ struct Materializer {
     @discardableResult
     func refresh(_ touched: TouchedEntities, search: Bool = true) throws -> Set<String> {
         var searchTargets = touched.articles
-        for id in touched.articles { try article(id) }
-        for id in touched.readStates { try readState(id) }
+        let known = touched.values
+        for id in touched.articles { try article(id, known) }
+        for id in touched.readStates { try readState(id, known) }
         for id in touched.notes {
-            if let articleID = try note(id) { searchTargets.insert(articleID) }
+            if let articleID = try note(id, known) { searchTargets.insert(articleID) }
         }
-        for entity in touched.tags { try tag(entity) }
+        for entity in touched.tags { try tag(entity, known) }
         if search {
             for id in searchTargets { try searchEntry(articleID: id) }
         }
         return searchTargets
     }
 
-    private func article(_ id: String) throws {
-        let registers = try RegisterCodec.values(of: .article, id, db)
+    private func article(_ id: String, _ known: [RegisterKey: FieldValue]) throws {
+        let registers = try RegisterCodec.values(of: .article, id, db, known: known)
         // An article shows only once its title, added-at and tombstone have
         // all arrived: a sync cut off half-way through it (or before a later
         // delete) must not show an empty or deleted article as live.
@@ -51,8 +52,8 @@ struct Materializer {
             ])
     }
 
-    private func readState(_ id: String) throws {
-        let registers = try RegisterCodec.values(of: .readState, id, db)
+    private func readState(_ id: String, _ known: [RegisterKey: FieldValue]) throws {
+        let registers = try RegisterCodec.values(of: .readState, id, db, known: known)
         func field(_ name: ReadStateField) -> FieldValue { registers[name.rawValue] ?? .null }
         let status = field(.status).text.flatMap(ReadStatus.init(rawValue:)) ?? .unread
         let progress = min(max(field(.progress).double ?? 0, 0), 1)
@@ -64,8 +65,8 @@ struct Materializer {
     }
 
     /// Re-materialises a note; returns its article's id.
-    private func note(_ id: String) throws -> String? {
-        let registers = try RegisterCodec.values(of: .note, id, db)
+    private func note(_ id: String, _ known: [RegisterKey: FieldValue]) throws -> String? {
+        let registers = try RegisterCodec.values(of: .note, id, db, known: known)
         func field(_ name: NoteField) -> FieldValue { registers[name.rawValue] ?? .null }
         guard let articleID = field(.articleID).text else {
             try db.cachedStatement(sql: "DELETE FROM notes WHERE id = ?").execute(arguments: [id])
@@ -79,9 +80,9 @@ struct Materializer {
         return articleID
     }
 
-    private func tag(_ entity: String) throws {
+    private func tag(_ entity: String, _ known: [RegisterKey: FieldValue]) throws {
         guard let (articleID, name) = TagEntity.parts(of: entity) else { return }
-        let present = try RegisterCodec.values(of: .tag, entity, db)[TagField.present.rawValue]?.bool ?? false
+        let present = try RegisterCodec.values(of: .tag, entity, db, known: known)[TagField.present.rawValue]?.bool ?? false
         if present {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO tags (article_id, name) VALUES (?, ?)").execute(arguments: [articleID, name])
         } else {

@@ -26,14 +26,22 @@ enum RegisterCodec {
             """), arguments: [key.kind.rawValue, key.entity, key.field]) != nil
     }
 
-    /// The values of one entity's registers, by field (their clocks left undecoded).
-    static func values(of kind: EntityKind, _ entity: String, _ db: Database) throws -> [String: FieldValue] {
+    /// The values of one entity's registers, by field (their clocks left
+    /// undecoded). Values in `known` (what this transaction just stored)
+    /// are taken as they are instead of being decoded again.
+    static func values(of kind: EntityKind, _ entity: String, _ db: Database,
+                       known: [RegisterKey: FieldValue] = [:]) throws -> [String: FieldValue] {
         var result: [String: FieldValue] = [:]
         let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT field, value FROM registers WHERE kind = ? AND entity = ?
             """), arguments: [kind.rawValue, entity])
         while let row = try rows.next() {
-            result[row["field"]] = try decodeValue(row["value"])
+            let field: String = row["field"]
+            if !known.isEmpty, let value = known[RegisterKey(kind: kind, entity: entity, field: field)] {
+                result[field] = value
+            } else {
+                result[field] = try decodeValue(row["value"])
+            }
         }
         return result
     }

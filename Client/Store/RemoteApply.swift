@@ -28,14 +28,14 @@ struct RemoteApply {
             let key = change.key
             guard let current = try RegisterCodec.register(at: key, db) else {
                 try RegisterCodec.store(change.register, at: key, db)
-                touched.insert(key)
+                touched.insert(key, value: change.value)
                 result.changed += 1
                 continue
             }
             let merge = Register.merge(current, change.register)
             if merge.merged != current {
                 try RegisterCodec.store(merge.merged, at: key, db)
-                touched.insert(key)
+                touched.insert(key, value: merge.merged.value)
                 result.changed += 1
             }
             // Concurrent writes of the same value lose nothing, and bookkeeping

@@ -26,48 +26,25 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
     /// (Built and parsed byte by byte: every stored and synced change has
     /// one, and the String-based version showed up in sync profiles.)
     public var encoded: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(26 + node.rawValue.utf8.count)
-        Self.appendHex(UInt64(bitPattern: physical), digits: 16, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        Self.appendHex(UInt64(counter), digits: 8, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        bytes.append(contentsOf: node.rawValue.utf8)
-        return String(decoding: bytes, as: UTF8.self)
+        let node = node.rawValue.utf8
+        return String(unsafeUninitializedCapacity: 26 + node.count) { buffer in
+            Hex.write(UInt64(bitPattern: physical), digits: 16, into: buffer, at: 0)
+            buffer[16] = UInt8(ascii: ".")
+            Hex.write(UInt64(counter), digits: 8, into: buffer, at: 17)
+            buffer[25] = UInt8(ascii: ".")
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[26...]).initialize(from: node)
+            return 26 + node.count
+        }
     }
 
     /// Parses `encoded`; nil for anything else.
     public init?(encoded text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count > 26, bytes[16] == UInt8(ascii: "."), bytes[25] == UInt8(ascii: "."),
-              let physical = Self.parseHex(bytes[0..<16]), let counter = Self.parseHex(bytes[17..<25]),
+              let physical = Hex.value(bytes[0..<16]), let counter = Hex.value(bytes[17..<25]),
               let node = NodeID(String(decoding: bytes[26...], as: UTF8.self)), Int64(bitPattern: physical) >= 0
         else { return nil }
         self.init(physical: Int64(bitPattern: physical), counter: UInt32(counter), node: node)
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func appendHex(_ value: UInt64, digits: Int, to bytes: inout [UInt8]) {
-        for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
-            bytes.append(hexDigits[Int((value >> UInt64(shift)) & 0xF)])
-        }
-    }
-
-    /// Hex digits in either case, as `UInt64(_:radix: 16)` reads them.
-    private static func parseHex(_ digits: ArraySlice<UInt8>) -> UInt64? {
-        var value: UInt64 = 0
-        for byte in digits {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            value = value << 4 | UInt64(digit)
-        }
-        return value
     }
 
     public var description: String { encoded }

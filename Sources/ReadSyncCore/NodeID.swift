@@ -47,8 +47,38 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
 
 enum Hex {
     static func string(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            write(value, digits: 16, into: buffer, at: 0)
+            return 16
+        }
+    }
+
+    /// Writes the low `digits` hex digits of `value`, zero-padded, lower case.
+    static func write(_ value: UInt64, digits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var rest = value
+        for position in stride(from: start + digits - 1, through: start, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
+            buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            rest >>= 4
+        }
+    }
+
+    /// The value of hex digits in either case (as `UInt64(_:radix: 16)`
+    /// reads them, without its sign); nil for anything else or more than 16.
+    static func value(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard digits.count <= 16 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
     }
 
     static func string(_ bytes: some Sequence<UInt8>) -> String {

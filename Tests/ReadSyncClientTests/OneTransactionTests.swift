@@ -53,4 +53,26 @@ struct OneTransactionTests {
         #expect(try list.list().isEmpty && list.status().pendingChanges == 0)
         #expect(try list.search("lighthouses").isEmpty)
     }
+
+    /// A command rolled back inside the batch must not leave its values in the
+    /// materialised rows of a later command, though the same entity is touched.
+    @Test func aCommandThatFailsAfterWritingLeavesTheLibraryAsItsRegistersAre() throws {
+        let list = try temporary.open()
+        struct Boom: Error {}
+        let id = try list.inOneTransaction {
+            let id = try save(list)
+            #expect(throws: Boom.self) {
+                try list.store.write { write in
+                    try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.title.rawValue), .text("Never saved"))
+                    try write.set(RegisterKey(kind: .readState, entity: id, field: ReadStateField.archived.rawValue), .bool(true))
+                    throw Boom()
+                }
+            }
+            try list.setFavorite(id, true)
+            return id
+        }
+        let shown = try list.show(id)
+        #expect(shown.title == "Batched" && shown.archived == false && shown.favorite == true)
+        #expect(try list.search("saved").isEmpty)
+    }
 }

@@ -68,6 +68,20 @@ struct HybridLogicalClockTests {
             #expect(HLCTimestamp(encoded: bad) == nil, "\(bad)")
         }
     }
+
+    @Test func encodedFormIsFixedWidthLowerCaseHex() {
+        let node = NodeID("node-7z")!
+        #expect(HLCTimestamp(physical: 0x1234, counter: 0xab, node: node).encoded == "0000000000001234.000000ab.node-7z")
+        #expect(HLCTimestamp(physical: 0, counter: 0, node: node).encoded == "0000000000000000.00000000.node-7z")
+        #expect(HLCTimestamp(physical: .max, counter: .max, node: node).encoded == "7fffffffffffffff.ffffffff.node-7z")
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<500 {
+            let physical = Int64.random(in: 0 ... .max, using: &rng), counter = UInt32.random(in: 0 ... .max, using: &rng)
+            func padded(_ digits: String, _ width: Int) -> String { String(repeating: "0", count: width - digits.count) + digits }
+            #expect(HLCTimestamp(physical: physical, counter: counter, node: node).encoded
+                    == padded(String(physical, radix: 16), 16) + "." + padded(String(counter, radix: 16), 8) + ".node-7z")
+        }
+    }
 }
 
 struct VersionVectorTests {
