@@ -63,6 +63,7 @@ extension ReadingList {
     /// match first. Every word must occur; `word*` matches a prefix.
     public func search(_ query: String, limit: Int = 20) throws -> [SearchHit] {
         let match = try Self.matchExpression(query)
+        try store.refreshSearchIndexIfBehind()
         return try store.read { db in
             // bm25 weights per column (title, body, notes): a title hit counts most.
             try Row.fetchAll(db, sql: """

@@ -111,6 +111,20 @@ enum ClientSchema {
                 """)
         }
 
+        migrator.registerMigration("v3-search-queue") { db in
+            // Articles whose full-text entry is behind their materialised rows.
+            // A pulled page records them here in its own transaction, and the
+            // index is brought up to date for all of them once, when the pull
+            // has applied its last page (or by the next search or pull, when
+            // a pull was cut off in between): each article is indexed once
+            // per pull, not once per page that touched it or its notes.
+            try db.execute(sql: """
+                CREATE TABLE search_queue (
+                    article_id TEXT PRIMARY KEY
+                ) STRICT, WITHOUT ROWID;
+                """)
+        }
+
         return migrator
     }
 }

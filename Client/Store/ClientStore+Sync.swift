@@ -81,6 +81,28 @@ extension ClientStore {
         }
     }
 
+    /// Brings the full-text index up to date for every article pulled pages
+    /// changed: once per pull, after its last page, in one transaction (a
+    /// crash before or during it leaves the queue for the next pull or
+    /// search). Returns how many articles were re-indexed.
+    @discardableResult
+    func refreshSearchIndex() throws -> Int {
+        try database.write { db in
+            let count = try Materializer(db: db).refreshQueuedSearchEntries()
+            FaultPoint.clientIndexBeforeCommit.reach()
+            return count
+        }
+    }
+
+    /// Refreshes the search index first if a pull left it behind (it was cut
+    /// off before its end), so that a search sees every applied page.
+    func refreshSearchIndexIfBehind() throws {
+        let behind = try database.read { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM search_queue)")) ?? false
+        }
+        if behind { try refreshSearchIndex() }
+    }
+
     /// Remembers the epoch of the server first synced with.
     func adoptEpoch(_ epoch: String) throws {
         try database.write { db in try MetaKey.epoch.write(epoch, db) }

@@ -90,6 +90,22 @@ struct Materializer {
         }
     }
 
+    /// Leaves the search entries of `articles` for `refreshQueuedSearchEntries`.
+    func queueSearchEntries(_ articles: Set<String>) throws {
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id) VALUES (?)")
+        for id in articles { try insert.execute(arguments: [id]) }
+    }
+
+    /// Refreshes the search entry of every queued article and empties the queue.
+    /// Returns how many there were.
+    @discardableResult
+    func refreshQueuedSearchEntries() throws -> Int {
+        let queued = try String.fetchAll(db.cachedStatement(sql: "SELECT article_id FROM search_queue"))
+        for id in queued { try searchEntry(articleID: id) }
+        if !queued.isEmpty { try db.execute(sql: "DELETE FROM search_queue") }
+        return queued.count
+    }
+
     /// Keeps the full-text index holding exactly the live articles, with the
     /// text of their live notes.
     func searchEntry(articleID: String) throws {

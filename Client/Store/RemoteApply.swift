@@ -4,7 +4,8 @@ import ReadSyncCore
 
 /// Merges changes received from the server into the local registers with the
 /// Core merge, records concurrent losers as conflicts, advances the clock
-/// past every received timestamp and re-materialises what changed. Runs
+/// past every received timestamp and re-materialises what changed (queueing
+/// the search entries it affects, see `ClientStore.refreshSearchIndex`). Runs
 /// inside the caller's transaction, with the cursor written in the same one.
 struct RemoteApply {
     let db: Database
@@ -49,7 +50,10 @@ struct RemoteApply {
                 result.conflicts += db.changesCount
             }
         }
-        try Materializer(db: db).refresh(touched)
+        // Search entries wait for the end of the pull: a page of notes would
+        // otherwise re-index the whole text of every article they belong to.
+        let materializer = Materializer(db: db)
+        try materializer.queueSearchEntries(try materializer.refresh(touched, search: false))
         try MetaKey.clock.write(clock.latest.encoded, db)
         if let newest = changes.map(\.timestamp).max() { try ClientStore.raisePublicClock(to: newest.encoded, db) }
         return result

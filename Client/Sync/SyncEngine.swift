@@ -108,7 +108,10 @@ public struct SyncEngine {
             summary.conflicts += applied.conflicts
             cursor = page.next
             progress(SyncProgress(phase: .pulling, done: Int(cursor - start), total: Int(max(page.latest - start, cursor - start))))
-            if !page.more { return true }
+            if !page.more {
+                try store.refreshSearchIndex()
+                return true
+            }
         }
     }
 

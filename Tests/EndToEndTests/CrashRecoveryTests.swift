@@ -107,9 +107,10 @@ import Glibc
         try rig.laptop.client("read", ids[0])
         try Self.sync(rig.laptop)
         try Self.sync(rig.phone)
-        // In flight: a favourite waits on the server for the phone, which
-        // has writes of its own to push.
+        // In flight: a favourite and a note wait on the server for the phone,
+        // which has writes of its own to push.
         try rig.laptop.client("favorite", ids[1])
+        try rig.laptop.client("note", ids[1], "Pulled by the phone")
         try Self.sync(rig.laptop)
         try rig.phone.client("tag", ids[0], "+kept")
         try rig.phone.client("progress", ids[2], "40")
@@ -124,10 +125,16 @@ import Glibc
             #expect((try rig.phone.json("show", ids[1]) as! [String: Any])["archived"] as? Bool == false, "all or nothing")
             #expect(try rig.phone.client("archive", ids[1]).status == 0, "the command runs again")
         case .clientPushBeforeSend, .clientPushAfterAnswer, .clientAckBeforeCommit,
-             .clientPullAfterAnswer, .clientPullBeforeCommit, .clientPullAfterCommit:
+             .clientPullAfterAnswer, .clientPullBeforeCommit, .clientPullAfterCommit, .clientIndexBeforeCommit:
             let crashed = try rig.phone.client(environment: fault, "sync")
             #expect(crashed.signal == SIGABRT, "the fault point fired: \(crashed.stderr)")
             try Self.expectIntact(rig, "after the crash")
+            if point == .clientPullAfterCommit || point == .clientIndexBeforeCommit {
+                // The page is applied, its search entry not yet refreshed: a
+                // search before the next sync must still find the pulled note.
+                let hits = try rig.phone.json("search", "pulled") as! [[String: Any]]
+                #expect(hits.map { $0["id"] as? String } == [ids[1]], "a search sees every applied page")
+            }
         case .serverPushBeforeCommit, .serverPushAfterCommit, .serverPullBeforeAnswer:
             try rig.restartServer(environment: fault)
             let failed = try rig.phone.client("sync")
@@ -143,7 +150,11 @@ import Glibc
         let byID = Dictionary(uniqueKeysWithValues: library.map { ($0["id"]!, $0) })
         #expect(library.count == 3)
         #expect(byID[ids[0]]?["status"] == "read" && byID[ids[0]]?["tags"] == "[\"kept\"]" && byID[ids[0]]?["notes"] == "Read this again|<null>")
-        #expect(byID[ids[1]]?["favorite"] == "1")
+        #expect(byID[ids[1]]?["favorite"] == "1" && byID[ids[1]]?["notes"] == "Pulled by the phone|<null>")
+        for device in [rig.laptop, rig.phone] {
+            let hits = try device.json("search", "pulled") as! [[String: Any]]
+            #expect(hits.map { $0["id"] as? String } == [ids[1]], "the search index has the pulled note")
+        }
         #expect(byID[ids[2]]?["progress"] == "0.4" && byID[ids[2]]?["notes"] == "Written on the phone|<null>")
         if point == .clientWriteBeforeCommit { #expect(byID[ids[1]]?["archived"] == "1") }
     }

@@ -88,6 +88,62 @@ extension TestDevice {
         await server.destroy()
     }
 
+    /// Notes come after their articles in the server's log, so a paged pull
+    /// brings an article's text in one page and its notes in later ones.
+    @Test func searchFindsANotePulledInALaterPageThanItsArticle() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let writer = devices[0], reader = devices[1]
+        let ids = try writer.addSeeds()
+        try await writer.sync()
+        try writer.list.addNote(to: ids[0], body: "Remember the axolotl paragraph")
+        try writer.list.addNote(to: ids[2], body: "Compare with the capybara speech", quote: "a quoted wombat")
+        try writer.list.delete(ids[1])
+        try await writer.sync()
+
+        let transport = InstrumentedTransport(server: server, token: token)
+        let engine = reader.engine(transport, pageSize: 4)
+        _ = try await offloaded { try engine.run() }
+        #expect(transport.pulls.count > 2)
+        #expect(try reader.list.search("axolotl").map(\.id) == [ids[0]])
+        #expect(try reader.list.search("capybara").map(\.id) == [ids[2]])
+        #expect(try reader.list.search("wombat").map(\.id) == [ids[2]])
+        #expect(try reader.list.search("Hannity").isEmpty, "the article deleted in a later page left the index")
+        #expect(try reader.list.search("Biden").map(\.id) == writer.list.search("Biden").map(\.id))
+        #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 0,
+                "a completed pull leaves nothing to index")
+        await server.destroy()
+    }
+
+    /// A pull cut off between pages has committed pages whose search entries
+    /// wait in the queue: a search made before the next sync still sees them.
+    @Test func searchSeesEveryAppliedPageOfAPullThatWasCutOff() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let writer = devices[0], reader = devices[1]
+        let ids = try writer.addSeeds()
+        try await writer.sync()
+        _ = try await reader.sync()
+        try writer.list.addNote(to: ids[0], body: "First pulled note about narwhals")
+        for n in 0..<6 { try writer.list.addNote(to: ids[1], body: "Later note \(n) about walruses") }
+        try await writer.sync()
+
+        // The first page holds the first note's four registers, and no more.
+        let cut = InstrumentedTransport(server: server, token: token)
+        cut.failAfterPulls = 1
+        let engine = reader.engine(cut, pageSize: 4)
+        await #expect(throws: SyncError.self) { _ = try await offloaded { try engine.run() } }
+        #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 1,
+                "the applied page queued its article")
+        #expect(try reader.list.search("narwhals").map(\.id) == [ids[0]])
+        #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 0)
+
+        _ = try await reader.sync()
+        #expect(try reader.list.search("walruses").map(\.id) == [ids[1]])
+        #expect(try reader.snapshot() == writer.snapshot())
+        await server.destroy()
+    }
+
     @Test func pushingTheSameBatchTwiceChangesNothing() async throws {
         let server = try await TestServer.start()
         let token = try server.addUser("alice")
