@@ -24,13 +24,19 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
 
     /// The fields a register of this kind may address.
     public var fields: Set<String> {
+        // Built once: every change validated on either side asks.
         switch self {
-        case .article: return Set(ArticleField.allCases.map(\.rawValue))
-        case .readState: return Set(ReadStateField.allCases.map(\.rawValue))
-        case .note: return Set(NoteField.allCases.map(\.rawValue))
-        case .tag: return Set(TagField.allCases.map(\.rawValue))
+        case .article: return Self.articleFields
+        case .readState: return Self.readStateFields
+        case .note: return Self.noteFields
+        case .tag: return Self.tagFields
         }
     }
+
+    private static let articleFields = Set(ArticleField.allCases.map(\.rawValue))
+    private static let readStateFields = Set(ReadStateField.allCases.map(\.rawValue))
+    private static let noteFields = Set(NoteField.allCases.map(\.rawValue))
+    private static let tagFields = Set(TagField.allCases.map(\.rawValue))
 }
 
 /// Fields of an article register.

@@ -1,0 +1,45 @@
+import GRDB
+import Testing
+@testable import ReadSyncClient
+
+/// Naming an article or a note by its id or a prefix of it costs the same
+/// whatever the size of the library.
+struct IDPrefixTests {
+    let temporary = TemporaryHome()
+
+    /// Regression: with `deleted = 0` beside the id range, SQLite chose the
+    /// index on (deleted, added_at) and read every live article per command
+    /// (and every live article's notes, for a note).
+    @Test func aPrefixIsLookedUpAsARangeOfThePrimaryKey() throws {
+        let list = try temporary.open()
+        let queries: [(String, String?)] = [("articles", nil), ("articles", PrefixMatch.liveArticle),
+                                            ("articles", PrefixMatch.deletedArticle), ("notes", PrefixMatch.liveNote)]
+        for (table, condition) in queries {
+            let plan = try list.store.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + PrefixMatch.sql(table: table, extraCondition: condition), arguments: ["ab", "ab~"])
+                    .map { $0["detail"] as String }
+            }
+            #expect(plan.first?.hasSuffix("(id>? AND id<?)") == true, "\(table) \(condition ?? ""): \(plan)")
+            #expect(!plan.contains { $0.contains("SCAN") || $0.contains("deleted=?") }, "\(table) \(condition ?? ""): \(plan)")
+        }
+    }
+
+    @Test func prefixesResolveLiveDeletedAndAmbiguousIDs() throws {
+        let list = try temporary.open()
+        let ids = (0..<40).map { try! list.add(ArticleDraft(url: nil, title: "Article \($0)", content: "Body number \($0)")).id }
+        let note = try list.addNote(to: ids[0], body: "A note")
+        try list.delete(ids[1])
+        #expect(try list.show(String(ids[0].prefix(12))).id == ids[0])
+        #expect(throws: ClientError.articleDeleted(ids[1])) { try list.setFavorite(String(ids[1].prefix(12)), true) }
+        #expect(try list.restore(String(ids[1].prefix(12))) == ids[1])
+        #expect(throws: ClientError.self) { try list.show("") }
+        #expect(try list.editNote(String(note.prefix(8)), body: "Edited") == note)
+        try list.delete(ids[0])
+        #expect(throws: ClientError.unknownNote(String(note.prefix(8)))) { try list.editNote(String(note.prefix(8)), body: "Hidden with its article") }
+        // Forty ids share few leading hex digits: a one-digit prefix is ambiguous.
+        let first = String(ids[2].prefix(1))
+        if ids.filter({ $0.hasPrefix(first) }).count > 1 {
+            #expect(throws: ClientError.self) { try list.show(first) }
+        }
+    }
+}
