@@ -27,7 +27,7 @@ swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncCore \
 swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncFuzz \
     -I "$out" -I Sources/CZlib -I Sources/CLibXML2 "${xml_cflags[@]}" \
     Fuzz/Checks/*.swift Fuzz/libFuzzer/*.swift \
-    Client/Ingestion/HTMLArticleExtractor.swift Client/Ingestion/TextArticleParser.swift Client/Library/ArticleDraft.swift \
+    Client/Ingestion/HTMLArticleExtractor.swift Client/Ingestion/TextArticleParser.swift Client/Library/ArticleDraft.swift Client/Library/String+Trimming.swift \
     -L "$out" -lReadSyncCore -lxml2 -lz -o "$out/readsync-fuzz"
 
 status=0
