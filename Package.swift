@@ -201,7 +201,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["ReadSyncBenchKit", "ReadSyncTestSupport"],
+            // Depending on the executable makes `swift test` build it first.
+            dependencies: ["readsync", "ReadSyncBenchKit", "ReadSyncTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,10 @@ import Testing
 /// No timing is asserted: only that each part ran and produced figures.
 @Suite struct QuickBenchTests {
     @Test func quickModeMeasuresEverySection() async throws {
-        let options = BenchOptions.quick(serverBinary: nil, workDirectory: FileManager.default.temporaryDirectory)
+        // The server as its own process, as in a real run: a server inside the
+        // test process needs a thread of the cooperative pool, which a busy
+        // parallel test run on 2 cores did not give it within 30 s (CI).
+        let options = BenchOptions.quick(serverBinary: RepositoryPaths.readsyncExecutable, workDirectory: FileManager.default.temporaryDirectory)
         let report = try await offloaded { try Benchmark(options: options).run() }
 
         #expect(report.workload.articles == options.articles && report.workload.notes == 2 * options.articles)

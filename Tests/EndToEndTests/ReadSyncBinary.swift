@@ -15,11 +15,7 @@ struct ReadSyncBinary {
     }
 
     /// The executable `swift build` put beside this test bundle.
-    static let url: URL = {
-        let products = Bundle.main.bundleURL
-        let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent("readsync") }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }()
+    static let url = RepositoryPaths.readsyncExecutable
 
     static func seed(_ prefix: String) throws -> String { try RepositoryPaths.seed(prefix) }
 

@@ -133,5 +133,12 @@ public enum RepositoryPaths {
         let name = try FileManager.default.contentsOfDirectory(atPath: seeds.path).sorted().first { $0.hasPrefix(prefix) }!
         return seeds.appendingPathComponent(name).path
     }
+
+    /// The `readsync` executable `swift build` put beside the test bundle.
+    public static let readsyncExecutable: URL = {
+        let products = Bundle.main.bundleURL
+        let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent("readsync") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }()
 }
 
