@@ -16,7 +16,7 @@ extension ClientStore {
     }
 
     func syncState() throws -> SyncState {
-        try database.read { db in
+        try read { db in
             SyncState(
                 serverURL: try MetaKey.serverURL.read(db), token: try MetaKey.serverToken.read(db),
                 cursor: try MetaKey.cursor.read(db).flatMap { Int64($0) } ?? 0,
@@ -26,14 +26,14 @@ extension ClientStore {
 
     /// Local writes not yet acknowledged by a server.
     func pendingChangeCount() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
     }
 
     /// The oldest unacknowledged local writes, at most `limit` of them and
     /// (past the first) at most `maxBytes` of values, with the change-log
     /// sequence number of the last one.
     func pendingBatch(limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> (changes: [Change], lastSeq: Int64)? {
-        try database.read { db in
+        try read { db in
             var rows: [Row] = []
             var bytes = 0
             let cursor = try Row.fetchCursor(db, sql: """
@@ -97,7 +97,7 @@ extension ClientStore {
     /// Refreshes the search index first if a pull left it behind (it was cut
     /// off before its end), so that a search sees every applied page.
     func refreshSearchIndexIfBehind() throws {
-        let behind = try database.read { db in
+        let behind = try read { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM search_queue)")) ?? false
         }
         if behind { try refreshSearchIndex() }
