@@ -80,6 +80,7 @@ public struct Benchmark {
                 let token = tokens[1 + otherScales.firstIndex(of: scale)!]
                 let a = try Device(home: work.appendingPathComponent("inc-\(index)-a"), server: server, token: token)
                 let b = try Device(home: work.appendingPathComponent("inc-\(index)-b"), server: server, token: token)
+                log("  a library of \(scale) articles on A, synced to B (untimed)")
                 _ = try a.save(Library.generate(articles: scale, seed: options.seed &+ UInt64(scale)))
                 _ = try a.sync()
                 _ = try b.sync()
@@ -141,6 +142,7 @@ public struct Benchmark {
         var pushes: [Double] = [], pulls: [Double] = [], totals: [Double] = []
         let flags = options.incrementalChanges * 6 / 10
         let notes = (options.incrementalChanges - flags) / 4
+        log("  \(options.incrementalRounds) timed rounds")
         for round in 0..<options.incrementalRounds {
             for id in ids.shuffled(using: &random).prefix(flags) {
                 try a.list.setFavorite(id, favorites.insert(id).inserted || { favorites.remove(id); return false }())

@@ -196,8 +196,8 @@ private final class Receiver {
         if line.hasPrefix("HTTP/") {
             headers = [:]  // a new response (after a redirect or 100 Continue)
         } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = line[..<colon].trimmingScalars(in: .whitespaces).lowercased()
+            headers[name] = line[line.index(after: colon)...].trimmingScalars(in: .whitespacesAndNewlines)
         }
         return length
     }

@@ -26,7 +26,7 @@ extension ClientStore {
 
     /// Local writes not yet acknowledged by a server.
     func pendingChangeCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log") ?? 0 }
+        try read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM change_log")) ?? 0 }
     }
 
     /// The oldest unacknowledged local writes, at most `limit` of them and
@@ -36,9 +36,9 @@ extension ClientStore {
         try read { db in
             var rows: [Row] = []
             var bytes = 0
-            let cursor = try Row.fetchCursor(db, sql: """
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ?
-                """, arguments: [limit])
+                """), arguments: [limit])
             while let row = try cursor.next() {
                 bytes += (row["value"] as String).utf8.count + 200
                 if !rows.isEmpty && bytes > maxBytes { break }
@@ -56,10 +56,10 @@ extension ClientStore {
     /// The server acknowledged every change-log row up to `seq`.
     func acknowledge(upTo seq: Int64) throws {
         try database.write { db in
-            if let newest = try String.fetchOne(db, sql: "SELECT max(timestamp) FROM change_log WHERE seq <= ?", arguments: [seq]) {
+            if let newest = try String.fetchOne(db.cachedStatement(sql: "SELECT max(timestamp) FROM change_log WHERE seq <= ?"), arguments: [seq]) {
                 try Self.raisePublicClock(to: newest, db)
             }
-            try db.execute(sql: "DELETE FROM change_log WHERE seq <= ?", arguments: [seq])
+            try db.cachedStatement(sql: "DELETE FROM change_log WHERE seq <= ?").execute(arguments: [seq])
             FaultPoint.clientAckBeforeCommit.reach()
         }
     }

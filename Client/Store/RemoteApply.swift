@@ -42,10 +42,10 @@ struct RemoteApply {
             // Concurrent writes of the same value lose nothing, and bookkeeping
             // times are not the user's edits: neither is a conflict.
             if let loser = merge.concurrentLoser, loser.value != merge.merged.value, !key.kind.isBookkeeping(key.field) {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO conflicts (kind, entity, field, kept_value, kept_timestamp, lost_value, lost_timestamp)
                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """, arguments: [key.kind.rawValue, key.entity, key.field, try WireCoding.text(merge.merged.value),
+                    """).execute(arguments: [key.kind.rawValue, key.entity, key.field, try WireCoding.text(merge.merged.value),
                                      merge.merged.timestamp.encoded, try WireCoding.text(loser.value), loser.timestamp.encoded])
                 result.conflicts += db.changesCount
             }

@@ -15,6 +15,12 @@ public final class SQLiteSyncStore: SyncStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         database = try DatabasePool(path: directory.appendingPathComponent("server.sqlite").path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on a WAL pool (after any
+        // `prepareDatabase`), under which a power cut may undo the last
+        // commits. An acknowledged push has left its client's outbox, so it
+        // must be on disk first: FULL syncs the WAL at every commit. Only the
+        // writer connection commits, and a pool keeps it for its lifetime.
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try ServerSchema.migrator.migrate(database)
         epoch = try database.write { db in
             if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
@@ -22,6 +28,11 @@ public final class SQLiteSyncStore: SyncStore {
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
             return epoch
         }
+    }
+
+    /// `PRAGMA synchronous` of the connection that commits pushes (2 is FULL).
+    var writerSynchronousSetting: Int {
+        get throws { try database.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
     /// Checkpoints the WAL into the main file, then closes every connection.

@@ -57,6 +57,14 @@ struct SQLiteSyncStoreTests {
         #expect(page.changes == [first])
     }
 
+    /// An acknowledged push leaves the client's outbox, so its commit must
+    /// survive a power cut: the WAL is synced at every commit.
+    @Test func pushesCommitWithAFullSyncOfTheLog() throws {
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        #expect(try store.writerSynchronousSetting == 2)
+    }
+
     @Test func usersAreManagedByName() throws {
         let store = try SQLiteSyncStore(directory: directory)
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
