@@ -180,7 +180,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ReadSyncServerTests",
-            dependencies: ["ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport"],
+            dependencies: [
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

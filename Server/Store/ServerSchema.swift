@@ -48,6 +48,48 @@ enum ServerSchema {
                 CREATE INDEX changes_by_register ON changes (user_id, kind, entity, field);
                 """)
         }
+        migrator.registerMigration("v2-rowid-tables") { db in
+            // `registers` and `changes` as ordinary rowid tables (their keys
+            // become unique indexes). A WITHOUT ROWID table keeps whole rows
+            // in its b-tree, interior pages included, and these rows carry
+            // article bodies of several KB: the trees grew deep, every seek
+            // read more pages and every insert dirtied more. SQLite advises
+            // WITHOUT ROWID only for rows well under a twentieth of a page.
+            try db.execute(sql: """
+                CREATE TABLE registers_v2 (
+                    user_id   INTEGER NOT NULL REFERENCES users(id),
+                    kind      TEXT NOT NULL,
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,
+                    timestamp TEXT NOT NULL,
+                    vector    TEXT NOT NULL,
+                    PRIMARY KEY (user_id, kind, entity, field)
+                ) STRICT;
+                INSERT INTO registers_v2 (user_id, kind, entity, field, value, timestamp, vector)
+                    SELECT user_id, kind, entity, field, value, timestamp, vector FROM registers;
+                DROP TABLE registers;
+                ALTER TABLE registers_v2 RENAME TO registers;
+
+                CREATE TABLE changes_v2 (
+                    user_id   INTEGER NOT NULL REFERENCES users(id),
+                    seq       INTEGER NOT NULL,
+                    origin    TEXT NOT NULL,
+                    kind      TEXT NOT NULL,
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,
+                    timestamp TEXT NOT NULL,
+                    vector    TEXT NOT NULL,
+                    PRIMARY KEY (user_id, seq)
+                ) STRICT;
+                INSERT INTO changes_v2 (user_id, seq, origin, kind, entity, field, value, timestamp, vector)
+                    SELECT user_id, seq, origin, kind, entity, field, value, timestamp, vector FROM changes ORDER BY user_id, seq;
+                DROP TABLE changes;
+                ALTER TABLE changes_v2 RENAME TO changes;
+                CREATE INDEX changes_by_register ON changes (user_id, kind, entity, field);
+                """)
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import ReadSyncCore
 @testable import ReadSyncServer
@@ -63,6 +64,46 @@ struct SQLiteSyncStoreTests {
         let store = try SQLiteSyncStore(directory: directory)
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         #expect(try store.writerSynchronousSetting == 2)
+    }
+
+    /// A database written by the first schema keeps every register and
+    /// logged change when its big-row tables become rowid tables.
+    @Test func aFirstVersionDatabaseKeepsItsDataInRowidTables() async throws {
+        let kept = change("kept", a, at: 100)
+        let path = directory.appendingPathComponent("server.sqlite").path
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Self.writeFirstVersionDatabase(at: path, holding: kept, from: a)
+
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let user = try #require(try await store.user(forTokenHash: "h"))
+        #expect(try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil).changes == [kept])
+        #expect(try await store.push([kept], for: user) == PushOutcome(accepted: 0, ignored: 1), "the register is still there")
+        #expect(try await store.push([change("later", a, at: 200, after: kept)], for: user).accepted == 1)
+        try store.close()
+
+        let definitions = try Self.definitions(of: ["registers", "changes"], at: path)
+        #expect(definitions.count == 2 && !definitions.contains { $0.contains("WITHOUT ROWID") }, "\(definitions)")
+    }
+
+    /// Alice (token hash "h") with one register and its logged change, in the v1 schema.
+    private static func writeFirstVersionDatabase(at path: String, holding change: Change, from origin: NodeID) throws {
+        let firstVersion = try DatabaseQueue(path: path)
+        try ServerSchema.migrator.migrate(firstVersion, upTo: "v1")
+        try firstVersion.write { db in
+            try db.execute(sql: "INSERT INTO users (id, name, token_hash, created_at, last_seq) VALUES (1, 'alice', 'h', '2026-11-01T00:00:00Z', 1)")
+            let columns: [any DatabaseValueConvertible] = [change.kind.rawValue, change.entity, change.field, try WireCoding.text(change.value),
+                                                           change.timestamp.encoded, try WireCoding.text(change.vector)]
+            try db.execute(sql: "INSERT INTO registers VALUES (1, ?, ?, ?, ?, ?, ?)", arguments: StatementArguments(columns))
+            try db.execute(sql: "INSERT INTO changes VALUES (1, 1, ?, ?, ?, ?, ?, ?, ?)", arguments: StatementArguments([origin.rawValue] + columns))
+        }
+        try firstVersion.close()
+    }
+
+    private static func definitions(of tables: [String], at path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name IN (\(tables.map { "'\($0)'" }.joined(separator: ", ")))")
+        }
     }
 
     @Test func usersAreManagedByName() throws {
