@@ -13,7 +13,7 @@ struct InMemoryLibraryTests {
         let list = ReadingList(store: try ClientStore(inMemoryWith: SystemWallClock()))
         let id = try list.add(ArticleDraft(url: nil, title: "Kept", content: "A body")).id
         let executed = Executed()
-        try list.store.database.writeWithoutTransaction { db in db.trace { executed.append($0.description) } }
+        list.store.database.writeWithoutTransaction { db in db.trace { executed.append($0.description) } }
 
         _ = try list.store.syncState()
         _ = try list.store.pendingBatch(limit: 10)
