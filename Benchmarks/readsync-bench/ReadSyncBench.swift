@@ -13,6 +13,7 @@ struct ReadSyncBench: ParsableCommand {
     @Flag(help: "A tiny library and few rounds: proves every benchmark works, in seconds.") var quick = false
     @Option(help: "Where to write the JSON report.") var json = "bench-results.json"
     @Option(help: "Library sizes for the incremental benchmark, comma-separated (default: 1k and --scale).") var incremental: String?
+    @Option(help: "Timed rounds of the incremental benchmark, per library size (default: 15).") var rounds: Int?
     @Option(help: "Simulated client counts, comma-separated.") var clients = "1,10,100,1000"
     @Option(help: "The `readsync` binary to run as the server (default: the one beside this program; 'in-process' runs the server in this process).")
     var server: String?
@@ -23,6 +24,7 @@ struct ReadSyncBench: ParsableCommand {
         guard (incremental ?? "1").split(separator: ",").allSatisfy({ Self.count(String($0)) != nil }),
               clients.split(separator: ",").allSatisfy({ Int($0).map { $0 > 0 } == true })
         else { throw ValidationError("--incremental and --clients take comma-separated positive counts") }
+        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1, not \(rounds)") }
     }
 
     func run() throws {
@@ -35,6 +37,7 @@ struct ReadSyncBench: ParsableCommand {
             options = .full(articles: Self.count(scale)!, serverBinary: binary, workDirectory: work)
             if let incremental { options.incrementalScales = incremental.split(separator: ",").map { Self.count(String($0))! } }
             options.clientCounts = clients.split(separator: ",").map { Int($0)! }
+            if let rounds { options.incrementalRounds = rounds }
         }
         let report = try Benchmark(options: options) { line in
             FileHandle.standardError.write(Data("· \(line)\n".utf8))
