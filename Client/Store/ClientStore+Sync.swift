@@ -34,22 +34,21 @@ extension ClientStore {
     /// sequence number of the last one.
     func pendingBatch(limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> (changes: [Change], lastSeq: Int64)? {
         try read { db in
-            var rows: [Row] = []
+            var changes: [Change] = []
+            var lastSeq: Int64 = 0
             var bytes = 0
+            // Each row is decoded where the cursor stands, without a copy.
             let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ?
                 """), arguments: [limit])
             while let row = try cursor.next() {
                 bytes += (row["value"] as String).utf8.count + 200
-                if !rows.isEmpty && bytes > maxBytes { break }
-                rows.append(row.copy())
+                if !changes.isEmpty && bytes > maxBytes { break }
+                changes.append(Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
+                                      register: try RegisterCodec.register(from: row)))
+                lastSeq = row["seq"]
             }
-            guard let last = rows.last else { return nil }
-            let changes = try rows.map { row in
-                Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
-                       register: try RegisterCodec.register(from: row))
-            }
-            return (changes, last["seq"])
+            return changes.isEmpty ? nil : (changes, lastSeq)
         }
     }
 

@@ -12,11 +12,13 @@ enum RegisterCodec {
 
     /// The stored register at `key`, if any.
     static func register(at key: RegisterKey, _ db: Database) throws -> Register? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+        // Decoded in place rather than copied (`fetchOne`): every write and
+        // every pulled change looks its register up. The cursor resets the
+        // statement when released, so it must outlive the decoding.
+        let found = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT value, timestamp, vector FROM registers WHERE kind = ? AND entity = ? AND field = ?
             """), arguments: [key.kind.rawValue, key.entity, key.field])
-        else { return nil }
-        return try register(from: row)
+        return try withExtendedLifetime(found) { try found.next().map(register(from:)) }
     }
 
     /// Whether the register at `key` was ever written (without decoding it).

@@ -43,6 +43,25 @@ struct SQLiteSyncStoreTests {
         #expect(page.changes.isEmpty && page.next == 3 && !page.more)
     }
 
+    /// A write concurrent with the stored version (it has not seen all of
+    /// it) still drops the logged changes it has seen, and only those.
+    @Test func aConcurrentWriteDropsOnlyTheChangesItHasSeen() async throws {
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.addUser(name: "alice", tokenHash: "h")
+        let user = try #require(try await store.user(forTokenHash: "h"))
+
+        let firstFromA = change("A 1", a, at: 100)
+        let fromB = change("B", b, at: 200)
+        let secondFromA = change("A 2", a, at: 300, after: firstFromA)  // has seen A 1, not B
+        _ = try await store.push([firstFromA], for: user)
+        _ = try await store.push([fromB], for: user)
+        #expect(try await store.push([secondFromA], for: user).accepted == 1)
+
+        let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
+        #expect(page.changes == [fromB, secondFromA], "A 1 is superseded by A 2; B is concurrent with A 2 and stays")
+    }
+
     /// A change that has seen the stored version but carries an earlier
     /// timestamp would lose to what it replaces: refused, nothing stored.
     @Test func aCausallyLaterChangeWithAnEarlierTimestampIsRefused() async throws {
