@@ -39,12 +39,20 @@ public struct BenchReport: Codable, Sendable {
         public var pushWireBytes = 0, pushUncompressedBytes = 0, pullBytes = 0, requests = 0
         public var clientPeakMegabytes: Double?
         public var serverPeakMegabytes: Double?
+        /// CPU seconds of push + pull: the benchmark process (both devices,
+        /// and the server too when it runs in-process), and the server
+        /// process (nil when it runs in-process).
+        public var clientCPUSeconds: Double?
+        public var serverCPUSeconds: Double?
     }
 
     public struct Incremental: Codable, Sendable {
         public var articles = 0, changes = 0, rounds = 0
         public var pushMedianMilliseconds = 0.0, pullMedianMilliseconds = 0.0
         public var medianMilliseconds = 0.0, worstMilliseconds = 0.0
+        /// Mean CPU time per round (A sync + B sync), as for the full sync.
+        public var clientCPUMillisecondsPerRound: Double?
+        public var serverCPUMillisecondsPerRound: Double?
     }
 
     public struct Clients: Codable, Sendable {
@@ -101,10 +109,15 @@ public struct BenchReport: Codable, Sendable {
         row("full sync: B pull (FTS included)", s(fullSync.pullSeconds), "", "")
         row("full sync end to end (\(fullSync.changes) changes)", s(fullSync.endToEndSeconds), "\(s(fullSync.baselineSeconds))", x(fullSync.ratio))
         row("wire: push gzip / uncompressed, pull", "\(mb(fullSync.pushWireBytes)) / \(mb(fullSync.pushUncompressedBytes)), \(mb(fullSync.pullBytes))", "\(fullSync.requests) requests", "")
-        row("peak memory: client / server", [fullSync.clientPeakMegabytes, fullSync.serverPeakMegabytes].map { $0.map { String(format: "%.0f MB", $0) } ?? "n/a" }.joined(separator: " / "), "", "")
+        func either(_ values: [Double?], _ format: String) -> String {
+            values.map { $0.map { String(format: format, $0) } ?? "n/a" }.joined(separator: " / ")
+        }
+        row("full sync CPU time: client / server", either([fullSync.clientCPUSeconds, fullSync.serverCPUSeconds], "%.1f s"), "", "")
+        row("peak memory: client / server", either([fullSync.clientPeakMegabytes, fullSync.serverPeakMegabytes], "%.0f MB"), "", "")
         for run in incremental {
             row("incremental \(run.changes) changes at \(run.articles) articles (median of \(run.rounds))",
-                String(format: "%.1f ms (push %.1f + pull %.1f; worst %.1f)", run.medianMilliseconds, run.pushMedianMilliseconds, run.pullMedianMilliseconds, run.worstMilliseconds), "", "")
+                String(format: "%.1f ms (push %.1f + pull %.1f; worst %.1f)", run.medianMilliseconds, run.pushMedianMilliseconds, run.pullMedianMilliseconds, run.worstMilliseconds)
+                    + "; CPU per round, client / server: " + either([run.clientCPUMillisecondsPerRound, run.serverCPUMillisecondsPerRound], "%.1f ms"), "", "")
         }
         for run in clients {
             row("\(run.clients) clients × \(run.rounds) rounds, \(run.threads) threads",

@@ -78,6 +78,8 @@ final class BenchServer: @unchecked Sendable {
 
     /// Peak resident memory of the server process, in MB (nil in-process).
     var peakMegabytes: Double? { pid.flatMap { Memory.megabytes("VmHWM", pid: String($0)) } }
+    /// CPU seconds the server process has used; nil when it runs in this process.
+    var cpuSeconds: Double? { pid.flatMap { CPUTime.seconds(pid: String($0)) } }
 
     func stop() {
         if let process, process.isRunning {

@@ -75,7 +75,7 @@ public struct Benchmark {
         for (index, scale) in options.incrementalScales.enumerated() {
             log("incremental at \(scale) articles")
             if scale == options.articles {
-                report.incremental.append(try incremental(devices.a, devices.b, articles: scale))
+                report.incremental.append(try incremental(devices.a, devices.b, articles: scale, server: server))
             } else {
                 let token = tokens[1 + otherScales.firstIndex(of: scale)!]
                 let a = try Device(home: work.appendingPathComponent("inc-\(index)-a"), server: server, token: token)
@@ -84,7 +84,7 @@ public struct Benchmark {
                 _ = try a.save(Library.generate(articles: scale, seed: options.seed &+ UInt64(scale)))
                 _ = try a.sync()
                 _ = try b.sync()
-                report.incremental.append(try incremental(a, b, articles: scale))
+                report.incremental.append(try incremental(a, b, articles: scale, server: server))
             }
         }
 
@@ -112,8 +112,11 @@ public struct Benchmark {
     private func fullSync(_ a: Device, _ b: Device, server: BenchServer) throws -> BenchReport.FullSync {
         var result = BenchReport.FullSync()
         Memory.resetPeak()
+        let cpuBefore = (client: CPUTime.seconds(), server: server.cpuSeconds)
         let (push, pushed) = try Measure.time { try a.sync() }
         let (pull, pulled) = try Measure.time { try b.sync() }
+        result.clientCPUSeconds = Self.difference(CPUTime.seconds(), cpuBefore.client)
+        result.serverCPUSeconds = Self.difference(server.cpuSeconds, cpuBefore.server)
         result.clientPeakMegabytes = Memory.megabytes("VmHWM")
         result.serverPeakMegabytes = server.peakMegabytes
         // The server drops versions a later write superseded, so B may pull
@@ -135,11 +138,12 @@ public struct Benchmark {
 
     /// Rounds of `incrementalChanges` changes on A (60 % read-state flags,
     /// the rest notes of four registers), then A syncs and B syncs.
-    private func incremental(_ a: Device, _ b: Device, articles: Int) throws -> BenchReport.Incremental {
+    private func incremental(_ a: Device, _ b: Device, articles: Int, server: BenchServer) throws -> BenchReport.Incremental {
         var random = SeededGenerator(seed: options.seed &+ 7)
         let ids = try a.list.list().map(\.id)
         var favorites: Set<String> = []
         var pushes: [Double] = [], pulls: [Double] = [], totals: [Double] = []
+        var cpu: (client: Double?, server: Double?) = (0, 0)
         let flags = options.incrementalChanges * 6 / 10
         let notes = (options.incrementalChanges - flags) / 4
         log("  \(options.incrementalRounds) timed rounds")
@@ -150,8 +154,11 @@ public struct Benchmark {
             for index in 0..<notes {
                 try a.list.addNote(to: ids[Int.random(in: 0..<ids.count, using: &random)], body: "Round \(round) note \(index): " + String(repeating: "worth rereading ", count: 10))
             }
+            let cpuBefore = (client: CPUTime.seconds(), server: server.cpuSeconds)
             let (push, pushed) = try Measure.time { try a.sync() }
             let (pull, pulled) = try Measure.time { try b.sync() }
+            cpu.client = Self.sum(cpu.client, Self.difference(CPUTime.seconds(), cpuBefore.client))
+            cpu.server = Self.sum(cpu.server, Self.difference(server.cpuSeconds, cpuBefore.server))
             guard pushed.pushed == flags + notes * 4, pulled.pulled == pushed.pushed else {
                 throw BenchError.mismatch("incremental round pushed \(pushed.pushed), pulled \(pulled.pulled), expected \(flags + notes * 4)")
             }
@@ -161,7 +168,20 @@ public struct Benchmark {
         }
         return .init(articles: articles, changes: flags + notes * 4, rounds: options.incrementalRounds,
                      pushMedianMilliseconds: Measure.median(pushes), pullMedianMilliseconds: Measure.median(pulls),
-                     medianMilliseconds: Measure.median(totals), worstMilliseconds: totals.max() ?? 0)
+                     medianMilliseconds: Measure.median(totals), worstMilliseconds: totals.max() ?? 0,
+                     clientCPUMillisecondsPerRound: cpu.client.map { $0 * 1000 / Double(options.incrementalRounds) },
+                     serverCPUMillisecondsPerRound: cpu.server.map { $0 * 1000 / Double(options.incrementalRounds) })
+    }
+
+    /// `after - before`, when both were measured.
+    private static func difference(_ after: Double?, _ before: Double?) -> Double? {
+        guard let after, let before else { return nil }
+        return after - before
+    }
+
+    private static func sum(_ total: Double?, _ more: Double?) -> Double? {
+        guard let total, let more else { return nil }
+        return total + more
     }
 
     static func targets(_ report: BenchReport) -> [BenchReport.Target] {

@@ -24,6 +24,21 @@ enum Measure {
     static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
 }
 
+/// CPU time from /proc (Linux). On a shared host, other machines' load
+/// stretches wall-clock time far more than the CPU time the work takes.
+enum CPUTime {
+    /// User + system seconds `pid` ("self" for this process) has used.
+    static func seconds(pid: String = "self") -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let nameEnd = stat.lastIndex(of: ")") else { return nil }
+        // After the command name (which may hold spaces and parentheses), the
+        // fields start at the third, state: utime is the 14th, stime the 15th.
+        let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
 /// Resident memory from /proc (Linux): the peak (VmHWM) and current (VmRSS).
 enum Memory {
     /// Megabytes of `field` (e.g. "VmHWM") for `pid` ("self" for this process).

@@ -18,6 +18,9 @@ import Testing
         #expect(report.localWrite.commands == 4 * options.articles)
         #expect(report.fullSync.changes > 0 && report.fullSync.pullBytes > 0 && report.fullSync.pushWireBytes > 0)
         #expect(report.fullSync.pushWireBytes < report.fullSync.pushUncompressedBytes, "pushes are gzipped")
+        // CPU time is read for both processes (in clock ticks: a tiny run may use none).
+        #expect([report.fullSync.clientCPUSeconds, report.fullSync.serverCPUSeconds].allSatisfy { ($0 ?? -1) >= 0 })
+        #expect(report.incremental.allSatisfy { ($0.clientCPUMillisecondsPerRound ?? -1) >= 0 && ($0.serverCPUMillisecondsPerRound ?? -1) >= 0 })
         #expect(report.incremental.map(\.articles) == options.incrementalScales)
         #expect(report.incremental.allSatisfy { $0.changes == options.incrementalChanges && $0.medianMilliseconds > 0 })
         #expect(report.clients.map(\.clients) == options.clientCounts)
