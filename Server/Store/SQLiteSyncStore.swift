@@ -2,12 +2,21 @@ import FaultPoints
 import Foundation
 import GRDB
 import ReadSyncCore
+import Synchronization
 
 /// The embedded SQLite store (WAL), one file in the data directory.
 public final class SQLiteSyncStore: SyncStore {
     // DatabasePool is Sendable and serialises writes itself.
-    private let database: DatabasePool
+    let database: DatabasePool
     public let epoch: String
+    /// Pushes waiting for the writer (see `push`).
+    private let waitingPushes = Mutex<[WaitingPush]>([])
+
+    private struct WaitingPush: Sendable {
+        let changes: [Change]
+        let user: UserID
+        let answer: CheckedContinuation<PushOutcome, any Error>
+    }
 
     /// Opens (creating and migrating if needed) `directory/server.sqlite`.
     public init(directory: URL) throws {
@@ -47,50 +56,92 @@ public final class SQLiteSyncStore: SyncStore {
         }
     }
 
+    /// Commits pushes in groups: each push waits in `waitingPushes` and asks
+    /// the writer for a turn, and the first turn to come takes every push
+    /// waiting by then into one transaction, so concurrent pushes share one
+    /// commit and its WAL sync (`synchronous = FULL`) instead of queueing for
+    /// one sync each. Each push is its own savepoint: one that is refused
+    /// leaves nothing and fails alone. No push is answered before its commit.
+    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome {
+        try await withCheckedThrowingContinuation { answer in
+            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, user: user, answer: answer)) }
+            database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
+        }
+    }
+
+    /// How many pushes wait for the writer (for tests).
+    var waitingPushCount: Int { waitingPushes.withLock { $0.count } }
+
+    private func commitWaitingPushes(_ db: Database) {
+        let group = waitingPushes.withLock { waiting in
+            defer { waiting.removeAll() }
+            return waiting
+        }
+        // An earlier turn took them all.
+        guard !group.isEmpty else { return }
+        var outcomes: [Result<PushOutcome, any Error>] = []
+        do {
+            try db.inTransaction {
+                outcomes = group.map { push in
+                    Result {
+                        var outcome = PushOutcome()
+                        try db.inSavepoint {
+                            outcome = try Self.store(push.changes, for: push.user, db)
+                            return .commit
+                        }
+                        return outcome
+                    }
+                }
+                FaultPoint.serverPushBeforeCommit.reach()
+                return .commit
+            }
+        } catch {
+            outcomes = group.map { _ in .failure(error) }
+        }
+        for (push, outcome) in zip(group, outcomes) { push.answer.resume(with: outcome) }
+    }
+
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
-    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome {
-        try await database.write { db in
-            var outcome = PushOutcome()
-            var seq = try Self.lastSequence(of: user, db)
-            for change in changes {
-                // An array literal: GRDB's initialiser from a generic sequence
-                // builds a key path at run time on every call (a tenth of a push).
-                let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
-                // The row is decoded in place, not copied as `fetchOne` would; the
-                // cursor resets the statement when released, so it must outlive that.
-                let found = try Row.fetchCursor(db.cachedStatement(sql: """
-                    SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-                    """), arguments: key)
-                let current = try withExtendedLifetime(found) { try found.next().map(Self.register) }
+    private static func store(_ changes: [Change], for user: UserID, _ db: Database) throws -> PushOutcome {
+        var outcome = PushOutcome()
+        var seq = try Self.lastSequence(of: user, db)
+        for change in changes {
+            // An array literal: GRDB's initialiser from a generic sequence
+            // builds a key path at run time on every call (a tenth of a push).
+            let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
+            // The row is decoded in place, not copied as `fetchOne` would; the
+            // cursor resets the statement when released, so it must outlive that.
+            let found = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+                """), arguments: key)
+            let current = try withExtendedLifetime(found) { try found.next().map(Self.register) }
 
-                guard let merged = try ServerMerge.accept(change, over: current) else {
-                    outcome.ignored += 1
-                    continue
-                }
-
-                // The change's value is stored and logged as the same text: encode it once.
-                let changeValue = try WireCoding.text(change.value)
-                let mergedValue = merged.value == change.value ? changeValue : try WireCoding.text(merged.value)
-                let mergedVector = try WireCoding.text(merged.vector)
-                try db.cachedStatement(sql: """
-                    INSERT INTO registers (user_id, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (user_id, kind, entity, field) DO UPDATE
-                    SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
-                    """).execute(arguments: key + [mergedValue, merged.timestamp.encoded, mergedVector])
-                // A register seen for the first time has no logged changes to supersede.
-                if let current { try Self.dropSupersededChanges(of: key, user: user, by: change.vector, over: current, db) }
-                seq += 1
-                try db.cachedStatement(sql: """
-                    INSERT INTO changes (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [user.rawValue, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
-                                             changeValue, change.timestamp.encoded, try WireCoding.text(change.vector)])
-                outcome.accepted += 1
+            guard let merged = try ServerMerge.accept(change, over: current) else {
+                outcome.ignored += 1
+                continue
             }
-            try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
-            FaultPoint.serverPushBeforeCommit.reach()
-            return outcome
+
+            // The change's value is stored and logged as the same text: encode it once.
+            let changeValue = try WireCoding.text(change.value)
+            let mergedValue = merged.value == change.value ? changeValue : try WireCoding.text(merged.value)
+            let mergedVector = try WireCoding.text(merged.vector)
+            try db.cachedStatement(sql: """
+                INSERT INTO registers (user_id, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (user_id, kind, entity, field) DO UPDATE
+                SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
+                """).execute(arguments: key + [mergedValue, merged.timestamp.encoded, mergedVector])
+            // A register seen for the first time has no logged changes to supersede.
+            if let current { try Self.dropSupersededChanges(of: key, user: user, by: change.vector, over: current, db) }
+            seq += 1
+            try db.cachedStatement(sql: """
+                INSERT INTO changes (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [user.rawValue, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
+                                         changeValue, change.timestamp.encoded, try WireCoding.text(change.vector)])
+            outcome.accepted += 1
         }
+        try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
+        return outcome
     }
 
     /// Drops the logged changes of the register at `key` that a change with

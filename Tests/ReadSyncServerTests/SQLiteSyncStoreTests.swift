@@ -62,6 +62,43 @@ struct SQLiteSyncStoreTests {
         #expect(page.changes == [fromB, secondFromA], "A 1 is superseded by A 2; B is concurrent with A 2 and stays")
     }
 
+    /// Pushes that arrive while the writer is busy commit together, each
+    /// still all-or-nothing: a refused one leaves nothing, the others stay.
+    @Test func pushesWaitingTogetherCommitTogetherAndARefusedOneFailsAlone() async throws {
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        try store.addUser(name: "alice", tokenHash: "h")
+        let user = try #require(try await store.user(forTokenHash: "h"))
+        let first = change("first", a, at: 500)
+        _ = try await store.push([first], for: user)
+
+        func author(_ name: String, _ node: NodeID, at physical: Int64) -> Change {
+            Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "author"),
+                   register: .initial(.text(name), at: HLCTimestamp(physical: physical, counter: 0, node: node)))
+        }
+        let byB = author("B", b, at: 600)
+        let byA = author("A", a, at: 700)
+        // Has seen `first` but is stamped before it: refused.
+        let backwards = Change(key: first.key, register: first.register.overwritten(with: .text("second"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
+
+        // Hold the writer until all three pushes wait for it: its next turn takes them together.
+        let writerHeld = DispatchSemaphore(value: 0)
+        store.database.asyncWriteWithoutTransaction { _ in writerHeld.wait() }
+        let refusedAuthor = author("refused", a, at: 800)
+        let pushByB = Task { try await store.push([byB], for: user) }
+        let pushBackwards = Task { try await store.push([refusedAuthor, backwards], for: user) }  // stores one, then is refused
+        let pushByA = Task { try await store.push([byA], for: user) }
+        while store.waitingPushCount < 3 { try await Task.sleep(for: .milliseconds(1)) }
+        writerHeld.signal()
+
+        #expect(try await pushByB.value.accepted == 1)
+        #expect(try await pushByA.value.accepted == 1)
+        await #expect(throws: ServerMerge.Refusal.self) { try await pushBackwards.value }
+        let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
+        #expect(page.changes.count == 3 && page.latest == 3, "the refused push left no change and no sequence number")
+        #expect(Set(page.changes.map { $0.value }) == [.text("first"), .text("B"), .text("A")])
+    }
+
     /// A change that has seen the stored version but carries an earlier
     /// timestamp would lose to what it replaces: refused, nothing stored.
     @Test func aCausallyLaterChangeWithAnEarlierTimestampIsRefused() async throws {
