@@ -30,6 +30,9 @@ public final class SQLiteSyncStore: SyncStore {
         // must be on disk first: FULL syncs the WAL at every commit. Only the
         // writer connection commits, and a pool keeps it for its lifetime.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // Pushes committed together each have a savepoint (see `push`): keep
+        // the copies of the pages they change in memory, not in a temporary file.
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         try ServerSchema.migrator.migrate(database)
         epoch = try database.write { db in
             if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
@@ -82,14 +85,21 @@ public final class SQLiteSyncStore: SyncStore {
         var outcomes: [Result<PushOutcome, any Error>] = []
         do {
             try db.inTransaction {
-                outcomes = group.map { push in
-                    Result {
-                        var outcome = PushOutcome()
-                        try db.inSavepoint {
-                            outcome = try Self.store(push.changes, for: push.user, db)
-                            return .commit
+                if let push = group.first, group.count == 1 {
+                    // Alone (a device's full sync): no savepoint, whose
+                    // sub-journal would copy every page the push changes
+                    // first; a refused push rolls the transaction back.
+                    outcomes = [.success(try Self.store(push.changes, for: push.user, db))]
+                } else {
+                    outcomes = group.map { push in
+                        Result {
+                            var outcome = PushOutcome()
+                            try db.inSavepoint {
+                                outcome = try Self.store(push.changes, for: push.user, db)
+                                return .commit
+                            }
+                            return outcome
                         }
-                        return outcome
                     }
                 }
                 FaultPoint.serverPushBeforeCommit.reach()
