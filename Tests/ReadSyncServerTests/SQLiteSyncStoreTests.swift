@@ -15,11 +15,16 @@ struct SQLiteSyncStoreTests {
         return Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title"), register: register)
     }
 
-    @Test func mergesKeepsConcurrentChangesAndDropsSupersededOnes() async throws {
+    /// A new store in `directory` with one user, alice (token hash "h").
+    func storeWithAlice() async throws -> (SQLiteSyncStore, UserID) {
         let store = try SQLiteSyncStore(directory: directory)
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         try store.addUser(name: "alice", tokenHash: "h")
-        let user = try #require(try await store.user(forTokenHash: "h"))
+        return (store, try #require(try await store.user(forTokenHash: "h")))
+    }
+
+    @Test func mergesKeepsConcurrentChangesAndDropsSupersededOnes() async throws {
+        let (store, user) = try await storeWithAlice()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
 
         let fromA = change("from A", a, at: 100)
         let fromB = change("from B", b, at: 200)
@@ -46,10 +51,8 @@ struct SQLiteSyncStoreTests {
     /// A write concurrent with the stored version (it has not seen all of
     /// it) still drops the logged changes it has seen, and only those.
     @Test func aConcurrentWriteDropsOnlyTheChangesItHasSeen() async throws {
-        let store = try SQLiteSyncStore(directory: directory)
+        let (store, user) = try await storeWithAlice()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        try store.addUser(name: "alice", tokenHash: "h")
-        let user = try #require(try await store.user(forTokenHash: "h"))
 
         let firstFromA = change("A 1", a, at: 100)
         let fromB = change("B", b, at: 200)
@@ -65,10 +68,8 @@ struct SQLiteSyncStoreTests {
     /// Pushes that arrive while the writer is busy commit together, each
     /// still all-or-nothing: a refused one leaves nothing, the others stay.
     @Test func pushesWaitingTogetherCommitTogetherAndARefusedOneFailsAlone() async throws {
-        let store = try SQLiteSyncStore(directory: directory)
+        let (store, user) = try await storeWithAlice()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        try store.addUser(name: "alice", tokenHash: "h")
-        let user = try #require(try await store.user(forTokenHash: "h"))
         let first = change("first", a, at: 500)
         _ = try await store.push([first], for: user)
 
@@ -102,10 +103,8 @@ struct SQLiteSyncStoreTests {
     /// A change that has seen the stored version but carries an earlier
     /// timestamp would lose to what it replaces: refused, nothing stored.
     @Test func aCausallyLaterChangeWithAnEarlierTimestampIsRefused() async throws {
-        let store = try SQLiteSyncStore(directory: directory)
+        let (store, user) = try await storeWithAlice()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        try store.addUser(name: "alice", tokenHash: "h")
-        let user = try #require(try await store.user(forTokenHash: "h"))
         let first = change("first", a, at: 500)
         _ = try await store.push([first], for: user)
         let backwards = change("second", a, at: 100, after: first)
