@@ -48,6 +48,8 @@ struct ReadSyncBinary {
 final class Device: Sendable {
     let home: String
     init() { home = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-\(UUID().uuidString)").path }
+    /// A device whose home already exists (a copied fixture); removed likewise.
+    init(home: String) { self.home = home }
     deinit { try? FileManager.default.removeItem(atPath: home) }
 
     var database: String { (home as NSString).appendingPathComponent("library.sqlite") }
