@@ -111,7 +111,7 @@ extension ReadingList {
     public func fillBody(_ articleID: String, from draft: ArticleDraft) throws -> Bool {
         try store.write { write in
             let application = ImportApplication(write: write, noteID: Self.importedNoteID)
-            let registers = try RegisterCodec.values(of: .article, articleID, write.db)
+            let registers = try write.values(of: .article, articleID)
             guard registers[ArticleField.deleted.rawValue] == .bool(false) else { return false }
             let url = registers[ArticleField.url.rawValue]?.text
             var item = ImportedItem(line: 0, url: url, title: draft.title)
@@ -154,7 +154,7 @@ private struct ImportApplication {
         }
         var warnings: [String] = []
         let id = ArticleDraft(url: url, title: "", content: item.content ?? "").id
-        let registers = try RegisterCodec.values(of: .article, id, write.db)
+        let registers = try write.values(of: .article, id)
         if registers[ArticleField.deleted.rawValue] == .bool(true) {
             return .skipped("in the trash (`readsync client restore \(id.prefix(8))` brings it back)")
         }
@@ -218,7 +218,7 @@ private struct ImportApplication {
         let progress = item.progress.map { min(max($0, 0), 1) }
         let status = item.status ?? progress.map { $0 >= 1 ? .read : $0 > 0 ? .reading : .unread }
         guard let status, status != .unread || (progress ?? 0) > 0 else { return }
-        guard try !RegisterCodec.exists(at: key(.status), write.db) else { return }
+        guard try !write.exists(key(.status)) else { return }
         try write.set(key(.status), .text(status.rawValue))
         if let progress, progress > 0 { try write.setIfAbsent(key(.progress), .double(progress)) }
         if status == .read { try write.setIfAbsent(key(.readAt), .text(item.readAt ?? write.now)) }
@@ -230,7 +230,7 @@ private struct ImportApplication {
         let id = note.id ?? noteID(articleID, note)
         func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
         // A note already here may have been edited or deleted since: leave it.
-        guard try !RegisterCodec.exists(at: key(.articleID), write.db) else { return }
+        guard try !write.exists(key(.articleID)) else { return }
         try write.set(key(.articleID), .text(articleID))
         try write.set(key(.body), .text(body))
         if let quote = note.quote?.trimmingCharacters(in: .whitespacesAndNewlines), !quote.isEmpty { try write.set(key(.quote), .text(quote)) }

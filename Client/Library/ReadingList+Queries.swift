@@ -89,7 +89,7 @@ extension ReadingList {
                 unread: try count("SELECT count(*) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.deleted = 0 AND COALESCE(r.status, 'unread') <> 'read'"),
                 deleted: try count("SELECT count(*) FROM articles WHERE deleted = 1"),
                 notes: try count("SELECT count(*) FROM notes n JOIN articles a ON a.id = n.article_id WHERE n.deleted = 0 AND a.deleted = 0"),
-                pendingChanges: try count("SELECT count(*) FROM change_log"),
+                pendingChanges: try Outbox.count(db),
                 server: try MetaKey.serverURL.read(db),
                 lastSync: try MetaKey.lastSync.read(db),
                 conflicts: try count("SELECT count(*) FROM conflicts"))

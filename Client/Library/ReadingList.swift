@@ -222,7 +222,7 @@ public final class ReadingList {
             // Another server or account: its cursor and epoch mean nothing
             // here, and it has none of this library, so send everything.
             if let oldURL = previous.0, oldURL != url || previous.1 != token {
-                try ClientStore.requeueEverything(db)
+                try Outbox.requeueEverything(db)
                 try MetaKey.cursor.write(nil, db)
                 try MetaKey.epoch.write(nil, db)
             }

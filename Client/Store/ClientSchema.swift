@@ -149,6 +149,8 @@ enum ClientSchema {
                 """)
         }
 
+        migrator.registerMigration("v5-values-once", migrate: StorageV2.migrate)
+
         return migrator
     }
 }

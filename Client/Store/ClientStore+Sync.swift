@@ -24,41 +24,31 @@ extension ClientStore {
         }
     }
 
-    /// Local writes not yet acknowledged by a server.
+    /// Fields written here and not yet acknowledged by a server.
     func pendingChangeCount() throws -> Int {
-        try read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM change_log")) ?? 0 }
+        try read { db in try Outbox.count(db) }
     }
 
-    /// The oldest unacknowledged local writes, at most `limit` of them and
-    /// (past the first) at most `maxBytes` of values, with the change-log
-    /// sequence number of the last one.
-    func pendingBatch(limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> (changes: [Change], lastSeq: Int64)? {
+    /// A batch of the outbox: the current versions of the oldest waiting
+    /// fields, at most `limit` of them and (past the first) at most
+    /// `maxBytes` of values, with what acknowledging it needs.
+    func pendingBatch(limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> PendingBatch? {
         try read { db in
-            var changes: [Change] = []
-            var lastSeq: Int64 = 0
-            var bytes = 0
-            // Each row is decoded where the cursor stands, without a copy.
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
-                SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log ORDER BY seq LIMIT ?
-                """), arguments: [limit])
-            while let row = try cursor.next() {
-                bytes += (row["value"] as String).utf8.count + 200
-                if !changes.isEmpty && bytes > maxBytes { break }
-                changes.append(Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
-                                      register: try RegisterCodec.register(from: row)))
-                lastSeq = row["seq"]
-            }
-            return changes.isEmpty ? nil : (changes, lastSeq)
+            let (changes, sent) = try Outbox.batch(limit: limit, maxBytes: maxBytes, db)
+            return changes.isEmpty ? nil : PendingBatch(changes: changes, sent: sent)
         }
     }
 
-    /// The server acknowledged every change-log row up to `seq`.
-    func acknowledge(upTo seq: Int64) throws {
+    struct PendingBatch: Sendable {
+        let changes: [Change]
+        let sent: [Outbox.Sent]
+    }
+
+    /// The server stored `batch`.
+    func acknowledge(_ batch: PendingBatch) throws {
         try database.write { db in
-            if let newest = try String.fetchOne(db.cachedStatement(sql: "SELECT max(timestamp) FROM change_log WHERE seq <= ?"), arguments: [seq]) {
-                try Self.raisePublicClock(to: newest, db)
-            }
-            try db.cachedStatement(sql: "DELETE FROM change_log WHERE seq <= ?").execute(arguments: [seq])
+            if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
+            try Outbox.acknowledge(batch.sent, db)
             FaultPoint.clientAckBeforeCommit.reach()
         }
     }
@@ -87,7 +77,7 @@ extension ClientStore {
     @discardableResult
     func refreshSearchIndex() throws -> Int {
         try database.write { db in
-            let count = try Materializer(db: db).refreshQueuedSearchEntries()
+            let count = try SearchIndex.refreshQueued(db)
             FaultPoint.clientIndexBeforeCommit.reach()
             return count
         }
@@ -112,19 +102,10 @@ extension ClientStore {
     /// Merges are idempotent, so re-sending what the server has is harmless.
     func resetForResync(epoch: String) throws {
         try database.write { db in
-            try Self.requeueEverything(db)
+            try Outbox.requeueEverything(db)
             try MetaKey.cursor.write("0", db)
             try MetaKey.epoch.write(epoch, db)
         }
-    }
-
-    /// Replaces the change log with every register's current version.
-    static func requeueEverything(_ db: Database) throws {
-        try db.execute(sql: """
-            DELETE FROM change_log;
-            INSERT INTO change_log (kind, entity, field, value, timestamp, vector)
-            SELECT kind, entity, field, value, timestamp, vector FROM registers ORDER BY timestamp;
-            """)
     }
 
     /// Whether this device's clock is now within half the allowed skew of
@@ -143,24 +124,21 @@ extension ClientStore {
     /// were re-stamped.
     func restampChanges(aheadOf cutoff: Int64) throws -> Int {
         try database.write { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT seq, kind, entity, field, timestamp FROM change_log ORDER BY seq")
+            let waiting = try Outbox.waiting(db)
             // Only this device's own writes: others' (queued again by a resync)
             // were accepted by the server, so they are at or before `cutoff`.
-            let (late, kept) = rows.partitioned {
-                guard let timestamp = HLCTimestamp(encoded: $0["timestamp"]) else { return false }
-                return timestamp.node == node && timestamp.physical > cutoff
-            }
+            let (late, kept) = waiting.partitioned { $0.timestamp.node == node && $0.timestamp.physical > cutoff }
             guard !late.isEmpty else { return 0 }
-            let floor = ([try MetaKey.publicClock.read(db)] + kept.map { $0["timestamp"] as String? })
-                .compactMap { $0.flatMap(HLCTimestamp.init(encoded:)) }.max()
+            // A floor after `cutoff` is a version the server refused too.
+            let floors = waiting.compactMap(\.floor).filter { $0.physical <= cutoff }
+            let floor = ([try MetaKey.publicClock.read(db).flatMap(HLCTimestamp.init(encoded:))].compactMap { $0 }
+                         + kept.map(\.timestamp) + floors).max()
             var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: floor.map {
                 HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
             })
-            for row in late {
-                let old: String = row["timestamp"], new = clock.tick().encoded
-                try db.execute(sql: "UPDATE change_log SET timestamp = ? WHERE seq = ?", arguments: [new, row["seq"] as Int64])
-                try db.execute(sql: "UPDATE registers SET timestamp = ? WHERE kind = ? AND entity = ? AND field = ? AND timestamp = ?",
-                               arguments: [new, row["kind"] as String, row["entity"] as String, row["field"] as String, old])
+            for field in late {
+                try db.execute(sql: "UPDATE field_clocks SET timestamp = ? WHERE kind = ? AND entity = ? AND field = ?",
+                               arguments: [clock.tick().stored, field.key.kind.rawValue, field.key.entity, field.key.field])
             }
             try MetaKey.clock.write(clock.latest.encoded, db)
             return late.count

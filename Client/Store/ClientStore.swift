@@ -38,6 +38,7 @@ public final class ClientStore {
     private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?) throws {
         self.database = database
         try ClientSchema.migrator.migrate(database)
+        try database.write(StoredEntity.adoptKnownFields)
         self.wallClock = wallClock
         self.node = try database.write { db in
             if let stored = try MetaKey.node.read(db), let node = NodeID(stored) { return node }
@@ -69,7 +70,7 @@ public final class ClientStore {
         precondition(openBatch == nil, "inOneTransaction does not nest")
         return try database.write { db in
             let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))
-            let write = LocalWrite(db: db, clock: clock, wallClock: wallClock, batched: true)
+            let write = LocalWrite(db: db, clock: clock, wallClock: wallClock)
             openBatch = write
             defer { openBatch = nil }
             let result = try body()

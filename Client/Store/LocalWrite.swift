@@ -3,41 +3,48 @@ import Foundation
 import GRDB
 import ReadSyncCore
 
-/// One transaction's worth of local writes. Each `set` stamps the register with
-/// the replica's hybrid logical clock, stores it and appends it to the change
-/// log; `finish()` re-materialises every entity touched and persists the clock.
-/// All of it happens inside the caller's database transaction.
+/// One transaction's worth of local writes. Each `set` stamps the field with
+/// the replica's hybrid logical clock and marks it in the outbox; the
+/// entities written are kept in memory and saved, one row write each, when
+/// the command ends. `finish()` brings the search index up to date and
+/// persists the clock. All of it happens inside the caller's transaction.
 final class LocalWrite {
-    let db: Database
+    private let database: Database
     private var clock: HybridLogicalClock
     private let wallClock: any WallClock
-    private var touched = TouchedEntities()
-    /// Registers changed so far in this transaction.
+    /// The entities this command is writing, saved by `saveEntities()`.
+    private var entities: [EntityAddress: StoredEntity] = [:]
+    /// Fields changed so far in this transaction.
     private(set) var writes = 0
-    /// In a batch: the articles whose search entries `finish()` refreshes.
-    private var searchLater: Set<String>?
-    /// Whether this command changed anything (in a batch: this command alone).
+    /// Whether the current command changed anything.
     private var commandChanged = false
 
-    init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock, batched: Bool = false) {
-        self.db = db
+    init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock) {
+        self.database = db
         self.clock = clock
         self.wallClock = wallClock
-        searchLater = batched ? [] : nil
     }
 
-    /// One command of a batch, in a savepoint: its tables are materialised
-    /// at once (the next command may read them), its search entries later.
+    /// The database, for reading: what this command wrote so far is saved first.
+    var db: Database {
+        get throws {
+            try saveEntities()
+            return database
+        }
+    }
+
+    /// One command of a batch, in a savepoint: its entities are saved when it
+    /// ends (the next command may read them); the search index waits for
+    /// `finish()`.
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
         var result: T?
         commandChanged = false
-        // A command that throws is rolled back whole: nothing it touched
-        // needs materialising, and the values it wrote are gone.
-        defer { touched = TouchedEntities() }
-        try db.inSavepoint {
+        // A command that throws is rolled back whole: what it held in
+        // memory is dropped with it.
+        defer { entities = [:] }
+        try database.inSavepoint {
             result = try body(self)
-            let targets = try Materializer(db: db).refresh(touched, search: searchLater == nil)
-            searchLater?.formUnion(targets)
+            try saveEntities()
             return .commit
         }
         return result!
@@ -47,11 +54,23 @@ final class LocalWrite {
     /// ISO 8601. Ordering never depends on it; registers use the HLC.
     var now: String { ISOTime.string(milliseconds: wallClock.nowMilliseconds()) }
 
+    /// The values of an entity's written fields, as this command left them.
+    func values(of kind: EntityKind, _ id: String) throws -> [String: FieldValue] {
+        try entity(EntityAddress(kind: kind, id: id)).values
+    }
+
+    /// Whether the field at `key` was ever written.
+    func exists(_ key: RegisterKey) throws -> Bool {
+        try entity(EntityAddress(kind: key.kind, id: key.entity)).registers[key.field] != nil
+    }
+
     /// Writes `value` to the register at `key`, unless it already holds it.
     /// Returns whether anything changed.
     @discardableResult
     func set(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
-        let current = try RegisterCodec.register(at: key, db)
+        let address = EntityAddress(kind: key.kind, id: key.entity)
+        var entity = try entity(address)
+        let current = entity.registers[key.field]
         // A register never written reads as null, so writing null to it changes nothing.
         if (current?.value ?? .null) == value { return false }
         let timestamp = clock.tick()
@@ -61,10 +80,9 @@ final class LocalWrite {
         if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
             throw ClientError.unsyncable(problem)
         }
-        let encoded = try RegisterCodec.Encoded(register)
-        try RegisterCodec.store(encoded, at: key, db)
-        try RegisterCodec.appendToChangeLog(encoded, at: key, db)
-        touched.insert(key, value: value)
+        entity.set(key.field, register)
+        entities[address] = entity
+        try Outbox.markWritten(key, replacing: current?.timestamp, database)
         commandChanged = true
         writes += 1
         return true
@@ -74,43 +92,30 @@ final class LocalWrite {
     /// first added-at of an article). Returns whether anything changed.
     @discardableResult
     func setIfAbsent(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
-        guard try !RegisterCodec.exists(at: key, db) else { return false }
+        guard try !exists(key) else { return false }
         return try set(key, value)
     }
 
-    /// Whether any register changed in this transaction.
+    /// Whether the current command changed anything.
     var changedAnything: Bool { commandChanged }
 
     func finish() throws {
-        let materializer = Materializer(db: db)
-        try materializer.refresh(touched)
-        for id in searchLater ?? [] { try materializer.searchEntry(articleID: id) }
-        try MetaKey.clock.write(clock.latest.encoded, db)
+        try saveEntities()
+        try SearchIndex.refreshQueued(database)
+        try MetaKey.clock.write(clock.latest.encoded, database)
         FaultPoint.clientWriteBeforeCommit.reach()
     }
-}
 
-/// The entities a transaction touched, grouped as the materialiser needs them,
-/// with the values it stored in their registers.
-struct TouchedEntities {
-    var articles: Set<String> = []
-    var readStates: Set<String> = []
-    var notes: Set<String> = []
-    var tags: Set<String> = []
-    /// What the registers written here hold now: the materialiser takes these
-    /// instead of decoding the stored text again (an article's body is kilobytes).
-    var values: [RegisterKey: FieldValue] = [:]
+    private func entity(_ address: EntityAddress) throws -> StoredEntity {
+        if let held = entities[address] { return held }
+        let loaded = try StoredEntity.load(address.kind, address.id, database)
+        entities[address] = loaded
+        return loaded
+    }
 
-    var isEmpty: Bool { articles.isEmpty && readStates.isEmpty && notes.isEmpty && tags.isEmpty }
-
-    /// Records that the register at `key` now holds `value`.
-    mutating func insert(_ key: RegisterKey, value: FieldValue) {
-        values[key] = value
-        switch key.kind {
-        case .article: articles.insert(key.entity)
-        case .readState: readStates.insert(key.entity)
-        case .note: notes.insert(key.entity)
-        case .tag: tags.insert(key.entity)
+    private func saveEntities() throws {
+        for address in entities.keys {
+            try entities[address]!.save(database)
         }
     }
 }

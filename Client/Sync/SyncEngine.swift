@@ -81,7 +81,7 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
-            try store.acknowledge(upTo: batch.lastSeq)
+            try store.acknowledge(batch)
             done += batch.changes.count
             summary.pushed += batch.changes.count
             progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))

@@ -48,7 +48,7 @@ struct SyncRoutes: Sendable {
         }
         let outcome: PushOutcome
         do {
-            outcome = try await store.push(push.changes, for: user)
+            outcome = try await store.push(push.changes, from: push.node, for: user)
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or change log is damaged")
         }

@@ -9,9 +9,8 @@ public final class MemorySyncStore: SyncStore, @unchecked Sendable {
     private struct UserData {
         var tokenHash: String?
         var name: String
-        var registers: [RegisterKey: Register] = [:]
-        /// seq → change, in sequence order.
-        var log: [(seq: Int64, change: Change)] = []
+        /// Each field's current versions: seq → (change, the node that pushed it).
+        var versions: [RegisterKey: [Int64: (change: Change, origin: NodeID)]] = [:]
         var lastSeq: Int64 = 0
     }
 
@@ -27,19 +26,19 @@ public final class MemorySyncStore: SyncStore, @unchecked Sendable {
 
     // MARK: Synchronous core
 
-    public func pushNow(_ changes: [Change], for user: UserID) throws -> PushOutcome {
+    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome {
         try lock.withLock {
             var data = accounts[user.rawValue]!
             var outcome = PushOutcome()
             for change in changes {
-                guard let merged = try ServerMerge.accept(change, over: data.registers[change.key]) else {
+                let stored = (data.versions[change.key] ?? [:]).sorted { $0.key < $1.key }
+                guard let superseded = try ServerMerge.accept(change, over: stored.map(\.value.change.register)) else {
                     outcome.ignored += 1
                     continue
                 }
-                data.registers[change.key] = merged
-                data.log.removeAll { $0.change.key == change.key && ServerMerge.supersedes(change.vector, $0.change.vector) }
+                for index in superseded { data.versions[change.key]![stored[index].key] = nil }
                 data.lastSeq += 1
-                data.log.append((data.lastSeq, change))
+                data.versions[change.key, default: [:]][data.lastSeq] = (change, node)
                 outcome.accepted += 1
             }
             accounts[user.rawValue] = data
@@ -50,16 +49,20 @@ public final class MemorySyncStore: SyncStore, @unchecked Sendable {
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) -> ChangePage {
         lock.withLock {
             let data = accounts[user.rawValue]!
-            let after = data.log.drop { $0.seq <= cursor }.filter { $0.change.timestamp.node != origin }
+            let after = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }.sorted { $0.key < $1.key }
             let page = Array(after.prefix(limit))
             let more = after.count > limit
-            return ChangePage(changes: page.map(\.change), next: more ? page.last!.seq : max(cursor, data.lastSeq), more: more, latest: data.lastSeq)
+            return ChangePage(changes: page.map(\.value.change), next: more ? page.last!.key : max(cursor, data.lastSeq), more: more, latest: data.lastSeq)
         }
     }
 
-    /// A user's merged registers: what every replica must converge to.
+    /// A user's merged fields: what every replica must converge to.
     public func registers(for user: UserID) -> [RegisterKey: Register] {
-        lock.withLock { accounts[user.rawValue]?.registers ?? [:] }
+        lock.withLock {
+            (accounts[user.rawValue]?.versions ?? [:]).compactMapValues { versions in
+                ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register))
+            }
+        }
     }
 
     // MARK: SyncStore
@@ -68,7 +71,9 @@ public final class MemorySyncStore: SyncStore, @unchecked Sendable {
         lock.withLock { accounts.first { $0.value.tokenHash == hash }.map { UserID($0.key) } }
     }
 
-    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome { try pushNow(changes, for: user) }
+    public func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
+        try pushNow(changes, from: node, for: user)
+    }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
         changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin)

@@ -14,6 +14,7 @@ public final class SQLiteSyncStore: SyncStore {
 
     private struct WaitingPush: Sendable {
         let changes: [Change]
+        let node: NodeID
         let user: UserID
         let answer: CheckedContinuation<PushOutcome, any Error>
     }
@@ -65,9 +66,9 @@ public final class SQLiteSyncStore: SyncStore {
     /// commit and its WAL sync (`synchronous = FULL`) instead of queueing for
     /// one sync each. Each push is its own savepoint: one that is refused
     /// leaves nothing and fails alone. No push is answered before its commit.
-    public func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome {
+    public func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { answer in
-            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, user: user, answer: answer)) }
+            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, answer: answer)) }
             database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
         }
     }
@@ -89,13 +90,13 @@ public final class SQLiteSyncStore: SyncStore {
                     // Alone (a device's full sync): no savepoint, whose
                     // sub-journal would copy every page the push changes
                     // first; a refused push rolls the transaction back.
-                    outcomes = [.success(try Self.store(push.changes, for: push.user, db))]
+                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, db))]
                 } else {
                     outcomes = group.map { push in
                         Result {
                             var outcome = PushOutcome()
                             try db.inSavepoint {
-                                outcome = try Self.store(push.changes, for: push.user, db)
+                                outcome = try Self.store(push.changes, from: push.node, for: push.user, db)
                                 return .commit
                             }
                             return outcome
@@ -113,71 +114,44 @@ public final class SQLiteSyncStore: SyncStore {
 
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
-    private static func store(_ changes: [Change], for user: UserID, _ db: Database) throws -> PushOutcome {
+    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, _ db: Database) throws -> PushOutcome {
         var outcome = PushOutcome()
         var seq = try Self.lastSequence(of: user, db)
         for change in changes {
             // An array literal: GRDB's initialiser from a generic sequence
             // builds a key path at run time on every call (a tenth of a push).
             let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
-            // The row is decoded in place, not copied as `fetchOne` would; the
-            // cursor resets the statement when released, so it must outlive that.
-            let found = try Row.fetchCursor(db.cachedStatement(sql: """
-                SELECT value, timestamp, vector FROM registers WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+            // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
+            // primary key's `user_id = ?` prefix and scan every version of
+            // the user: each push would grow with the whole library. The
+            // values are not read: deciding needs only the clocks.
+            var stored: [(seq: Int64, register: Register)] = []
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+                WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
                 """), arguments: key)
-            let current = try withExtendedLifetime(found) { try found.next().map(Self.register) }
-
-            guard let merged = try ServerMerge.accept(change, over: current) else {
+            while let row = try rows.next() {
+                guard let timestamp = HLCTimestamp(encoded: row[1]) else {
+                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
+                }
+                stored.append((row[0], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[2]))))
+            }
+            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else {
                 outcome.ignored += 1
                 continue
             }
-
-            // The change's value is stored and logged as the same text: encode it once.
-            let changeValue = try WireCoding.text(change.value)
-            let mergedValue = merged.value == change.value ? changeValue : try WireCoding.text(merged.value)
-            let mergedVector = try WireCoding.text(merged.vector)
-            try db.cachedStatement(sql: """
-                INSERT INTO registers (user_id, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (user_id, kind, entity, field) DO UPDATE
-                SET value = excluded.value, timestamp = excluded.timestamp, vector = excluded.vector
-                """).execute(arguments: key + [mergedValue, merged.timestamp.encoded, mergedVector])
-            // A register seen for the first time has no logged changes to supersede.
-            if let current { try Self.dropSupersededChanges(of: key, user: user, by: change.vector, over: current, db) }
+            for index in superseded {
+                try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
+            }
             seq += 1
             try db.cachedStatement(sql: """
-                INSERT INTO changes (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [user.rawValue, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
-                                         changeValue, change.timestamp.encoded, try WireCoding.text(change.vector)])
+                INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
+                                         try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
             outcome.accepted += 1
         }
         try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
         return outcome
-    }
-
-    /// Drops the logged changes of the register at `key` that a change with
-    /// `vector`, accepted over the stored `current`, has seen.
-    private static func dropSupersededChanges(of key: StatementArguments, user: UserID, by vector: VersionVector, over current: Register,
-                                              _ db: Database) throws {
-        // Without INDEXED BY, SQLite (no ANALYZE statistics) picks the primary
-        // key's `user_id = ?` prefix and scans every change of the user: each
-        // push then grew with the whole log (the full sync was quadratic).
-        if vector.compare(current.vector) == .after {
-            // The stored vector is the maximum of every accepted change's, so a
-            // change that has seen it has seen every logged one: the common
-            // case (one device editing after the last sync) needs no reading.
-            try db.cachedStatement(sql: """
-                DELETE FROM changes INDEXED BY changes_by_register WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-                """).execute(arguments: key)
-            return
-        }
-        let logged = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT seq, vector FROM changes INDEXED BY changes_by_register WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-            """), arguments: key)
-        for row in logged {
-            if ServerMerge.supersedes(vector, try WireCoding.vector(fromText: row["vector"])) {
-                try db.cachedStatement(sql: "DELETE FROM changes WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, row["seq"] as Int64])
-            }
-        }
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
@@ -185,7 +159,7 @@ public final class SQLiteSyncStore: SyncStore {
             let latest = try Self.lastSequence(of: user, db)
             // One more than asked tells whether another page follows.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT seq, kind, entity, field, value, timestamp, vector FROM changes
+                SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
                 WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
                 """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
             let page = rows.prefix(limit)

@@ -1,23 +1,38 @@
 import ReadSyncCore
 
-/// How the server takes one pushed change, whichever store keeps it: the
-/// Core merge, plus the two decisions that make pushes idempotent and keep
-/// the change log small.
+/// How the server takes one pushed change, whichever store keeps it.
+///
+/// A store keeps, per field, the versions no accepted write has seen yet:
+/// one, unless concurrent writes are unresolved (then each device must still
+/// be sent the others' versions, to merge them and list the losers as
+/// conflicts). Their merge is the field's state, and each carries the
+/// sequence number it was accepted under: the state is the change feed.
 enum ServerMerge {
-    /// The register to store after `change`, or nil when the change is
-    /// already absorbed (the stored version has seen everything it has):
-    /// then it is neither stored nor logged again. (The same winning write
-    /// with a larger vector, as a resync sends it, is not absorbed: its
-    /// vector still has to reach everyone.)
-    static func accept(_ change: Change, over current: Register?) throws -> Register? {
-        guard let current else { return change.register }
-        let order = change.vector.compare(current.vector)
-        if order == .before || order == .equal { return nil }
-        // A write that has seen the stored one must carry a larger timestamp
-        // (the hybrid logical clock guarantees it); one that does not would
-        // lose to what it replaced, so refuse it rather than diverge.
-        if order == .after, change.timestamp < current.timestamp { throw Refusal.timestampBehindCausality(change.key) }
-        return Register.merge(current, change.register).merged
+    /// Which stored versions a change replaces (indices into `versions`), or
+    /// nil when the change is already absorbed (the versions have together
+    /// seen everything it has): then it is neither stored nor numbered again.
+    /// (The same winning write with a larger vector, as a resync sends it,
+    /// is not absorbed: its vector still has to reach everyone.)
+    static func accept(_ change: Change, over versions: [Register]) throws -> [Int]? {
+        let seen = versions.reduce(VersionVector()) { $0.merged(with: $1.vector) }
+        let order = change.vector.compare(seen)
+        if !versions.isEmpty, order == .before || order == .equal { return nil }
+        var superseded: [Int] = []
+        for (index, version) in versions.enumerated() where supersedes(change.vector, version.vector) {
+            // A write that has seen a version must carry a larger timestamp
+            // (the hybrid logical clock guarantees it); one that does not
+            // would lose to what it replaced, so refuse it rather than diverge.
+            if change.timestamp < version.timestamp { throw Refusal.timestampBehindCausality(change.key) }
+            superseded.append(index)
+        }
+        return superseded
+    }
+
+    /// The state of a field: the merge of its stored versions.
+    static func state(of versions: [Register]) -> Register? {
+        guard var merged = versions.first else { return nil }
+        for version in versions.dropFirst() { merged = Register.merge(merged, version).merged }
+        return merged
     }
 
     enum Refusal: Error, CustomStringConvertible {
@@ -31,10 +46,10 @@ enum ServerMerge {
         }
     }
 
-    /// A logged change that a newer one has seen (its vector is dominated)
+    /// A stored version that a newer one has seen (its vector is dominated)
     /// need not be pulled by anyone any more.
-    static func supersedes(_ newer: VersionVector, _ logged: VersionVector) -> Bool {
-        let order = logged.compare(newer)
+    static func supersedes(_ newer: VersionVector, _ stored: VersionVector) -> Bool {
+        let order = stored.compare(newer)
         return order == .before || order == .equal
     }
 }

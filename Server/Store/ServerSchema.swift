@@ -90,6 +90,20 @@ enum ServerSchema {
                 CREATE INDEX changes_by_register ON changes (user_id, kind, entity, field);
                 """)
         }
+        migrator.registerMigration("v3-state-is-feed") { db in
+            // Every value stored once: the change log already holds, per field,
+            // the versions no accepted write has seen, and their merge is the
+            // register (see `ServerMerge`); `registers` only repeated it. The
+            // log becomes the one table. A version's origin is now the device
+            // that pushed it; the versions stored so far keep their writer,
+            // which holds them too.
+            try db.execute(sql: """
+                DROP TABLE registers;
+                DROP INDEX changes_by_register;
+                ALTER TABLE changes RENAME TO field_versions;
+                CREATE INDEX field_versions_by_field ON field_versions (user_id, kind, entity, field);
+                """)
+        }
         return migrator
     }
 }

@@ -33,8 +33,8 @@ public struct UserSummary: Sendable, Equatable {
     public let changes: Int64
 }
 
-/// The server's storage: per user, the merged registers and the log of
-/// accepted changes in sequence order. The seam between the embedded SQLite
+/// The server's storage: per user, each field's current versions, numbered
+/// by the sequence they were accepted under (see `ServerMerge`). The seam between the embedded SQLite
 /// store and (later) PostgreSQL; both apply the Core merge.
 public protocol SyncStore: Sendable {
     /// Identifies this database; a new database gets a new epoch.
@@ -43,11 +43,13 @@ public protocol SyncStore: Sendable {
     /// The user a token hash belongs to, if any and not revoked.
     func user(forTokenHash hash: String) async throws -> UserID?
 
-    /// Merges a batch of changes into `user`'s registers, all or nothing.
-    func push(_ changes: [Change], for user: UserID) async throws -> PushOutcome
+    /// Merges a batch of changes pushed by the device `node` into `user`'s
+    /// fields, all or nothing. Pulls by `node` leave out the versions it
+    /// pushed: it holds them.
+    func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome
 
     /// The changes after `cursor`, at most `limit`, in sequence order,
-    /// leaving out those written by `origin` (the asking device has them).
+    /// leaving out those pushed by `origin` (the asking device has them).
     func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage
 
     // MARK: Users

@@ -22,7 +22,20 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// The fields a register of this kind may address.
+    /// What `field` of this kind holds, or nil for a field this version does
+    /// not know (a newer version's: kept and passed on, never dropped).
+    public func shape(of field: String) -> FieldShape? {
+        guard fields.contains(field) else { return nil }
+        switch (self, field) {
+        case (.article, "deleted"), (.note, "deleted"), (.tag, "present"), (.readState, "archived"), (.readState, "favorite"): return .bool
+        case (.article, "word_count"): return .count
+        case (.readState, "progress"): return .fraction
+        case (.readState, "status"): return .status
+        default: return .text
+        }
+    }
+
+    /// The fields of this kind this version knows.
     public var fields: Set<String> {
         // Built once: every change validated on either side asks.
         switch self {
@@ -37,6 +50,17 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
     private static let readStateFields = Set(ReadStateField.allCases.map(\.rawValue))
     private static let noteFields = Set(NoteField.allCases.map(\.rawValue))
     private static let tagFields = Set(TagField.allCases.map(\.rawValue))
+}
+
+/// What a known field may hold; every field may also hold null (unset).
+public enum FieldShape: Sendable {
+    case text, bool
+    /// A whole number from 0 to 10^9.
+    case count
+    /// A number from 0 to 1.
+    case fraction
+    /// A `ReadStatus`.
+    case status
 }
 
 /// Fields of an article register.

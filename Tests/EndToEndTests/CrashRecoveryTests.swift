@@ -68,7 +68,7 @@ import Glibc
         defer { try? database.close() }
         return try database.read { db in
             try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (SELECT 1 FROM changes GROUP BY user_id, kind, entity, field, timestamp HAVING count(*) > 1)
+                SELECT count(*) FROM (SELECT 1 FROM field_versions GROUP BY user_id, kind, entity, field, timestamp HAVING count(*) > 1)
                 """) ?? 0
         }
     }

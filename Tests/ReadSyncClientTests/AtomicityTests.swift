@@ -16,7 +16,7 @@ struct AtomicityTests {
         // Make the change-log insert fail, as a crash or full disk would, in
         // the middle of a command whose register write already happened.
         try list.store.database.write { db in
-            try db.execute(sql: "CREATE TRIGGER fail_log BEFORE INSERT ON change_log BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
+            try db.execute(sql: "CREATE TRIGGER fail_log BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
         }
         #expect(throws: DatabaseError.self) { try list.setFavorite(id, true) }
         #expect(throws: DatabaseError.self) { try list.addNote(to: id, body: "lost?") }
@@ -36,7 +36,7 @@ struct AtomicityTests {
             }
         }
         let counts = try list.store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM registers")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM change_log")!,
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM field_clocks")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM articles")!)
         }
         #expect(counts == (0, 0, 0))

@@ -5,28 +5,92 @@ import ReadSyncCore
 @testable import ReadSyncClient
 
 /// Libraries written by earlier versions open with every register intact.
+/// (Whole devices made by the released first format are upgraded in
+/// `EndToEndTests/UpgradeTests`, from the committed fixtures.)
 struct SchemaMigrationTests {
     let temporary = TemporaryHome()
+    let node = NodeID("aaaa")!
 
-    @Test func registersWrittenBeforeVersion4AreKeptInARowidTable() throws {
-        let key = RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title")
-        let register = Register.initial(.text("Kept across the migration"), at: HLCTimestamp(physical: 1_700_000_000_000, counter: 3, node: NodeID("aaaa")!))
+    /// A database in the first storage format (up to `v4-rowid-registers`)
+    /// holding `registers` and, in its change log, `logged`.
+    func firstFormat(registers: [(RegisterKey, Register)], logged: [(RegisterKey, Register)] = []) throws {
         try temporary.home.prepare()
-        let version3 = try DatabaseQueue(path: temporary.home.databaseURL.path)
-        try ClientSchema.migrator.migrate(version3, upTo: "v3-search-queue")
-        try version3.write { db in
-            try db.execute(sql: "INSERT INTO registers (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [key.kind.rawValue, key.entity, key.field, try WireCoding.text(register.value),
-                                       register.timestamp.encoded, try WireCoding.text(register.vector)])
+        let database = try DatabaseQueue(path: temporary.home.databaseURL.path)
+        try ClientSchema.migrator.migrate(database, upTo: "v4-rowid-registers")
+        try database.write { db in
+            for (table, rows) in [("registers", registers), ("change_log", logged)] {
+                for (key, register) in rows {
+                    try db.execute(sql: "INSERT INTO \(table) (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: [key.kind.rawValue, key.entity, key.field, try WireCoding.text(register.value),
+                                               register.timestamp.encoded, try WireCoding.text(register.vector)])
+                }
+            }
         }
-        try version3.close()
+        try database.close()
+    }
+
+    func stamp(_ physical: Int64) -> HLCTimestamp { HLCTimestamp(physical: physical, counter: 0, node: node) }
+
+    @Test func everyRegisterOfTheFirstFormatKeepsItsValueAndClock() throws {
+        let id = "0123456789abcdef"
+        func key(_ field: String) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field) }
+        let registers: [(RegisterKey, Register)] = [
+            (key("title"), .initial(.text("Kept across the migration"), at: stamp(1_700_000_000_000))),
+            (key("added_at"), .initial(.text("2026-11-21T19:15:04.123Z"), at: stamp(1_700_000_000_001))),
+            (key("deleted"), .initial(.bool(false), at: stamp(1_700_000_000_002))),
+            (key("word_count"), .initial(.int(42), at: stamp(1_700_000_000_003))),
+            (key("author"), .initial(.null, at: stamp(1_700_000_000_004))),
+            (RegisterKey(kind: .readState, entity: id, field: "progress"), .initial(.double(0.25), at: stamp(1_700_000_000_005))),
+            (RegisterKey(kind: .tag, entity: id + "/kept", field: "present"), .initial(.bool(true), at: stamp(1_700_000_000_006))),
+        ]
+        try firstFormat(registers: registers)
 
         let list = try temporary.open()
-        let (stored, definition) = try list.store.read { db in
-            (try RegisterCodec.register(at: key, db),
-             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'registers'"))
+        #expect(try list.store.registers() == Dictionary(uniqueKeysWithValues: registers))
+        let shown = try list.show(id)
+        #expect(shown.title == "Kept across the migration" && shown.wordCount == 42 && shown.progress == 0.25 && shown.tags == ["kept"])
+        #expect(try list.search("migration").map(\.id) == [id])
+    }
+
+    @Test func theChangeLogBecomesAnOutboxThatRemembersWhatMayHaveBeenSent() throws {
+        let key = RegisterKey(kind: .readState, entity: "0123456789abcdef", field: "favorite")
+        let first = Register.initial(.bool(true), at: stamp(1_000))
+        let second = first.overwritten(with: .bool(false), at: stamp(2_000))
+        try firstFormat(registers: [(key, second)], logged: [(key, first), (key, second)])
+
+        let list = try temporary.open()
+        let (count, floor) = try list.store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!, try Data.fetchOne(db, sql: "SELECT floor FROM outbox"))
         }
-        #expect(stored == register)
-        #expect(definition?.contains("WITHOUT ROWID") == false, "\(definition ?? "no table")")
+        #expect(count == 1, "the field waits once")
+        #expect(floor.flatMap { HLCTimestamp(compact: $0) } == first.timestamp, "the earlier version may be on the server")
+        #expect(try list.store.pendingBatch(limit: 10)?.changes == [Change(key: key, register: second)])
+    }
+
+    /// A field an earlier version did not know was kept aside, with its clock;
+    /// once a version knows it, it is in the library.
+    @Test func aFieldKeptAsideMaterialisesOnceThisVersionKnowsIt() throws {
+        let id = "0123456789abcdef"
+        func key(_ field: String) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field) }
+        try firstFormat(registers: [
+            (key("title"), .initial(.text("A title"), at: stamp(1_000))),
+            (key("added_at"), .initial(.text("2026-11-21T19:15:04.123Z"), at: stamp(1_001))),
+            (key("deleted"), .initial(.bool(false), at: stamp(1_002))),
+        ])
+        let author = Register.initial(.text("Jane Doe"), at: stamp(1_003))
+        do {
+            // As a version that did not know `author` stored it.
+            let list = try temporary.open()
+            try list.store.database.write { db in
+                try db.execute(sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('article', ?, 'author', ?)",
+                               arguments: [id, try WireCoding.text(author.value)])
+                try db.execute(sql: "INSERT INTO field_clocks (kind, entity, field, timestamp, vector) VALUES ('article', ?, 'author', ?, ?)",
+                               arguments: [id, Data(author.timestamp.compact), Data(author.vector.compact)])
+            }
+        }
+        let upgraded = try temporary.open()
+        #expect(try upgraded.show(id).author == "Jane Doe")
+        #expect(try upgraded.store.registers()[key("author")] == author)
+        #expect(try upgraded.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM unknown_values") } == 0)
     }
 }

@@ -8,6 +8,8 @@ import ReadSyncCore
 struct SQLiteSyncStoreTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-store-\(UUID().uuidString)")
     let a = NodeID("aaaa")!, b = NodeID("bbbb")!
+    /// The device pushing, where it does not matter which.
+    static let pusher = NodeID("cccc")!
 
     func change(_ value: String, _ node: NodeID, at physical: Int64, after previous: Change? = nil) -> Change {
         let timestamp = HLCTimestamp(physical: physical, counter: 0, node: node)
@@ -28,9 +30,9 @@ struct SQLiteSyncStoreTests {
 
         let fromA = change("from A", a, at: 100)
         let fromB = change("from B", b, at: 200)
-        #expect(try await store.push([fromA], for: user) == PushOutcome(accepted: 1, ignored: 0))
-        #expect(try await store.push([fromB], for: user) == PushOutcome(accepted: 1, ignored: 0))
-        #expect(try await store.push([fromA, fromB], for: user) == PushOutcome(accepted: 0, ignored: 2), "re-push is a no-op")
+        #expect(try await store.push([fromA], from: Self.pusher, for: user) == PushOutcome(accepted: 1, ignored: 0))
+        #expect(try await store.push([fromB], from: Self.pusher, for: user) == PushOutcome(accepted: 1, ignored: 0))
+        #expect(try await store.push([fromA, fromB], from: Self.pusher, for: user) == PushOutcome(accepted: 0, ignored: 2), "re-push is a no-op")
 
         // Both concurrent versions are pulled, so every device can see the conflict.
         var page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
@@ -39,11 +41,11 @@ struct SQLiteSyncStoreTests {
         // A later write that saw both supersedes them in the log.
         let merged = Register.merge(fromA.register, fromB.register).merged
         let resolved = Change(key: fromA.key, register: merged.overwritten(with: .text("resolved"), at: HLCTimestamp(physical: 300, counter: 0, node: a)))
-        #expect(try await store.push([resolved], for: user).accepted == 1)
+        #expect(try await store.push([resolved], from: a, for: user).accepted == 1)
         page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
         #expect(page.changes == [resolved] && page.next == 3)
 
-        // A device does not get its own changes back, but its cursor still moves.
+        // A device does not get back what it pushed, but its cursor still moves.
         page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: a)
         #expect(page.changes.isEmpty && page.next == 3 && !page.more)
     }
@@ -57,9 +59,9 @@ struct SQLiteSyncStoreTests {
         let firstFromA = change("A 1", a, at: 100)
         let fromB = change("B", b, at: 200)
         let secondFromA = change("A 2", a, at: 300, after: firstFromA)  // has seen A 1, not B
-        _ = try await store.push([firstFromA], for: user)
-        _ = try await store.push([fromB], for: user)
-        #expect(try await store.push([secondFromA], for: user).accepted == 1)
+        _ = try await store.push([firstFromA], from: Self.pusher, for: user)
+        _ = try await store.push([fromB], from: Self.pusher, for: user)
+        #expect(try await store.push([secondFromA], from: Self.pusher, for: user).accepted == 1)
 
         let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
         #expect(page.changes == [fromB, secondFromA], "A 1 is superseded by A 2; B is concurrent with A 2 and stays")
@@ -71,7 +73,7 @@ struct SQLiteSyncStoreTests {
         let (store, user) = try await storeWithAlice()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         let first = change("first", a, at: 500)
-        _ = try await store.push([first], for: user)
+        _ = try await store.push([first], from: Self.pusher, for: user)
 
         func author(_ name: String, _ node: NodeID, at physical: Int64) -> Change {
             Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "author"),
@@ -86,9 +88,9 @@ struct SQLiteSyncStoreTests {
         let writerHeld = DispatchSemaphore(value: 0)
         store.database.asyncWriteWithoutTransaction { _ in writerHeld.wait() }
         let refusedAuthor = author("refused", a, at: 800)
-        let pushByB = Task { try await store.push([byB], for: user) }
-        let pushBackwards = Task { try await store.push([refusedAuthor, backwards], for: user) }  // stores one, then is refused
-        let pushByA = Task { try await store.push([byA], for: user) }
+        let pushByB = Task { try await store.push([byB], from: Self.pusher, for: user) }
+        let pushBackwards = Task { try await store.push([refusedAuthor, backwards], from: Self.pusher, for: user) }  // stores one, then is refused
+        let pushByA = Task { try await store.push([byA], from: Self.pusher, for: user) }
         while store.waitingPushCount < 3 { try await Task.sleep(for: .milliseconds(1)) }
         writerHeld.signal()
 
@@ -106,9 +108,9 @@ struct SQLiteSyncStoreTests {
         let (store, user) = try await storeWithAlice()
         defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
         let first = change("first", a, at: 500)
-        _ = try await store.push([first], for: user)
+        _ = try await store.push([first], from: Self.pusher, for: user)
         let backwards = change("second", a, at: 100, after: first)
-        await #expect(throws: ServerMerge.Refusal.self) { try await store.push([backwards], for: user) }
+        await #expect(throws: ServerMerge.Refusal.self) { try await store.push([backwards], from: Self.pusher, for: user) }
         let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
         #expect(page.changes == [first])
     }
@@ -122,7 +124,8 @@ struct SQLiteSyncStoreTests {
     }
 
     /// A database written by the first schema keeps every register and
-    /// logged change when its big-row tables become rowid tables.
+    /// logged change through the rowid tables (v2) and the single table of
+    /// field versions (v3).
     @Test func aFirstVersionDatabaseKeepsItsDataInRowidTables() async throws {
         let kept = change("kept", a, at: 100)
         let path = directory.appendingPathComponent("server.sqlite").path
@@ -133,12 +136,12 @@ struct SQLiteSyncStoreTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let user = try #require(try await store.user(forTokenHash: "h"))
         #expect(try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil).changes == [kept])
-        #expect(try await store.push([kept], for: user) == PushOutcome(accepted: 0, ignored: 1), "the register is still there")
-        #expect(try await store.push([change("later", a, at: 200, after: kept)], for: user).accepted == 1)
+        #expect(try await store.push([kept], from: Self.pusher, for: user) == PushOutcome(accepted: 0, ignored: 1), "the register is still there")
+        #expect(try await store.push([change("later", a, at: 200, after: kept)], from: Self.pusher, for: user).accepted == 1)
         try store.close()
 
-        let definitions = try Self.definitions(of: ["registers", "changes"], at: path)
-        #expect(definitions.count == 2 && !definitions.contains { $0.contains("WITHOUT ROWID") }, "\(definitions)")
+        let definitions = try Self.definitions(of: ["registers", "changes", "field_versions"], at: path)
+        #expect(definitions.count == 1 && definitions[0].contains("field_versions") && !definitions[0].contains("WITHOUT ROWID"), "\(definitions)")
     }
 
     /// Alice (token hash "h") with one register and its logged change, in the v1 schema.

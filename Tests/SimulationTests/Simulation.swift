@@ -22,7 +22,12 @@ final class Simulation {
     /// write's identity); re-stamping updates its timestamp.
     private var writes: [RegisterKey: [VersionVector: Register]] = [:]
     /// Batches the network holds back, to deliver late and out of order.
-    private var delayed: [[Change]] = []
+    private var delayed: [(changes: [Change], node: NodeID)] = []
+    /// Every version a push delivered to the server, by field: a device's
+    /// own writes, or its merge of them with versions it had received (a
+    /// push sends a field's current version). A write overwritten on its
+    /// device before any push reached nobody: it is in `writes` only.
+    private var delivered: [RegisterKey: Set<Register>] = [:]
     private(set) var stats = Stats()
 
     struct Stats {
@@ -35,7 +40,6 @@ final class Simulation {
         let clock: ManualWallClock
         var mode: ClockMode = .accurate
         /// The change-log position up to which writes are recorded.
-        var recordedSeq: Int64 = 0
         var store: ClientStore { list.store }
 
         init(name: String, index: Int, clock: ManualWallClock) throws {
@@ -131,6 +135,10 @@ final class Simulation {
 
     private func randomEdit(on replica: Replica) throws {
         stats.operations += 1
+        try recordingWrites(of: replica) { try edit(on: replica) }
+    }
+
+    private func edit(on replica: Replica) throws {
         let list = replica.list
         let live = try list.list().map(\.id)
         let article = live.randomElement(using: &rng)
@@ -187,23 +195,25 @@ final class Simulation {
         } catch is ClientError {
             return  // e.g. restoring what a sync just restored: refused, nothing written
         }
-        try recordWrites(of: replica)
     }
 
-    /// Remembers the writes in the replica's change log for the reference
-    /// model: those after `recordedSeq`, or all of them (`again`) to catch
-    /// new timestamps of re-stamped ones.
-    private func recordWrites(of replica: Replica, again: Bool = false) throws {
-        let rows = try replica.store.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, kind, entity, field, value, timestamp, vector FROM change_log WHERE seq > ? ORDER BY seq",
-                             arguments: [again ? 0 : replica.recordedSeq])
-        }
-        for row in rows {
-            let key = RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"])
-            let register = try RegisterCodec.register(from: row)
+    /// The current versions of the fields waiting in the replica's outbox.
+    private func waitingVersions(of replica: Replica) throws -> [RegisterKey: Register] {
+        let changes = try replica.store.pendingBatch(limit: Int.max, maxBytes: Int.max)?.changes ?? []
+        return Dictionary(uniqueKeysWithValues: changes.map { ($0.key, $0.register) })
+    }
+
+    /// Runs a local operation (a command, or re-stamping) and remembers, for
+    /// the reference model, the versions it wrote: the waiting fields whose
+    /// version it changed (nothing else changes a field while it runs). A
+    /// re-stamped write keeps its vector, so its entry is replaced.
+    private func recordingWrites<T>(of replica: Replica, _ operation: () throws -> T) throws -> T {
+        let before = try waitingVersions(of: replica)
+        let result = try operation()
+        for (key, register) in try waitingVersions(of: replica) where before[key] != register {
             writes[key, default: [:]][register.vector] = register
-            replica.recordedSeq = max(replica.recordedSeq, row["seq"])
         }
+        return result
     }
 
     // MARK: Sync steps, with faults
@@ -218,7 +228,7 @@ final class Simulation {
             return
         }
         if fault == 1 {
-            delayed.append(batch.changes)  // it arrives later, out of order
+            delayed.append((batch.changes, replica.store.node))  // it arrives later, out of order
             stats.faults += 1
             log("\(replica.name) push \(batch.changes.count): held back by the network")
             return
@@ -227,16 +237,17 @@ final class Simulation {
             stats.refusedForSkew += 1
             log("\(replica.name) push \(batch.changes.count): refused, clock ahead")
             if replica.store.wallClockAgrees(with: serverClock.nowMilliseconds()) {
-                let count = try replica.store.restampChanges(aheadOf: serverClock.nowMilliseconds() + SyncProtocol.maxClockSkewMilliseconds)
+                let count = try recordingWrites(of: replica) {
+                    try replica.store.restampChanges(aheadOf: serverClock.nowMilliseconds() + SyncProtocol.maxClockSkewMilliseconds)
+                }
                 stats.restamped += count
-                try recordWrites(of: replica, again: true)
                 log("\(replica.name) re-stamped \(count)")
             }
             return
         }
-        let outcome = try server.pushNow(batch.changes, for: user)
+        let outcome = try deliver(batch.changes, from: replica.store.node)
         if fault == 2 {
-            _ = try server.pushNow(batch.changes, for: user)  // delivered twice
+            _ = try deliver(batch.changes, from: replica.store.node)  // delivered twice
             stats.faults += 1
         }
         if fault == 3 {
@@ -244,15 +255,21 @@ final class Simulation {
             log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted), ack lost")
             return
         }
-        try replica.store.acknowledge(upTo: batch.lastSeq)
+        try replica.store.acknowledge(batch)
         log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted)")
+    }
+
+    private func deliver(_ changes: [Change], from node: NodeID) throws -> PushOutcome {
+        let outcome = try server.pushNow(changes, from: node, for: user)
+        for change in changes { delivered[change.key, default: []].insert(change.register) }
+        return outcome
     }
 
     private func deliverDelayed() throws {
         guard !delayed.isEmpty else { return }
-        let changes = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
+        let (changes, node) = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
         if SyncProtocol.excessiveSkew(of: changes, serverTime: serverClock.nowMilliseconds()) == nil {
-            let outcome = try server.pushNow(changes, for: user)
+            let outcome = try deliver(changes, from: node)
             log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
         }
     }
@@ -299,11 +316,19 @@ final class Simulation {
             for replica in replicas {
                 let transport = InProcessTransport(server: server, user: user, clock: serverClock)
                 // Pushed changes carry the final timestamps of re-stamped writes.
+                // A push sends each waiting field's current version, which may
+                // be a merge of writes rather than a write: what it records is
+                // only a write re-stamped by the engine (same vector, value and
+                // writer as one already recorded, a new timestamp).
                 transport.onPush = { [unowned self] changes in
-                    for change in changes { writes[change.key, default: [:]][change.vector] = change.register }
+                    for change in changes {
+                        delivered[change.key, default: []].insert(change.register)
+                        guard let recorded = writes[change.key]?[change.vector], recorded.value == change.value,
+                              recorded.timestamp.node == change.timestamp.node else { continue }
+                        writes[change.key]![change.vector] = change.register
+                    }
                 }
                 let summary = try SyncEngine(store: replica.store, transport: transport, server: "sim", pageSize: 4).run()
-                try recordWrites(of: replica)
                 moved += summary.pushed + summary.pulled
                 stats.restamped += summary.restamped
             }
@@ -321,31 +346,34 @@ final class Simulation {
 
         // 1. Every replica holds exactly the server's registers.
         for replica in replicas {
-            let local = try replica.store.read { db in
-                try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM registers").map { row in
-                    (RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), try RegisterCodec.register(from: row))
-                }
-            }
-            guard Dictionary(uniqueKeysWithValues: local) == serverRegisters else {
+            let local = try replica.store.registers()
+            guard local == serverRegisters else {
+                for (key, register) in local where serverRegisters[key] != register { log("\(replica.name) \(key): \(register) vs server \(String(describing: serverRegisters[key]))") }
                 throw fail("\(replica.name) diverged from the server (\(local.count) registers vs \(serverRegisters.count))")
             }
             guard try replica.store.pendingChangeCount() == 0 else { throw fail("\(replica.name) still has unsynced changes") }
         }
 
-        // 2. That state is what a reference model computes from every write
-        //    made: the merge of all of them, register by register.
-        guard Set(writes.keys) == Set(serverRegisters.keys) else { throw fail("a written register is missing, or one appeared unwritten") }
+        // 2. That state is what a reference model computes from every version
+        //    delivered: the merge of all of them, register by register.
+        guard Set(writes.keys) == Set(serverRegisters.keys), Set(delivered.keys) == Set(writes.keys) else {
+            throw fail("a written register is missing, or one appeared unwritten")
+        }
         for (key, versions) in writes {
-            let all = Array(versions.values)
+            let all = Array(delivered[key]!)
             let expected = all.dropFirst().reduce(all[0]) { Register.merge($0, $1).merged }
             guard serverRegisters[key] == expected else {
                 func show(_ r: Register?) -> String { r.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" } ?? "none" }
                 throw fail("\(key) is not the merge of its writes: expected \(show(expected)), server has \(show(serverRegisters[key]))\nwrites: \(all.map(show).joined(separator: " | "))")
             }
 
-            // 3. A causally later write always carries a larger timestamp.
-            for earlier in all {
-                for later in all where earlier.vector.compare(later.vector) == .before {
+            // 3. A causally later write always carries a larger timestamp
+            //    (among the writes that reached the server: one overwritten
+            //    before it was sent, under a clock that was wrong, is
+            //    re-stamped with its successor no more).
+            let sent = versions.values.filter { all.contains($0) }
+            for earlier in sent {
+                for later in sent where earlier.vector.compare(later.vector) == .before {
                     guard later.timestamp > earlier.timestamp else { throw fail("\(key): a causally later write has a smaller timestamp") }
                 }
             }
@@ -441,8 +469,8 @@ final class InProcessTransport: SyncTransport {
         if SyncProtocol.excessiveSkew(of: request.changes, serverTime: now) != nil {
             throw SyncError.clockSkew(server: "sim", message: "clock ahead", serverTime: now)
         }
+        let outcome = try server.pushNow(request.changes, from: request.node, for: user)
         onPush(request.changes)
-        let outcome = try server.pushNow(request.changes, for: user)
         return PushResponse(epoch: server.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now)
     }
 

@@ -178,7 +178,7 @@ extension TestDevice {
         await #expect(throws: SyncError.self) { _ = try await offloaded { try engine.run() } }
         let cursor = try reader.list.store.syncState().cursor
         #expect(cursor > 0, "the pages applied before the cut are kept with their cursor")
-        let appliedRegisters = try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM registers") }
+        let appliedRegisters = try reader.list.store.registers().count
         #expect(appliedRegisters == 10)
 
         let resume = InstrumentedTransport(server: server, token: token)
@@ -221,7 +221,7 @@ extension TestDevice {
         #expect(try phone.snapshot() == before)
         #expect(try laptop.list.list().count == 3, "no duplicates")
         // The new server holds every register once, in its merged form.
-        let registers = try laptop.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM registers") }
+        let registers = try laptop.list.store.registers().count
         let onServer = try await offloaded { try CurlSyncTransport(serverURL: second.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
         #expect(onServer.changes.count == registers, "each register once on the new server: nothing duplicated")
         await second.destroy()
@@ -236,7 +236,7 @@ extension TestDevice {
         try await laptop.sync()
         // Pretend this device had seen far more than the server now has.
         try await laptop.list.store.database.write { try MetaKey.cursor.write("999999", $0) }
-        let registers = try laptop.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM registers") }
+        let registers = try laptop.list.store.registers().count
         let summary = try await laptop.sync()
         #expect(summary.resynchronised)
         #expect(summary.pushed == registers, "everything is sent again")

@@ -157,8 +157,8 @@ import ReadSyncTestSupport
         fastClock.set(SystemWallClock().nowMilliseconds())  // the user fixes the clock
         let summary = try await fast.sync()
         #expect(summary.restamped == summary.pushed && summary.pushed > 0)
-        let stamps = try fast.list.store.read { try String.fetchAll($0, sql: "SELECT timestamp FROM registers") }
-        #expect(stamps.allSatisfy { HLCTimestamp(encoded: $0)!.physical < SystemWallClock().nowMilliseconds() + 60_000 })
+        let stamps = try fast.list.store.registers().values.map(\.timestamp)
+        #expect(stamps.allSatisfy { $0.physical < SystemWallClock().nowMilliseconds() + 60_000 })
 
         try await honest.sync()
         #expect(try honest.list.show(ids[0]).favorite)
@@ -188,7 +188,7 @@ import ReadSyncTestSupport
         let transport = CurlSyncTransport(serverURL: server.url, token: token)
         let request = PushRequest(node: device.list.store.node, changes: batch.changes)
         _ = try await offloaded { try transport.push(request) }
-        if acknowledged { try device.list.store.acknowledge(upTo: batch.lastSeq) }  // else: the answer was lost
+        if acknowledged { try device.list.store.acknowledge(batch) }  // else: the answer was lost
 
         clock.advance(by: 3 * 3_600_000)   // the clock jumps hours ahead…
         try device.list.setFavorite(id, false)

@@ -7,13 +7,14 @@ public enum ChangeValidation {
     /// Most nodes in one version vector.
     public static let maxVectorEntries = 256
 
-    /// Why `change` is unacceptable, or nil when it is fine.
+    /// Why `change` is unacceptable, or nil when it is fine. A field this
+    /// version does not know is fine when its name is well-formed and its
+    /// value within the size limit: a newer version wrote it, and every
+    /// replica keeps it and passes it on.
     public static func problem(with change: Change) -> String? {
-        guard change.kind.fields.contains(change.field) else {
-            return "unknown field '\(change.field.prefix(64))' for \(change.kind.rawValue)"
-        }
+        guard isFieldName(change.field) else { return "invalid field name '\(change.field.prefix(64))' for \(change.kind.rawValue)" }
         if let problem = entityProblem(change.kind, change.entity) { return problem }
-        if let problem = valueProblem(change.value, for: change.kind, field: change.field) {
+        if let problem = valueProblem(change.value, shape: change.kind.shape(of: change.field)) {
             return "value of \(change.kind.rawValue).\(change.field) \(problem)"
         }
         guard change.timestamp.physical >= 0 else { return "negative timestamp" }
@@ -28,22 +29,20 @@ public enum ChangeValidation {
     /// Counters beyond this are refused so that incrementing never overflows.
     public static let maxCounter: UInt64 = 1 << 53
 
-    /// What each field may hold; every field also accepts null (unset).
-    private enum Shape { case text, bool, count, fraction, status }
-
-    private static func shape(of kind: EntityKind, field: String) -> Shape {
-        switch (kind, field) {
-        case (.article, "deleted"), (.note, "deleted"), (.tag, "present"), (.readState, "archived"), (.readState, "favorite"): return .bool
-        case (.article, "word_count"): return .count
-        case (.readState, "progress"): return .fraction
-        case (.readState, "status"): return .status
-        default: return .text
-        }
+    /// Field names: 1–64 of `[a-z0-9_]`, starting with a letter.
+    public static func isFieldName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (97...122).contains(first), name.utf8.count <= 64 else { return false }
+        return name.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    private static func valueProblem(_ value: FieldValue, for kind: EntityKind, field: String) -> String? {
+    private static func valueProblem(_ value: FieldValue, shape: FieldShape?) -> String? {
         if value == .null { return nil }
-        switch shape(of: kind, field: field) {
+        guard let shape else {
+            // A newer version's field: any value, within the size limit.
+            if let text = value.text, text.utf8.count > maxTextBytes { return "is larger than \(maxTextBytes) bytes" }
+            return nil
+        }
+        switch shape {
         case .text:
             guard let text = value.text else { return "must be text" }
             return text.utf8.count > maxTextBytes ? "is larger than \(maxTextBytes) bytes" : nil

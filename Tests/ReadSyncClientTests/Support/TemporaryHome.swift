@@ -47,8 +47,8 @@ struct DatabaseSnapshot: Equatable {
             try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { $0.description } }
         }
         (registers, changeLog, articles, notes, tags, meta) = try list.store.read { db in
-            (try rows("SELECT * FROM registers ORDER BY kind, entity, field", db),
-             try rows("SELECT * FROM change_log ORDER BY seq", db),
+            (try rows("SELECT kind, entity, field, hex(timestamp), hex(vector) FROM field_clocks ORDER BY kind, entity, field", db),
+             try rows("SELECT seq, kind, entity, field, hex(floor) FROM outbox ORDER BY seq", db),
              try rows("SELECT a.*, r.* FROM articles a LEFT JOIN read_state r ON r.article_id = a.id ORDER BY a.id", db),
              try rows("SELECT * FROM notes ORDER BY id", db),
              try rows("SELECT * FROM tags ORDER BY article_id, name", db),
@@ -58,11 +58,11 @@ struct DatabaseSnapshot: Equatable {
 }
 
 extension ReadingList {
-    /// The change log as (kind, entity, field, value JSON), in write order.
+    /// The outbox as (kind, entity, field, current value as JSON), in the
+    /// order the fields were first written.
     func changeLog() throws -> [(kind: String, entity: String, field: String, value: String)] {
-        try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT kind, entity, field, value FROM change_log ORDER BY seq")
-                .map { ($0["kind"], $0["entity"], $0["field"], $0["value"]) }
+        try (store.pendingBatch(limit: Int.max, maxBytes: Int.max)?.changes ?? []).map {
+            ($0.kind.rawValue, $0.entity, $0.field, try WireCoding.text($0.value))
         }
     }
 }

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+
+/// The fields written on this device and not yet acknowledged by the server.
+/// A row names a field, not a version: a push sends the field's current
+/// value and clock, so a field written ten times before a sync is sent once.
+enum Outbox {
+    /// Marks the field at `key` written. When it was already waiting, the
+    /// version it replaces (stamped `replaced`) may have reached the server
+    /// in a push whose answer was lost: its timestamp becomes the floor that
+    /// re-stamping stays above.
+    static func markWritten(_ key: RegisterKey, replacing replaced: HLCTimestamp?, _ db: Database) throws {
+        let floor = replaced?.stored
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (kind, entity, field) VALUES (?, ?, ?)
+            ON CONFLICT (kind, entity, field) DO UPDATE SET floor = COALESCE(max(floor, ?), ?, floor)
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, floor, floor])
+    }
+
+    static func count(_ db: Database) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox")) ?? 0
+    }
+
+    /// A field sent in a push: what its acknowledgement must find unchanged.
+    struct Sent: Sendable {
+        let seq: Int64
+        let key: RegisterKey
+        let timestamp: HLCTimestamp
+    }
+
+    /// The oldest waiting fields with their current versions, at most `limit`
+    /// and (past the first) at most `maxBytes` of text.
+    static func batch(limit: Int, maxBytes: Int, _ db: Database) throws -> (changes: [Change], sent: [Sent]) {
+        var changes: [Change] = [], sent: [Sent] = []
+        var bytes = 0
+        var entities: [EntityAddress: StoredEntity] = [:]
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, kind, entity, field FROM outbox ORDER BY seq LIMIT ?"), arguments: [limit])
+        for row in rows {
+            guard let kind = EntityKind(rawValue: row[1]) else { continue }
+            let address = EntityAddress(kind: kind, id: row[2])
+            if entities[address] == nil { entities[address] = try StoredEntity.load(kind, address.id, db) }
+            let field: String = row[3]
+            guard let register = entities[address]!.registers[field] else { continue }
+            bytes += (register.value.text?.utf8.count ?? 8) + 200
+            if !changes.isEmpty && bytes > maxBytes { break }
+            let key = RegisterKey(kind: kind, entity: address.id, field: field)
+            changes.append(Change(key: key, register: register))
+            sent.append(Sent(seq: row[0], key: key, timestamp: register.timestamp))
+        }
+        return (changes, sent)
+    }
+
+    /// The server stored `sent`: each field leaves the outbox unless it was
+    /// written again since (then its new version still waits, with the sent
+    /// one as its floor).
+    static func acknowledge(_ sent: [Sent], _ db: Database) throws {
+        let remove = try db.cachedStatement(sql: """
+            DELETE FROM outbox WHERE seq = ? AND (
+                SELECT timestamp FROM field_clocks c
+                WHERE c.kind = outbox.kind AND c.entity = outbox.entity AND c.field = outbox.field) = ?
+            """)
+        for field in sent { try remove.execute(arguments: [field.seq, field.timestamp.stored]) }
+    }
+
+    /// Every field written here or received, to be sent again (to a server
+    /// that is new to this device).
+    static func requeueEverything(_ db: Database) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) SELECT kind, entity, field FROM field_clocks ORDER BY timestamp")
+    }
+
+    /// A waiting field with its current timestamp and floor.
+    struct Waiting {
+        let key: RegisterKey
+        let timestamp: HLCTimestamp
+        let floor: HLCTimestamp?
+    }
+
+    /// Every waiting field, oldest timestamp first.
+    static func waiting(_ db: Database) throws -> [Waiting] {
+        try Row.fetchAll(db, sql: """
+            SELECT o.kind, o.entity, o.field, c.timestamp, o.floor FROM outbox o
+            JOIN field_clocks c ON c.kind = o.kind AND c.entity = o.entity AND c.field = o.field
+            ORDER BY c.timestamp
+            """).compactMap { row in
+            guard let kind = EntityKind(rawValue: row[0]), let timestamp = HLCTimestamp(compact: row[3] as Data) else { return nil }
+            return Waiting(key: RegisterKey(kind: kind, entity: row[1], field: row[2]), timestamp: timestamp,
+                           floor: (row[4] as Data?).flatMap { HLCTimestamp(compact: $0) })
+        }
+    }
+}
