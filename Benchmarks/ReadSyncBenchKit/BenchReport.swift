@@ -61,6 +61,20 @@ public struct BenchReport: Codable, Sendable {
         public var p50Milliseconds = 0.0, p99Milliseconds = 0.0
     }
 
+    /// Issue 12's measures of the storage: the disk each database takes
+    /// after the full sync, `client add` of the library as files (separate
+    /// processes), and a Pocket import.
+    public struct Storage: Codable, Sendable {
+        public var textBytes = 0
+        public var deviceABytes = 0, deviceBBytes = 0, serverBytes = 0
+        /// nil when the server runs in-process (there is no binary to run).
+        public var addFilesSeconds: Double?
+        public var addFilesPerCommand = 0
+        public var addFilesRatioToRawInsertWithFTS: Double?
+        public var pocketRows = 0
+        public var pocketImportSeconds = 0.0
+    }
+
     public struct Micro: Codable, Sendable {
         public var name: String
         public var nanosecondsPerOperation: Double
@@ -80,6 +94,7 @@ public struct BenchReport: Codable, Sendable {
     public var baseline = Baseline()
     public var localWrite = LocalWrite()
     public var fullSync = FullSync()
+    public var storage = Storage()
     public var incremental: [Incremental] = []
     public var clients: [Clients] = []
     public var micro: [Micro] = []
@@ -112,6 +127,14 @@ public struct BenchReport: Codable, Sendable {
         func either(_ values: [Double?], _ format: String) -> String {
             values.map { $0.map { String(format: format, $0) } ?? "n/a" }.joined(separator: " / ")
         }
+        let text = Double(storage.textBytes)
+        row("disk after the full sync: device A / device B / server",
+            "\(mb(storage.deviceABytes)) / \(mb(storage.deviceBBytes)) / \(mb(storage.serverBytes))", "text \(mb(storage.textBytes))",
+            [storage.deviceABytes, storage.deviceBBytes, storage.serverBytes].map { x(Double($0) / max(text, 1)) }.joined(separator: " / "))
+        if let seconds = storage.addFilesSeconds, let ratio = storage.addFilesRatioToRawInsertWithFTS {
+            row("`client add` of \(workload.articles) files, \(storage.addFilesPerCommand) per command", s(seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))", x(ratio))
+        }
+        row("Pocket CSV import, \(storage.pocketRows) rows", s(storage.pocketImportSeconds), "", "")
         row("full sync CPU time: client / server", either([fullSync.clientCPUSeconds, fullSync.serverCPUSeconds], "%.1f s"), "", "")
         row("peak memory: client / server", either([fullSync.clientPeakMegabytes, fullSync.serverPeakMegabytes], "%.0f MB"), "", "")
         for run in incremental {

@@ -60,10 +60,25 @@ public struct Benchmark {
             let sample = try Device(home: work.appendingPathComponent("device-sample"), server: server, token: tokens[0])
             let (sampleSeconds, sampleCommands) = try Measure.time { try sample.saveCommands(library, articles: max(1, options.articles / 10)) }
             report.localWrite.oneTransactionPerCommandMilliseconds = sampleSeconds * 1000 / Double(sampleCommands)
+            report.storage.textBytes = library.textBytes
+            if let binary = options.serverBinary {
+                log("client add of \(library.articles.count) files")
+                report.storage.addFilesPerCommand = 500
+                let seconds = try StorageMeasures.addFiles(library, binary: binary, in: work.appendingPathComponent("add-files"), perCommand: 500)
+                report.storage.addFilesSeconds = seconds
+                report.storage.addFilesRatioToRawInsertWithFTS = seconds / report.baseline.rawWithFTSTotal
+                try? FileManager.default.removeItem(at: work.appendingPathComponent("add-files"))
+            }
         }  // the generated library is released here: it is not part of the client's memory during sync
 
         log("full sync")
         report.fullSync = try fullSync(devices.a, devices.b, server: server)
+        report.storage.deviceABytes = StorageMeasures.databaseBytes(devices.a.list.home.databaseURL)
+        report.storage.deviceBBytes = StorageMeasures.databaseBytes(devices.b.list.home.databaseURL)
+        report.storage.serverBytes = StorageMeasures.databaseBytes(work.appendingPathComponent("server/server.sqlite"))
+        log("Pocket import")
+        report.storage.pocketRows = options.articles * 2
+        report.storage.pocketImportSeconds = try StorageMeasures.pocketImport(rows: report.storage.pocketRows, in: work)
         report.fullSync.baselineSeconds = report.baseline.rawInsertSeconds + report.baseline.rawWithFTSTotal
         log("baseline: loopback transfer")
         let sink = try LoopbackSink()
