@@ -4,7 +4,7 @@ import ReadSyncCore
 /// The server store in memory: the same merge and log rules as the SQLite
 /// store, for simulations that run thousands of schedules. Synchronous
 /// entry points let a simulated network call it step by step.
-public final class MemorySyncStore: SyncStore, @unchecked Sendable {
+public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     // @unchecked: every stored property is guarded by `lock`.
     private struct UserData {
         var tokenHash: String?

@@ -5,7 +5,7 @@ import ReadSyncCore
 import Synchronization
 
 /// The embedded SQLite store (WAL), one file in the data directory.
-public final class SQLiteSyncStore: SyncStore {
+public final class SQLiteSyncStore: SteppedSyncStore {
     // DatabasePool is Sendable and serialises writes itself.
     let database: DatabasePool
     public let epoch: String
@@ -155,23 +155,51 @@ public final class SQLiteSyncStore: SyncStore {
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
-        try await database.read { db in
-            let latest = try Self.lastSequence(of: user, db)
-            // One more than asked tells whether another page follows.
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
-                WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
-                """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
-            let page = rows.prefix(limit)
-            let changes = try page.map { row in
-                Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
-            }
-            let more = rows.count > limit
-            // Without more rows, everything up to `latest` has been looked at
-            // (the rest, if any, were the asker's own changes).
-            let next = more ? page.last!["seq"] : max(cursor, latest)
-            return ChangePage(changes: changes, next: next, more: more, latest: latest)
+        try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
+    }
+
+    private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, _ db: Database) throws -> ChangePage {
+        let latest = try Self.lastSequence(of: user, db)
+        // One more than asked tells whether another page follows.
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
+            WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
+            """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
+        let page = rows.prefix(limit)
+        let changes = try page.map { row in
+            Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
         }
+        let more = rows.count > limit
+        // Without more rows, everything up to `latest` has been looked at
+        // (the rest, if any, were the asker's own changes).
+        let next = more ? page.last!["seq"] : max(cursor, latest)
+        return ChangePage(changes: changes, next: next, more: more, latest: latest)
+    }
+
+    // MARK: Stepped, for the simulation
+
+    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome {
+        try database.write { db in try Self.store(changes, from: node, for: user, db) }
+    }
+
+    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) throws -> ChangePage {
+        try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
+    }
+
+    public func registers(for user: UserID) throws -> [RegisterKey: Register] {
+        try database.read { db in
+            var versions: [RegisterKey: [Register]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
+                                        arguments: [user.rawValue]) {
+                versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try Self.register(row))
+            }
+            return versions.compactMapValues(ServerMerge.state)
+        }
+    }
+
+    public func addUserNow(name: String, tokenHash: String) throws -> UserID {
+        try addUser(name: name, tokenHash: tokenHash)
+        return try database.read { db in UserID(try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])!) }
     }
 
     private static func lastSequence(of user: UserID, _ db: Database) throws -> Int64 {

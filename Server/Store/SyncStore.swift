@@ -66,6 +66,18 @@ public protocol SyncStore: Sendable {
     func close() throws
 }
 
+/// A store a deterministic simulation can drive step by step: the same
+/// operations as `SyncStore`, synchronous, plus the merged state to check
+/// replicas against. Both stores implement it, so the simulation runs
+/// against each.
+public protocol SteppedSyncStore: SyncStore {
+    func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome
+    func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) throws -> ChangePage
+    /// A user's merged fields: what every replica must converge to.
+    func registers(for user: UserID) throws -> [RegisterKey: Register]
+    func addUserNow(name: String, tokenHash: String) throws -> UserID
+}
+
 /// Refusals of user management.
 public enum UserError: Error, Equatable, CustomStringConvertible {
     case exists(String)

@@ -4,7 +4,9 @@ import Testing
 import ReadSyncCore
 @testable import ReadSyncServer
 
-/// The server store's merge and log, without HTTP.
+/// What only the SQLite store has: group commit, durable commits, its
+/// migrations and its epoch. The rules every store follows are in
+/// `SyncStoreContractTests`.
 struct SQLiteSyncStoreTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-store-\(UUID().uuidString)")
     let a = NodeID("aaaa")!, b = NodeID("bbbb")!
@@ -22,49 +24,6 @@ struct SQLiteSyncStoreTests {
         let store = try SQLiteSyncStore(directory: directory)
         try store.addUser(name: "alice", tokenHash: "h")
         return (store, try #require(try await store.user(forTokenHash: "h")))
-    }
-
-    @Test func mergesKeepsConcurrentChangesAndDropsSupersededOnes() async throws {
-        let (store, user) = try await storeWithAlice()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-
-        let fromA = change("from A", a, at: 100)
-        let fromB = change("from B", b, at: 200)
-        #expect(try await store.push([fromA], from: Self.pusher, for: user) == PushOutcome(accepted: 1, ignored: 0))
-        #expect(try await store.push([fromB], from: Self.pusher, for: user) == PushOutcome(accepted: 1, ignored: 0))
-        #expect(try await store.push([fromA, fromB], from: Self.pusher, for: user) == PushOutcome(accepted: 0, ignored: 2), "re-push is a no-op")
-
-        // Both concurrent versions are pulled, so every device can see the conflict.
-        var page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
-        #expect(page.changes == [fromA, fromB] && page.latest == 2)
-
-        // A later write that saw both supersedes them in the log.
-        let merged = Register.merge(fromA.register, fromB.register).merged
-        let resolved = Change(key: fromA.key, register: merged.overwritten(with: .text("resolved"), at: HLCTimestamp(physical: 300, counter: 0, node: a)))
-        #expect(try await store.push([resolved], from: a, for: user).accepted == 1)
-        page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
-        #expect(page.changes == [resolved] && page.next == 3)
-
-        // A device does not get back what it pushed, but its cursor still moves.
-        page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: a)
-        #expect(page.changes.isEmpty && page.next == 3 && !page.more)
-    }
-
-    /// A write concurrent with the stored version (it has not seen all of
-    /// it) still drops the logged changes it has seen, and only those.
-    @Test func aConcurrentWriteDropsOnlyTheChangesItHasSeen() async throws {
-        let (store, user) = try await storeWithAlice()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-
-        let firstFromA = change("A 1", a, at: 100)
-        let fromB = change("B", b, at: 200)
-        let secondFromA = change("A 2", a, at: 300, after: firstFromA)  // has seen A 1, not B
-        _ = try await store.push([firstFromA], from: Self.pusher, for: user)
-        _ = try await store.push([fromB], from: Self.pusher, for: user)
-        #expect(try await store.push([secondFromA], from: Self.pusher, for: user).accepted == 1)
-
-        let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
-        #expect(page.changes == [fromB, secondFromA], "A 1 is superseded by A 2; B is concurrent with A 2 and stays")
     }
 
     /// Pushes that arrive while the writer is busy commit together, each
@@ -100,19 +59,6 @@ struct SQLiteSyncStoreTests {
         let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
         #expect(page.changes.count == 3 && page.latest == 3, "the refused push left no change and no sequence number")
         #expect(Set(page.changes.map { $0.value }) == [.text("first"), .text("B"), .text("A")])
-    }
-
-    /// A change that has seen the stored version but carries an earlier
-    /// timestamp would lose to what it replaces: refused, nothing stored.
-    @Test func aCausallyLaterChangeWithAnEarlierTimestampIsRefused() async throws {
-        let (store, user) = try await storeWithAlice()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        let first = change("first", a, at: 500)
-        _ = try await store.push([first], from: Self.pusher, for: user)
-        let backwards = change("second", a, at: 100, after: first)
-        await #expect(throws: ServerMerge.Refusal.self) { try await store.push([backwards], from: Self.pusher, for: user) }
-        let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
-        #expect(page.changes == [first])
     }
 
     /// An acknowledged push leaves the client's outbox, so its commit must
@@ -162,19 +108,6 @@ struct SQLiteSyncStoreTests {
         try DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name IN (\(tables.map { "'\($0)'" }.joined(separator: ", ")))")
         }
-    }
-
-    @Test func usersAreManagedByName() throws {
-        let store = try SQLiteSyncStore(directory: directory)
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
-        try store.addUser(name: "alice", tokenHash: "one")
-        #expect(throws: UserError.exists("alice")) { try store.addUser(name: "alice", tokenHash: "two") }
-        try store.replaceToken(name: "alice", tokenHash: "three")
-        try store.revoke(name: "alice")
-        #expect(throws: UserError.unknown("bob")) { try store.revoke(name: "bob") }
-        #expect(try store.users().map(\.active) == [false])
-        #expect(AccessToken.generate().count == 64 && AccessToken.generate() != AccessToken.generate())
-        #expect(AccessToken.isValidUserName("alice.b-1") && !AccessToken.isValidUserName("a b") && !AccessToken.isValidUserName(""))
     }
 
     @Test func theEpochSurvivesRestartsAndANewDatabaseGetsANewOne() throws {

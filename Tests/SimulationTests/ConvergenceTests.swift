@@ -1,30 +1,55 @@
 import Foundation
+import ReadSyncServer
 import Testing
 
-/// Convergence under any schedule: many seeds, five replicas each.
-/// `READSYNC_SIM_SEEDS=N` runs N seeds (default 2,000), `READSYNC_SIM_SEED=S`
-/// replays one, `READSYNC_SIM_STEPS` sets the steps per seed.
+/// Convergence under any schedule: many seeds, five replicas each, against
+/// each server store (the one in memory, and the SQLite one on disk).
+/// `READSYNC_SIM_SEEDS=N` runs N seeds per store (default 2,000),
+/// `READSYNC_SIM_SEED=S` replays one, `READSYNC_SIM_STEPS` sets the steps
+/// per seed.
 struct ConvergenceTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seedCount = Int(environment["READSYNC_SIM_SEEDS"] ?? "") ?? 2_000
     static let steps = Int(environment["READSYNC_SIM_STEPS"] ?? "") ?? 60
     static let shards = 8
 
-    @Test(arguments: 0..<shards)
-    func everyScheduleConverges(shard: Int) throws {
+    enum Store: String, CaseIterable, Sendable {
+        case memory, sqlite
+
+        /// A new, empty store, and how to dispose of it.
+        func make() throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
+            switch self {
+            case .memory:
+                return (MemorySyncStore(epoch: "simulated"), {})
+            case .sqlite:
+                // In memory-backed storage where there is some: the store
+                // syncs its log at every commit, and only its logic is tested.
+                let shm = URL(fileURLWithPath: "/dev/shm")
+                let base = FileManager.default.fileExists(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
+                let directory = base.appendingPathComponent("readsync-sim-\(UUID().uuidString)")
+                let store = try SQLiteSyncStore(directory: directory)
+                return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
+            }
+        }
+    }
+
+    @Test(arguments: Store.allCases, 0..<shards)
+    func everyScheduleConverges(store: Store, shard: Int) throws {
         let seeds: [UInt64] = Self.environment["READSYNC_SIM_SEED"].flatMap(UInt64.init).map { shard == 0 ? [$0] : [] }
             ?? Array(stride(from: UInt64(shard + 1), through: UInt64(Self.seedCount), by: Self.shards))
         var totals = Simulation.Stats()
         for seed in seeds {
-            let simulation = try Simulation(seed: seed, replicaCount: 5)
+            let (server, dispose) = try store.make()
+            defer { dispose() }
+            let simulation = try Simulation(seed: seed, replicaCount: 5, server: server)
             do {
                 try simulation.run(steps: Self.steps)
                 try simulation.check()
             } catch let failure as SimulationFailure {
-                Issue.record("\(failure)")
+                Issue.record("\(store) store, \(failure)")
                 return
             } catch {
-                Issue.record("seed \(seed): \(error)")
+                Issue.record("\(store) store, seed \(seed): \(error)")
                 return
             }
             totals.operations += simulation.stats.operations
@@ -34,6 +59,6 @@ struct ConvergenceTests {
             totals.refusedForSkew += simulation.stats.refusedForSkew
             totals.restamped += simulation.stats.restamped
         }
-        print("simulation shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped")
+        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped")
     }
 }

@@ -14,7 +14,7 @@ final class Simulation {
     private var rng: SeededGenerator
     /// The true time, which the server's clock follows.
     let serverClock = ManualWallClock(milliseconds: 1_750_000_000_000)
-    let server = MemorySyncStore(epoch: "simulated")
+    let server: any SteppedSyncStore
     let user: UserID
     private(set) var replicas: [Replica] = []
     private var trace: [String] = []
@@ -39,7 +39,6 @@ final class Simulation {
         let list: ReadingList
         let clock: ManualWallClock
         var mode: ClockMode = .accurate
-        /// The change-log position up to which writes are recorded.
         var store: ClientStore { list.store }
 
         init(name: String, index: Int, clock: ManualWallClock) throws {
@@ -76,8 +75,9 @@ final class Simulation {
     static let tags = ["later", "work", "long read"]
     static let maxSkew: Int64 = 24 * 3_600_000
 
-    init(seed: UInt64, replicaCount: Int) throws {
+    init(seed: UInt64, replicaCount: Int, server: any SteppedSyncStore) throws {
         self.seed = seed
+        self.server = server
         rng = SeededGenerator(seed: seed)
         user = try server.addUserNow(name: "alice", tokenHash: "simulated")
         for index in 0..<replicaCount {
@@ -276,7 +276,7 @@ final class Simulation {
 
     private func pullStep(_ replica: Replica) throws {
         let cursor = try replica.store.syncState().cursor
-        let page = server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node)
+        let page = try server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node)
         stats.pulls += 1
         switch Int.random(in: 0..<10, using: &rng) {
         case 0:
@@ -342,7 +342,7 @@ final class Simulation {
     /// The invariants of DESIGN.md, checked on the quiescent state.
     func check() throws {
         func fail(_ problem: String) -> SimulationFailure { SimulationFailure(seed: seed, problem: problem, trace: trace) }
-        let serverRegisters = server.registers(for: user)
+        let serverRegisters = try server.registers(for: user)
 
         // 1. Every replica holds exactly the server's registers.
         for replica in replicas {
@@ -453,12 +453,12 @@ struct SimulationFailure: Error, CustomStringConvertible {
 /// The protocol in process: the server store's own entry points and the
 /// same skew rule as the HTTP server.
 final class InProcessTransport: SyncTransport {
-    let server: MemorySyncStore
+    let server: any SteppedSyncStore
     let user: UserID
     let clock: any WallClock
     var onPush: ([Change]) -> Void = { _ in }
 
-    init(server: MemorySyncStore, user: UserID, clock: any WallClock) {
+    init(server: any SteppedSyncStore, user: UserID, clock: any WallClock) {
         self.server = server
         self.user = user
         self.clock = clock
@@ -475,7 +475,7 @@ final class InProcessTransport: SyncTransport {
     }
 
     func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
-        let page = server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node)
+        let page = try server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node)
         return PullResponse(epoch: server.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds())
     }
 }

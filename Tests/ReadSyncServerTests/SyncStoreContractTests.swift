@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import ReadSyncCore
+@testable import ReadSyncServer
+
+/// The rules every server store follows, run against each of them: the
+/// merge, the numbering and paging of the feed, what a pusher gets back,
+/// refusals, users. (PostgreSQL plugs in here next.)
+struct SyncStoreContractTests {
+    enum StoreUnderTest: String, CaseIterable, Sendable {
+        case memory, sqlite
+
+        /// A new, empty store, and how to dispose of it.
+        func make() throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
+            switch self {
+            case .memory:
+                return (MemorySyncStore(), {})
+            case .sqlite:
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-contract-\(UUID().uuidString)")
+                let store = try SQLiteSyncStore(directory: directory)
+                return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
+            }
+        }
+    }
+
+    static let a = NodeID("aaaa")!, b = NodeID("bbbb")!, pusher = NodeID("cccc")!
+
+    static func change(_ value: String, _ node: NodeID, at physical: Int64, after previous: Change? = nil,
+                       field: String = "title", entity: String = "0123456789abcdef") -> Change {
+        let timestamp = HLCTimestamp(physical: physical, counter: 0, node: node)
+        let register = previous.map { $0.register.overwritten(with: .text(value), at: timestamp) } ?? .initial(.text(value), at: timestamp)
+        return Change(key: RegisterKey(kind: .article, entity: entity, field: field), register: register)
+    }
+
+    func everything(_ store: any SteppedSyncStore, _ user: UserID, excluding origin: NodeID? = nil) throws -> ChangePage {
+        try store.changesNow(for: user, after: 0, limit: 1000, excludingOrigin: origin)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func concurrentVersionsAreKeptUntilAWriteThatSawThemAll(_ kind: StoreUnderTest) async throws {
+        let (store, dispose) = try kind.make()
+        defer { dispose() }
+        let user = try store.addUserNow(name: "alice", tokenHash: "h")
+        let fromA = Self.change("from A", Self.a, at: 100)
+        let fromB = Self.change("from B", Self.b, at: 200)
+        #expect(try store.pushNow([fromA], from: Self.a, for: user) == PushOutcome(accepted: 1, ignored: 0))
+        #expect(try await store.push([fromB], from: Self.b, for: user) == PushOutcome(accepted: 1, ignored: 0))
+        #expect(try store.pushNow([fromA, fromB], from: Self.pusher, for: user) == PushOutcome(accepted: 0, ignored: 2), "re-push is a no-op")
+
+        // Both concurrent versions are pulled, so every device can see the conflict.
+        var page = try everything(store, user)
+        #expect(page.changes == [fromA, fromB] && page.latest == 2)
+        #expect(try store.registers(for: user)[fromA.key] == Register.merge(fromA.register, fromB.register).merged)
+
+        // A later write that saw both replaces them.
+        let merged = Register.merge(fromA.register, fromB.register).merged
+        let resolved = Change(key: fromA.key, register: merged.overwritten(with: .text("resolved"), at: HLCTimestamp(physical: 300, counter: 0, node: Self.a)))
+        #expect(try store.pushNow([resolved], from: Self.a, for: user).accepted == 1)
+        page = try everything(store, user)
+        #expect(page.changes == [resolved] && page.next == 3)
+        #expect(try store.registers(for: user)[fromA.key] == resolved.register)
+
+        // A device does not get back what it pushed, but its cursor still moves.
+        page = try everything(store, user, excluding: Self.a)
+        #expect(page.changes.isEmpty && page.next == 3 && !page.more)
+        #expect(try everything(store, user, excluding: Self.b).changes == [resolved])
+    }
+
+    /// A write concurrent with the stored versions (it has not seen all of
+    /// them) replaces the ones it has seen, and only those.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aConcurrentWriteReplacesOnlyTheVersionsItHasSeen(_ kind: StoreUnderTest) throws {
+        let (store, dispose) = try kind.make()
+        defer { dispose() }
+        let user = try store.addUserNow(name: "alice", tokenHash: "h")
+        let firstFromA = Self.change("A 1", Self.a, at: 100)
+        let fromB = Self.change("B", Self.b, at: 200)
+        let secondFromA = Self.change("A 2", Self.a, at: 300, after: firstFromA)  // has seen A 1, not B
+        _ = try store.pushNow([firstFromA], from: Self.a, for: user)
+        _ = try store.pushNow([fromB], from: Self.b, for: user)
+        #expect(try store.pushNow([secondFromA], from: Self.a, for: user).accepted == 1)
+        #expect(try everything(store, user).changes == [fromB, secondFromA], "A 1 is superseded by A 2; B is concurrent with A 2 and stays")
+    }
+
+    /// A change that has seen a stored version but carries an earlier
+    /// timestamp would lose to what it replaces: refused, nothing stored.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aCausallyLaterChangeWithAnEarlierTimestampIsRefused(_ kind: StoreUnderTest) async throws {
+        let (store, dispose) = try kind.make()
+        defer { dispose() }
+        let user = try store.addUserNow(name: "alice", tokenHash: "h")
+        let first = Self.change("first", Self.a, at: 500)
+        _ = try store.pushNow([first], from: Self.a, for: user)
+        let backwards = Self.change("second", Self.a, at: 100, after: first)
+        await #expect(throws: ServerMerge.Refusal.self) { try await store.push([backwards], from: Self.a, for: user) }
+        let page = try everything(store, user)
+        #expect(page.changes == [first] && page.latest == 1)
+    }
+
+    /// Paging in any page size reads every current version exactly once, in
+    /// sequence order, with no holes: `next` and `more` tell where to go on.
+    @Test(arguments: StoreUnderTest.allCases)
+    func pagesOfAnySizeReadTheFeedWithoutHolesOrRepeats(_ kind: StoreUnderTest) throws {
+        let (store, dispose) = try kind.make()
+        defer { dispose() }
+        let user = try store.addUserNow(name: "alice", tokenHash: "h")
+        var pushed: [Change] = []
+        for index in 0..<23 {
+            let node = index % 3 == 0 ? Self.b : Self.a
+            pushed.append(Self.change("v\(index)", node, at: 1_000 + Int64(index), field: "title", entity: String(format: "%016x", index)))
+        }
+        #expect(try store.pushNow(Array(pushed[0..<10]), from: Self.a, for: user).accepted == 10)
+        #expect(try store.pushNow(Array(pushed[10...]), from: Self.b, for: user).accepted == 13)
+        // Two overwrites: their fields move to the end of the feed.
+        let overwrites = [3, 12].map { Self.change("again \($0)", Self.a, at: 2_000 + Int64($0), after: pushed[$0], entity: pushed[$0].entity) }
+        #expect(try store.pushNow(overwrites, from: Self.a, for: user).accepted == 2)
+        #expect(try store.pushNow([Self.change("same clock as again 12", Self.a, at: 2_012, after: pushed[12], entity: pushed[12].entity)],
+                                  from: Self.a, for: user).ignored == 1, "a version with a vector already seen is ignored")
+        let expected = pushed.enumerated().filter { ![3, 12].contains($0.offset) }.map(\.element) + overwrites
+        for limit in [1, 2, 5, 7, 100] {
+            var cursor: Int64 = 0, seen: [Change] = []
+            while true {
+                let page = try store.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: nil)
+                #expect(page.changes.count <= limit && page.latest == 25)
+                seen += page.changes
+                #expect(page.next >= cursor)
+                cursor = page.next
+                if !page.more { break }
+            }
+            #expect(seen == expected, "page size \(limit)")
+            #expect(cursor == 25)
+        }
+        // What one device pushed is left out for it, and its cursor still reaches the end.
+        let forB = try store.changesNow(for: user, after: 0, limit: 4, excludingOrigin: Self.b)
+        #expect(forB.changes == Array(expected.prefix(4)) && forB.more)
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func usersSeeOnlyTheirOwnData(_ kind: StoreUnderTest) throws {
+        let (store, dispose) = try kind.make()
+        defer { dispose() }
+        let alice = try store.addUserNow(name: "alice", tokenHash: "ha")
+        let bob = try store.addUserNow(name: "bob", tokenHash: "hb")
+        let hers = Self.change("hers", Self.a, at: 100)
+        let his = Self.change("his", Self.b, at: 100)  // the same field of the same article id
+        _ = try store.pushNow([hers], from: Self.a, for: alice)
+        _ = try store.pushNow([his], from: Self.b, for: bob)
+        #expect(try everything(store, alice).changes == [hers])
+        #expect(try everything(store, bob).changes == [his])
+        #expect(try store.registers(for: bob) == [his.key: his.register])
+    }
+
+    @Test(arguments: StoreUnderTest.allCases)
+    func usersAreManagedByNameAndATokenWorksUntilReplacedOrRevoked(_ kind: StoreUnderTest) async throws {
+        let (store, dispose) = try kind.make()
+        defer { dispose() }
+        let alice = try store.addUserNow(name: "alice", tokenHash: "one")
+        #expect(try await store.user(forTokenHash: "one") == alice)
+        #expect(throws: UserError.exists("alice")) { try store.addUser(name: "alice", tokenHash: "two") }
+        #expect(try await store.user(forTokenHash: "two") == nil)
+
+        try store.replaceToken(name: "alice", tokenHash: "three")
+        #expect(try await store.user(forTokenHash: "three") == alice, "the new token works")
+        #expect(try await store.user(forTokenHash: "one") == nil, "the old one stops")
+
+        try store.revoke(name: "alice")
+        #expect(try await store.user(forTokenHash: "three") == nil)
+        #expect(throws: UserError.unknown("bob")) { try store.revoke(name: "bob") }
+        #expect(throws: UserError.unknown("bob")) { try store.replaceToken(name: "bob", tokenHash: "x") }
+        #expect(try store.users().map(\.name) == ["alice"] && store.users().map(\.active) == [false])
+    }
+}
