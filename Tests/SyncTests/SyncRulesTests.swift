@@ -246,4 +246,40 @@ import ReadSyncTestSupport
         #expect(try alice.list.show(ids[0]).title != "Bob's")
         await server.destroy()
     }
+
+    /// Regression (found by the simulation, seed 10): a device that pulled a
+    /// concurrent version into a field it had written and not yet pushed
+    /// pushes the merge, stamped with the other device's winning write. The
+    /// server left such a version out of that other device's pulls, as if it
+    /// had pushed it, so the other device never learnt the first one's write
+    /// and their version vectors stayed apart for good. A version's origin
+    /// is now the device that pushed it.
+    @Test func aMergeOfAnotherDevicesWriteStillReachesThatDevice() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
+        let id = try laptop.addSeeds()[0]
+        try await laptop.sync()
+        try await phone.sync()
+
+        try laptop.list.setProgress(id, percent: 30)   // not pushed yet…
+        usleep(5_000)
+        try phone.list.setProgress(id, percent: 70)    // …and later, on the phone, pushed
+        try await phone.sync()
+        // The laptop pulls before it pushes (its push was lost, say): it
+        // merges the phone's later write into its own and pushes the merge.
+        let transport = CurlSyncTransport(serverURL: server.url, token: token)
+        let page = try await offloaded { try transport.pull(after: try laptop.list.store.syncState().cursor, limit: 100, node: laptop.list.store.node) }
+        _ = try laptop.list.store.applyPulled(page.changes, cursor: page.next)
+        try await laptop.sync()
+        try await phone.sync()
+
+        let key = RegisterKey(kind: .readState, entity: id, field: "progress")
+        let onLaptop = try #require(try laptop.list.store.registers()[key])
+        #expect(onLaptop.value == .double(0.7))
+        #expect(try phone.list.store.registers()[key] == onLaptop, "the phone holds the laptop's write in its vector too")
+        // The laptop's 30 % never left it: the laptop, which merged it away, lists it.
+        #expect(try laptop.list.conflicts().map(\.lostValue) == ["0.3"])
+        await server.destroy()
+    }
 }
