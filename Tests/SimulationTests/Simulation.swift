@@ -352,6 +352,9 @@ final class Simulation {
                 throw fail("\(replica.name) diverged from the server (\(local.count) registers vs \(serverRegisters.count))")
             }
             guard try replica.store.pendingChangeCount() == 0 else { throw fail("\(replica.name) still has unsynced changes") }
+            // The full-text index holds exactly what its external content says.
+            let mismatches = try replica.store.database.write(SearchIndex.mismatches)
+            guard mismatches == 0 else { throw fail("\(replica.name)'s search index differs from its library in \(mismatches) places") }
         }
 
         // 2. That state is what a reference model computes from every version

@@ -41,6 +41,36 @@ extension TestDevice {
 }
 
 @Suite struct SyncRoundTripTests {
+    /// A fresh device's first pull indexes the library in one pass at its
+    /// end, and the index then follows every change like any other.
+    @Test func aFreshDevicesFirstPullBuildsTheSearchIndexInOnePass() async throws {
+        let server = try await TestServer.start()
+        let (_, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
+        let ids = try laptop.list.inOneTransaction {
+            try (0..<150).map { index in
+                try laptop.list.add(ArticleDraft(url: CanonicalURL("https://example.org/\(index)"), title: "Story \(index)",
+                                                 content: "Body of story \(index) with the word marker\(index).")).id
+            }
+        }
+        try laptop.list.addNote(to: ids[7], body: "a note on seven")
+        try await laptop.sync()
+        try await phone.sync()
+
+        func integrityCheck(_ device: TestDevice) throws {
+            #expect(try device.list.store.database.write(SearchIndex.mismatches) == 0)
+        }
+        try integrityCheck(phone)
+        #expect(try phone.list.search("marker149").map(\.id) == [ids[149]])
+        #expect(try phone.list.search("seven").map(\.id) == [ids[7]])
+        try phone.list.delete(ids[149])
+        try phone.list.addNote(to: ids[7], body: "and another")
+        #expect(try phone.list.search("marker149").isEmpty)
+        #expect(try phone.list.search("another seven").map(\.id) == [ids[7]])
+        try integrityCheck(phone)
+        await server.destroy()
+    }
+
     @Test func aLibraryPushedByOneDeviceIsPulledIdenticalByAnother() async throws {
         let server = try await TestServer.start()
         let (_, devices) = try server.connectedDevices(2)
