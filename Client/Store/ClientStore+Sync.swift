@@ -136,10 +136,15 @@ extension ClientStore {
             var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: floor.map {
                 HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
             })
+            var entities: [EntityAddress: StoredEntity] = [:]
             for field in late {
-                try db.execute(sql: "UPDATE field_clocks SET timestamp = ? WHERE kind = ? AND entity = ? AND field = ?",
-                               arguments: [clock.tick().stored, field.key.kind.rawValue, field.key.entity, field.key.field])
+                let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
+                var entity = try entities[address] ?? StoredEntity.load(address.kind, address.id, db)
+                let register = entity.registers[field.key.field]!
+                entity.set(field.key.field, Register(value: register.value, timestamp: clock.tick(), vector: register.vector))
+                entities[address] = entity
             }
+            for address in entities.keys { try entities[address]!.save(db) }
             try MetaKey.clock.write(clock.latest.encoded, db)
             return late.count
         }

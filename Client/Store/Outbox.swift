@@ -55,18 +55,30 @@ enum Outbox {
     /// written again since (then its new version still waits, with the sent
     /// one as its floor).
     static func acknowledge(_ sent: [Sent], _ db: Database) throws {
-        let remove = try db.cachedStatement(sql: """
-            DELETE FROM outbox WHERE seq = ? AND (
-                SELECT timestamp FROM field_clocks c
-                WHERE c.kind = outbox.kind AND c.entity = outbox.entity AND c.field = outbox.field) = ?
-            """)
-        for field in sent { try remove.execute(arguments: [field.seq, field.timestamp.stored]) }
+        var entities: [EntityAddress: StoredEntity] = [:]
+        let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?")
+        for field in sent {
+            let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
+            if entities[address] == nil { entities[address] = try StoredEntity.load(address.kind, address.id, db) }
+            if entities[address]!.registers[field.key.field]?.timestamp == field.timestamp { try remove.execute(arguments: [field.seq]) }
+        }
     }
 
     /// Every field written here or received, to be sent again (to a server
-    /// that is new to this device).
+    /// that is new to this device), oldest first.
     static func requeueEverything(_ db: Database) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) SELECT kind, entity, field FROM field_clocks ORDER BY timestamp")
+        var fields: [(key: RegisterKey, timestamp: HLCTimestamp)] = []
+        for kind in EntityKind.allCases {
+            for id in try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))") {
+                for (field, register) in try StoredEntity.load(kind, id, db).registers {
+                    fields.append((RegisterKey(kind: kind, entity: id, field: field), register.timestamp))
+                }
+            }
+        }
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) VALUES (?, ?, ?)")
+        for (key, _) in fields.sorted(by: { $0.timestamp < $1.timestamp }) {
+            try insert.execute(arguments: [key.kind.rawValue, key.entity, key.field])
+        }
     }
 
     /// A waiting field with its current timestamp and floor.
@@ -78,14 +90,16 @@ enum Outbox {
 
     /// Every waiting field, oldest timestamp first.
     static func waiting(_ db: Database) throws -> [Waiting] {
-        try Row.fetchAll(db, sql: """
-            SELECT o.kind, o.entity, o.field, c.timestamp, o.floor FROM outbox o
-            JOIN field_clocks c ON c.kind = o.kind AND c.entity = o.entity AND c.field = o.field
-            ORDER BY c.timestamp
-            """).compactMap { row in
-            guard let kind = EntityKind(rawValue: row[0]), let timestamp = HLCTimestamp(compact: row[3] as Data) else { return nil }
-            return Waiting(key: RegisterKey(kind: kind, entity: row[1], field: row[2]), timestamp: timestamp,
-                           floor: (row[4] as Data?).flatMap { HLCTimestamp(compact: $0) })
+        var entities: [EntityAddress: StoredEntity] = [:]
+        var waiting: [Waiting] = []
+        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, floor FROM outbox") {
+            guard let kind = EntityKind(rawValue: row[0]) else { continue }
+            let address = EntityAddress(kind: kind, id: row[1])
+            if entities[address] == nil { entities[address] = try StoredEntity.load(kind, address.id, db) }
+            guard let register = entities[address]!.registers[row[2]] else { continue }
+            waiting.append(Waiting(key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: register.timestamp,
+                                   floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }))
         }
+        return waiting.sorted { $0.timestamp < $1.timestamp }
     }
 }

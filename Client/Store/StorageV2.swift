@@ -1,12 +1,14 @@
+import Foundation
 import GRDB
 import ReadSyncCore
 
 /// The second storage format (migration `v5-values-once`): every value is
-/// stored once. The `*_values` tables hold each entity's field values, one
-/// column per field, exactly as the registers hold them (null included);
-/// `field_clocks` holds each field's timestamp and version vector, compact
-/// and without the value; `unknown_values` holds the fields this version
-/// does not know (a newer one wrote them), so they are kept and passed on.
+/// stored once. The `*_values` tables hold one row per entity: each field's
+/// value in a column of its own, exactly as the registers hold it (null
+/// included), and in `clocks` every written field's timestamp and version
+/// vector (`EntityClocks`, compact, without the values); `unknown_values`
+/// holds the fields this version does not know (a newer one wrote them), so
+/// they are kept and passed on.
 /// The outbox names the fields not yet acknowledged, not their values. The
 /// tables the commands query (`articles`, `read_state`, `notes`, `tags`)
 /// are views over the values, and the full-text index is external-content
@@ -19,6 +21,7 @@ enum StorageV2 {
                 -- of the rowid, so that VACUUM keeps it.
                 number      INTEGER PRIMARY KEY,
                 id          TEXT NOT NULL UNIQUE,
+                clocks      BLOB NOT NULL,
                 url         TEXT,
                 title       TEXT,
                 author      TEXT,
@@ -38,6 +41,7 @@ enum StorageV2 {
 
             CREATE TABLE read_state_values (
                 id        TEXT PRIMARY KEY,   -- the article's id
+                clocks      BLOB NOT NULL,
                 status    TEXT,
                 archived  INTEGER,
                 favorite  INTEGER,
@@ -47,6 +51,7 @@ enum StorageV2 {
 
             CREATE TABLE note_values (
                 id          TEXT PRIMARY KEY,
+                clocks      BLOB NOT NULL,
                 article_id  TEXT,
                 body        TEXT,
                 quote       TEXT,
@@ -57,6 +62,7 @@ enum StorageV2 {
 
             CREATE TABLE tag_values (
                 id          TEXT PRIMARY KEY,   -- <article id>/<tag>
+                clocks      BLOB NOT NULL,
                 article_id  TEXT NOT NULL,
                 name        TEXT NOT NULL,
                 present     INTEGER
@@ -72,16 +78,6 @@ enum StorageV2 {
                 value   TEXT NOT NULL,
                 PRIMARY KEY (kind, entity, field)
             ) STRICT;
-
-            -- Every field ever written here: its clock, not its value.
-            CREATE TABLE field_clocks (
-                kind       TEXT NOT NULL,
-                entity     TEXT NOT NULL,
-                field      TEXT NOT NULL,
-                timestamp  BLOB NOT NULL,   -- HLCTimestamp.compact: sorts as the timestamp does
-                vector     BLOB NOT NULL,   -- VersionVector.compact
-                PRIMARY KEY (kind, entity, field)
-            ) STRICT, WITHOUT ROWID;
 
             -- The fields written here and not yet acknowledged by the server, in
             -- the order first written. A push reads their current values. `floor`
@@ -157,10 +153,12 @@ enum StorageV2 {
     private static func moveRegisters(_ db: Database) throws {
         var entity: (kind: String, id: String)?
         var values: [String: DatabaseValue] = [:]
+        var clocks: [String: EntityClocks.Clock] = [:]
         func flush() throws {
             guard let (kind, id) = entity else { return }
-            try insertEntity(kind: kind, id: id, values, db)
+            try insertEntity(kind: kind, id: id, values, clocks: clocks, db)
             values = [:]
+            clocks = [:]
         }
         let rows = try Row.fetchCursor(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM registers ORDER BY kind, entity")
         while let row = try rows.next() {
@@ -172,9 +170,7 @@ enum StorageV2 {
             guard let timestamp = HLCTimestamp(encoded: row["timestamp"]) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid register timestamp in \(kind)/\(id)/\(field)")
             }
-            let vector = try WireCoding.vector(fromText: row["vector"])
-            try db.execute(sql: "INSERT INTO field_clocks (kind, entity, field, timestamp, vector) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [kind, id, field, timestamp.stored, vector.stored])
+            clocks[field] = (timestamp, try WireCoding.vector(fromText: row["vector"]))
             let value = try WireCoding.value(fromText: row["value"])
             if let known = EntityKind(rawValue: kind), known.shape(of: field) != nil {
                 values[field] = value.databaseValue
@@ -186,10 +182,11 @@ enum StorageV2 {
         try flush()
     }
 
-    private static func insertEntity(kind: String, id: String, _ values: [String: DatabaseValue], _ db: Database) throws {
+    private static func insertEntity(kind: String, id: String, _ values: [String: DatabaseValue], clocks: [String: EntityClocks.Clock],
+                                     _ db: Database) throws {
         guard let kind = EntityKind(rawValue: kind) else { return }
-        var columns = ["id"] + values.keys.sorted()
-        var arguments: [DatabaseValue] = [id.databaseValue] + values.keys.sorted().map { values[$0]! }
+        var columns = ["id", "clocks"] + values.keys.sorted()
+        var arguments: [DatabaseValue] = [id.databaseValue, Data(EntityClocks.encode(clocks)).databaseValue] + values.keys.sorted().map { values[$0]! }
         switch kind {
         case .article:
             columns.append("complete")

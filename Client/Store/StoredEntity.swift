@@ -2,58 +2,50 @@ import Foundation
 import GRDB
 import ReadSyncCore
 
-/// One entity as a device stores it: the value of each field in its kind's
-/// value table (or in `unknown_values`, for a field this version does not
-/// know) and each written field's clock in `field_clocks`. Loaded whole,
-/// changed in memory, saved with one row write, however many fields changed
-/// (a row holding an article body is rewritten whole by any update).
+/// One entity as a device stores it: one row of its kind's value table,
+/// holding the value of each known field and, in `clocks`, every written
+/// field's clock (`EntityClocks`); the values of fields this version does not
+/// know are in `unknown_values`. Loaded whole, changed in memory, saved with
+/// one row write however many fields changed (SQLite rewrites a row whole on
+/// any update, and an article's row holds its body).
 struct StoredEntity {
     let kind: EntityKind
     let id: String
     /// Every field ever written, by name.
     private(set) var registers: [String: Register]
-    /// The fields changed since loading.
-    private var changed: Set<String> = []
+    /// The fields whose value changed since loading, and those whose clock did.
+    private var changedValues: Set<String> = []
+    private var changedClocks: Set<String> = []
     /// A note's article as loaded: the search entries of both its old and
     /// its new article change with it.
     private let loadedArticleID: String?
 
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
-        var clocks: [String: (HLCTimestamp, VersionVector)] = [:]
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT field, timestamp, vector FROM field_clocks WHERE kind = ? AND entity = ?"),
-                                       arguments: [kind.rawValue, id])
-        while let row = try rows.next() {
-            let field: String = row[0]
-            guard let timestamp = HLCTimestamp(compact: row[1] as Data), let vector = VersionVector(compact: row[2] as Data) else {
-                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clock of \(kind.rawValue).\(field)")
-            }
-            clocks[field] = (timestamp, vector)
-        }
-        var values: [String: FieldValue] = [:]
-        if !clocks.isEmpty {
-            let columns = ValueTable.columns(of: kind)
-            let found = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(columns.joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?"),
-                                            arguments: [id])
-            // The cursor resets the statement when released: read the row before.
-            try withExtendedLifetime(found) {
-                if let row = try found.next() {
-                    for (index, column) in columns.enumerated() where clocks[column] != nil {
-                        values[column] = try FieldValue(row[index], shape: kind.shape(of: column)!)
-                    }
-                }
-            }
-            if clocks.keys.contains(where: { kind.shape(of: $0) == nil }) {
-                let unknown = try Row.fetchCursor(db.cachedStatement(sql: "SELECT field, value FROM unknown_values WHERE kind = ? AND entity = ?"),
-                                                  arguments: [kind.rawValue, id])
-                while let row = try unknown.next() { values[row[0]] = try WireCoding.value(fromText: row[1]) }
-            }
-        }
+        let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
-        for (field, (timestamp, vector)) in clocks {
-            registers[field] = Register(value: values[field] ?? .null, timestamp: timestamp, vector: vector)
+        let found = try Row.fetchCursor(db.cachedStatement(sql: "SELECT clocks, \(columns.joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?"),
+                                        arguments: [id])
+        // The cursor resets the statement when released: read the row before.
+        try withExtendedLifetime(found) {
+            guard let row = try found.next() else { return }
+            guard let clocks = EntityClocks.decode(row[0] as Data) else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
+            }
+            for (field, clock) in clocks {
+                let value = try columns.firstIndex(of: field).map { try FieldValue(row[$0 + 1], shape: kind.shape(of: field)!) } ?? .null
+                registers[field] = Register(value: value, timestamp: clock.timestamp, vector: clock.vector)
+            }
+        }
+        if registers.keys.contains(where: { kind.shape(of: $0) == nil }) {
+            let unknown = try Row.fetchCursor(db.cachedStatement(sql: "SELECT field, value FROM unknown_values WHERE kind = ? AND entity = ?"),
+                                              arguments: [kind.rawValue, id])
+            while let row = try unknown.next() {
+                let field: String = row[0]
+                registers[field]?.value = try WireCoding.value(fromText: row[1])
+            }
         }
         return StoredEntity(kind: kind, id: id, registers: registers,
-                            loadedArticleID: kind == .note ? values[NoteField.articleID.rawValue]?.text : nil)
+                            loadedArticleID: kind == .note ? registers[NoteField.articleID.rawValue]?.value.text : nil)
     }
 
     private init(kind: EntityKind, id: String, registers: [String: Register], loadedArticleID: String?) {
@@ -66,43 +58,37 @@ struct StoredEntity {
     /// The value of each written field.
     var values: [String: FieldValue] { registers.mapValues(\.value) }
 
-    var hasChanges: Bool { !changed.isEmpty }
+    var hasChanges: Bool { !changedClocks.isEmpty }
 
     mutating func set(_ field: String, _ register: Register) {
+        if registers[field]?.value != register.value { changedValues.insert(field) }
         registers[field] = register
-        changed.insert(field)
+        changedClocks.insert(field)
     }
 
-    /// Writes what changed: the value row (all known columns), the changed
-    /// clocks and unknown values. The search entries this entity feeds are
-    /// taken out of the index first and queued (`SearchIndex`).
+    /// Writes what changed: the row (every known value and every clock) and
+    /// the changed unknown values. The search entries this entity feeds are
+    /// taken out of the index first and queued (`SearchIndex`) when a value
+    /// they are made of changed.
     mutating func save(_ db: Database) throws {
-        guard !changed.isEmpty else { return }
-        let columns = ValueTable.columns(of: kind)
-        let valuesChanged = changed.contains { kind.shape(of: $0) != nil }
-        if valuesChanged {
-            try unindexWhatThisFeeds(db)
-            try writeRow(columns, db)
-        }
-        for field in changed {
-            let register = registers[field]!
+        guard !changedClocks.isEmpty else { return }
+        try unindexWhatThisFeeds(db)
+        try writeRow(db)
+        for field in changedValues where kind.shape(of: field) == nil {
             try db.cachedStatement(sql: """
-                INSERT INTO field_clocks (kind, entity, field, timestamp, vector) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (kind, entity, field) DO UPDATE SET timestamp = excluded.timestamp, vector = excluded.vector
-                """).execute(arguments: [kind.rawValue, id, field, register.timestamp.stored, register.vector.stored])
-            if kind.shape(of: field) == nil {
-                try db.cachedStatement(sql: """
-                    INSERT INTO unknown_values (kind, entity, field, value) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (kind, entity, field) DO UPDATE SET value = excluded.value
-                    """).execute(arguments: [kind.rawValue, id, field, try WireCoding.text(register.value)])
-            }
+                INSERT INTO unknown_values (kind, entity, field, value) VALUES (?, ?, ?, ?)
+                ON CONFLICT (kind, entity, field) DO UPDATE SET value = excluded.value
+                """).execute(arguments: [kind.rawValue, id, field, try WireCoding.text(registers[field]!.value)])
         }
-        changed = []
+        changedValues = []
+        changedClocks = []
     }
 
-    private func writeRow(_ columns: [String], _ db: Database) throws {
-        var names = ["id"] + columns
-        var arguments: [DatabaseValue] = [id.databaseValue] + columns.map { registers[$0]?.value.databaseValue ?? .null }
+    private func writeRow(_ db: Database) throws {
+        let columns = ValueTable.columns(of: kind)
+        var names = ["id", "clocks"] + columns
+        let clocks = EntityClocks.encode(registers.mapValues { ($0.timestamp, $0.vector) })
+        var arguments: [DatabaseValue] = [id.databaseValue, Data(clocks).databaseValue] + columns.map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
         case .article:
             names.append("complete")
@@ -125,8 +111,9 @@ struct StoredEntity {
         case .article:
             let searchable: Set<String> = [ArticleField.url.rawValue, ArticleField.title.rawValue, ArticleField.content.rawValue,
                                            ArticleField.deleted.rawValue, ArticleField.addedAt.rawValue]
-            if !changed.isDisjoint(with: searchable) { try SearchIndex.unindex(articleID: id, db) }
+            if !changedValues.isDisjoint(with: searchable) { try SearchIndex.unindex(articleID: id, db) }
         case .note:
+            guard !changedValues.isEmpty else { return }
             if let loadedArticleID { try SearchIndex.unindex(articleID: loadedArticleID, db) }
             if let articleID = registers[NoteField.articleID.rawValue]?.value.text, articleID != loadedArticleID {
                 try SearchIndex.unindex(articleID: articleID, db)
@@ -148,11 +135,12 @@ extension ClientStore {
     func registers() throws -> [RegisterKey: Register] {
         try read { db in
             var result: [RegisterKey: Register] = [:]
-            let entities = try Row.fetchAll(db, sql: "SELECT DISTINCT kind, entity FROM field_clocks")
-            for row in entities {
-                guard let kind = EntityKind(rawValue: row[0]) else { continue }
-                let entity = try StoredEntity.load(kind, row[1], db)
-                for (field, register) in entity.registers { result[RegisterKey(kind: kind, entity: entity.id, field: field)] = register }
+            for kind in EntityKind.allCases {
+                for id in try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))") {
+                    for (field, register) in try StoredEntity.load(kind, id, db).registers {
+                        result[RegisterKey(kind: kind, entity: id, field: field)] = register
+                    }
+                }
             }
             return result
         }

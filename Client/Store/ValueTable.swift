@@ -56,11 +56,7 @@ extension FieldValue {
     }
 }
 
-// Clocks as `field_clocks` and the outbox store them (see `CompactClock`).
+// A timestamp as the outbox stores it (see `CompactClock`).
 extension HLCTimestamp {
-    var stored: Data { Data(compact) }
-}
-
-extension VersionVector {
     var stored: Data { Data(compact) }
 }

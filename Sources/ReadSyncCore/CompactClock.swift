@@ -80,3 +80,48 @@ private enum Compact {
         bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
+
+/// The clocks of one entity's fields as one blob, stored in the entity's row
+/// beside its values: for each field in name order, the name's length (one
+/// byte) and bytes, the timestamp's `compact` length (one byte) and bytes,
+/// the vector's `compact` length (two bytes, big-endian) and bytes.
+public enum EntityClocks {
+    public typealias Clock = (timestamp: HLCTimestamp, vector: VersionVector)
+
+    public static func encode(_ clocks: [String: Clock]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in clocks.keys.sorted() {
+            let (timestamp, vector) = clocks[field]!
+            let name = Array(field.utf8), stamp = timestamp.compact, seen = vector.compact
+            bytes.append(UInt8(name.count))
+            bytes += name
+            bytes.append(UInt8(stamp.count))
+            bytes += stamp
+            bytes.append(UInt8(seen.count >> 8))
+            bytes.append(UInt8(seen.count & 0xff))
+            bytes += seen
+        }
+        return bytes
+    }
+
+    /// Reads `encode`'s blob; nil for anything else.
+    public static func decode(_ blob: some Collection<UInt8>) -> [String: Clock]? {
+        let bytes = Array(blob)
+        var clocks: [String: Clock] = [:]
+        var index = 0
+        func take(_ count: Int) -> ArraySlice<UInt8>? {
+            guard count >= 0, index + count <= bytes.count else { return nil }
+            defer { index += count }
+            return bytes[index..<index + count]
+        }
+        while index < bytes.count {
+            guard let nameLength = take(1)?.first, let name = take(Int(nameLength)),
+                  let stampLength = take(1)?.first, let stamp = take(Int(stampLength)).flatMap({ HLCTimestamp(compact: $0) }),
+                  let seenLength = take(2), case let length = Int(seenLength.first!) << 8 | Int(seenLength.last!),
+                  let vector = take(length).flatMap({ VersionVector(compact: $0) })
+            else { return nil }
+            clocks[String(decoding: name, as: UTF8.self)] = (stamp, vector)
+        }
+        return clocks
+    }
+}

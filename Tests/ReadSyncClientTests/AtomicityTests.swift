@@ -36,7 +36,7 @@ struct AtomicityTests {
             }
         }
         let counts = try list.store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM field_clocks")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!,
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM article_values")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM articles")!)
         }
         #expect(counts == (0, 0, 0))

@@ -84,8 +84,10 @@ struct SchemaMigrationTests {
             try list.store.database.write { db in
                 try db.execute(sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('article', ?, 'author', ?)",
                                arguments: [id, try WireCoding.text(author.value)])
-                try db.execute(sql: "INSERT INTO field_clocks (kind, entity, field, timestamp, vector) VALUES ('article', ?, 'author', ?, ?)",
-                               arguments: [id, Data(author.timestamp.compact), Data(author.vector.compact)])
+                let stored = try Data.fetchOne(db, sql: "SELECT clocks FROM article_values WHERE id = ?", arguments: [id])!
+                var clocks = try #require(EntityClocks.decode(stored))
+                clocks["author"] = (author.timestamp, author.vector)
+                try db.execute(sql: "UPDATE article_values SET clocks = ? WHERE id = ?", arguments: [Data(EntityClocks.encode(clocks)), id])
             }
         }
         let upgraded = try temporary.open()

@@ -47,7 +47,10 @@ struct DatabaseSnapshot: Equatable {
             try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { $0.description } }
         }
         (registers, changeLog, articles, notes, tags, meta) = try list.store.read { db in
-            (try rows("SELECT kind, entity, field, hex(timestamp), hex(vector) FROM field_clocks ORDER BY kind, entity, field", db),
+            (try rows("""
+                SELECT 'article', id, hex(clocks) FROM article_values UNION ALL SELECT 'read_state', id, hex(clocks) FROM read_state_values
+                UNION ALL SELECT 'note', id, hex(clocks) FROM note_values UNION ALL SELECT 'tag', id, hex(clocks) FROM tag_values ORDER BY 1, 2
+                """, db),
              try rows("SELECT seq, kind, entity, field, hex(floor) FROM outbox ORDER BY seq", db),
              try rows("SELECT a.*, r.* FROM articles a LEFT JOIN read_state r ON r.article_id = a.id ORDER BY a.id", db),
              try rows("SELECT * FROM notes ORDER BY id", db),
