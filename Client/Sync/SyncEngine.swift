@@ -38,7 +38,7 @@ public struct SyncEngine {
     let pushBatchSize: Int
 
     public init(store: ClientStore, transport: any SyncTransport, server: String,
-                pageSize: Int = SyncProtocol.defaultPageSize, pushBatchSize: Int = 500) {
+                pageSize: Int = SyncProtocol.defaultPageSize, pushBatchSize: Int = SyncProtocol.maxBatchChanges) {
         self.store = store
         self.transport = transport
         self.server = server

@@ -91,10 +91,10 @@ paths:
         - name: limit
           in: query
           description: Most changes in the page.
-          schema: { type: integer, minimum: 1, maximum: 1000, default: 500 }
+          schema: { type: integer, minimum: 1, maximum: 1000, default: 1000 }
         - name: node
           in: query
-          description: The asking device's node id; its own changes are left out.
+          description: The asking device's node id; the versions it pushed are left out.
           schema: { type: string }
       responses:
         "200":
@@ -160,6 +160,8 @@ components:
             article: url, title, author, site, published, content, excerpt, word_count, added_at, deleted;
             read_state: status, archived, favorite, progress, read_at;
             note: article_id, body, quote, created_at, deleted; tag: present.
+            Any other name of 1–64 of `[a-z0-9_]` starting with a letter is a field a newer
+            version knows: accepted with any value, kept and passed on.
         value:
           description: null, boolean, number or string.
           nullable: true

@@ -24,7 +24,7 @@ public enum SyncProtocol {
     /// Most changes in one pull page.
     public static let maxPageSize = 1_000
     /// The page size a client asks for by default.
-    public static let defaultPageSize = 500
+    public static let defaultPageSize = 1_000
     /// Largest request body accepted, in bytes (after gzip decoding).
     public static let maxRequestBytes = 16 * 1_048_576
     /// How far ahead of the server's clock a change's timestamp may be.
