@@ -128,7 +128,7 @@ public struct BenchReport: Codable, Sendable {
             values.map { $0.map { String(format: format, $0) } ?? "n/a" }.joined(separator: " / ")
         }
         let text = Double(storage.textBytes)
-        row("disk after the full sync: device A / device B / server",
+        row("disk after the full sync (WAL checkpointed): device A / device B / server",
             "\(mb(storage.deviceABytes)) / \(mb(storage.deviceBBytes)) / \(mb(storage.serverBytes))", "text \(mb(storage.textBytes))",
             [storage.deviceABytes, storage.deviceBBytes, storage.serverBytes].map { x(Double($0) / max(text, 1)) }.joined(separator: " / "))
         if let seconds = storage.addFilesSeconds, let ratio = storage.addFilesRatioToRawInsertWithFTS {

@@ -73,9 +73,9 @@ public struct Benchmark {
 
         log("full sync")
         report.fullSync = try fullSync(devices.a, devices.b, server: server)
-        report.storage.deviceABytes = StorageMeasures.databaseBytes(devices.a.list.home.databaseURL)
-        report.storage.deviceBBytes = StorageMeasures.databaseBytes(devices.b.list.home.databaseURL)
-        report.storage.serverBytes = StorageMeasures.databaseBytes(work.appendingPathComponent("server/server.sqlite"))
+        report.storage.deviceABytes = try StorageMeasures.databaseBytes(devices.a.list.home.databaseURL)
+        report.storage.deviceBBytes = try StorageMeasures.databaseBytes(devices.b.list.home.databaseURL)
+        report.storage.serverBytes = try StorageMeasures.databaseBytes(work.appendingPathComponent("server/server.sqlite"))
         log("Pocket import")
         report.storage.pocketRows = options.articles * 2
         report.storage.pocketImportSeconds = try StorageMeasures.pocketImport(rows: report.storage.pocketRows, in: work)

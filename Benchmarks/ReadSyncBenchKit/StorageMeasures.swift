@@ -1,12 +1,18 @@
 import Foundation
+import GRDB
 import ReadSyncClient
 
 /// What issue 12 measures beside the sync: the disk each database takes, the
 /// CLI's `add` of a folder of files, and a Pocket import.
 enum StorageMeasures {
-    /// Bytes of a SQLite database with its write-ahead log.
-    static func databaseBytes(_ path: URL) -> Int {
-        ["", "-wal"].reduce(0) { total, suffix in
+    /// Bytes of a SQLite database once its write-ahead log is checkpointed
+    /// into it and truncated (a WAL file keeps its largest size otherwise:
+    /// one big transaction leaves a log as large as what it wrote).
+    static func databaseBytes(_ path: URL) throws -> Int {
+        let database = try DatabaseQueue(path: path.path)
+        try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try database.close()
+        return ["", "-wal"].reduce(0) { total, suffix in
             let size = (try? FileManager.default.attributesOfItem(atPath: path.path + suffix)[.size] as? Int) ?? nil
             return total + (size ?? 0)
         }

@@ -6,21 +6,25 @@ enum OpenAPIDocument {
 openapi: 3.0.3
 info:
   title: readsync sync protocol
-  version: "1"
+  version: "2"
   description: |
-    Version 1 of the protocol between `readsync client sync` and `readsync serve`.
+    Version 2 of the protocol between `readsync client sync` and `readsync serve`.
     JSON over HTTP. Every answer carries the headers `X-ReadSync-Protocol` (the
     protocol version) and, on sync endpoints, `X-ReadSync-Epoch` (the server
     database's identity; a client that sees a new epoch sends everything again
-    and pulls from zero). Clients send `X-ReadSync-Protocol: 1`; another
-    version is refused with 400 `unsupported_protocol`.
+    and pulls from zero). Clients send `X-ReadSync-Protocol: 2`; another
+    version (in the header or the body) is refused with 400
+    `unsupported_protocol`, naming both.
 
-    A change is one version of one field register. The server merges each
-    pushed change into the user's registers with the same rule as the client
-    (larger hybrid-logical timestamp wins, version vectors take the pointwise
-    maximum) and gives every change it did not already have a per-user,
-    monotonically increasing sequence number. Pushing a batch twice changes
-    nothing. Pulls return the changes after a cursor, in sequence order.
+    The unit is an entity with its changed fields, each field one version of
+    one register with its clock. The server merges each pushed field into the
+    user's fields with the same rule as the client (larger hybrid-logical
+    timestamp wins, version vectors take the pointwise maximum) and gives
+    every version it did not already have a per-user, monotonically
+    increasing sequence number; it keeps, per field, the versions no accepted
+    write has seen (one, unless concurrent writes are unresolved). Pushing a
+    batch twice changes nothing. Pulls return the versions after a cursor, in
+    sequence order, a run of one entity's fields as one entity.
 
     Compression: a request body may be sent with `Content-Encoding: gzip`
     (it may inflate to at most 16 MiB); answers of 1 KiB or more are gzipped
@@ -53,7 +57,7 @@ paths:
         - $ref: "#/components/parameters/ProtocolHeader"
       requestBody:
         required: true
-        description: At most 16 MiB and 1,000 changes.
+        description: At most 16 MiB and 1,000 field versions.
         content:
           application/json:
             schema: { $ref: "#/components/schemas/PushRequest" }
@@ -90,7 +94,7 @@ paths:
           schema: { type: integer, format: int64, minimum: 0, default: 0 }
         - name: limit
           in: query
-          description: Most changes in the page.
+          description: Most field versions in the page.
           schema: { type: integer, minimum: 1, maximum: 1000, default: 1000 }
         - name: node
           in: query
@@ -146,14 +150,21 @@ components:
         status: { type: string, enum: [ok] }
         protocol: { type: integer }
         epoch: { type: string }
-    Change:
+    EntityChange:
       type: object
-      required: [kind, entity, field, value, timestamp, vector]
+      required: [kind, entity, fields]
       properties:
         kind: { type: string, enum: [article, read_state, note, tag] }
         entity:
           type: string
           description: "article and read_state: 16 hex digits; note: a UUID; tag: `<article id>/<tag>`."
+        fields:
+          type: array
+          items: { $ref: "#/components/schemas/FieldVersion" }
+    FieldVersion:
+      type: object
+      required: [field, value, timestamp, vector]
+      properties:
         field:
           type: string
           description: |
@@ -175,32 +186,32 @@ components:
           additionalProperties: { type: integer, format: int64 }
     PushRequest:
       type: object
-      required: [protocol, node, changes]
+      required: [protocol, node, entities]
       properties:
-        protocol: { type: integer, enum: [1] }
+        protocol: { type: integer, enum: [2] }
         node: { type: string, description: The pushing device's node id. }
-        changes:
+        entities:
           type: array
-          maxItems: 1000
-          items: { $ref: "#/components/schemas/Change" }
+          description: At most 1,000 fields in all.
+          items: { $ref: "#/components/schemas/EntityChange" }
     PushResponse:
       type: object
       required: [protocol, epoch, accepted, ignored, serverTime]
       properties:
         protocol: { type: integer }
         epoch: { type: string }
-        accepted: { type: integer, description: Changes the server did not have. }
-        ignored: { type: integer, description: Changes it already had or that a merged write supersedes. }
+        accepted: { type: integer, description: Field versions the server did not have. }
+        ignored: { type: integer, description: Field versions it already had or that a merged write supersedes. }
         serverTime: { type: integer, format: int64, description: Milliseconds since 1970. }
     PullResponse:
       type: object
-      required: [protocol, epoch, changes, next, more, latest, serverTime]
+      required: [protocol, epoch, entities, next, more, latest, serverTime]
       properties:
         protocol: { type: integer }
         epoch: { type: string }
-        changes:
+        entities:
           type: array
-          items: { $ref: "#/components/schemas/Change" }
+          items: { $ref: "#/components/schemas/EntityChange" }
         next: { type: integer, format: int64, description: The cursor for the next page. }
         more: { type: boolean, description: Whether another page follows. }
         latest:

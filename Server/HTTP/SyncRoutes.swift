@@ -30,6 +30,8 @@ struct SyncRoutes: Sendable {
         do {
             push = try WireCoding.decode(PushRequest.self, from: body)
         } catch {
+            // A client of another version sends another shape: name the versions.
+            if let version = Self.protocolVersion(in: body), version != SyncProtocol.version { throw Self.unsupported(version) }
             throw APIError.badRequest("the body is not a valid push request: \(DecodingErrorText.describe(error))")
         }
         guard push.protocol == SyncProtocol.version else { throw Self.unsupported(push.protocol) }
@@ -98,6 +100,12 @@ struct SyncRoutes: Sendable {
             this server speaks readsync protocol \(SyncProtocol.version), the client \(version.map { "speaks \($0)" } ?? "sent an unreadable version"); \
             use matching versions of client and server
             """)
+    }
+
+    /// The `protocol` a JSON body says it speaks, if it says.
+    private static func protocolVersion(in body: [UInt8]) -> Int? {
+        struct Probe: Decodable { let `protocol`: Int }
+        return try? WireCoding.decoder.decode(Probe.self, from: Data(body)).protocol
     }
 
     private static func integer(_ text: Substring?, name: String, default value: Int64) throws -> Int64 {

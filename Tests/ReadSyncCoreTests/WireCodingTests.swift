@@ -78,25 +78,25 @@ struct WireCodingTests {
 
     /// What JSONDecoder takes that the compact writer never writes, and what it refuses.
     static let readerCases: [String] = {
-        let change = #"{"entity":"0123456789abcdef","field":"title","kind":"article","timestamp":"0000019a00000000.00000000.aaaa","value":VALUE,"vector":{"aaaa":1}}"#
-        func with(_ value: String) -> String { #"{"protocol":1,"node":"aaaa","changes":["# + change.replacingOccurrences(of: "VALUE", with: value) + "]}" }
+        let entity = #"{"entity":"0123456789abcdef","fields":[{"field":"title","timestamp":"0000019a00000000.00000000.aaaa","value":VALUE,"vector":{"aaaa":1}}],"kind":"article"}"#
+        func with(_ value: String) -> String { #"{"protocol":2,"node":"aaaa","entities":["# + entity.replacingOccurrences(of: "VALUE", with: value) + "]}" }
         let accepted = [
             with(#""t""#), with("1.0"), with("1e2"), with("-0"), with("0.5"), with("12345678901234567890123"), with("null"), with("true"),
             with(#""\u00e9\ud83d\ude00 \/ \" \\ \b\f\n\r\t""#),
             " \n" + with("1") + " \t",
-            #"{"changes":[],"node":"aaaa","protocol":1,"unknown":{"deep":[1,2,{"x":null}]}}"#,
-            #"{"protocol":1,"protocol":2,"node":"aaaa","changes":[]}"#,
-            #"{"protocol":1.0,"node":"aaaa","changes":[]}"#, #"{"protocol":1,"node":"aaaa","changes":[],}"#,
-            #"{"protocol":1,"node":"aaaa","changes":[] , }"#, with("1").replacingOccurrences(of: "}]}", with: "},]}"),
-            #"{"protocol":1,"node":"aaaa","changes":[],"x":[01,"\x",1.e+,-,"\u20zz"]}"#,
+            #"{"entities":[],"node":"aaaa","protocol":2,"unknown":{"deep":[1,2,{"x":null}]}}"#,
+            #"{"protocol":2,"protocol":3,"node":"aaaa","entities":[]}"#,
+            #"{"protocol":2.0,"node":"aaaa","entities":[]}"#, #"{"protocol":2,"node":"aaaa","entities":[],}"#,
+            #"{"protocol":2,"node":"aaaa","entities":[] , }"#, with("1").replacingOccurrences(of: "}]}", with: "},]}"),
+            #"{"protocol":2,"node":"aaaa","entities":[],"x":[01,"\x",1.e+,-,"\u20zz"]}"#,
         ]
         let refused = [
-            "", " ", "{", "{}", "[]", "null", #"{"protocol":1,"node":"aaaa","changes":[,]}"#,
-            #"{"protocol":1,"node":"aaaa","changes":[],"x":+1}"#, #"{"protocol":1,"node":"aaaa","changes":[],"x":"\ua5b"}"#, with("01"), with("1."), with(".5"), with("+1"), with("1e"), with("--1"), with("1e999"),
+            "", " ", "{", "{}", "[]", "null", #"{"protocol":2,"node":"aaaa","entities":[,]}"#,
+            #"{"protocol":2,"node":"aaaa","entities":[],"x":+1}"#, #"{"protocol":2,"node":"aaaa","entities":[],"x":"\ua5b"}"#, with("01"), with("1."), with(".5"), with("+1"), with("1e"), with("--1"), with("1e999"),
             with(#""\ud83d""#), with(#""\ude00""#), with(#""\x""#), with("\"tab\tinside\""), with("[1]"), with(#"{"a":1}"#), with("tru"), with("nul"),
-            with(#""t""#) + "x", #"{"protocol":"one","node":5,"changes":{}}"#, #"{"protocol":1.5,"node":"aaaa","changes":[]}"#,
-            #"{"protocol":1,"node":"AAAA","changes":[]}"#, #"{"protocol":1,"node":"aaaa","changes":[1,]}"#, "{,}",
-            #"{"protocol":1,"node":"aaaa"}"#, #"{'protocol':1}"#,
+            with(#""t""#) + "x", #"{"protocol":"one","node":5,"entities":{}}"#, #"{"protocol":2.5,"node":"aaaa","entities":[]}"#,
+            #"{"protocol":2,"node":"AAAA","entities":[]}"#, #"{"protocol":2,"node":"aaaa","entities":[1,]}"#, "{,}",
+            #"{"protocol":2,"node":"aaaa"}"#, #"{'protocol':1}"#,
         ]
         return accepted + refused
     }()

@@ -23,17 +23,25 @@ import ReadSyncTestSupport
     static let node = "aaaa"
     static let article = "0123456789abcdef"
 
-    static func change(kind: String = "article", entity: String = article, field: String = "title", value: String = "\"t\"",
-                       timestamp: String? = nil, vector: String? = nil) -> String {
-        let now = UInt64(SystemWallClock().nowMilliseconds())
-        let hex = String(now, radix: 16)
-        let stamp = timestamp ?? String(repeating: "0", count: 16 - hex.count) + hex + ".00000000.\(node)"
-        return #"{"kind":"\#(kind)","entity":"\#(entity)","field":"\#(field)","value":\#(value),"timestamp":"\#(stamp)","vector":\#(vector ?? #"{"\#(node)":1}"#)}"#
+    static func stamp(_ timestamp: String?) -> String {
+        let hex = String(UInt64(SystemWallClock().nowMilliseconds()), radix: 16)
+        return timestamp ?? String(repeating: "0", count: 16 - hex.count) + hex + ".00000000.\(node)"
     }
 
-    static func push(_ changes: [String], protocol version: Int = 1) -> [UInt8] {
-        Array(#"{"protocol":\#(version),"node":"\#(node)","changes":[\#(changes.joined(separator: ","))]}"#.utf8)
+    /// An entity with one changed field, as protocol 2 sends it.
+    static func change(kind: String = "article", entity: String = article, field: String = "title", value: String = "\"t\"",
+                       timestamp: String? = nil, vector: String? = nil) -> String {
+        #"{"kind":"\#(kind)","entity":"\#(entity)","fields":[{"field":"\#(field)","value":\#(value),"timestamp":"\#(stamp(timestamp))","vector":\#(vector ?? #"{"\#(node)":1}"#)}]}"#
     }
+
+    static func push(_ entities: [String], protocol version: Int = SyncProtocol.version) -> [UInt8] {
+        Array(#"{"protocol":\#(version),"node":"\#(node)","entities":[\#(entities.joined(separator: ","))]}"#.utf8)
+    }
+
+    /// A push as a client of protocol 1 sent it: every field a change of its own.
+    static let protocolOnePush = Array(#"""
+        {"protocol":1,"node":"\#(node)","changes":[{"kind":"article","entity":"\#(article)","field":"title","value":"t","timestamp":"\#(stamp(nil))","vector":{"\#(node)":1}}]}
+        """#.utf8)
 
     static let cases: [Case] = {
         let future = String(UInt64(SystemWallClock().nowMilliseconds() + 3_600_000), radix: 16)
@@ -47,7 +55,8 @@ import ReadSyncTestSupport
             Case(name: "empty body", body: [], status: 400, code: "bad_request"),
             Case(name: "invalid UTF-8", body: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D], status: 400, code: "bad_request"),
             Case(name: "missing fields", body: Array("{}".utf8), status: 400, code: "bad_request"),
-            Case(name: "wrong types", body: Array(#"{"protocol":"one","node":5,"changes":{}}"#.utf8), status: 400, code: "bad_request"),
+            Case(name: "wrong types", body: Array(#"{"protocol":"one","node":5,"entities":{}}"#.utf8), status: 400, code: "bad_request"),
+            Case(name: "a field of the wrong type", body: Array(#"{"protocol":2,"node":"aaaa","entities":[{"kind":"article","entity":"0123456789abcdef","fields":{}}]}"#.utf8), status: 400, code: "bad_request"),
             Case(name: "unknown entity kind", body: push([change(kind: "bookmark")]), status: 400, code: "bad_request"),
             Case(name: "malformed field name", body: push([change(field: "Colour; DROP")]), status: 400, code: "bad_request"),
             Case(name: "field name of 65 characters", body: push([change(field: String(repeating: "f", count: 65))]), status: 400, code: "bad_request"),
@@ -64,8 +73,9 @@ import ReadSyncTestSupport
             Case(name: "malformed timestamp", body: push([change(timestamp: "yesterday")]), status: 400, code: "bad_request"),
             Case(name: "vector without the writer", body: push([change(vector: #"{"bbbb":1}"#)]), status: 400, code: "bad_request"),
             Case(name: "deeply nested value", body: push([change(value: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))]), status: 400, code: "bad_request"),
-            Case(name: "another protocol version in the body", body: push([change()], protocol: 2), status: 400, code: "unsupported_protocol"),
-            Case(name: "another protocol version in the header", headers: ["X-ReadSync-Protocol": "2"], body: push([change()]), status: 400, code: "unsupported_protocol"),
+            Case(name: "another protocol version in the body", body: push([change()], protocol: 3), status: 400, code: "unsupported_protocol"),
+            Case(name: "a protocol 1 client's push", body: protocolOnePush, status: 400, code: "unsupported_protocol"),
+            Case(name: "another protocol version in the header", headers: ["X-ReadSync-Protocol": "1"], body: push([change()]), status: 400, code: "unsupported_protocol"),
             Case(name: "a timestamp an hour ahead", body: push([change(timestamp: String(repeating: "0", count: 16 - future.count) + future + ".00000000.\(node)")]), status: 422, code: "clock_skew"),
             Case(name: "more changes than a batch may hold", body: push(Array(repeating: change(), count: SyncProtocol.maxBatchChanges + 1)), status: 413, code: "too_large"),
             Case(name: "a batch of a million tiny changes", body: push(Array(repeating: change(), count: 1_000_000)), status: 413, code: "too_large"),
@@ -124,7 +134,7 @@ import ReadSyncTestSupport
         // Slow-loris: half a header, or a header promising a body that never comes.
         let halfHeader = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
         let halfBody = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"protocol\":1,\"node\":\"aaaa\",\"changes\":[" + Self.change()
+            + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"protocol\":2,\"node\":\"aaaa\",\"entities\":[" + Self.change()
         let stalled = try (0..<40).map { index in
             let fd = try Socket.connect(port: server.port)
             Socket.send(fd, index.isMultiple(of: 2) ? halfHeader : halfBody)
@@ -160,13 +170,26 @@ import ReadSyncTestSupport
         await server.destroy()
     }
 
+    /// A client of protocol 1 is told which versions meet, not that its JSON is bad.
+    @Test func aClientOfTheFirstProtocolIsToldBothVersions() async throws {
+        let server = try await TestServer.start()
+        let token = try server.addUser("alice")
+        let http = CurlHTTPClient()
+        let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Content-Type", value: "application/json")]
+        let answer = try await offloaded { try http.perform(HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Self.protocolOnePush)) }
+        let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(answer.body))
+        #expect(answer.status == 400 && error.error.code == "unsupported_protocol")
+        #expect(error.error.message.contains("protocol 2") && error.error.message.contains("speaks 1"), "\(error.error.message)")
+        await server.destroy()
+    }
+
     @Test func healthAndTheOpenAPIDocument() async throws {
         let server = try await TestServer.start()
         let http = CurlHTTPClient()
         let health = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/health")) }
         #expect(health.status == 200)
         #expect(try JSONDecoder().decode(HealthResponse.self, from: Data(health.body)) == HealthResponse(epoch: server.store.epoch))
-        #expect(health.headers["x-readsync-protocol"] == "1")
+        #expect(health.headers["x-readsync-protocol"] == String(SyncProtocol.version))
 
         let document = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/v1/openapi.yaml")) }
         #expect(document.status == 200)

@@ -54,25 +54,26 @@ extension Change: WireMessage {
 
 extension PushRequest: WireMessage {
     public init(wire reader: inout JSONReader) throws {
-        var version: Int?, node: NodeID?, changes: [Change]?
+        var version: Int?, node: NodeID?, entities: [EntityChange]?
         try reader.readObject { reader, key in
             switch key {
             case "protocol" where version == nil: version = try reader.readInteger()
             case "node" where node == nil: node = try NodeID(wire: &reader)
-            case "changes" where changes == nil: changes = try [Change](wire: &reader)
+            case "entities" where entities == nil: entities = try [EntityChange](wire: &reader)
             default: try reader.skipValue()
             }
         }
         guard let version else { throw reader.missingKey("protocol") }
         guard let node else { throw reader.missingKey("node") }
-        guard let changes else { throw reader.missingKey("changes") }
-        self.init(node: node, changes: changes)
+        guard let entities else { throw reader.missingKey("entities") }
+        self.init(node: node, changes: [])
+        self.entities = entities
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
-        writer.raw(#"{"changes":"#)
-        try changes.write(wire: &writer)
+        writer.raw(#"{"entities":"#)
+        try entities.write(wire: &writer)
         writer.raw(#","node":"#)
         writer.string(node.rawValue)
         writer.raw(#","protocol":"#)
@@ -83,12 +84,12 @@ extension PushRequest: WireMessage {
 
 extension PullResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
-        var version: Int?, epoch: String?, changes: [Change]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
+        var version: Int?, epoch: String?, entities: [EntityChange]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
         try reader.readObject { reader, key in
             switch key {
             case "protocol" where version == nil: version = try reader.readInteger()
             case "epoch" where epoch == nil: epoch = try reader.readString()
-            case "changes" where changes == nil: changes = try [Change](wire: &reader)
+            case "entities" where entities == nil: entities = try [EntityChange](wire: &reader)
             case "next" where next == nil: next = try reader.readInteger()
             case "more" where more == nil: more = try reader.readBool()
             case "latest" where latest == nil: latest = try reader.readInteger()
@@ -98,18 +99,19 @@ extension PullResponse: WireMessage {
         }
         guard let version else { throw reader.missingKey("protocol") }
         guard let epoch else { throw reader.missingKey("epoch") }
-        guard let changes else { throw reader.missingKey("changes") }
+        guard let entities else { throw reader.missingKey("entities") }
         guard let next else { throw reader.missingKey("next") }
         guard let more else { throw reader.missingKey("more") }
         guard let latest else { throw reader.missingKey("latest") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, changes: changes, next: next, more: more, latest: latest, serverTime: serverTime)
+        self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime)
+        self.entities = entities
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
-        writer.raw(#"{"changes":"#)
-        try changes.write(wire: &writer)
+        writer.raw(#"{"entities":"#)
+        try entities.write(wire: &writer)
         writer.raw(#","epoch":"#)
         writer.string(epoch)
         writer.raw(#","latest":"#)
@@ -161,6 +163,96 @@ extension PushResponse: WireMessage {
         writer.integer(self.protocol)
         writer.raw(#","serverTime":"#)
         writer.integer(serverTime)
+        writer.byte("}")
+    }
+}
+
+// MARK: The parts of a message
+
+extension [EntityChange] {
+    init(wire reader: inout JSONReader) throws {
+        var entities: [EntityChange] = []
+        try reader.readArray { reader in entities.append(try EntityChange(wire: &reader)) }
+        self = entities
+    }
+
+    func write(wire writer: inout JSONWriter) throws {
+        writer.byte("[")
+        for (index, entity) in enumerated() {
+            if index > 0 { writer.byte(",") }
+            try entity.write(wire: &writer)
+        }
+        writer.byte("]")
+    }
+}
+
+extension EntityChange {
+    init(wire reader: inout JSONReader) throws {
+        var kind: EntityKind?, entity: String?, fields: [FieldVersion]?
+        try reader.readObject { reader, key in
+            switch key {
+            case "kind" where kind == nil:
+                let raw = try reader.readString()
+                guard let known = EntityKind(rawValue: raw) else {
+                    throw reader.invalidValue("Cannot initialize EntityKind from invalid String value \(raw.prefix(64))")
+                }
+                kind = known
+            case "entity" where entity == nil: entity = try reader.readString()
+            case "fields" where fields == nil:
+                var versions: [FieldVersion] = []
+                try reader.readArray { reader in versions.append(try FieldVersion(wire: &reader)) }
+                fields = versions
+            default: try reader.skipValue()
+            }
+        }
+        guard let kind else { throw reader.missingKey("kind") }
+        guard let entity else { throw reader.missingKey("entity") }
+        guard let fields else { throw reader.missingKey("fields") }
+        self.init(kind: kind, entity: entity, fields: fields)
+    }
+
+    func write(wire writer: inout JSONWriter) throws {
+        writer.raw(#"{"entity":"#)
+        writer.string(entity)
+        writer.raw(#","fields":["#)
+        for (index, field) in fields.enumerated() {
+            if index > 0 { writer.byte(",") }
+            try field.write(wire: &writer)
+        }
+        writer.raw(#"],"kind":"#)
+        writer.string(kind.rawValue)
+        writer.byte("}")
+    }
+}
+
+extension FieldVersion {
+    init(wire reader: inout JSONReader) throws {
+        var field: String?, value: FieldValue?, timestamp: HLCTimestamp?, vector: VersionVector?
+        try reader.readObject { reader, key in
+            switch key {
+            case "field" where field == nil: field = try reader.readString()
+            case "value" where value == nil: value = try reader.readFieldValue()
+            case "timestamp" where timestamp == nil: timestamp = try HLCTimestamp(wire: &reader)
+            case "vector" where vector == nil: vector = try VersionVector(wire: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        guard let field else { throw reader.missingKey("field") }
+        guard let value else { throw reader.missingKey("value") }
+        guard let timestamp else { throw reader.missingKey("timestamp") }
+        guard let vector else { throw reader.missingKey("vector") }
+        self.init(field: field, value: value, timestamp: timestamp, vector: vector)
+    }
+
+    func write(wire writer: inout JSONWriter) throws {
+        writer.raw(#"{"field":"#)
+        writer.string(field)
+        writer.raw(#","timestamp":"#)
+        writer.string(timestamp.encoded)
+        writer.raw(#","value":"#)
+        try value.write(wire: &writer)
+        writer.raw(#","vector":"#)
+        vector.write(wire: &writer)
         writer.byte("}")
     }
 }
