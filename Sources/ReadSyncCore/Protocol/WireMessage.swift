@@ -259,23 +259,6 @@ extension FieldVersion {
 
 // MARK: The parts of a change
 
-extension [Change] {
-    init(wire reader: inout JSONReader) throws {
-        var changes: [Change] = []
-        try reader.readArray { reader in changes.append(try Change(wire: &reader)) }
-        self = changes
-    }
-
-    func write(wire writer: inout JSONWriter) throws {
-        writer.byte("[")
-        for (index, change) in enumerated() {
-            if index > 0 { writer.byte(",") }
-            try change.write(wire: &writer)
-        }
-        writer.byte("]")
-    }
-}
-
 extension FieldValue {
     func write(wire writer: inout JSONWriter) throws {
         switch self {
