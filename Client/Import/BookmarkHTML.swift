@@ -64,7 +64,7 @@ enum NetscapeBookmarks {
                 }
             case .text(let text, _):
                 if readingFolderName {
-                    pendingFolder = (pendingFolder ?? "") + text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    pendingFolder = (pendingFolder ?? "") + text.trimmingScalars(in: .whitespacesAndNewlines)
                 } else if current != nil {
                     current!.title = (current!.title ?? "") + text
                 } else if readingDescription, let index = lastLinkIndex, let body = ImportValues.text(text) {

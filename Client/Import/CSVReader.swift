@@ -91,7 +91,7 @@ struct CSVTable {
 
     init(_ text: String) {
         var records = CSVReader.records(text)
-        let header = records.isEmpty ? [] : records.removeFirst().fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let header = records.isEmpty ? [] : records.removeFirst().fields.map { $0.trimmingScalars(in: .whitespaces).lowercased() }
         self.header = header
         self.rows = records
         var columns: [String: Int] = [:]

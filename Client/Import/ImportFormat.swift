@@ -31,7 +31,7 @@ public enum ImportFormat: String, CaseIterable, Sendable {
             if lower.contains("<dl") && lower.contains("<dt") { return .netscape }
             return nil
         }
-        let header = lower.prefix(while: { !$0.isNewline }).split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
+        let header = lower.prefix(while: { !$0.isNewline }).split(separator: ",").map { $0.trimmingScalars(in: CharacterSet(charactersIn: " \"")) }
         if header.starts(with: ["title", "url", "time_added"]) { return .pocketCSV }
         if header.starts(with: ["url", "title", "selection", "folder"]) { return .instapaper }
         if header.starts(with: ["title", "url", "id", "document tags"]) { return .readwise }

@@ -8,7 +8,7 @@ enum ImportValues {
     /// with fraction, offset `+01:00`/`+0100`, or a space for the `T`).
     /// Nil when it is neither.
     static func date(_ text: String) -> Int64? {
-        let text = text.trimmingCharacters(in: .whitespaces)
+        let text = text.trimmingScalars(in: .whitespaces)
         guard !text.isEmpty else { return nil }
         if text.allSatisfy(\.isNumber), let number = Int64(text) {
             guard number > 0 else { return nil }
@@ -95,7 +95,7 @@ enum ImportValues {
         case let number as Int: return number != 0
         case let number as Double: return number != 0
         case let text as String:
-            switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch text.trimmingScalars(in: .whitespaces).lowercased() {
             case "true", "1", "yes", "y": return true
             case "false", "0", "no", "n", "": return false
             default: return nil
@@ -107,7 +107,7 @@ enum ImportValues {
     /// A text value, trimmed; nil when absent or empty.
     static func text(_ value: Any?) -> String? {
         guard let text = value as? String else { return nil }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingScalars(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -116,7 +116,7 @@ enum ImportValues {
         switch value {
         case let number as Double: return number
         case let number as Int: return Double(number)
-        case let text as String: return Double(text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%", with: ""))
+        case let text as String: return Double(text.trimmingScalars(in: .whitespaces).replacingOccurrences(of: "%", with: ""))
         default: return nil
         }
     }
@@ -124,14 +124,14 @@ enum ImportValues {
     /// A tag list written as `a|b`, `a,b`, a JSON array `["a","b"]` or a
     /// Python list `['a', 'b']`.
     static func tags(_ text: String?, separator: Character) -> [String] {
-        guard var text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return [] }
+        guard var text = text?.trimmingScalars(in: .whitespaces), !text.isEmpty else { return [] }
         if text.hasPrefix("["), text.hasSuffix("]") {
             if let data = text.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [Any] {
                 return array.compactMap { $0 as? String }
             }
             text = String(text.dropFirst().dropLast())
-            return text.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '\"")) }.filter { !$0.isEmpty }
+            return text.split(separator: ",").map { $0.trimmingScalars(in: CharacterSet(charactersIn: " '\"")) }.filter { !$0.isEmpty }
         }
-        return text.split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return text.split(separator: separator).map { $0.trimmingScalars(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

@@ -9,7 +9,7 @@ enum PocketCSV {
         return CSVRows.parse(table) { row, item, warn in
             item.addedAt = CSVRows.date(table.value(row, "time_added"), warn)
             item.tags = ImportValues.tags(table.value(row, "tags"), separator: "|")
-            switch table.value(row, "status")?.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch table.value(row, "status")?.trimmingScalars(in: .whitespaces).lowercased() {
             case "archive", "archived", "read": item.archived = true
             case "unread": item.archived = false
             case nil, "": break
@@ -61,7 +61,7 @@ enum ReadwiseCSV {
                     warn("bad reading progress '\(text)' ignored")
                 }
             }
-            switch table.value(row, "location")?.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch table.value(row, "location")?.trimmingScalars(in: .whitespaces).lowercased() {
             case "archive": item.archived = true
             case "new", "later", "shortlist", "feed": item.archived = false
             default: break

@@ -144,7 +144,7 @@ private struct ImportApplication {
 
     func apply(_ item: ImportedItem) throws -> Result {
         let url: CanonicalURL?
-        if let text = item.url?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+        if let text = item.url?.trimmingScalars(in: .whitespacesAndNewlines), !text.isEmpty {
             guard let canonical = CanonicalURL(text) else { return .skipped("not an http(s) URL: \(text.prefix(200))") }
             url = canonical
         } else if item.content?.isEmpty == false {
@@ -225,7 +225,7 @@ private struct ImportApplication {
     }
 
     private func applyNote(_ note: ImportedNote, articleID: String, fallbackDate: String?) throws {
-        let body = note.body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = note.body.trimmingScalars(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { return }
         let id = note.id ?? noteID(articleID, note)
         func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
@@ -233,7 +233,7 @@ private struct ImportApplication {
         guard try !write.exists(key(.articleID)) else { return }
         try write.set(key(.articleID), .text(articleID))
         try write.set(key(.body), .text(body))
-        if let quote = note.quote?.trimmingCharacters(in: .whitespacesAndNewlines), !quote.isEmpty { try write.set(key(.quote), .text(quote)) }
+        if let quote = note.quote?.trimmingScalars(in: .whitespacesAndNewlines), !quote.isEmpty { try write.set(key(.quote), .text(quote)) }
         try write.set(key(.createdAt), .text(note.createdAt ?? fallbackDate ?? write.now))
         try write.set(key(.deleted), .bool(false))
     }

@@ -25,6 +25,10 @@ public final class ClientStore {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Every command of a batch (an import, a benchmark's library) is a
+            // savepoint: keep the copies of the pages it changes in memory,
+            // not in a temporary file written for each command.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         try self.init(database: try DatabasePool(path: home.databaseURL.path, configuration: configuration), wallClock: wallClock, node: nil)
     }

@@ -23,8 +23,7 @@ struct StoredEntity {
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
-        let found = try Row.fetchCursor(db.cachedStatement(sql: "SELECT clocks, \(columns.joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?"),
-                                        arguments: [id])
+        let found = try Row.fetchCursor(db.cachedStatement(sql: Self.select[kind]!), arguments: [id])
         // The cursor resets the statement when released: read the row before.
         try withExtendedLifetime(found) {
             guard let row = try found.next() else { return }
@@ -85,26 +84,40 @@ struct StoredEntity {
     }
 
     private func writeRow(_ db: Database) throws {
-        let columns = ValueTable.columns(of: kind)
-        var names = ["id", "clocks"] + columns
         let clocks = EntityClocks.encode(registers.mapValues { ($0.timestamp, $0.vector) })
-        var arguments: [DatabaseValue] = [id.databaseValue, Data(clocks).databaseValue] + columns.map { registers[$0]?.value.databaseValue ?? .null }
+        var arguments: [DatabaseValue] = [id.databaseValue, Data(clocks).databaseValue]
+            + ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
         case .article:
-            names.append("complete")
             arguments.append(([ArticleField.title, .addedAt, .deleted].allSatisfy { registers[$0.rawValue] != nil }).databaseValue)
         case .tag:
             guard let (articleID, name) = TagEntity.parts(of: id) else { return }
-            names += ["article_id", "name"]
             arguments += [articleID.databaseValue, name.databaseValue]
         case .readState, .note: break
         }
+        try db.cachedStatement(sql: Self.upsert[kind]!).execute(arguments: StatementArguments(arguments))
+    }
+
+    /// Per kind, the statement that reads an entity's row.
+    private static let select: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { kind in
+        (kind, "SELECT clocks, \(ValueTable.columns(of: kind).joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?")
+    })
+
+    /// Per kind, the statement that writes an entity's row: its id, its
+    /// clocks, every value column, and what is derived from them.
+    private static let upsert: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { kind in
+        var names = ["id", "clocks"] + ValueTable.columns(of: kind)
+        switch kind {
+        case .article: names.append("complete")
+        case .tag: names += ["article_id", "name"]
+        case .readState, .note: break
+        }
         let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        try db.cachedStatement(sql: """
+        return (kind, """
             INSERT INTO \(ValueTable.name(of: kind)) (\(names.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: names.count)))
             ON CONFLICT (id) DO UPDATE SET \(updates)
-            """).execute(arguments: StatementArguments(arguments))
-    }
+            """)
+    })
 
     private func unindexWhatThisFeeds(_ db: Database) throws {
         switch kind {
