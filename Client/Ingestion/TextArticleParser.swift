@@ -6,10 +6,10 @@ import ReadSyncCore
 public enum TextArticleParser {
     /// Parses `text`. `fallbackURL` is the page it came from, if fetched.
     public static func parse(_ text: String, fallbackURL: CanonicalURL? = nil) -> ArticleDraft {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        let normalized = text.normalizingLineEndings()
         let (frontMatter, body) = splitFrontMatter(normalized)
         let url = frontMatter["url"].flatMap(CanonicalURL.init) ?? fallbackURL
-        let content = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let content = body.trimmingScalars(in: .whitespacesAndNewlines)
         let title = nonEmpty(frontMatter["title"]) ?? TitleGuess.title(content: content, url: url)
         return ArticleDraft(
             url: url, title: title, author: nonEmpty(frontMatter["author"]),
@@ -21,17 +21,17 @@ public enum TextArticleParser {
     /// Front matter is a first line `---`, `key: value` lines, and a closing `---`.
     static func splitFrontMatter(_ text: String) -> (fields: [String: String], body: Substring) {
         var lines = text[...].split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-        guard lines.first?.trimmingCharacters(in: .whitespaces) == "---", lines.count == 2 else { return ([:], text[...]) }
+        guard lines.first?.trimmingScalars(in: .whitespaces) == "---", lines.count == 2 else { return ([:], text[...]) }
         var fields: [String: String] = [:]
         var rest = lines[1]
         while !rest.isEmpty {
             lines = rest.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
             let line = lines[0]
             rest = lines.count == 2 ? lines[1] : ""
-            if line.trimmingCharacters(in: .whitespaces) == "---" { return (fields, rest) }
+            if line.trimmingScalars(in: .whitespaces) == "---" { return (fields, rest) }
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimmingScalars(in: .whitespaces).lowercased()
+            var value = line[line.index(after: colon)...].trimmingScalars(in: .whitespaces)
             if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
                 value = String(value.dropFirst().dropLast())
             }
@@ -42,7 +42,7 @@ public enum TextArticleParser {
     }
 
     private static func nonEmpty(_ text: String?) -> String? {
-        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        guard let text = text?.trimmingScalars(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
         return text
     }
 }
@@ -53,7 +53,7 @@ public enum TextArticleParser {
 /// can be as long as the URL).
 enum TitleGuess {
     static func title(content: String, url: CanonicalURL?) -> String {
-        let lines = content.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = content.split(separator: "\n").map { $0.trimmingScalars(in: .whitespaces) }.filter { !$0.isEmpty }
         if let heading = lines.first(where: { $0.hasPrefix("# ") }) {
             return clean(String(heading.dropFirst(2)))
         }
@@ -65,13 +65,13 @@ enum TitleGuess {
             }
         }
         if let line = lines.first(where: { $0.split(separator: " ").count >= 2 && $0.contains(where: \.isLetter) }) ?? lines.first {
-            return clean(line.trimmingCharacters(in: CharacterSet(charactersIn: "#>*-= ")))
+            return clean(line.trimmingScalars(in: CharacterSet(charactersIn: "#>*-= ")))
         }
         return clean(url?.host ?? "")
     }
 
     private static func clean(_ text: String) -> String {
-        let title = TextStatistics.shorten(text.trimmingCharacters(in: .whitespaces), to: 200)
+        let title = TextStatistics.shorten(text.trimmingScalars(in: .whitespaces), to: 200)
         return title.isEmpty ? "Untitled" : title
     }
 }

@@ -20,3 +20,19 @@ extension String {
         self[...].trimmingScalars(in: set)
     }
 }
+
+extension String {
+    /// What `replacingOccurrences(of: "\r\n", with: "\n")` gives, without
+    /// NSString (a whole article's text goes through it on every `add`).
+    func normalizingLineEndings() -> String {
+        guard utf8.contains(UInt8(ascii: "\r")) else { return self }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var previous: UInt8?
+        for byte in utf8 {
+            if byte == UInt8(ascii: "\n"), previous == UInt8(ascii: "\r") { bytes[bytes.count - 1] = byte } else { bytes.append(byte) }
+            previous = byte
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

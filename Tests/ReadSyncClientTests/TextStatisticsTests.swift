@@ -102,4 +102,10 @@ struct TextStatisticsTests {
             }
         }
     }
+
+    @Test func lineEndingsAreNormalisedAsFoundationDoes() {
+        for text in Self.tricky + ["a\r\nb", "\r\r\n", "\r\n\r\n", "x\r", "\r", "\n\r", "é\r\n😀\r\n\r"] {
+            #expect(text.normalizingLineEndings() == text.replacingOccurrences(of: "\r\n", with: "\n"), "\(text.debugDescription)")
+        }
+    }
 }
