@@ -152,6 +152,20 @@ extension ClientStore {
 
     func recordSuccessfulSync() throws {
         try database.write { db in try MetaKey.lastSync.write(ISOTime.string(milliseconds: wallClock.nowMilliseconds()), db) }
+        try releaseFreePages()
+    }
+
+    /// Hands the pages a sync freed back to the file system: an acknowledged
+    /// outbox leaves its rows' pages free (a library's first push, 20 MB for
+    /// 10,000 articles), and SQLite keeps free pages in the file otherwise.
+    /// Only past a megabyte of them, so that an ordinary sync writes nothing more.
+    func releaseFreePages() throws {
+        try database.writeWithoutTransaction { db in
+            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            if free > 256, try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 {
+                try db.execute(sql: "PRAGMA incremental_vacuum")
+            }
+        }
     }
 }
 

@@ -30,7 +30,16 @@ public final class ClientStore {
             // not in a temporary file written for each command.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        try self.init(database: try DatabasePool(path: home.databaseURL.path, configuration: configuration), wallClock: wallClock, node: nil)
+        if !FileManager.default.fileExists(atPath: home.databaseURL.path) {
+            // A new library's free pages can be handed back (`releaseFreePages`).
+            // The mode must be set before the file turns to WAL, which the
+            // pool does first; an existing library keeps the mode it has.
+            let new = try DatabaseQueue(path: home.databaseURL.path, configuration: configuration)
+            try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL") }
+            try new.close()
+        }
+        let pool = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
+        try self.init(database: pool, wallClock: wallClock, node: nil)
     }
 
     /// A library in memory, gone when released: for simulations that run
