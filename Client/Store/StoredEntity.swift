@@ -57,8 +57,6 @@ struct StoredEntity {
     /// The value of each written field.
     var values: [String: FieldValue] { registers.mapValues(\.value) }
 
-    var hasChanges: Bool { !changedClocks.isEmpty }
-
     mutating func set(_ field: String, _ register: Register) {
         if registers[field]?.value != register.value { changedValues.insert(field) }
         registers[field] = register
