@@ -92,8 +92,12 @@ public struct SyncEngine {
     private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
         var cursor = try store.syncState().cursor
         let start = cursor
+        var next = fetchPage(after: cursor)
+        // However this ends, the page asked for last is waited for: the
+        // transport is not used by two threads at once.
+        defer { _ = try? next.value() }
         while true {
-            let page = try transport.pull(after: cursor, limit: pageSize, node: store.node)
+            let page = try next.value()
             FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
             if cursor > page.latest {
@@ -102,6 +106,8 @@ public struct SyncEngine {
                 try store.resetForResync(epoch: page.epoch)
                 return false
             }
+            // The server reads and sends the next page while this one is applied.
+            if page.more { next = fetchPage(after: page.next) }
             let applied = try store.applyPulled(page.changes, cursor: page.next)
             FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += page.changes.count
@@ -113,6 +119,11 @@ public struct SyncEngine {
                 return true
             }
         }
+    }
+
+    private func fetchPage(after cursor: Int64) -> Prefetch<PullResponse> {
+        let (transport, node, pageSize) = (transport, store.node, pageSize)
+        return Prefetch { try transport.pull(after: cursor, limit: pageSize, node: node) }
     }
 
     /// Adopts the epoch on first contact; on a different one, resets for a
