@@ -30,11 +30,11 @@ extension ClientStore {
     }
 
     /// A batch of the outbox: the current versions of the oldest waiting
-    /// fields, at most `limit` of them and (past the first) at most
-    /// `maxBytes` of values, with what acknowledging it needs.
-    func pendingBatch(limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> PendingBatch? {
+    /// fields (after `batch`, when given), at most `limit` of them and (past
+    /// the first) at most `maxBytes` of values, with what acknowledging it needs.
+    func pendingBatch(after batch: PendingBatch? = nil, limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> PendingBatch? {
         try read { db in
-            let (changes, sent) = try Outbox.batch(limit: limit, maxBytes: maxBytes, db)
+            let (changes, sent) = try Outbox.batch(after: batch?.sent.last?.seq ?? 0, limit: limit, maxBytes: maxBytes, db)
             return changes.isEmpty ? nil : PendingBatch(changes: changes, sent: sent)
         }
     }

@@ -29,13 +29,15 @@ enum Outbox {
         let timestamp: HLCTimestamp
     }
 
-    /// The oldest waiting fields with their current versions, at most `limit`
-    /// and (past the first) at most `maxBytes` of text.
-    static func batch(limit: Int, maxBytes: Int, _ db: Database) throws -> (changes: [Change], sent: [Sent]) {
+    /// The oldest waiting fields after outbox position `after`, with their
+    /// current versions, at most `limit` and (past the first) at most
+    /// `maxBytes` of text.
+    static func batch(after: Int64 = 0, limit: Int, maxBytes: Int, _ db: Database) throws -> (changes: [Change], sent: [Sent]) {
         var changes: [Change] = [], sent: [Sent] = []
         var bytes = 0
         var entities: [EntityAddress: StoredEntity] = [:]
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, kind, entity, field FROM outbox ORDER BY seq LIMIT ?"), arguments: [limit])
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, kind, entity, field FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
+                                    arguments: [after, limit])
         for row in rows {
             guard let kind = EntityKind(rawValue: row[1]) else { continue }
             let address = EntityAddress(kind: kind, id: row[2])

@@ -65,17 +65,29 @@ public struct SyncEngine {
         let total = try store.pendingChangeCount()
         var done = 0
         var restamped = false
-        while let batch = try store.pendingBatch(limit: pushBatchSize) {
+        var next = try store.pendingBatch(limit: pushBatchSize)
+        while let batch = next {
+            FaultPoint.clientPushBeforeSend.reach()
+            let inFlight = send(batch)
+            // The following batch is read from the outbox while this one is
+            // on its way and stored by the server.
+            let following: ClientStore.PendingBatch?
+            do {
+                following = try store.pendingBatch(after: batch, limit: pushBatchSize)
+            } catch {
+                _ = try? inFlight.value()
+                throw error
+            }
             let answer: PushResponse
             do {
-                FaultPoint.clientPushBeforeSend.reach()
-                answer = try transport.push(PushRequest(node: store.node, changes: batch.changes))
+                answer = try inFlight.value()
                 FaultPoint.clientPushAfterAnswer.reach()
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
                 // The clock was wrong when these were written and is right
                 // now: re-stamp what the server refused, then send again.
                 summary.restamped = try store.restampChanges(aheadOf: serverTime + SyncProtocol.maxClockSkewMilliseconds)
                 restamped = true
+                next = try store.pendingBatch(limit: pushBatchSize)
                 continue
             }
             // The batch went to whichever server answered; if that is a new
@@ -85,8 +97,16 @@ public struct SyncEngine {
             done += batch.changes.count
             summary.pushed += batch.changes.count
             progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
+            // Past the last batch, a field written again while its batch was
+            // on its way still waits at its earlier place: from the head again.
+            next = try following ?? store.pendingBatch(limit: pushBatchSize)
         }
         return true
+    }
+
+    private func send(_ batch: ClientStore.PendingBatch) -> Prefetch<PushResponse> {
+        let (transport, request) = (transport, PushRequest(node: store.node, changes: batch.changes))
+        return Prefetch { try transport.push(request) }
     }
 
     private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
