@@ -9,7 +9,14 @@ final class Prefetch<Value>: @unchecked Sendable {
     private var result: Result<Value, any Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ work: @escaping () throws -> Value) {
+    /// Starts `work` on a thread of its own, or, when `inline`, does it now
+    /// (nothing to overlap it with: a thread would only cost its start).
+    init(inline: Bool = false, _ work: @escaping () throws -> Value) {
+        if inline {
+            result = Result(catching: work)
+            done.signal()
+            return
+        }
         nonisolated(unsafe) let work = work
         let thread = Thread { [self] in
             result = Result(catching: work)

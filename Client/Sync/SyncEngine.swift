@@ -104,15 +104,17 @@ public struct SyncEngine {
         return true
     }
 
+    /// Sends `batch` on a thread of its own while another batch may follow
+    /// (a full one); a smaller one is the last, and is sent at once.
     private func send(_ batch: ClientStore.PendingBatch) -> Prefetch<PushResponse> {
         let (transport, request) = (transport, PushRequest(node: store.node, changes: batch.changes))
-        return Prefetch { try transport.push(request) }
+        return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
     }
 
     private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
         var cursor = try store.syncState().cursor
         let start = cursor
-        var next = fetchPage(after: cursor)
+        var next = fetchPage(after: cursor, inline: true)
         // However this ends, the page asked for last is waited for: the
         // transport is not used by two threads at once.
         defer { _ = try? next.value() }
@@ -141,9 +143,9 @@ public struct SyncEngine {
         }
     }
 
-    private func fetchPage(after cursor: Int64) -> Prefetch<PullResponse> {
+    private func fetchPage(after cursor: Int64, inline: Bool = false) -> Prefetch<PullResponse> {
         let (transport, node, pageSize) = (transport, store.node, pageSize)
-        return Prefetch { try transport.pull(after: cursor, limit: pageSize, node: node) }
+        return Prefetch(inline: inline) { try transport.pull(after: cursor, limit: pageSize, node: node) }
     }
 
     /// Adopts the epoch on first contact; on a different one, resets for a
