@@ -27,14 +27,14 @@ struct WireCodingTests {
                                          vector: vector))
     }
 
-    @Test func changesAreWrittenByteForByteAsTheEncoderWritesThemAndReadBack() throws {
+    @Test func entitiesAreWrittenByteForByteAsTheEncoderWritesThemAndReadBack() throws {
         var random = SeededGenerator(seed: 5)
         for _ in 0..<3_000 {
-            let change = Self.randomChange(&random)
-            let written = try WireCoding.encode(change)
-            #expect(written == Array(try WireCoding.encoder.encode(change)), "\(change)")
-            #expect(try WireCoding.decode(Change.self, from: written) == change)
-            #expect(try WireCoding.decoder.decode(Change.self, from: Data(written)) == change)
+            let entity = EntityChange.grouping((0..<Int.random(in: 1...3, using: &random)).map { _ in Self.randomChange(&random) })[0]
+            let written = try WireCoding.encode(entity)
+            #expect(written == Array(try WireCoding.encoder.encode(entity)), "\(entity)")
+            #expect(try WireCoding.decode(EntityChange.self, from: written) == entity)
+            #expect(try WireCoding.decoder.decode(EntityChange.self, from: Data(written)) == entity)
         }
     }
 

@@ -1,55 +1,10 @@
-/// A protocol type with a hand-written JSON form: the changes, the two
-/// messages that carry them by the thousand, and the push's answer. `WireCoding.encode`/`decode`
+/// A protocol type with a hand-written JSON form: an entity's changes, the
+/// two messages that carry them by the thousand, and the push's answer. `WireCoding.encode`/`decode`
 /// use it; its bytes are exactly those the type's `Codable` form gives with
 /// `WireCoding.encoder`, which stays the reference (`WireCodingTests`).
 public protocol WireMessage: Codable {
     init(wire reader: inout JSONReader) throws
     func write(wire writer: inout JSONWriter) throws
-}
-
-extension Change: WireMessage {
-    public init(wire reader: inout JSONReader) throws {
-        var kind: EntityKind?, entity: String?, field: String?, value: FieldValue?, timestamp: HLCTimestamp?, vector: VersionVector?
-        try reader.readObject { reader, key in
-            switch key {
-            case "kind" where kind == nil:
-                let raw = try reader.readString()
-                guard let known = EntityKind(rawValue: raw) else {
-                    throw reader.invalidValue("Cannot initialize EntityKind from invalid String value \(raw.prefix(64))")
-                }
-                kind = known
-            case "entity" where entity == nil: entity = try reader.readString()
-            case "field" where field == nil: field = try reader.readString()
-            case "value" where value == nil: value = try reader.readFieldValue()
-            case "timestamp" where timestamp == nil: timestamp = try HLCTimestamp(wire: &reader)
-            case "vector" where vector == nil: vector = try VersionVector(wire: &reader)
-            default: try reader.skipValue()
-            }
-        }
-        guard let kind else { throw reader.missingKey("kind") }
-        guard let entity else { throw reader.missingKey("entity") }
-        guard let field else { throw reader.missingKey("field") }
-        guard let value else { throw reader.missingKey("value") }
-        guard let timestamp else { throw reader.missingKey("timestamp") }
-        guard let vector else { throw reader.missingKey("vector") }
-        self.init(key: RegisterKey(kind: kind, entity: entity, field: field), register: Register(value: value, timestamp: timestamp, vector: vector))
-    }
-
-    public func write(wire writer: inout JSONWriter) throws {
-        writer.raw(#"{"entity":"#)
-        writer.string(entity)
-        writer.raw(#","field":"#)
-        writer.string(field)
-        writer.raw(#","kind":"#)
-        writer.string(kind.rawValue)
-        writer.raw(#","timestamp":"#)
-        writer.string(timestamp.encoded)
-        writer.raw(#","value":"#)
-        try value.write(wire: &writer)
-        writer.raw(#","vector":"#)
-        vector.write(wire: &writer)
-        writer.byte("}")
-    }
 }
 
 extension PushRequest: WireMessage {
@@ -186,8 +141,8 @@ extension [EntityChange] {
     }
 }
 
-extension EntityChange {
-    init(wire reader: inout JSONReader) throws {
+extension EntityChange: WireMessage {
+    public init(wire reader: inout JSONReader) throws {
         var kind: EntityKind?, entity: String?, fields: [FieldVersion]?
         try reader.readObject { reader, key in
             switch key {
@@ -211,7 +166,7 @@ extension EntityChange {
         self.init(kind: kind, entity: entity, fields: fields)
     }
 
-    func write(wire writer: inout JSONWriter) throws {
+    public func write(wire writer: inout JSONWriter) throws {
         writer.raw(#"{"entity":"#)
         writer.string(entity)
         writer.raw(#","fields":["#)
