@@ -68,7 +68,7 @@ public struct LibraryStatus: Codable, Sendable, Equatable, NullPreservingEncodab
     public let unread: Int
     public let deleted: Int
     public let notes: Int
-    /// Local writes in the change log not yet acknowledged by a server.
+    /// Fields written here and not yet acknowledged by a server.
     public let pendingChanges: Int
     /// The configured sync server, or nil for a purely local library.
     public let server: String?

@@ -42,8 +42,8 @@ extension ReadingList {
     /// crash, and a re-run finishes the job.
     public static let importBatchSize = 250
 
-    /// Saves what an export file holds, as ordinary writes (registers and
-    /// change log, so it syncs).
+    /// Saves what an export file holds, as ordinary writes (marked in the
+    /// outbox, so it syncs).
     ///
     /// The rule, which makes import idempotent and order-independent: import
     /// only fills in what the library does not have yet. A new article gets
@@ -65,7 +65,7 @@ extension ReadingList {
             try store.inOneTransaction {
                 for item in batch {
                     do {
-                        let (result, changed) = try store.write { write in
+                        let (result, changed) = try store.command { write in
                             let before = write.writes
                             let result = try ImportApplication(write: write, noteID: Self.importedNoteID).apply(item)
                             return (result, write.writes > before)
@@ -109,7 +109,7 @@ extension ReadingList {
     /// Returns whether anything changed.
     @discardableResult
     public func fillBody(_ articleID: String, from draft: ArticleDraft) throws -> Bool {
-        try store.write { write in
+        try store.command { write in
             let application = ImportApplication(write: write, noteID: Self.importedNoteID)
             let registers = try write.values(of: .article, articleID)
             guard registers[ArticleField.deleted.rawValue] == .bool(false) else { return false }

@@ -3,7 +3,7 @@ import GRDB
 import ReadSyncCore
 
 extension ReadingList {
-    /// Syncs with the server `init` configured: push the change log, then
+    /// Syncs with the server `init` configured: push the outbox, then
     /// pull everything new. Throws `SyncError` with local data intact.
     public func sync(pageSize: Int = SyncProtocol.defaultPageSize, progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
         let state = try store.syncState()

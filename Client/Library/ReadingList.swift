@@ -39,7 +39,7 @@ public final class ReadingList {
     public func add(_ draft: ArticleDraft, tags: [String] = []) throws -> (id: String, outcome: AddOutcome) {
         let tagNames = try tags.map(Self.normalizedTag)
         let id = draft.id
-        return try store.write { write in
+        return try store.command { write in
             let existing = try Row.fetchOne(write.db.cachedStatement(sql: "SELECT deleted FROM articles WHERE id = ?"), arguments: [id])
             func key(_ field: ArticleField) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field.rawValue) }
             func optional(_ text: String?) -> FieldValue { text.map(FieldValue.text) ?? .null }
@@ -70,7 +70,7 @@ public final class ReadingList {
     /// hidden with it and kept.
     @discardableResult
     public func delete(_ ref: String) throws -> String {
-        try store.write { write in
+        try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db)
             try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.deleted.rawValue), .bool(true))
             return id
@@ -80,7 +80,7 @@ public final class ReadingList {
     /// Brings a deleted article back, with its notes and tags.
     @discardableResult
     public func restore(_ ref: String) throws -> String {
-        try store.write { write in
+        try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db, includeDeleted: true)
             guard try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.deleted.rawValue), .bool(false)) else {
                 throw ClientError.articleNotDeleted(id)
@@ -94,7 +94,7 @@ public final class ReadingList {
     /// Marks an article read (progress 100 %) or unread (progress 0).
     @discardableResult
     public func setRead(_ ref: String, _ read: Bool) throws -> String {
-        try store.write { write in
+        try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db)
             try Self.setReadState(id, status: read ? .read : .unread, progress: read ? 1 : 0, write)
             return id
@@ -105,7 +105,7 @@ public final class ReadingList {
     @discardableResult
     public func setProgress(_ ref: String, percent: Double) throws -> String {
         guard percent.isFinite, (0...100).contains(percent) else { throw ClientError.invalidProgress(String(percent)) }
-        return try store.write { write in
+        return try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db)
             let status: ReadStatus = percent == 0 ? .unread : percent == 100 ? .read : .reading
             try Self.setReadState(id, status: status, progress: percent / 100, write)
@@ -131,7 +131,7 @@ public final class ReadingList {
     }
 
     private func setFlag(_ ref: String, _ field: ReadStateField, _ value: Bool) throws -> String {
-        try store.write { write in
+        try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db)
             try write.set(RegisterKey(kind: .readState, entity: id, field: field.rawValue), .bool(value))
             return id
@@ -144,7 +144,7 @@ public final class ReadingList {
     @discardableResult
     public func tag(_ ref: String, add: [String], remove: [String]) throws -> String {
         let added = try add.map(Self.normalizedTag), removed = try remove.map(Self.normalizedTag)
-        return try store.write { write in
+        return try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db)
             for (names, present) in [(added, true), (removed, false)] {
                 for name in names {
@@ -170,7 +170,7 @@ public final class ReadingList {
         let body = body.trimmingScalars(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw ClientError.emptyNote }
         let quote = quote?.trimmingScalars(in: .whitespacesAndNewlines)
-        return try store.write { write in
+        return try store.command { write in
             let articleID = try ArticleRef.resolve(ref, in: write.db)
             let id = makeNoteID()
             func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
@@ -188,7 +188,7 @@ public final class ReadingList {
     public func editNote(_ ref: String, body: String) throws -> String {
         let body = body.trimmingScalars(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw ClientError.emptyNote }
-        return try store.write { write in
+        return try store.command { write in
             let id = try NoteRef.resolve(ref, in: write.db)
             try write.set(RegisterKey(kind: .note, entity: id, field: NoteField.body.rawValue), .text(body))
             return id
@@ -198,7 +198,7 @@ public final class ReadingList {
     /// Deletes a note (a tombstone, so the delete reaches every device).
     @discardableResult
     public func deleteNote(_ ref: String) throws -> String {
-        try store.write { write in
+        try store.command { write in
             let id = try NoteRef.resolve(ref, in: write.db)
             try write.set(RegisterKey(kind: .note, entity: id, field: NoteField.deleted.rawValue), .bool(true))
             return id

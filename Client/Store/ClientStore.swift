@@ -2,13 +2,13 @@ import Foundation
 import GRDB
 import ReadSyncCore
 
-/// A device's library: one SQLite database (WAL) holding the field registers,
-/// the change log, the materialised tables the commands query, and the
+/// A device's library: one SQLite database (WAL) holding each entity's field
+/// values and clocks (`StorageV2`), the outbox, the full-text index, and the
 /// replica's identity and clock.
 ///
-/// Every write goes through `write(_:)`, which commits registers, change-log
-/// rows, materialised rows and the clock in one transaction: a crash leaves
-/// all of a command's effect or none of it.
+/// Every write goes through `command(_:)`, which commits values, clocks,
+/// outbox marks, search entries and the clock in one transaction (or one
+/// savepoint of a batch): a crash leaves all of a command's effect or none.
 public final class ClientStore {
     /// A WAL pool on disk; an in-memory queue for simulations.
     let database: any DatabaseWriter
@@ -71,10 +71,12 @@ public final class ClientStore {
         }
     }
 
-    /// Runs `body` in one write transaction with a transaction object that
-    /// records register writes in the change log and re-materialises what they
-    /// touched before committing.
-    func write<T>(_ body: (LocalWrite) throws -> T) throws -> T {
+    /// Runs `body` as one command, all or nothing: in a transaction of its
+    /// own, or, while `inOneTransaction` runs, as a savepoint of that one
+    /// transaction (the only place batching is decided). `body` writes
+    /// through the `LocalWrite`, which stamps each field, marks it in the
+    /// outbox and keeps the search index in step.
+    func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
         if let batch = openBatch { return try batch.command(body) }
         return try database.write { db in
             let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))

@@ -22,13 +22,13 @@ public struct SyncProgress: Sendable {
     public enum Phase: Sendable { case pushing, pulling }
     public let phase: Phase
     public let done: Int
-    /// Known for pushing (the change log's size); for pulling, the server's
+    /// Known for pushing (the outbox's size); for pulling, the server's
     /// latest sequence number minus the starting cursor, an upper bound.
     public let total: Int
 }
 
 /// Push then pull until both are drained. Every step is its own transaction:
-/// acknowledged batches leave the change log only after the server answered,
+/// acknowledged batches leave the outbox only after the server answered,
 /// and each pulled page is applied together with its cursor.
 public struct SyncEngine {
     let store: ClientStore

@@ -9,7 +9,7 @@ public protocol SyncTransport {
     func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse
 }
 
-/// Why a sync stopped. Local data and the change log are untouched by a
+/// Why a sync stopped. Local data and the outbox are untouched by a
 /// failed step, so the next sync resumes.
 public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case notConfigured

@@ -51,7 +51,7 @@ paths:
             application/yaml: {}
   /v1/push:
     post:
-      summary: Merge a batch of the client's change log.
+      summary: Merge a batch of the client's outbox.
       security: [{ bearer: [] }]
       parameters:
         - $ref: "#/components/parameters/ProtocolHeader"

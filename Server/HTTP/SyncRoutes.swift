@@ -52,7 +52,7 @@ struct SyncRoutes: Sendable {
         do {
             outcome = try await store.push(push.changes, from: push.node, for: user)
         } catch let refusal as ServerMerge.Refusal {
-            throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or change log is damaged")
+            throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
         }
         FaultPoint.serverPushAfterCommit.reach()
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])

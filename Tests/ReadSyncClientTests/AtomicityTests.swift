@@ -30,7 +30,7 @@ struct AtomicityTests {
         let list = try temporary.open()
         struct Boom: Error {}
         #expect(throws: Boom.self) {
-            try list.store.write { write in
+            try list.store.command { write in
                 try write.set(RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title"), .text("half"))
                 throw Boom()
             }

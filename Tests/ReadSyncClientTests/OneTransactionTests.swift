@@ -62,7 +62,7 @@ struct OneTransactionTests {
         let id = try list.inOneTransaction {
             let id = try save(list)
             #expect(throws: Boom.self) {
-                try list.store.write { write in
+                try list.store.command { write in
                     try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.title.rawValue), .text("Never saved"))
                     try write.set(RegisterKey(kind: .readState, entity: id, field: ReadStateField.archived.rawValue), .bool(true))
                     throw Boom()

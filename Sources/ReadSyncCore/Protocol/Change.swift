@@ -1,5 +1,7 @@
-/// The record a write produces: which register, its new version. It is what
-/// the change log stores and what sync sends; applying it anywhere is a merge.
+/// One version of one register: which register, and the version. A push
+/// sends the current version of each field in the outbox, a pull the
+/// server's (grouped by entity on the wire, `EntityChange`); applying one
+/// anywhere is a merge.
 public struct Change: Hashable, Sendable, Codable {
     public let kind: EntityKind
     public let entity: String
