@@ -61,7 +61,12 @@ public final class ClientStore {
     private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?) throws {
         self.database = database
         try ClientSchema.migrator.migrate(database)
-        try database.write(StoredEntity.adoptKnownFields)
+        // Fields an earlier version kept aside (rare: only after an upgrade
+        // that taught this version a field); a command that only reads opens
+        // no write transaction for it.
+        if try database.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM unknown_values)") }) == true {
+            try database.write(StoredEntity.adoptKnownFields)
+        }
         self.wallClock = wallClock
         self.node = try database.write { db in
             if let stored = try MetaKey.node.read(db), let node = NodeID(stored) { return node }
