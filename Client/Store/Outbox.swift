@@ -57,12 +57,12 @@ enum Outbox {
     /// written again since (then its new version still waits, with the sent
     /// one as its floor).
     static func acknowledge(_ sent: [Sent], _ db: Database) throws {
-        var entities: [EntityAddress: StoredEntity] = [:]
+        var clocks: [EntityAddress: [String: EntityClocks.Clock]] = [:]
         let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?")
         for field in sent {
             let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
-            if entities[address] == nil { entities[address] = try StoredEntity.load(address.kind, address.id, db) }
-            if entities[address]!.registers[field.key.field]?.timestamp == field.timestamp { try remove.execute(arguments: [field.seq]) }
+            if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(address.kind, address.id, db) }
+            if clocks[address]![field.key.field]?.timestamp == field.timestamp { try remove.execute(arguments: [field.seq]) }
         }
     }
 
@@ -72,8 +72,8 @@ enum Outbox {
         var fields: [(key: RegisterKey, timestamp: HLCTimestamp)] = []
         for kind in EntityKind.allCases {
             for id in try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))") {
-                for (field, register) in try StoredEntity.load(kind, id, db).registers {
-                    fields.append((RegisterKey(kind: kind, entity: id, field: field), register.timestamp))
+                for (field, clock) in try StoredEntity.clocks(kind, id, db) {
+                    fields.append((RegisterKey(kind: kind, entity: id, field: field), clock.timestamp))
                 }
             }
         }
@@ -92,14 +92,14 @@ enum Outbox {
 
     /// Every waiting field, oldest timestamp first.
     static func waiting(_ db: Database) throws -> [Waiting] {
-        var entities: [EntityAddress: StoredEntity] = [:]
+        var clocks: [EntityAddress: [String: EntityClocks.Clock]] = [:]
         var waiting: [Waiting] = []
         for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, floor FROM outbox") {
             guard let kind = EntityKind(rawValue: row[0]) else { continue }
             let address = EntityAddress(kind: kind, id: row[1])
-            if entities[address] == nil { entities[address] = try StoredEntity.load(kind, address.id, db) }
-            guard let register = entities[address]!.registers[row[2]] else { continue }
-            waiting.append(Waiting(key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: register.timestamp,
+            if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(kind, address.id, db) }
+            guard let clock = clocks[address]![row[2]] else { continue }
+            waiting.append(Waiting(key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: clock.timestamp,
                                    floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }))
         }
         return waiting.sorted { $0.timestamp < $1.timestamp }

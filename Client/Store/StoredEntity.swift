@@ -20,6 +20,17 @@ struct StoredEntity {
     /// its new article change with it.
     private let loadedArticleID: String?
 
+    /// An entity's field clocks alone, without reading its values (an
+    /// acknowledgement or a re-stamp needs no article body).
+    static func clocks(_ kind: EntityKind, _ id: String, _ db: Database) throws -> [String: EntityClocks.Clock] {
+        guard let blob = try Data.fetchOne(db.cachedStatement(sql: "SELECT clocks FROM \(ValueTable.name(of: kind)) WHERE id = ?"), arguments: [id])
+        else { return [:] }
+        guard let clocks = EntityClocks.decode(blob) else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
+        }
+        return clocks
+    }
+
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]

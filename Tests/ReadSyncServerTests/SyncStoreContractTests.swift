@@ -21,6 +21,12 @@ struct SyncStoreContractTests {
                 return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
             }
         }
+
+        /// A new store with one user, alice.
+        func withAlice() throws -> (store: any SteppedSyncStore, user: UserID, dispose: () -> Void) {
+            let (store, dispose) = try make()
+            return (store, try store.addUserNow(name: "alice", tokenHash: "h"), dispose)
+        }
     }
 
     static let a = NodeID("aaaa")!, b = NodeID("bbbb")!, pusher = NodeID("cccc")!
@@ -38,9 +44,8 @@ struct SyncStoreContractTests {
 
     @Test(arguments: StoreUnderTest.allCases)
     func concurrentVersionsAreKeptUntilAWriteThatSawThemAll(_ kind: StoreUnderTest) async throws {
-        let (store, dispose) = try kind.make()
+        let (store, user, dispose) = try kind.withAlice()
         defer { dispose() }
-        let user = try store.addUserNow(name: "alice", tokenHash: "h")
         let fromA = Self.change("from A", Self.a, at: 100)
         let fromB = Self.change("from B", Self.b, at: 200)
         #expect(try store.pushNow([fromA], from: Self.a, for: user) == PushOutcome(accepted: 1, ignored: 0))
@@ -70,9 +75,8 @@ struct SyncStoreContractTests {
     /// them) replaces the ones it has seen, and only those.
     @Test(arguments: StoreUnderTest.allCases)
     func aConcurrentWriteReplacesOnlyTheVersionsItHasSeen(_ kind: StoreUnderTest) throws {
-        let (store, dispose) = try kind.make()
+        let (store, user, dispose) = try kind.withAlice()
         defer { dispose() }
-        let user = try store.addUserNow(name: "alice", tokenHash: "h")
         let firstFromA = Self.change("A 1", Self.a, at: 100)
         let fromB = Self.change("B", Self.b, at: 200)
         let secondFromA = Self.change("A 2", Self.a, at: 300, after: firstFromA)  // has seen A 1, not B
@@ -86,9 +90,8 @@ struct SyncStoreContractTests {
     /// timestamp would lose to what it replaces: refused, nothing stored.
     @Test(arguments: StoreUnderTest.allCases)
     func aCausallyLaterChangeWithAnEarlierTimestampIsRefused(_ kind: StoreUnderTest) async throws {
-        let (store, dispose) = try kind.make()
+        let (store, user, dispose) = try kind.withAlice()
         defer { dispose() }
-        let user = try store.addUserNow(name: "alice", tokenHash: "h")
         let first = Self.change("first", Self.a, at: 500)
         _ = try store.pushNow([first], from: Self.a, for: user)
         let backwards = Self.change("second", Self.a, at: 100, after: first)
@@ -101,9 +104,8 @@ struct SyncStoreContractTests {
     /// sequence order, with no holes: `next` and `more` tell where to go on.
     @Test(arguments: StoreUnderTest.allCases)
     func pagesOfAnySizeReadTheFeedWithoutHolesOrRepeats(_ kind: StoreUnderTest) throws {
-        let (store, dispose) = try kind.make()
+        let (store, user, dispose) = try kind.withAlice()
         defer { dispose() }
-        let user = try store.addUserNow(name: "alice", tokenHash: "h")
         var pushed: [Change] = []
         for index in 0..<23 {
             let node = index % 3 == 0 ? Self.b : Self.a
