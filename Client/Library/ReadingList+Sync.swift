@@ -33,7 +33,7 @@ extension ReadingList {
         case .article, .readState: return entity
         case .tag: return TagEntity.parts(of: entity)?.articleID
         case .note: return try String.fetchOne(db, sql: "SELECT article_id FROM notes WHERE id = ?", arguments: [entity])
-        case nil: return nil
+        default: return nil
         }
     }
 }

@@ -151,6 +151,21 @@ enum ClientSchema {
 
         migrator.registerMigration("v5-values-once", migrate: StorageV2.migrate)
 
+        // Entities of a kind this version does not know (a newer one
+        // introduced it): their clocks, one row each as in a kind's value
+        // table; their values go to `unknown_values`, as every field's this
+        // version does not know. Kept and passed on, never dropped.
+        migrator.registerMigration("v6-unknown-kinds") { db in
+            try db.execute(sql: """
+                CREATE TABLE unknown_entities (
+                    kind    TEXT NOT NULL,
+                    id      TEXT NOT NULL,
+                    clocks  BLOB NOT NULL,
+                    PRIMARY KEY (kind, id)
+                ) STRICT
+                """)
+        }
+
         return migrator
     }
 }

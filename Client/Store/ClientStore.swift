@@ -61,10 +61,10 @@ public final class ClientStore {
     private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?) throws {
         self.database = database
         try ClientSchema.migrator.migrate(database)
-        // Fields an earlier version kept aside (rare: only after an upgrade
-        // that taught this version a field); a command that only reads opens
+        // Fields and entities an earlier version kept aside (rare: only after
+        // an upgrade that taught this version a field or kind); a command that only reads opens
         // no write transaction for it.
-        if try database.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM unknown_values)") }) == true {
+        if try database.read(StoredEntity.hasKnownFieldsKeptAside) {
             try database.write(StoredEntity.adoptKnownFields)
         }
         self.wallClock = wallClock

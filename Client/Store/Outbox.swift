@@ -66,15 +66,14 @@ enum Outbox {
         }
     }
 
-    /// Every field written here or received, to be sent again (to a server
+    /// Every field written here or received (of kinds this version does not
+    /// know too), to be sent again (to a server
     /// that is new to this device), oldest first.
     static func requeueEverything(_ db: Database) throws {
         var fields: [(key: RegisterKey, timestamp: HLCTimestamp)] = []
-        for kind in EntityKind.allCases {
-            for id in try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))") {
-                for (field, clock) in try StoredEntity.clocks(kind, id, db) {
-                    fields.append((RegisterKey(kind: kind, entity: id, field: field), clock.timestamp))
-                }
+        for address in try StoredEntity.everyEntity(db) {
+            for (field, clock) in try StoredEntity.clocks(address.kind, address.id, db) {
+                fields.append((RegisterKey(kind: address.kind, entity: address.id, field: field), clock.timestamp))
             }
         }
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) VALUES (?, ?, ?)")

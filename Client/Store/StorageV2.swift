@@ -184,7 +184,8 @@ enum StorageV2 {
 
     private static func insertEntity(kind: String, id: String, _ values: [String: DatabaseValue], clocks: [String: EntityClocks.Clock],
                                      _ db: Database) throws {
-        guard let kind = EntityKind(rawValue: kind) else { return }
+        // The first format knew no other kinds than these.
+        guard let kind = EntityKind(rawValue: kind), kind.isKnown else { return }
         var columns = ["id", "clocks"] + values.keys.sorted()
         var arguments: [DatabaseValue] = [id.databaseValue, Data(EntityClocks.encode(clocks)).databaseValue] + values.keys.sorted().map { values[$0]! }
         switch kind {
@@ -195,7 +196,7 @@ enum StorageV2 {
             guard let (articleID, name) = TagEntity.parts(of: id) else { return }
             columns += ["article_id", "name"]
             arguments += [articleID.databaseValue, name.databaseValue]
-        case .readState, .note: break
+        default: break
         }
         try db.execute(sql: "INSERT INTO \(ValueTable.name(of: kind)) (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))",
                        arguments: StatementArguments(arguments))

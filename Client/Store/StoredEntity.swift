@@ -5,7 +5,9 @@ import ReadSyncCore
 /// One entity as a device stores it: one row of its kind's value table,
 /// holding the value of each known field and, in `clocks`, every written
 /// field's clock (`EntityClocks`); the values of fields this version does not
-/// know are in `unknown_values`. Loaded whole, changed in memory, saved with
+/// know are in `unknown_values`. An entity of a kind this version does not
+/// know is kept the same way with no value columns: its clocks in a row of
+/// `unknown_entities`, every value in `unknown_values`. Loaded whole, changed in memory, saved with
 /// one row write however many fields changed (SQLite rewrites a row whole on
 /// any update, and an article's row holds its body).
 struct StoredEntity {
@@ -23,8 +25,8 @@ struct StoredEntity {
     /// An entity's field clocks alone, without reading its values (an
     /// acknowledgement or a re-stamp needs no article body).
     static func clocks(_ kind: EntityKind, _ id: String, _ db: Database) throws -> [String: EntityClocks.Clock] {
-        guard let blob = try Data.fetchOne(db.cachedStatement(sql: "SELECT clocks FROM \(ValueTable.name(of: kind)) WHERE id = ?"), arguments: [id])
-        else { return [:] }
+        let (sql, arguments) = Self.selectClocks(kind, id)
+        guard let blob = try Data.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)) else { return [:] }
         guard let clocks = EntityClocks.decode(blob) else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
         }
@@ -34,7 +36,8 @@ struct StoredEntity {
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
-        let found = try Row.fetchCursor(db.cachedStatement(sql: Self.select[kind]!), arguments: [id])
+        let (sql, arguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
+        let found = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
         // The cursor resets the statement when released: read the row before.
         try withExtendedLifetime(found) {
             guard let row = try found.next() else { return }
@@ -94,6 +97,12 @@ struct StoredEntity {
 
     private func writeRow(_ db: Database) throws {
         let clocks = EntityClocks.encode(registers.mapValues { ($0.timestamp, $0.vector) })
+        guard kind.isKnown else {
+            try db.cachedStatement(sql: """
+                INSERT INTO unknown_entities (kind, id, clocks) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET clocks = excluded.clocks
+                """).execute(arguments: [kind.rawValue, id, Data(clocks)])
+            return
+        }
         var arguments: [DatabaseValue] = [id.databaseValue, Data(clocks).databaseValue]
             + ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
@@ -102,24 +111,31 @@ struct StoredEntity {
         case .tag:
             guard let (articleID, name) = TagEntity.parts(of: id) else { return }
             arguments += [articleID.databaseValue, name.databaseValue]
-        case .readState, .note: break
+        default: break
         }
         try db.cachedStatement(sql: Self.upsert[kind]!).execute(arguments: StatementArguments(arguments))
     }
 
-    /// Per kind, the statement that reads an entity's row.
-    private static let select: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { kind in
+    /// The statement that reads an entity's clocks alone, with its arguments.
+    private static func selectClocks(_ kind: EntityKind, _ id: String) -> (String, [String]) {
+        kind.isKnown
+            ? ("SELECT clocks FROM \(ValueTable.name(of: kind)) WHERE id = ?", [id])
+            : ("SELECT clocks FROM unknown_entities WHERE kind = ? AND id = ?", [kind.rawValue, id])
+    }
+
+    /// Per known kind, the statement that reads an entity's row.
+    private static let select: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.known.map { kind in
         (kind, "SELECT clocks, \(ValueTable.columns(of: kind).joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?")
     })
 
-    /// Per kind, the statement that writes an entity's row: its id, its
+    /// Per known kind, the statement that writes an entity's row: its id, its
     /// clocks, every value column, and what is derived from them.
-    private static let upsert: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { kind in
+    private static let upsert: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.known.map { kind in
         var names = ["id", "clocks"] + ValueTable.columns(of: kind)
         switch kind {
         case .article: names.append("complete")
         case .tag: names += ["article_id", "name"]
-        case .readState, .note: break
+        default: break
         }
         let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         return (kind, """
@@ -140,7 +156,7 @@ struct StoredEntity {
             if let articleID = registers[NoteField.articleID.rawValue]?.value.text, articleID != loadedArticleID {
                 try SearchIndex.unindex(articleID: articleID, db)
             }
-        case .readState, .tag: break
+        default: break
         }
     }
 }
@@ -157,11 +173,9 @@ extension ClientStore {
     func registers() throws -> [RegisterKey: Register] {
         try read { db in
             var result: [RegisterKey: Register] = [:]
-            for kind in EntityKind.allCases {
-                for id in try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))") {
-                    for (field, register) in try StoredEntity.load(kind, id, db).registers {
-                        result[RegisterKey(kind: kind, entity: id, field: field)] = register
-                    }
+            for address in try StoredEntity.everyEntity(db) {
+                for (field, register) in try StoredEntity.load(address.kind, address.id, db).registers {
+                    result[RegisterKey(kind: address.kind, entity: address.id, field: field)] = register
                 }
             }
             return result
@@ -170,11 +184,36 @@ extension ClientStore {
 }
 
 extension StoredEntity {
+    /// The address of every entity stored, of known kinds and others.
+    static func everyEntity(_ db: Database) throws -> [EntityAddress] {
+        var addresses: [EntityAddress] = []
+        for kind in EntityKind.known {
+            addresses += try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))").map { EntityAddress(kind: kind, id: $0) }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT kind, id FROM unknown_entities ORDER BY kind, id") {
+            guard let kind = EntityKind(rawValue: row[0]) else { continue }
+            addresses.append(EntityAddress(kind: kind, id: row[1]))
+        }
+        return addresses
+    }
+
+    /// Whether an earlier version kept aside anything this one knows: a field
+    /// of a known kind in `unknown_values`, or an entity of a known kind in
+    /// `unknown_entities`. Cheap when nothing is kept aside.
+    static func hasKnownFieldsKeptAside(_ db: Database) throws -> Bool {
+        let kinds = EntityKind.known.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        for row in try Row.fetchAll(db, sql: "SELECT DISTINCT kind, field FROM unknown_values WHERE kind IN (\(kinds))") {
+            if let kind = EntityKind(rawValue: row[0]), kind.shape(of: row[1]) != nil { return true }
+        }
+        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unknown_entities WHERE kind IN (\(kinds)))") ?? false
+    }
+
     /// Moves the values of fields that an earlier version kept aside as
     /// unknown (a newer version wrote them) and this version knows into
     /// their columns, clocks unchanged. Runs when a store opens; the table
     /// is empty but after an upgrade that taught the version a field.
     static func adoptKnownFields(_ db: Database) throws {
+        try adoptKnownKinds(db)
         let rows = try Row.fetchAll(db, sql: "SELECT kind, entity, field, value FROM unknown_values")
         for row in rows {
             guard let kind = EntityKind(rawValue: row[0]), let field = row[2] as String?, kind.shape(of: field) != nil else { continue }
@@ -182,6 +221,30 @@ extension StoredEntity {
             guard let register = entity.registers[field] else { continue }
             entity.set(field, Register(value: try WireCoding.value(fromText: row[3]), timestamp: register.timestamp, vector: register.vector))
             try db.execute(sql: "DELETE FROM unknown_values WHERE kind = ? AND entity = ? AND field = ?", arguments: [row[0] as String, row[1] as String, field])
+            try entity.save(db)
+        }
+    }
+
+    /// Moves entities of a kind an earlier version did not know, and this one
+    /// does, into their kind's table, clocks and values unchanged.
+    private static func adoptKnownKinds(_ db: Database) throws {
+        let kinds = EntityKind.known.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        for row in try Row.fetchAll(db, sql: "SELECT kind, id, clocks FROM unknown_entities WHERE kind IN (\(kinds))") {
+            guard let kind = EntityKind(rawValue: row[0]), let clocks = EntityClocks.decode(row[2] as Data) else { continue }
+            let id: String = row[1]
+            var values: [String: String] = [:]
+            for value in try Row.fetchAll(db, sql: "SELECT field, value FROM unknown_values WHERE kind = ? AND entity = ?", arguments: [kind.rawValue, id]) {
+                values[value[0]] = value[1]
+            }
+            var entity = try StoredEntity.load(kind, id, db)
+            for (field, clock) in clocks {
+                entity.set(field, Register(value: try values[field].map(WireCoding.value(fromText:)) ?? .null, timestamp: clock.timestamp, vector: clock.vector))
+            }
+            try db.execute(sql: "DELETE FROM unknown_entities WHERE kind = ? AND id = ?", arguments: [kind.rawValue, id])
+            // Fields the kind knows move into their columns; the others stay.
+            for field in values.keys where kind.shape(of: field) != nil {
+                try db.execute(sql: "DELETE FROM unknown_values WHERE kind = ? AND entity = ? AND field = ?", arguments: [kind.rawValue, id, field])
+            }
             try entity.save(db)
         }
     }

@@ -3,24 +3,30 @@ import GRDB
 import ReadSyncCore
 
 /// Where a kind's field values live on a device: one table per kind, one
-/// column per known field, named as the field (see `StorageV2`).
+/// column per known field, named as the field (see `StorageV2`). Entities of
+/// a kind this version does not know have no table of their own: their
+/// clocks are in `unknown_entities`, their values in `unknown_values`.
 enum ValueTable {
+    /// The table of a known kind.
     static func name(of kind: EntityKind) -> String {
         switch kind {
         case .article: return "article_values"
         case .readState: return "read_state_values"
         case .note: return "note_values"
         case .tag: return "tag_values"
+        default: preconditionFailure("no value table for \(kind), a kind this version does not know")
         }
     }
 
-    /// The known fields of `kind`, in a fixed order: the value columns.
+    /// The known fields of `kind`, in a fixed order: the value columns
+    /// (none for a kind this version does not know).
     static func columns(of kind: EntityKind) -> [String] {
         switch kind {
         case .article: return articleColumns
         case .readState: return readStateColumns
         case .note: return noteColumns
         case .tag: return tagColumns
+        default: return []
         }
     }
 

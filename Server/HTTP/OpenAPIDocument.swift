@@ -154,10 +154,17 @@ components:
       type: object
       required: [kind, entity, fields]
       properties:
-        kind: { type: string, enum: [article, read_state, note, tag] }
+        kind:
+          type: string
+          pattern: "^[a-z][a-z0-9_]{0,63}$"
+          description: |
+            article, read_state, note or tag. Any other name of this pattern is a kind a newer
+            version knows: its entities are accepted, kept and passed on.
         entity:
           type: string
-          description: "article and read_state: 16 hex digits; note: a UUID; tag: `<article id>/<tag>`."
+          description: |
+            article and read_state: 16 hex digits; note: a UUID; tag: `<article id>/<tag>`;
+            a newer version's kind: 1–512 bytes without control characters.
         fields:
           type: array
           items: { $ref: "#/components/schemas/FieldVersion" }

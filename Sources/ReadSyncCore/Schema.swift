@@ -1,14 +1,51 @@
-/// The kinds of replicated entity. Everything a user can change is a set of
+/// The kind of a replicated entity. Everything a user can change is a set of
 /// field registers addressed by (kind, entity id, field).
-public enum EntityKind: String, CaseIterable, Sendable, Codable {
+///
+/// Open, not an enum: a kind a newer version introduces reaches this one as
+/// a well-formed name it does not know (`isKnown` false). Such entities are
+/// validated loosely, stored and passed on like a field this version does not
+/// know, never dropped; a version that knows the kind materialises them.
+public struct EntityKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// A kind name: 1–64 of `[a-z0-9_]`, starting with a letter, as field names.
+    public init?(rawValue: String) {
+        guard ChangeValidation.isFieldName(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(known name: String) { rawValue = name }
+
     /// An article; its id derives from its canonical URL or its content.
-    case article
+    public static let article = EntityKind(known: "article")
     /// The read-state of an article; shares the article's id.
-    case readState = "read_state"
+    public static let readState = EntityKind(known: "read_state")
     /// A note on an article; its id is a random UUID.
-    case note
+    public static let note = EntityKind(known: "note")
     /// A tag membership; its id is `<article id>/<tag name>`.
-    case tag
+    public static let tag = EntityKind(known: "tag")
+
+    /// The kinds this version knows, in a fixed order.
+    public static let known: [EntityKind] = [.article, .readState, .note, .tag]
+
+    /// Whether this version knows the kind (has its fields, tables and rules).
+    public var isKnown: Bool { Self.known.contains(self) }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let kind = EntityKind(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "Invalid entity kind '\(name.prefix(64))'")
+        }
+        self = kind
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 
     /// Fields the software sets on its own (when an article was added, a note
     /// created, an article read): concurrent values of these are not the
@@ -18,7 +55,7 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
         case .article: return field == ArticleField.addedAt.rawValue
         case .readState: return field == ReadStateField.readAt.rawValue
         case .note: return field == NoteField.createdAt.rawValue
-        case .tag: return false
+        default: return false
         }
     }
 
@@ -35,7 +72,7 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// The fields of this kind this version knows.
+    /// The fields of this kind this version knows (none, for a kind it does not know).
     public var fields: Set<String> {
         // Built once: every change validated on either side asks.
         switch self {
@@ -43,6 +80,7 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable {
         case .readState: return Self.readStateFields
         case .note: return Self.noteFields
         case .tag: return Self.tagFields
+        default: return []
         }
     }
 

@@ -95,4 +95,42 @@ struct SchemaMigrationTests {
         #expect(try upgraded.store.registers()[key("author")] == author)
         #expect(try upgraded.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM unknown_values") } == 0)
     }
+
+    /// An entity of a kind an earlier version did not know was kept aside
+    /// whole (clocks and values); once a version knows the kind, the entity
+    /// is in the library, with what that version still does not know kept.
+    @Test func anEntityOfAKindKeptAsideMaterialisesOnceThisVersionKnowsIt() throws {
+        let articleID = "0123456789abcdef", noteID = "6f1c2d3e-0000-4000-8000-00000000abcd"
+        func key(_ field: String) -> RegisterKey { RegisterKey(kind: .note, entity: noteID, field: field) }
+        try firstFormat(registers: [
+            (RegisterKey(kind: .article, entity: articleID, field: "title"), .initial(.text("A title"), at: stamp(1_000))),
+            (RegisterKey(kind: .article, entity: articleID, field: "added_at"), .initial(.text("2026-11-21T19:15:04.123Z"), at: stamp(1_001))),
+            (RegisterKey(kind: .article, entity: articleID, field: "deleted"), .initial(.bool(false), at: stamp(1_002))),
+        ])
+        let note: [String: Register] = [
+            "article_id": .initial(.text(articleID), at: stamp(1_003)),
+            "body": .initial(.text("kept aside, then known"), at: stamp(1_004)),
+            "created_at": .initial(.text("2026-11-21T19:20:00.000Z"), at: stamp(1_005)),
+            "deleted": .initial(.bool(false), at: stamp(1_006)),
+            "colour": .initial(.text("yellow"), at: stamp(1_007)),  // a field even this version does not know
+        ]
+        do {
+            // As a version that did not know notes stored one.
+            let list = try temporary.open()
+            try list.store.database.write { db in
+                try db.execute(sql: "INSERT INTO unknown_entities (kind, id, clocks) VALUES ('note', ?, ?)",
+                               arguments: [noteID, Data(EntityClocks.encode(note.mapValues { ($0.timestamp, $0.vector) }))])
+                for (field, register) in note {
+                    try db.execute(sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('note', ?, ?, ?)",
+                                   arguments: [noteID, field, try WireCoding.text(register.value)])
+                }
+            }
+        }
+        let upgraded = try temporary.open()
+        #expect(try upgraded.show(articleID).notes.map(\.body) == ["kept aside, then known"])
+        let registers = try upgraded.store.registers()
+        for (field, register) in note { #expect(registers[key(field)] == register, "\(field) with its clock") }
+        #expect(try upgraded.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM unknown_entities") } == 0)
+        #expect(try upgraded.store.read { try String.fetchAll($0, sql: "SELECT field FROM unknown_values") } == ["colour"])
+    }
 }

@@ -21,7 +21,7 @@ struct WireCodingTests {
             .double(awkwardNumbers.randomElement(using: &random)!), .double(Double.random(in: -1e9...1e9, using: &random)),
             .text(awkwardTexts.randomElement(using: &random)!),
         ]
-        return Change(key: RegisterKey(kind: EntityKind.allCases.randomElement(using: &random)!, entity: awkwardTexts.randomElement(using: &random)!, field: "title"),
+        return Change(key: RegisterKey(kind: (EntityKind.known + [EntityKind(rawValue: "highlight")!]).randomElement(using: &random)!, entity: awkwardTexts.randomElement(using: &random)!, field: "title"),
                       register: Register(value: values.randomElement(using: &random)!,
                                          timestamp: HLCTimestamp(physical: Int64.random(in: 0...Int64.max, using: &random), counter: .random(in: 0...9, using: &random), node: nodes[0]),
                                          vector: vector))

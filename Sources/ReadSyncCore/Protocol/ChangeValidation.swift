@@ -1,5 +1,7 @@
-/// Checks a change received from elsewhere before it is merged: known field,
-/// well-formed entity id, sensible value and vector. Pure, so server and
+/// Checks a change received from elsewhere before it is merged: well-formed
+/// kind, entity id and field name, a sensible value and vector. Kinds and
+/// fields a newer version introduced pass with looser rules: they are kept
+/// and passed on. Pure, so server and
 /// client apply the same rules.
 public enum ChangeValidation {
     /// Longest text value accepted (article bodies included), in UTF-8 bytes.
@@ -25,6 +27,9 @@ public enum ChangeValidation {
         }
         return nil
     }
+
+    /// Longest id accepted for an entity of a kind this version does not know.
+    public static let maxUnknownEntityIDBytes = 512
 
     /// Counters beyond this are refused so that incrementing never overflows.
     public static let maxCounter: UInt64 = 1 << 53
@@ -71,6 +76,11 @@ public enum ChangeValidation {
         case .tag:
             guard let (articleID, tag) = TagEntity.parts(of: entity), isArticleID(articleID) else { return "invalid tag entity" }
             return tag.utf8.count <= 400 && !tag.unicodeScalars.contains(where: { $0.value < 32 }) ? nil : "invalid tag name"
+        default:
+            // A newer version's kind: its id rules are not known here, only
+            // that an id is short text without control characters.
+            return !entity.isEmpty && entity.utf8.count <= maxUnknownEntityIDBytes && !entity.unicodeScalars.contains(where: { $0.value < 32 })
+                ? nil : "invalid \(kind.rawValue) id"
         }
     }
 

@@ -148,10 +148,8 @@ extension EntityChange: WireMessage {
             switch key {
             case "kind" where kind == nil:
                 let raw = try reader.readString()
-                guard let known = EntityKind(rawValue: raw) else {
-                    throw reader.invalidValue("Cannot initialize EntityKind from invalid String value \(raw.prefix(64))")
-                }
-                kind = known
+                guard let name = EntityKind(rawValue: raw) else { throw reader.invalidValue("Invalid entity kind '\(raw.prefix(64))'") }
+                kind = name
             case "entity" where entity == nil: entity = try reader.readString()
             case "fields" where fields == nil:
                 var versions: [FieldVersion] = []
