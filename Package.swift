@@ -90,6 +90,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Server",
+            resources: [.embedInCode("HTTP/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
 

@@ -12,7 +12,11 @@ extension ClientStore {
         var token: String?
         var cursor: Int64
         var epoch: String?
+        var checkpoint: HistoryCheckpoint?
         var lastSync: String?
+
+        /// What requests show the server of its history (`KnownHistory`).
+        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint) }
     }
 
     func syncState() throws -> SyncState {
@@ -20,7 +24,8 @@ extension ClientStore {
             SyncState(
                 serverURL: try MetaKey.serverURL.read(db), token: try MetaKey.serverToken.read(db),
                 cursor: try MetaKey.cursor.read(db).flatMap { Int64($0) } ?? 0,
-                epoch: try MetaKey.epoch.read(db), lastSync: try MetaKey.lastSync.read(db))
+                epoch: try MetaKey.epoch.read(db), checkpoint: try MetaKey.checkpoint.read(db).flatMap(HistoryCheckpoint.init),
+                lastSync: try MetaKey.lastSync.read(db))
         }
     }
 
@@ -44,10 +49,11 @@ extension ClientStore {
         let sent: [Outbox.Sent]
     }
 
-    /// The server stored `batch`.
-    func acknowledge(_ batch: PendingBatch) throws {
+    /// The server stored `batch`, at `checkpoint` of its history.
+    func acknowledge(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?) throws {
         try database.write { db in
             if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
+            try Self.advanceCheckpoint(to: checkpoint, db)
             try Outbox.acknowledge(batch.sent, db)
             FaultPoint.clientAckBeforeCommit.reach()
         }
@@ -60,11 +66,21 @@ extension ClientStore {
         }
     }
 
-    /// Applies one pulled page and moves the cursor, in one transaction.
-    func applyPulled(_ changes: [Change], cursor: Int64) throws -> RemoteApply.Result {
+    /// Keeps `checkpoint` when it is further than the one kept.
+    private static func advanceCheckpoint(to checkpoint: HistoryCheckpoint?, _ db: Database) throws {
+        guard let checkpoint else { return }
+        if try MetaKey.checkpoint.read(db).flatMap(HistoryCheckpoint.init).map({ $0.seq < checkpoint.seq }) ?? true {
+            try MetaKey.checkpoint.write(checkpoint.description, db)
+        }
+    }
+
+    /// Applies one pulled page and moves the cursor (to `checkpoint` of the
+    /// server's history), in one transaction.
+    func applyPulled(_ changes: [Change], cursor: Int64, checkpoint: HistoryCheckpoint?) throws -> RemoteApply.Result {
         try database.write { db in
             let result = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(changes)
             try MetaKey.cursor.write(String(cursor), db)
+            try Self.advanceCheckpoint(to: checkpoint, db)
             FaultPoint.clientPullBeforeCommit.reach()
             return result
         }
@@ -104,6 +120,7 @@ extension ClientStore {
         try database.write { db in
             try Outbox.requeueEverything(db)
             try MetaKey.cursor.write("0", db)
+            try MetaKey.checkpoint.write(nil, db)
             try MetaKey.epoch.write(epoch, db)
         }
     }

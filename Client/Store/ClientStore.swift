@@ -12,8 +12,11 @@ import ReadSyncCore
 public final class ClientStore {
     /// A WAL pool on disk; an in-memory queue for simulations.
     let database: any DatabaseWriter
-    /// This replica's node id, fixed when the database was created.
+    /// This replica's node id, fixed when the database was created (or when
+    /// it turned out to be a copy of another device's, see `DeviceIdentity`).
     public let node: NodeID
+    /// Set when opening found the library to be a copy and gave it a new node id.
+    public let fork: DeviceIdentity.Fork?
     let wallClock: any WallClock
     /// The transaction `inOneTransaction` holds open, which commands join.
     private var openBatch: LocalWrite?
@@ -39,7 +42,7 @@ public final class ClientStore {
             try new.close()
         }
         let pool = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
-        try self.init(database: pool, wallClock: wallClock, node: nil)
+        try self.init(database: pool, wallClock: wallClock, node: nil, file: DeviceIdentity.ofFile(at: home.databaseURL.path))
     }
 
     /// A library in memory, gone when released: for simulations that run
@@ -58,7 +61,7 @@ public final class ClientStore {
         return database
     }
 
-    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?) throws {
+    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?, file: String? = nil) throws {
         self.database = database
         try ClientSchema.migrator.migrate(database)
         // Fields and entities an earlier version kept aside (rare: only after
@@ -68,12 +71,7 @@ public final class ClientStore {
             try database.write(StoredEntity.adoptKnownFields)
         }
         self.wallClock = wallClock
-        self.node = try database.write { db in
-            if let stored = try MetaKey.node.read(db), let node = NodeID(stored) { return node }
-            let node = node ?? NodeID.random()
-            try MetaKey.node.write(node.rawValue, db)
-            return node
-        }
+        (self.node, self.fork) = try database.write { db in try DeviceIdentity.resolve(requested: node, file: file, db) }
     }
 
     /// Runs `body` as one command, all or nothing: in a transaction of its
@@ -136,6 +134,14 @@ enum MetaKey: String {
     case cursor
     /// The server database's epoch the cursor belongs to.
     case epoch
+    /// Where the database file is (`DeviceIdentity.ofFile`): a library
+    /// opened elsewhere is a copy.
+    case fileIdentity = "file_identity"
+    /// The node id of the device this library was copied from.
+    case copiedFrom = "copied_from"
+    /// The furthest point of the server's history (in `epoch`) this device
+    /// has seen, pulled up to or pushed into (`HistoryCheckpoint`, as text).
+    case checkpoint
     /// The largest timestamp that may be known beyond this device: of
     /// acknowledged writes and of changes received. Re-stamping stays above it.
     case publicClock = "public_clock"

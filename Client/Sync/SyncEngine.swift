@@ -68,7 +68,7 @@ public struct SyncEngine {
         var next = try store.pendingBatch(limit: pushBatchSize)
         while let batch = next {
             FaultPoint.clientPushBeforeSend.reach()
-            let inFlight = send(batch)
+            let inFlight = try send(batch)
             // The following batch is read from the outbox while this one is
             // on its way and stored by the server.
             let following: ClientStore.PendingBatch?
@@ -93,7 +93,7 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
-            try store.acknowledge(batch)
+            try store.acknowledge(batch, checkpoint: answer.checkpoint)
             done += batch.changes.count
             summary.pushed += batch.changes.count
             progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
@@ -106,15 +106,18 @@ public struct SyncEngine {
 
     /// Sends `batch` on a thread of its own while another batch may follow
     /// (a full one); a smaller one is the last, and is sent at once.
-    private func send(_ batch: ClientStore.PendingBatch) -> Prefetch<PushResponse> {
-        let (transport, request) = (transport, PushRequest(node: store.node, changes: batch.changes))
+    private func send(_ batch: ClientStore.PendingBatch) throws -> Prefetch<PushResponse> {
+        let known = try store.syncState().known
+        let request = PushRequest(node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint)
+        let transport = transport
         return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
     }
 
     private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
-        var cursor = try store.syncState().cursor
+        let state = try store.syncState()
+        var cursor = state.cursor
         let start = cursor
-        var next = fetchPage(after: cursor, inline: true)
+        var next = fetchPage(after: cursor, known: state.known, inline: true)
         // However this ends, the page asked for last is waited for: the
         // transport is not used by two threads at once.
         defer { _ = try? next.value() }
@@ -130,7 +133,7 @@ public struct SyncEngine {
             }
             // The server reads and sends the next page while this one is applied.
             if page.more { next = fetchPage(after: page.next) }
-            let applied = try store.applyPulled(page.changes, cursor: page.next)
+            let applied = try store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
             FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += page.changes.count
             summary.conflicts += applied.conflicts
@@ -143,9 +146,11 @@ public struct SyncEngine {
         }
     }
 
-    private func fetchPage(after cursor: Int64, inline: Bool = false) -> Prefetch<PullResponse> {
+    /// The first page shows the server the device's history; the pages
+    /// after it follow from that page in the same pull.
+    private func fetchPage(after cursor: Int64, known: KnownHistory = .nothing, inline: Bool = false) -> Prefetch<PullResponse> {
         let (transport, node, pageSize) = (transport, store.node, pageSize)
-        return Prefetch(inline: inline) { try transport.pull(after: cursor, limit: pageSize, node: node) }
+        return Prefetch(inline: inline) { try transport.pull(after: cursor, limit: pageSize, node: node, known: known) }
     }
 
     /// Adopts the epoch on first contact; on a different one, resets for a

@@ -5,8 +5,16 @@ import ReadSyncCore
 /// and an in-process one for simulations.
 public protocol SyncTransport {
     func push(_ request: PushRequest) throws -> PushResponse
-    /// Changes after `cursor`, leaving out those `node` wrote itself.
-    func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse
+    /// Changes after `cursor`, leaving out those `node` wrote itself; `known`
+    /// lets a server that lost history notice (`KnownHistory`).
+    func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse
+}
+
+extension SyncTransport {
+    /// A pull that shows no history (a look at the server from outside a device).
+    public func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
+        try pull(after: cursor, limit: limit, node: node, known: .nothing)
+    }
 }
 
 /// Why a sync stopped. Local data and the outbox are untouched by a
@@ -85,8 +93,12 @@ public final class CurlSyncTransport: SyncTransport {
         return try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/push", headers: headers, body: body))
     }
 
-    public func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
-        try exchange(HTTPRequest(url: baseURL + "/v1/changes?after=\(cursor)&limit=\(limit)&node=\(node)", headers: headers(json: false)))
+    public func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
+        var url = baseURL + "/v1/changes?after=\(cursor)&limit=\(limit)&node=\(node)"
+        // Epochs are hex digits and dashes, checkpoints digits, a colon and hex: nothing to escape.
+        if let epoch = known.epoch { url += "&epoch=\(epoch)" }
+        if let checkpoint = known.checkpoint { url += "&checkpoint=\(checkpoint)" }
+        return try exchange(HTTPRequest(url: url, headers: headers(json: false)))
     }
 
     private func headers(json: Bool) -> [(name: String, value: String)] {

@@ -50,13 +50,15 @@ struct SyncRoutes: Sendable {
         }
         let outcome: PushOutcome
         do {
-            outcome = try await store.push(push.changes, from: push.node, for: user)
+            outcome = try await store.push(push.changes, from: push.node, for: user, known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint))
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
         }
         FaultPoint.serverPushAfterCommit.reach()
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
-        return try JSONResponse.make(PushResponse(epoch: store.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now), epoch: store.epoch, for: request)
+        return try JSONResponse.make(PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
+                                                  checkpoint: outcome.checkpoint),
+                                     epoch: outcome.epoch, for: request)
     }
 
     private func changes(_ request: Request) async throws -> Response {
@@ -74,11 +76,19 @@ struct SyncRoutes: Sendable {
             guard let id = NodeID(String(node)) else { throw APIError.badRequest("'node' is not a node id") }
             origin = id
         }
-        let page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin)
+        var known = KnownHistory(epoch: query["epoch"].map(String.init))
+        if let text = query["checkpoint"] {
+            guard let checkpoint = HistoryCheckpoint(String(text)) else {
+                throw APIError.badRequest("'checkpoint' must be <sequence number>:<16 hex digits>, not '\(text.prefix(40))'")
+            }
+            known.checkpoint = checkpoint
+        }
+        let page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin, known: known)
         FaultPoint.serverPullBeforeAnswer.reach()
         return try JSONResponse.make(
-            PullResponse(epoch: store.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds()),
-            epoch: store.epoch, for: request)
+            PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
+                         checkpoint: page.checkpoint),
+            epoch: page.epoch, for: request)
     }
 
     // MARK: Checks shared by the endpoints

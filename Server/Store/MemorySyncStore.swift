@@ -12,6 +12,26 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         /// Each field's current versions: seq → (change, the node that pushed it).
         var versions: [RegisterKey: [Int64: (change: Change, origin: NodeID)]] = [:]
         var lastSeq: Int64 = 0
+        /// Each commit's last sequence number and token, in order.
+        var history: [(lastSeq: Int64, token: String)] = []
+        /// Empty until the store lost part of this user's history (`KnownHistory`).
+        var lineage = ""
+
+        func epoch(_ databaseEpoch: String) -> String { UserEpoch.of(databaseEpoch: databaseEpoch, lineage: lineage) }
+
+        /// The token of the commit that gave out `seq`.
+        func token(at seq: Int64) -> String? {
+            history.first { $0.lastSeq >= seq }?.token
+        }
+
+        func checkpoint(at seq: Int64) -> HistoryCheckpoint? {
+            token(at: seq).flatMap { HistoryCheckpoint(seq: seq, token: $0) }
+        }
+
+        /// Starts a new lineage when `known` shows history this store lost.
+        mutating func check(_ known: KnownHistory, databaseEpoch: String) {
+            if known.isLost(currentEpoch: epoch(databaseEpoch), token: token(at:)) { lineage = HistoryCheckpoint.randomToken() }
+        }
     }
 
     private let lock = NSLock()
@@ -26,9 +46,10 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     // MARK: Synchronous core
 
-    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome {
+    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) throws -> PushOutcome {
         try lock.withLock {
             var data = accounts[user.rawValue]!
+            data.check(known, databaseEpoch: epoch)
             var outcome = PushOutcome()
             for change in changes {
                 let stored = (data.versions[change.key] ?? [:]).sorted { $0.key < $1.key }
@@ -41,20 +62,32 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
                 data.versions[change.key, default: [:]][data.lastSeq] = (change, node)
                 outcome.accepted += 1
             }
+            if outcome.accepted > 0 {
+                data.history.append((data.lastSeq, HistoryCheckpoint.randomToken()))
+                outcome.checkpoint = data.checkpoint(at: data.lastSeq)
+            }
+            outcome.epoch = data.epoch(epoch)
             accounts[user.rawValue] = data
             return outcome
         }
     }
 
-    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) -> ChangePage {
+    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) -> ChangePage {
         lock.withLock {
+            accounts[user.rawValue]!.check(known, databaseEpoch: epoch)
             let data = accounts[user.rawValue]!
             let after = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }.sorted { $0.key < $1.key }
             let page = Array(after.prefix(limit))
             let more = after.count > limit
-            return ChangePage(changes: page.map(\.value.change), next: more ? page.last!.key : max(cursor, data.lastSeq), more: more, latest: data.lastSeq)
+            let next = more ? page.last!.key : max(cursor, data.lastSeq)
+            return ChangePage(changes: page.map(\.value.change), next: next, more: more, latest: data.lastSeq,
+                              epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next))
         }
     }
+
+    public func copy() -> StoreCopy { lock.withLock { StoreCopy(contents: accounts) } }
+
+    public func restore(_ copy: StoreCopy) { lock.withLock { accounts = copy.contents as! [Int64: UserData] } }
 
     /// A user's merged fields: what every replica must converge to.
     public func registers(for user: UserID) -> [RegisterKey: Register] {
@@ -71,12 +104,12 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         lock.withLock { accounts.first { $0.value.tokenHash == hash }.map { UserID($0.key) } }
     }
 
-    public func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
-        try pushNow(changes, from: node, for: user)
+    public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) async throws -> PushOutcome {
+        try pushNow(changes, from: node, for: user, known: known)
     }
 
-    public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
-        changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin)
+    public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
+        changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known)
     }
 
     @discardableResult

@@ -16,6 +16,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         let changes: [Change]
         let node: NodeID
         let user: UserID
+        let known: KnownHistory
         let answer: CheckedContinuation<PushOutcome, any Error>
     }
 
@@ -66,9 +67,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// commit and its WAL sync (`synchronous = FULL`) instead of queueing for
     /// one sync each. Each push is its own savepoint: one that is refused
     /// leaves nothing and fails alone. No push is answered before its commit.
-    public func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
+    public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { answer in
-            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, answer: answer)) }
+            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, answer: answer)) }
             database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
         }
     }
@@ -90,13 +91,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                     // Alone (a device's full sync): no savepoint, whose
                     // sub-journal would copy every page the push changes
                     // first; a refused push rolls the transaction back.
-                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, db))]
+                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, db))]
                 } else {
                     outcomes = group.map { push in
                         Result {
                             var outcome = PushOutcome()
                             try db.inSavepoint {
-                                outcome = try Self.store(push.changes, from: push.node, for: push.user, db)
+                                outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, db)
                                 return .commit
                             }
                             return outcome
@@ -114,7 +115,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
-    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, _ db: Database) throws -> PushOutcome {
+    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, _ db: Database) throws -> PushOutcome {
+        try startLineageIfLost(known, user, db)
         var outcome = PushOutcome()
         var seq = try Self.lastSequence(of: user, db)
         for change in changes {
@@ -150,12 +152,45 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                                          try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
             outcome.accepted += 1
         }
-        try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
+        if outcome.accepted > 0 {
+            try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
+            let token = HistoryCheckpoint.randomToken()
+            try db.cachedStatement(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)").execute(arguments: [user.rawValue, seq, token])
+            outcome.checkpoint = HistoryCheckpoint(seq: seq, token: token)
+        }
+        outcome.epoch = try Self.epoch(of: user, db)
         return outcome
     }
 
-    public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
-        try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
+    // MARK: History (see `KnownHistory`)
+
+    /// The user's epoch: the database's, with the user's lineage if one was started.
+    private static func epoch(of user: UserID, _ db: Database) throws -> String {
+        let lineage = try String.fetchOne(db.cachedStatement(sql: "SELECT lineage FROM users WHERE id = ?"), arguments: [user.rawValue]) ?? ""
+        return UserEpoch.of(databaseEpoch: try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'epoch'")) ?? "",
+                            lineage: lineage)
+    }
+
+    /// The token of the commit that gave out `seq`.
+    private static func token(of user: UserID, at seq: Int64, _ db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT token FROM history WHERE user_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1"),
+                            arguments: [user.rawValue, seq])
+    }
+
+    private static func isLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
+        try known.isLost(currentEpoch: try epoch(of: user, db)) { try token(of: user, at: $0, db) }
+    }
+
+    private static func startLineageIfLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws {
+        guard try isLost(known, user, db) else { return }
+        try db.execute(sql: "UPDATE users SET lineage = ? WHERE id = ?", arguments: [HistoryCheckpoint.randomToken(), user.rawValue])
+    }
+
+    public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
+        if try await database.read({ db in try Self.isLost(known, user, db) }) {
+            try await database.write { db in try Self.startLineageIfLost(known, user, db) }
+        }
+        return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
     }
 
     private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, _ db: Database) throws -> ChangePage {
@@ -173,17 +208,21 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // Without more rows, everything up to `latest` has been looked at
         // (the rest, if any, were the asker's own changes).
         let next = more ? page.last!["seq"] : max(cursor, latest)
-        return ChangePage(changes: changes, next: next, more: more, latest: latest)
+        let checkpoint = next > 0 ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
+        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint)
     }
 
     // MARK: Stepped, for the simulation
 
-    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome {
-        try database.write { db in try Self.store(changes, from: node, for: user, db) }
+    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) throws -> PushOutcome {
+        try database.write { db in try Self.store(changes, from: node, for: user, known: known, db) }
     }
 
-    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) throws -> ChangePage {
-        try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
+    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
+        if try database.read({ db in try Self.isLost(known, user, db) }) {
+            try database.write { db in try Self.startLineageIfLost(known, user, db) }
+        }
+        return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
     }
 
     public func registers(for user: UserID) throws -> [RegisterKey: Register] {
@@ -195,6 +234,16 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             }
             return versions.compactMapValues(ServerMerge.state)
         }
+    }
+
+    public func copy() throws -> StoreCopy {
+        let copy = try DatabaseQueue()
+        try database.backup(to: copy)
+        return StoreCopy(contents: copy)
+    }
+
+    public func restore(_ copy: StoreCopy) throws {
+        try (copy.contents as! DatabaseQueue).backup(to: database)
     }
 
     public func addUserNow(name: String, tokenHash: String) throws -> UserID {

@@ -104,6 +104,23 @@ enum ServerSchema {
                 CREATE INDEX field_versions_by_field ON field_versions (user_id, kind, entity, field);
                 """)
         }
+        migrator.registerMigration("v4-history") { db in
+            // The user's history as commits (see `KnownHistory`): each push
+            // that accepted changes is a commit, with the last sequence number
+            // it gave out and a random token. What came before this migration
+            // is one commit. `lineage` stays empty, so the users' epochs stay
+            // the database's and no device resynchronises for the upgrade.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN lineage TEXT NOT NULL DEFAULT '';
+                CREATE TABLE history (
+                    user_id   INTEGER NOT NULL REFERENCES users(id),
+                    last_seq  INTEGER NOT NULL,
+                    token     TEXT NOT NULL,
+                    PRIMARY KEY (user_id, last_seq)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO history (user_id, last_seq, token) SELECT id, last_seq, lower(hex(randomblob(8))) FROM users WHERE last_seq > 0;
+                """)
+        }
         return migrator
     }
 }

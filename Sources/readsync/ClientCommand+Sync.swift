@@ -20,7 +20,7 @@ extension ClientCommand {
             if summary.restamped > 0 {
                 line += " \(summary.restamped) changes made while this device's clock ran ahead were re-stamped with the corrected time."
             }
-            if summary.resynchronised { line += " The server was new to this device, so everything was exchanged again." }
+            if summary.resynchronised { line += " The server was new to this device or had lost part of the library (restored from a copy), so everything was exchanged again." }
             print(line)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import ReadSyncClient
 
@@ -19,7 +20,13 @@ struct ClientCommand: ParsableCommand {
 
     /// Opens this device's reading list.
     func openList() throws -> ReadingList {
-        try ReadingList(home: ClientHome.resolve(explicit: home))
+        let list = try ReadingList(home: ClientHome.resolve(explicit: home))
+        if let fork = list.store.fork {
+            FileHandle.standardError.write(Data("""
+                Note: this library is a copy of another device's (its database file moved or was copied);                 it now syncs as a device of its own, node \(fork.to) (was \(fork.from)), and both keep every write.\n
+                """.utf8))
+        }
+        return list
     }
 }
 

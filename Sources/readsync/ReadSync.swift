@@ -8,7 +8,7 @@ struct ReadSync: AsyncParsableCommand {
         commandName: "readsync",
         abstract: "An offline-first reading list that syncs.",
         version: "0.2.0",
-        subcommands: [ClientCommand.self, ServeCommand.self, UserCommand.self]
+        subcommands: [ClientCommand.self, ServeCommand.self, UserCommand.self, BackupCommand.self]
     )
 
     /// Like ArgumentParser's, except that a refusal is one line on stderr

@@ -15,15 +15,16 @@ final class ServerProcess {
     var url: String { "http://127.0.0.1:\(port)" }
     var database: String { (data as NSString).appendingPathComponent("server.sqlite") }
 
-    /// Starts a server; `data` reuses a stopped one's folder (a restart);
+    /// Starts a server; `data` reuses a stopped one's folder (a restart),
+    /// `port` a stopped one's address (devices keep their server's URL);
     /// `environment` adds variables (such as a fault point to die at).
-    init(data: String? = nil, environment: [String: String] = [:]) throws {
+    init(data: String? = nil, port: Int? = nil, environment: [String: String] = [:]) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString)").path
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        port = try Socket.freePort()
+        self.port = try port ?? Socket.freePort()
         process.executableURL = ReadSyncBinary.url
-        process.arguments = ["serve", "--port", String(port), "--data", self.data]
+        process.arguments = ["serve", "--port", String(self.port), "--data", self.data]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log

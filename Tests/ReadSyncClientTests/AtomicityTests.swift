@@ -52,9 +52,9 @@ struct AtomicityTests {
         let changes = try writer.changeLog().count
         let all = try #require(try writer.store.pendingBatch(limit: changes)).changes
         let withoutTombstone = all.filter { $0.field != "deleted" }
-        _ = try list.store.applyPulled(withoutTombstone, cursor: 1)
+        _ = try list.store.applyPulled(withoutTombstone, cursor: 1, checkpoint: nil)
         #expect(try list.list().isEmpty && list.trash().isEmpty && list.search("whole").isEmpty)
-        _ = try list.store.applyPulled(all, cursor: 2)
+        _ = try list.store.applyPulled(all, cursor: 2, checkpoint: nil)
         #expect(try list.list().map(\.id) == [id])
     }
 

@@ -41,15 +41,19 @@ struct WireCodingTests {
     @Test func messagesAreWrittenAsTheEncoderWritesThem() throws {
         var random = SeededGenerator(seed: 6)
         let changes = (0..<50).map { _ in Self.randomChange(&random) }
-        let push = PushRequest(node: NodeID.random(using: &random), changes: changes)
-        let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000)
-        #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
-        #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
-        #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
-        #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
-        let answer = PushResponse(epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000)
-        #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
-        #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
+        let point = HistoryCheckpoint(seq: 41, token: "0123456789abcdef")
+        // With and without the optional parts (a first sync has no epoch or checkpoint).
+        for checkpoint in [nil, point] {
+            let push = PushRequest(node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint)
+            let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint)
+            #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
+            #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
+            #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
+            #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
+            let answer = PushResponse(epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint)
+            #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
+            #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
+        }
         for value in [FieldValue.null, .bool(true), .int(-3), .double(0.25), .text("a \"b\"")] {
             #expect(try WireCoding.text(value) == String(decoding: try WireCoding.encoder.encode(value), as: UTF8.self))
             #expect(try WireCoding.value(fromText: WireCoding.text(value)) == value)

@@ -196,7 +196,7 @@ import ReadSyncTestSupport
         let document = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/v1/openapi.yaml")) }
         #expect(document.status == 200)
         let inRepository = try String(contentsOf: RepositoryPaths.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
-        #expect(String(decoding: document.body, as: UTF8.self) == inRepository, "docs/openapi.yaml and Server/HTTP/OpenAPIDocument.swift differ")
+        #expect(String(decoding: document.body, as: UTF8.self) == inRepository, "the served document is Server/HTTP/openapi.yaml (docs/openapi.yaml)")
         await server.destroy()
     }
 }

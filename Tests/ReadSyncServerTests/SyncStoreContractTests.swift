@@ -48,9 +48,9 @@ struct SyncStoreContractTests {
         defer { dispose() }
         let fromA = Self.change("from A", Self.a, at: 100)
         let fromB = Self.change("from B", Self.b, at: 200)
-        #expect(try store.pushNow([fromA], from: Self.a, for: user) == PushOutcome(accepted: 1, ignored: 0))
-        #expect(try await store.push([fromB], from: Self.b, for: user) == PushOutcome(accepted: 1, ignored: 0))
-        #expect(try store.pushNow([fromA, fromB], from: Self.pusher, for: user) == PushOutcome(accepted: 0, ignored: 2), "re-push is a no-op")
+        #expect(try store.pushNow([fromA], from: Self.a, for: user).counts == [1, 0])
+        #expect(try await store.push([fromB], from: Self.b, for: user).counts == [1, 0])
+        #expect(try store.pushNow([fromA, fromB], from: Self.pusher, for: user).counts == [0, 2], "re-push is a no-op")
 
         // Both concurrent versions are pulled, so every device can see the conflict.
         var page = try everything(store, user)
@@ -171,4 +171,41 @@ struct SyncStoreContractTests {
         #expect(throws: UserError.unknown("bob")) { try store.replaceToken(name: "bob", tokenHash: "x") }
         #expect(try store.users().map(\.name) == ["alice"] && store.users().map(\.active) == [false])
     }
+
+    /// Each commit of a push is a point of the user's history a device can
+    /// show later; a store that cannot find the point a device shows (its
+    /// data was restored from an older copy) starts a new lineage, and the
+    /// user's epoch changes for every device.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aDeviceShowingHistoryTheStoreLostStartsANewLineage(_ kind: StoreUnderTest) throws {
+        let (store, user, dispose) = try kind.withAlice()
+        defer { dispose() }
+        let first = try store.pushNow([Self.change("one", Self.a, at: 100)], from: Self.a, for: user)
+        let epoch = first.epoch
+        let pushed = try #require(first.checkpoint)
+        #expect(pushed.seq == 1)
+        #expect(try store.pushNow([Self.change("one", Self.a, at: 100)], from: Self.a, for: user).checkpoint == nil, "nothing accepted, no commit")
+        let second = try store.pushNow([Self.change("two", Self.b, at: 200, field: "author")], from: Self.b, for: user)
+        let page = try everything(store, user)
+        #expect(page.epoch == epoch && page.next == 2 && page.checkpoint == second.checkpoint, "a page ends at a point of the history")
+
+        // Points the store has, in this epoch or another: nothing changes.
+        for known in [KnownHistory(epoch: epoch, checkpoint: pushed), KnownHistory(epoch: epoch, checkpoint: page.checkpoint),
+                      KnownHistory(epoch: "another", checkpoint: HistoryCheckpoint(seq: 9, token: "0123456789abcdef")), .nothing] {
+            #expect(try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: nil, known: known).epoch == epoch)
+        }
+        // A point beyond the history, and one the history has with another token.
+        let beyond = KnownHistory(epoch: epoch, checkpoint: HistoryCheckpoint(seq: 3, token: pushed.token))
+        let renewed = try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: nil, known: beyond).epoch
+        #expect(renewed != epoch)
+        let rewritten = KnownHistory(epoch: renewed, checkpoint: HistoryCheckpoint(seq: 2, token: pushed.token))
+        let again = try store.pushNow([Self.change("three", Self.a, at: 300, field: "site")], from: Self.a, for: user, known: rewritten)
+        #expect(again.epoch != renewed && again.epoch != epoch && again.counts == [1, 0], "the push is stored all the same")
+        #expect(try everything(store, user).epoch == again.epoch, "every device is told")
+    }
+}
+
+extension PushOutcome {
+    /// Accepted and ignored, the counts a push answers with.
+    var counts: [Int] { [accepted, ignored] }
 }

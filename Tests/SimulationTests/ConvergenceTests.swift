@@ -58,7 +58,10 @@ struct ConvergenceTests {
             totals.faults += simulation.stats.faults
             totals.refusedForSkew += simulation.stats.refusedForSkew
             totals.restamped += simulation.stats.restamped
+            totals.resyncs += simulation.stats.resyncs
+            totals.backups += simulation.stats.backups
+            totals.restores += simulation.stats.restores
         }
-        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped")
+        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs")
     }
 }

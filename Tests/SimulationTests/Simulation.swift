@@ -21,8 +21,10 @@ final class Simulation {
     /// Every write any replica made, by register and version vector (a
     /// write's identity); re-stamping updates its timestamp.
     private var writes: [RegisterKey: [VersionVector: Register]] = [:]
+    /// The server's data as last backed up (a copy of its data folder).
+    private var backup: StoreCopy?
     /// Batches the network holds back, to deliver late and out of order.
-    private var delayed: [(changes: [Change], node: NodeID)] = []
+    private var delayed: [(changes: [Change], node: NodeID, known: KnownHistory)] = []
     /// Every version a push delivered to the server, by field: a device's
     /// own writes, or its merge of them with versions it had received (a
     /// push sends a field's current version). A write overwritten on its
@@ -31,7 +33,8 @@ final class Simulation {
     private(set) var stats = Stats()
 
     struct Stats {
-        var operations = 0, pushes = 0, pulls = 0, faults = 0, refusedForSkew = 0, restamped = 0
+        var operations = 0, pushes = 0, pulls = 0, faults = 0, refusedForSkew = 0, restamped = 0, resyncs = 0
+        var backups = 0, restores = 0
     }
 
     final class Replica {
@@ -98,7 +101,8 @@ final class Simulation {
             case 0..<45: try randomEdit(on: replica)
             case 45..<65: try pushStep(replica)
             case 65..<85: try pullStep(replica)
-            case 85..<92: changeClock(of: replica)
+            case 85..<91: changeClock(of: replica)
+            case 91..<93: try backUpOrRestoreServer()
             default: try deliverDelayed()
             }
         }
@@ -228,7 +232,7 @@ final class Simulation {
             return
         }
         if fault == 1 {
-            delayed.append((batch.changes, replica.store.node))  // it arrives later, out of order
+            delayed.append((batch.changes, replica.store.node, try replica.store.syncState().known))  // it arrives later, out of order
             stats.faults += 1
             log("\(replica.name) push \(batch.changes.count): held back by the network")
             return
@@ -245,9 +249,10 @@ final class Simulation {
             }
             return
         }
-        let outcome = try deliver(batch.changes, from: replica.store.node)
+        let known = try replica.store.syncState().known
+        let outcome = try deliver(batch.changes, from: replica.store.node, known: known)
         if fault == 2 {
-            _ = try deliver(batch.changes, from: replica.store.node)  // delivered twice
+            _ = try deliver(batch.changes, from: replica.store.node, known: known)  // delivered twice
             stats.faults += 1
         }
         if fault == 3 {
@@ -255,29 +260,57 @@ final class Simulation {
             log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted), ack lost")
             return
         }
-        try replica.store.acknowledge(batch)
+        guard try sameServer(outcome.epoch, replica) else {
+            log("\(replica.name) push \(batch.changes.count): the server has a new epoch, resync")
+            return
+        }
+        try replica.store.acknowledge(batch, checkpoint: outcome.checkpoint)
         log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted)")
     }
 
-    private func deliver(_ changes: [Change], from node: NodeID) throws -> PushOutcome {
-        let outcome = try server.pushNow(changes, from: node, for: user)
+    /// The engine's rule: adopt the first epoch; on another, start again from zero.
+    private func sameServer(_ epoch: String, _ replica: Replica) throws -> Bool {
+        guard let known = try replica.store.syncState().epoch else {
+            try replica.store.adoptEpoch(epoch)
+            return true
+        }
+        guard known != epoch else { return true }
+        try replica.store.resetForResync(epoch: epoch)
+        stats.resyncs += 1
+        return false
+    }
+
+    private func deliver(_ changes: [Change], from node: NodeID, known: KnownHistory) throws -> PushOutcome {
+        let outcome = try server.pushNow(changes, from: node, for: user, known: known)
         for change in changes { delivered[change.key, default: []].insert(change.register) }
         return outcome
     }
 
     private func deliverDelayed() throws {
         guard !delayed.isEmpty else { return }
-        let (changes, node) = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
+        let (changes, node, known) = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
         if SyncProtocol.excessiveSkew(of: changes, serverTime: serverClock.nowMilliseconds()) == nil {
-            let outcome = try deliver(changes, from: node)
+            let outcome = try deliver(changes, from: node, known: known)
             log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
         }
     }
 
     private func pullStep(_ replica: Replica) throws {
-        let cursor = try replica.store.syncState().cursor
-        let page = try server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node)
+        let state = try replica.store.syncState()
+        let cursor = state.cursor
+        let page = try server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node,
+                                         known: state.known)
         stats.pulls += 1
+        guard try sameServer(page.epoch, replica) else {
+            log("\(replica.name) pull after \(cursor): the server has a new epoch, resync")
+            return
+        }
+        if cursor > page.latest {
+            try replica.store.resetForResync(epoch: page.epoch)
+            stats.resyncs += 1
+            log("\(replica.name) pull after \(cursor): the server lost changes, resync")
+            return
+        }
         switch Int.random(in: 0..<10, using: &rng) {
         case 0:
             stats.faults += 1
@@ -291,12 +324,29 @@ final class Simulation {
             log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, cursor write lost")
         case 2:
             stats.faults += 1
-            _ = try replica.store.applyPulled(page.changes, cursor: page.next)
-            _ = try replica.store.applyPulled(page.changes, cursor: page.next)
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
             log("\(replica.name) pull after \(cursor): \(page.changes.count) applied twice")
         default:
-            _ = try replica.store.applyPulled(page.changes, cursor: page.next)
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
             log("\(replica.name) pull after \(cursor): \(page.changes.count) applied")
+        }
+    }
+
+    // MARK: The server's disk
+
+    /// Takes a copy of the server's data, or puts the last one back (the disk
+    /// died): what was accepted since is lost to the server, and must come
+    /// back from the devices that hold it.
+    private func backUpOrRestoreServer() throws {
+        if let backup, Bool.random(using: &rng) {
+            try server.restore(backup)
+            stats.restores += 1
+            log("server restored from its backup")
+        } else {
+            backup = try server.copy()
+            stats.backups += 1
+            log("server backed up")
         }
     }
 
@@ -331,6 +381,7 @@ final class Simulation {
                 let summary = try SyncEngine(store: replica.store, transport: transport, server: "sim", pageSize: 4).run()
                 moved += summary.pushed + summary.pulled
                 stats.restamped += summary.restamped
+                if summary.resynchronised { stats.resyncs += 1 }
             }
             if moved == 0 { return }
             if round == 5 { throw SimulationFailure(seed: seed, problem: "still moving changes after 6 sync rounds", trace: trace) }
@@ -472,13 +523,14 @@ final class InProcessTransport: SyncTransport {
         if SyncProtocol.excessiveSkew(of: request.changes, serverTime: now) != nil {
             throw SyncError.clockSkew(server: "sim", message: "clock ahead", serverTime: now)
         }
-        let outcome = try server.pushNow(request.changes, from: request.node, for: user)
+        let outcome = try server.pushNow(request.changes, from: request.node, for: user, known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint))
         onPush(request.changes)
-        return PushResponse(epoch: server.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now)
+        return PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint)
     }
 
-    func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
-        let page = try server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node)
-        return PullResponse(epoch: server.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds())
+    func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
+        let page = try server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node, known: known)
+        return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
+                            checkpoint: page.checkpoint)
     }
 }

@@ -22,10 +22,10 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
         return try inner.push(request)
     }
 
-    func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
+    func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
         if let limit = failAfterPulls, pulls.count >= limit { throw SyncError.unreachable(server: "test", reason: "connection cut") }
         pulls.append(cursor)
-        return try inner.pull(after: cursor, limit: limit, node: node)
+        return try inner.pull(after: cursor, limit: limit, node: node, known: known)
     }
 }
 

@@ -187,8 +187,8 @@ import ReadSyncTestSupport
         let batch = try #require(try device.list.store.pendingBatch(limit: 100))
         let transport = CurlSyncTransport(serverURL: server.url, token: token)
         let request = PushRequest(node: device.list.store.node, changes: batch.changes)
-        _ = try await offloaded { try transport.push(request) }
-        if acknowledged { try device.list.store.acknowledge(batch) }  // else: the answer was lost
+        let answer = try await offloaded { try transport.push(request) }
+        if acknowledged { try device.list.store.acknowledge(batch, checkpoint: answer.checkpoint) }  // else: the answer was lost
 
         clock.advance(by: 3 * 3_600_000)   // the clock jumps hours ahead…
         try device.list.setFavorite(id, false)
@@ -270,7 +270,7 @@ import ReadSyncTestSupport
         // merges the phone's later write into its own and pushes the merge.
         let transport = CurlSyncTransport(serverURL: server.url, token: token)
         let page = try await offloaded { try transport.pull(after: try laptop.list.store.syncState().cursor, limit: 100, node: laptop.list.store.node) }
-        _ = try laptop.list.store.applyPulled(page.changes, cursor: page.next)
+        _ = try laptop.list.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
         try await laptop.sync()
         try await phone.sync()
 

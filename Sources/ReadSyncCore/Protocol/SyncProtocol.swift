@@ -11,9 +11,12 @@
 ///   numbers after C, in order, at most N, grouped by entity; answers
 ///   `PullResponse`, whose `next` is the cursor for the following page.
 ///
-/// Every answer names the server's `epoch` (new whenever its database is new)
-/// and the protocol version; a client that sees another epoch resynchronises
-/// from zero. Errors are `ErrorResponse` bodies with a 4xx status.
+/// Every answer names the user's `epoch` (new whenever the server's database
+/// is new, or lost part of the user's history) and the protocol version; a
+/// client that sees another epoch resynchronises from zero. Requests carry
+/// the device's `HistoryCheckpoint` (`checkpoint` in a push, the
+/// `checkpoint` query parameter of a pull), by which a server restored from
+/// an older copy notices what it lost. Errors are `ErrorResponse` bodies with a 4xx status.
 public enum SyncProtocol {
     /// The version this build speaks.
     public static let version = 2
@@ -101,11 +104,18 @@ public struct PushRequest: Codable, Sendable, Equatable {
     /// The pushing replica.
     public var node: NodeID
     public var entities: [EntityChange]
+    /// The epoch this device's cursor belongs to, and the furthest point of
+    /// the server's history it has seen in it, if any: a server that does not
+    /// have that point lost data (`HistoryCheckpoint`).
+    public var epoch: String?
+    public var checkpoint: HistoryCheckpoint?
 
-    public init(node: NodeID, changes: [Change]) {
+    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil) {
         self.protocol = SyncProtocol.version
         self.node = node
         self.entities = EntityChange.grouping(changes)
+        self.epoch = epoch
+        self.checkpoint = checkpoint
     }
 
     /// Every field version of the batch, in order.
@@ -122,13 +132,16 @@ public struct PushResponse: Codable, Sendable, Equatable {
     public var ignored: Int
     /// The server's clock, milliseconds since 1970.
     public var serverTime: Int64
+    /// Where in the user's history the accepted changes went; nil when none was.
+    public var checkpoint: HistoryCheckpoint?
 
-    public init(epoch: String, accepted: Int, ignored: Int, serverTime: Int64) {
+    public init(epoch: String, accepted: Int, ignored: Int, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.accepted = accepted
         self.ignored = ignored
         self.serverTime = serverTime
+        self.checkpoint = checkpoint
     }
 }
 
@@ -148,8 +161,10 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// cursor is beyond it talks to a server that lost data: it resyncs.
     public var latest: Int64
     public var serverTime: Int64
+    /// The point of the user's history at `next`; nil while `next` is 0.
+    public var checkpoint: HistoryCheckpoint?
 
-    public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64) {
+    public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.entities = EntityChange.grouping(changes)
@@ -157,6 +172,7 @@ public struct PullResponse: Codable, Sendable, Equatable {
         self.more = more
         self.latest = latest
         self.serverTime = serverTime
+        self.checkpoint = checkpoint
     }
 }
 

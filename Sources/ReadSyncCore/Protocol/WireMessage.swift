@@ -9,26 +9,38 @@ public protocol WireMessage: Codable {
 
 extension PushRequest: WireMessage {
     public init(wire reader: inout JSONReader) throws {
-        var version: Int?, node: NodeID?, entities: [EntityChange]?
+        var version: Int?, node: NodeID?, entities: [EntityChange]?, epoch: String??, checkpoint: HistoryCheckpoint??
         try reader.readObject { reader, key in
             switch key {
+            case "epoch" where epoch == nil: epoch = try reader.readNull() ? .some(nil) : try reader.readString()
             case "protocol" where version == nil: version = try reader.readInteger()
             case "node" where node == nil: node = try NodeID(wire: &reader)
             case "entities" where entities == nil: entities = try [EntityChange](wire: &reader)
+            case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
             default: try reader.skipValue()
             }
         }
         guard let version else { throw reader.missingKey("protocol") }
         guard let node else { throw reader.missingKey("node") }
         guard let entities else { throw reader.missingKey("entities") }
-        self.init(node: node, changes: [])
+        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil)
         self.entities = entities
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
-        writer.raw(#"{"entities":"#)
+        writer.byte("{")
+        if let checkpoint {
+            writer.raw(#""checkpoint":"#)
+            writer.string(checkpoint.description)
+            writer.byte(",")
+        }
+        writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
+        if let epoch {
+            writer.raw(#","epoch":"#)
+            writer.string(epoch)
+        }
         writer.raw(#","node":"#)
         writer.string(node.rawValue)
         writer.raw(#","protocol":"#)
@@ -40,8 +52,10 @@ extension PushRequest: WireMessage {
 extension PullResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, entities: [EntityChange]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
+        var checkpoint: HistoryCheckpoint??
         try reader.readObject { reader, key in
             switch key {
+            case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
             case "protocol" where version == nil: version = try reader.readInteger()
             case "epoch" where epoch == nil: epoch = try reader.readString()
             case "entities" where entities == nil: entities = try [EntityChange](wire: &reader)
@@ -59,13 +73,19 @@ extension PullResponse: WireMessage {
         guard let more else { throw reader.missingKey("more") }
         guard let latest else { throw reader.missingKey("latest") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime)
+        self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil)
         self.entities = entities
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
-        writer.raw(#"{"entities":"#)
+        writer.byte("{")
+        if let checkpoint {
+            writer.raw(#""checkpoint":"#)
+            writer.string(checkpoint.description)
+            writer.byte(",")
+        }
+        writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         writer.raw(#","epoch":"#)
         writer.string(epoch)
@@ -87,9 +107,10 @@ extension PullResponse: WireMessage {
 /// showed in profiles of many small syncs.
 extension PushResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
-        var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?
+        var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?, checkpoint: HistoryCheckpoint??
         try reader.readObject { reader, key in
             switch key {
+            case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
             case "protocol" where version == nil: version = try reader.readInteger()
             case "epoch" where epoch == nil: epoch = try reader.readString()
             case "accepted" where accepted == nil: accepted = try reader.readInteger()
@@ -103,13 +124,17 @@ extension PushResponse: WireMessage {
         guard let accepted else { throw reader.missingKey("accepted") }
         guard let ignored else { throw reader.missingKey("ignored") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime)
+        self.init(epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime, checkpoint: checkpoint ?? nil)
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
         writer.raw(#"{"accepted":"#)
         writer.integer(accepted)
+        if let checkpoint {
+            writer.raw(#","checkpoint":"#)
+            writer.string(checkpoint.description)
+        }
         writer.raw(#","epoch":"#)
         writer.string(epoch)
         writer.raw(#","ignored":"#)
@@ -253,6 +278,15 @@ extension HLCTimestamp {
         let text = try reader.readString()
         guard let timestamp = HLCTimestamp(encoded: text) else { throw reader.invalidValue("Invalid HLC timestamp") }
         self = timestamp
+    }
+}
+
+extension HistoryCheckpoint {
+    /// A checkpoint, or null (as the decoder reads an optional: either).
+    static func optional(wire reader: inout JSONReader) throws -> HistoryCheckpoint? {
+        if try reader.readNull() { return nil }
+        guard let checkpoint = HistoryCheckpoint(try reader.readString()) else { throw reader.invalidValue("Invalid history checkpoint") }
+        return checkpoint
     }
 }
 

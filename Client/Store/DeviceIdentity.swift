@@ -1,0 +1,59 @@
+import Foundation
+import GRDB
+import ReadSyncCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which device a library belongs to. A node id belongs to one device
+/// (DESIGN.md, rule 7): a home copied to another machine, or restored from a
+/// backup onto a new one, must not go on writing under the original's id,
+/// or version vectors can no longer tell the two devices' writes apart.
+///
+/// Beside the node id, a library records where its database file is: the
+/// machine's id and the file's device and inode numbers. A library whose
+/// file is not the one recorded is a copy (or was moved to another disk,
+/// which is harmless to treat alike): before it writes anything it takes a
+/// new node id of its own. Its earlier writes keep their stamps, so
+/// whichever copy sends them, the server stores them once. (A copy this
+/// cannot see, such as a cloned virtual machine, the server catches: see
+/// `SyncError.nodeInUse`.)
+public enum DeviceIdentity {
+    /// A library that turned out to be a copy, and the id it moved to.
+    public struct Fork: Sendable, Equatable {
+        public let from: NodeID
+        public let to: NodeID
+    }
+
+    /// Where the database file at `path` is: `<machine id>/<device>/<inode>`;
+    /// nil when it cannot be told.
+    static func ofFile(at path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let machine = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return "\(machine)/\(info.st_dev)/\(info.st_ino)"
+    }
+
+    /// The library's node id: the stored one, a new one when the library is
+    /// new (`requested`, or random), or a new one when its file is not where
+    /// the library was (`file`: `ofFile`; nil for a library in memory).
+    static func resolve(requested: NodeID?, file: String?, _ db: Database) throws -> (node: NodeID, fork: Fork?) {
+        var fork: Fork?
+        let node: NodeID
+        if let stored = try MetaKey.node.read(db).flatMap(NodeID.init) {
+            if let file, let recorded = try MetaKey.fileIdentity.read(db), recorded != file {
+                node = NodeID.random()
+                fork = Fork(from: stored, to: node)
+                try MetaKey.node.write(node.rawValue, db)
+                try MetaKey.copiedFrom.write(stored.rawValue, db)
+            } else {
+                node = stored
+            }
+        } else {
+            node = requested ?? NodeID.random()
+            try MetaKey.node.write(node.rawValue, db)
+        }
+        if let file, try MetaKey.fileIdentity.read(db) != file { try MetaKey.fileIdentity.write(file, db) }
+        return (node, fork)
+    }
+}

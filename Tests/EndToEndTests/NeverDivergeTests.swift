@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+/// What a server restored from a copy, and a device home copied to another
+/// machine, do to a library: the real binary, server and devices as
+/// separate processes. Every device must converge, with every write any
+/// device still holds.
+@Suite(.serialized) struct NeverDivergeTests {
+    func initialise(_ devices: [Device], _ server: ServerProcess, _ token: String) throws {
+        for device in devices {
+            let result = try device.client("init", "--server", server.url, "--token", token)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+    }
+
+    @discardableResult
+    func sync(_ device: Device) throws -> String {
+        let result = try device.client("sync")
+        #expect(result.status == 0, "sync failed: \(result.stderr)")
+        return result.stdout
+    }
+
+    /// Copies the files of a server's data folder as `cp` would, while it runs.
+    func copyFolder(_ source: String, to target: String) throws {
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasSuffix("-shm") {
+            try FileManager.default.copyItem(atPath: (source as NSString).appendingPathComponent(name), toPath: (target as NSString).appendingPathComponent(name))
+        }
+    }
+
+    /// Puts `copy` in place of the stopped server's data folder.
+    func restore(_ copy: String, into data: String) throws {
+        try FileManager.default.removeItem(atPath: data)
+        try FileManager.default.copyItem(atPath: copy, toPath: data)
+    }
+
+    /// The data folder is copied raw while devices keep syncing; the disk
+    /// dies and the copy is put back. Devices whose cursors are past the
+    /// copy, below it, or who wrote after it, and one that only ever read:
+    /// all notice (whatever their cursor), and all end with every write.
+    @Test func aServerRestoredFromARawCopyOfItsDataFolderLosesNothingAnyDeviceHolds() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone, tablet, reader) = (Device(), Device(), Device(), Device())
+        try initialise([laptop, phone, tablet, reader], server, token)
+        var ids: [String] = []
+        for prefix in ["000", "001", "002"] { ids.append(try laptop.client("add", try ReadSyncBinary.seed(prefix)).lastLine) }
+        for device in [laptop, phone, tablet, reader] { try sync(device) }
+
+        // Last night's copy, taken raw while the server ran.
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-copy-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try copyFolder(server.data, to: copy)
+
+        // The day goes on. The phone and the tablet push past the copy; the
+        // laptop pulls it all, so its cursor ends past the copy too.
+        try phone.client("read", ids[0])
+        try sync(phone)
+        try tablet.client("tag", ids[2], "+later")
+        try sync(tablet)
+        try laptop.client("note", ids[1], "Written after the copy")
+        try sync(laptop)
+
+        // The disk dies; the copy is put back.
+        server.terminate()
+        try restore(copy, into: server.data)
+        let restored = try ServerProcess(data: server.data, port: server.port)
+        defer { restored.terminate() }
+
+        // After the restore, more writes; then every device syncs, twice round.
+        try phone.client("favorite", ids[2])
+        var said: [String] = []
+        for _ in 0..<2 {
+            for device in [phone, reader, tablet, laptop] { said.append(try sync(device)) }
+        }
+        #expect(said.contains { $0.contains("everything was exchanged again") }, "the restore was noticed: \(said)")
+
+        let expected = try laptop.library()
+        for device in [phone, tablet, reader] { #expect(try device.library() == expected) }
+        let byID = Dictionary(uniqueKeysWithValues: expected.map { ($0["id"]!, $0) })
+        #expect(byID[ids[0]]?["status"] == "read", "the phone's read mark, pushed after the copy")
+        #expect(byID[ids[2]]?["tags"]?.contains("later") == true, "the tablet's tag, pushed after the copy")
+        #expect(byID[ids[1]]?["notes"]?.contains("Written after the copy") == true, "the laptop's note, pushed after the copy")
+        #expect(byID[ids[2]]?["favorite"] == "1" || byID[ids[2]]?["favorite"] == "true", "the phone's favourite, written after the restore")
+    }
+
+    /// `readsync backup` while devices push; the backup restored; the writes
+    /// made after it come back from the devices.
+    @Test func aBackupTakenUnderLoadRestoresAndDevicesRefillIt() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone) = (Device(), Device())
+        try initialise([laptop, phone], server, token)
+        let seeds = try ["000", "001", "002"].map { try ReadSyncBinary.seed($0) }
+        let first = try laptop.client("add", seeds[0]).lastLine
+        try sync(laptop)
+
+        // The phone syncs edits over and over while the backup is taken.
+        let backup = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-backup-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: backup) }
+        let load = Thread {
+            for step in 0..<12 {
+                _ = try? phone.client("progress", first, String(step * 5))
+                _ = try? phone.client("sync")
+            }
+        }
+        load.start()
+        let result = try ReadSyncBinary.run(["backup", "--data", server.data, "--out", backup])
+        #expect(result.status == 0, "\(result.stderr)")
+        while !load.isFinished { usleep(50_000) }
+
+        let later = try laptop.client("add", seeds[1]).lastLine
+        try sync(laptop)
+        try sync(phone)
+
+        server.terminate()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: server.database + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: server.database)
+        let restored = try ServerProcess(data: server.data, port: server.port)
+        defer { restored.terminate() }
+        for _ in 0..<2 { try sync(phone); try sync(laptop) }
+        let expected = try laptop.library()
+        #expect(try phone.library() == expected)
+        #expect(Set(expected.map { $0["id"]! }) == [first, later], "the article added after the backup is back")
+        #expect(expected.first { $0["id"] == first }?["progress"] == "0.55", "the phone's last progress")
+    }
+
+    /// A device's home copied to a second machine (a backup restored onto a
+    /// new laptop), and both copies keep working: the copy takes a node id
+    /// of its own before it writes, everything converges, and of two edits
+    /// of one field one wins and the other is listed as a conflict.
+    @Test func aCopiedHomeBecomesADeviceOfItsOwnAndEveryEditIsAccountedFor() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone) = (Device(), Device())
+        try initialise([laptop, phone], server, token)
+        let id = try laptop.client("add", try ReadSyncBinary.seed("001")).lastLine
+        try laptop.client("progress", id, "10")  // waiting in the outbox when the home is copied
+        let clone = Device()
+        try? FileManager.default.removeItem(atPath: clone.home)
+        try FileManager.default.copyItem(atPath: laptop.home, toPath: clone.home)
+
+        let first = try clone.client("progress", id, "70")
+        #expect(first.status == 0 && first.stderr.contains("is a copy of another device"), "\(first.stderr)")
+        #expect(try clone.client("tag", id, "+beta").status == 0)
+        #expect(try laptop.client("progress", id, "30").stderr.isEmpty, "the original keeps its id")
+        #expect(try laptop.client("tag", id, "+alpha").status == 0)
+        for _ in 0..<2 {
+            for device in [laptop, clone, phone] { try sync(device) }
+        }
+
+        let expected = try laptop.library()
+        #expect(try clone.library() == expected)
+        #expect(try phone.library() == expected)
+        let article = try #require(expected.first { $0["id"] == id })
+        #expect(article["tags"]?.contains("alpha") == true && article["tags"]?.contains("beta") == true, "both tags: \(article)")
+        let progress = try #require(article["progress"])
+        #expect(["0.3", "0.7"].contains(progress))
+        // The progress that lost is listed where a person can see it.
+        let lost = progress == "0.3" ? "0.7" : "0.3"
+        var listed = false
+        for device in [laptop, clone, phone] {
+            let conflicts = try device.json("conflicts") as! [[String: Any]]
+            if conflicts.contains(where: { "\($0["field"]!)" == "progress" && "\($0["lostValue"]!)" == lost }) { listed = true }
+        }
+        #expect(listed, "the losing progress \(lost) is a listed conflict")
+    }
+}
