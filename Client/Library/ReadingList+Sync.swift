@@ -8,7 +8,7 @@ extension ReadingList {
     public func sync(pageSize: Int = SyncProtocol.defaultPageSize, progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
         let state = try store.syncState()
         guard let server = state.serverURL, let token = state.token else { throw SyncError.notConfigured }
-        let transport = CurlSyncTransport(serverURL: server, token: token)
+        let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName)
         return try SyncEngine(store: store, transport: transport, server: server, pageSize: pageSize).run(progress: progress)
     }
 

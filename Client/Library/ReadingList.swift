@@ -207,8 +207,9 @@ public final class ReadingList {
 
     // MARK: Settings
 
-    /// Stores the sync server's address and this device's token.
-    public func configureServer(url: String, token: String) throws {
+    /// Stores the sync server's address, this device's token and the name
+    /// the server lists it under.
+    public func configureServer(url: String, token: String, deviceName: String? = nil) throws {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
               components.host?.isEmpty == false
         else { throw ClientError.invalidServerURL(url) }
@@ -219,12 +220,14 @@ public final class ReadingList {
             let previous = (try MetaKey.serverURL.read(db), try MetaKey.serverToken.read(db))
             try MetaKey.serverURL.write(url, db)
             try MetaKey.serverToken.write(token, db)
+            if let deviceName { try MetaKey.deviceName.write(deviceName, db) }
             // Another server or account: its cursor and epoch mean nothing
             // here, and it has none of this library, so send everything.
             if let oldURL = previous.0, oldURL != url || previous.1 != token {
                 try Outbox.requeueEverything(db)
                 try MetaKey.cursor.write(nil, db)
                 try MetaKey.epoch.write(nil, db)
+                try MetaKey.checkpoint.write(nil, db)
             }
         }
     }

@@ -166,6 +166,14 @@ enum ClientSchema {
                 """)
         }
 
+        // The writer's own count in a field's vector before its first write
+        // not yet acknowledged: what a device that turns out to share its
+        // node id with another (`ClientStore.moveToNewNode`) re-stamps its
+        // waiting writes on, so that they neither claim nor hide the other's.
+        migrator.registerMigration("v7-outbox-base") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN base INTEGER")
+        }
+
         return migrator
     }
 }

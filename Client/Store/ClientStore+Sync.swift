@@ -10,21 +10,26 @@ extension ClientStore {
     struct SyncState {
         var serverURL: String?
         var token: String?
+        var deviceName: String?
         var cursor: Int64
         var epoch: String?
         var checkpoint: HistoryCheckpoint?
+        var lastPush: String?
+        var pendingPush: String?
         var lastSync: String?
 
-        /// What requests show the server of its history (`KnownHistory`).
-        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint) }
+        /// What requests show the server of its history and of this device's
+        /// pushes (`KnownHistory`).
+        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint, lastPush: lastPush, pendingPush: pendingPush) }
     }
 
     func syncState() throws -> SyncState {
         try read { db in
             SyncState(
-                serverURL: try MetaKey.serverURL.read(db), token: try MetaKey.serverToken.read(db),
+                serverURL: try MetaKey.serverURL.read(db), token: try MetaKey.serverToken.read(db), deviceName: try MetaKey.deviceName.read(db),
                 cursor: try MetaKey.cursor.read(db).flatMap { Int64($0) } ?? 0,
                 epoch: try MetaKey.epoch.read(db), checkpoint: try MetaKey.checkpoint.read(db).flatMap(HistoryCheckpoint.init),
+                lastPush: try MetaKey.pushToken.read(db), pendingPush: try MetaKey.pendingPushToken.read(db),
                 lastSync: try MetaKey.lastSync.read(db))
         }
     }
@@ -49,11 +54,23 @@ extension ClientStore {
         let sent: [Outbox.Sent]
     }
 
-    /// The server stored `batch`, at `checkpoint` of its history.
-    func acknowledge(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?) throws {
+    /// This device's next push in its chain (`PushChain`): the token the
+    /// server recorded last, and the one for this push, kept until recorded.
+    func nextPushChain() throws -> PushChain {
+        try database.write { db in
+            let token = try MetaKey.pendingPushToken.read(db) ?? PushChain.newToken()
+            try MetaKey.pendingPushToken.write(token, db)
+            return PushChain(previous: try MetaKey.pushToken.read(db), token: token)
+        }
+    }
+
+    /// The server stored `batch`, at `checkpoint` of its history, and now
+    /// records `pushToken` as this device's last push.
+    func acknowledge(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?, pushToken: String? = nil) throws {
         try database.write { db in
             if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
             try Self.advanceCheckpoint(to: checkpoint, db)
+            try Self.recordPushToken(pushToken, db)
             try Outbox.acknowledge(batch.sent, db)
             FaultPoint.clientAckBeforeCommit.reach()
         }
@@ -64,6 +81,16 @@ extension ClientStore {
         if try MetaKey.publicClock.read(db).map({ $0 < timestamp }) ?? true {
             try MetaKey.publicClock.write(timestamp, db)
         }
+    }
+
+    /// The server now records `pushToken` as this device's last push.
+    func recordPushToken(_ pushToken: String?) throws {
+        try database.write { db in try Self.recordPushToken(pushToken, db) }
+    }
+
+    private static func recordPushToken(_ pushToken: String?, _ db: Database) throws {
+        try MetaKey.pushToken.write(pushToken, db)
+        if let pushToken, try MetaKey.pendingPushToken.read(db) == pushToken { try MetaKey.pendingPushToken.write(nil, db) }
     }
 
     /// Keeps `checkpoint` when it is further than the one kept.
@@ -165,6 +192,53 @@ extension ClientStore {
             try MetaKey.clock.write(clock.latest.encoded, db)
             return late.count
         }
+    }
+
+    /// The server saw another device push under this device's node id (a
+    /// copy of its home it could not tell was copied, such as a cloned
+    /// machine): this device takes a new node id. Its waiting writes are
+    /// stamped again under the new id, each with the vector it had before
+    /// its first waiting write (`Outbox.Waiting.base`) plus the new id's
+    /// write, so that it neither claims to have seen the other device's
+    /// writes under the old id nor is hidden by them: where both wrote one
+    /// field, the two are concurrent and the loser is listed as a conflict.
+    /// Pulls start again from zero, since while the two shared the id the
+    /// server left the other's pushes out of this one's pulls.
+    func moveToNewNode() throws -> DeviceIdentity.Fork {
+        let old = node
+        let new = NodeID.random()
+        var fork = DeviceIdentity.Fork(from: old, to: new)
+        try database.write { db in
+            // Only writes not sent yet: one that waits to be sent again (no
+            // base) was accepted once, by a server that may since have lost it.
+            let waiting = try Outbox.waiting(db).filter { $0.timestamp.node == old && $0.base != nil }
+            let floor = ([try MetaKey.clock.read(db), try MetaKey.publicClock.read(db)].compactMap { $0.flatMap(HLCTimestamp.init(encoded:)) }).max()
+            var clock = HybridLogicalClock(node: new, wallClock: wallClock, resumingAfter: floor.map {
+                HLCTimestamp(physical: $0.physical, counter: $0.counter, node: new)
+            })
+            var entities: [EntityAddress: StoredEntity] = [:]
+            for field in waiting {
+                let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
+                var entity = try entities[address] ?? StoredEntity.load(address.kind, address.id, db)
+                let register = entity.registers[field.key.field]!
+                var counters = register.vector.counters
+                counters[old] = field.base!
+                let vector = VersionVector(counters).incremented(for: new)
+                let restamped = Register(value: register.value, timestamp: clock.tick(), vector: vector)
+                entity.set(field.key.field, restamped)
+                entities[address] = entity
+                fork.restamped.append(DeviceIdentity.Restamp(key: field.key, before: register, after: restamped))
+            }
+            for address in entities.keys { try entities[address]!.save(db) }
+            try MetaKey.clock.write(clock.latest.encoded, db)
+            try MetaKey.node.write(new.rawValue, db)
+            try MetaKey.copiedFrom.write(old.rawValue, db)
+            try MetaKey.pushToken.write(nil, db)
+            try MetaKey.pendingPushToken.write(nil, db)
+            try MetaKey.cursor.write("0", db)
+        }
+        node = new
+        return fork
     }
 
     func recordSuccessfulSync() throws {

@@ -14,7 +14,7 @@ public final class ClientStore {
     let database: any DatabaseWriter
     /// This replica's node id, fixed when the database was created (or when
     /// it turned out to be a copy of another device's, see `DeviceIdentity`).
-    public let node: NodeID
+    public internal(set) var node: NodeID
     /// Set when opening found the library to be a copy and gave it a new node id.
     public let fork: DeviceIdentity.Fork?
     let wallClock: any WallClock
@@ -53,6 +53,14 @@ public final class ClientStore {
         let database = try DatabaseQueue()
         try Self.emptyLibrary.get().backup(to: database)
         try self.init(database: database, wallClock: wallClock, node: node)
+    }
+
+    /// A copy of `other`, a library in memory, node id included (a home
+    /// copied whole, as a cloned machine would: for simulations).
+    convenience init(inMemoryCopyOf other: ClientStore, wallClock: any WallClock) throws {
+        let database = try DatabaseQueue()
+        try other.database.backup(to: database)
+        try self.init(database: database, wallClock: wallClock, node: nil)
     }
 
     private static let emptyLibrary = Result<DatabaseQueue, any Error> {
@@ -139,6 +147,13 @@ enum MetaKey: String {
     case fileIdentity = "file_identity"
     /// The node id of the device this library was copied from.
     case copiedFrom = "copied_from"
+    /// The token of this device's last push the server recorded, and the
+    /// token of the push on its way (kept until the server records it, so
+    /// that the same push sent again carries it again): see `PushChain`.
+    case pushToken = "push_token"
+    case pendingPushToken = "pending_push_token"
+    /// What the server lists this device as (`client init --name`).
+    case deviceName = "device_name"
     /// The furthest point of the server's history (in `epoch`) this device
     /// has seen, pulled up to or pushed into (`HistoryCheckpoint`, as text).
     case checkpoint

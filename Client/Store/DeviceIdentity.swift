@@ -23,6 +23,20 @@ public enum DeviceIdentity {
     public struct Fork: Sendable, Equatable {
         public let from: NodeID
         public let to: NodeID
+        /// The waiting writes stamped again under the new id, before and after
+        /// (none when the copy was seen on opening, before any write).
+        public var restamped: [Restamp] = []
+
+        public init(from: NodeID, to: NodeID) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public struct Restamp: Sendable, Equatable {
+        public let key: RegisterKey
+        public let before: Register
+        public let after: Register
     }
 
     /// Where the database file at `path` is: `<machine id>/<device>/<inode>`;

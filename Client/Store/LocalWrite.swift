@@ -82,7 +82,7 @@ final class LocalWrite {
         }
         entity.set(key.field, register)
         entities[address] = entity
-        try Outbox.markWritten(key, replacing: current?.timestamp, database)
+        try Outbox.markWritten(key, replacing: current?.timestamp, base: current?.vector[timestamp.node] ?? 0, database)
         commandChanged = true
         writes += 1
         return true

@@ -9,13 +9,15 @@ enum Outbox {
     /// Marks the field at `key` written. When it was already waiting, the
     /// version it replaces (stamped `replaced`) may have reached the server
     /// in a push whose answer was lost: its timestamp becomes the floor that
-    /// re-stamping stays above.
-    static func markWritten(_ key: RegisterKey, replacing replaced: HLCTimestamp?, _ db: Database) throws {
+    /// re-stamping stays above. When it was not (or waits only to be sent
+    /// again to a new server), `base` (the writer's count in the field's
+    /// vector before this write) is kept with it.
+    static func markWritten(_ key: RegisterKey, replacing replaced: HLCTimestamp?, base: UInt64, _ db: Database) throws {
         let floor = replaced?.stored
         try db.cachedStatement(sql: """
-            INSERT INTO outbox (kind, entity, field) VALUES (?, ?, ?)
-            ON CONFLICT (kind, entity, field) DO UPDATE SET floor = COALESCE(max(floor, ?), ?, floor)
-            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, floor, floor])
+            INSERT INTO outbox (kind, entity, field, base) VALUES (?, ?, ?, ?)
+            ON CONFLICT (kind, entity, field) DO UPDATE SET floor = COALESCE(max(floor, ?), ?, floor), base = COALESCE(base, excluded.base)
+            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, Int64(base), floor, floor])
     }
 
     static func count(_ db: Database) throws -> Int {
@@ -82,24 +84,28 @@ enum Outbox {
         }
     }
 
-    /// A waiting field with its current timestamp and floor.
+    /// A waiting field with its current timestamp, floor and base.
     struct Waiting {
         let key: RegisterKey
         let timestamp: HLCTimestamp
         let floor: HLCTimestamp?
+        /// The writer's count in the field's vector before its first waiting
+        /// write; nil for a field that waits only to be sent again (to a
+        /// server that lost it or is new), or since before bases were kept.
+        let base: UInt64?
     }
 
     /// Every waiting field, oldest timestamp first.
     static func waiting(_ db: Database) throws -> [Waiting] {
         var clocks: [EntityAddress: [String: EntityClocks.Clock]] = [:]
         var waiting: [Waiting] = []
-        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, floor FROM outbox") {
+        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, floor, base FROM outbox") {
             guard let kind = EntityKind(rawValue: row[0]) else { continue }
             let address = EntityAddress(kind: kind, id: row[1])
             if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(kind, address.id, db) }
             guard let clock = clocks[address]![row[2]] else { continue }
             waiting.append(Waiting(key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: clock.timestamp,
-                                   floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }))
+                                   floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }, base: (row[4] as Int64?).map { UInt64($0) }))
         }
         return waiting.sorted { $0.timestamp < $1.timestamp }
     }

@@ -15,6 +15,9 @@ public struct SyncSummary: Sendable, Equatable {
     /// Unsynced writes made while this device's clock ran ahead, re-stamped
     /// once the clock agreed with the server's again.
     public var restamped = 0
+    /// Set when the server saw another device push under this one's node id,
+    /// and this device took a new one (`ClientStore.moveToNewNode`).
+    public var movedToNode: DeviceIdentity.Fork?
 }
 
 /// Progress of a long sync, for the terminal.
@@ -62,6 +65,12 @@ public struct SyncEngine {
 
     /// Returns false when the server turned out to be a new one (resync needed).
     private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
+        do {
+            guard try settlePendingPush() else { return false }
+        } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
+            summary.movedToNode = try store.moveToNewNode()
+            return false
+        }
         let total = try store.pendingChangeCount()
         var done = 0
         var restamped = false
@@ -82,6 +91,9 @@ public struct SyncEngine {
             do {
                 answer = try inFlight.value()
                 FaultPoint.clientPushAfterAnswer.reach()
+            } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
+                summary.movedToNode = try store.moveToNewNode()
+                return false
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
                 // The clock was wrong when these were written and is right
                 // now: re-stamp what the server refused, then send again.
@@ -93,7 +105,7 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
-            try store.acknowledge(batch, checkpoint: answer.checkpoint)
+            try store.acknowledge(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
             done += batch.changes.count
             summary.pushed += batch.changes.count
             progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
@@ -104,11 +116,30 @@ public struct SyncEngine {
         return true
     }
 
+    /// A push whose answer never came may or may not have been recorded by
+    /// the server, and a copy of this home made since holds the same token
+    /// (`PushChain`): two empty pushes settle it (the server records the
+    /// token) and move the chain on with a token of this device's alone, so
+    /// that a copy is told apart at its next request. Returns false when the
+    /// server turned out to be a new one.
+    private func settlePendingPush() throws -> Bool {
+        guard try store.syncState().pendingPush != nil else { return true }
+        for _ in 0..<2 {
+            let known = try store.syncState().known
+            let answer = try transport.push(PushRequest(node: store.node, changes: [], epoch: known.epoch, checkpoint: known.checkpoint,
+                                                        chain: try store.nextPushChain()))
+            if try !sameServer(epoch: answer.epoch) { return false }
+            try store.recordPushToken(answer.pushToken)
+        }
+        return true
+    }
+
     /// Sends `batch` on a thread of its own while another batch may follow
     /// (a full one); a smaller one is the last, and is sent at once.
     private func send(_ batch: ClientStore.PendingBatch) throws -> Prefetch<PushResponse> {
         let known = try store.syncState().known
-        let request = PushRequest(node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint)
+        let request = PushRequest(node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint,
+                                  chain: try store.nextPushChain())
         let transport = transport
         return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
     }
@@ -122,7 +153,13 @@ public struct SyncEngine {
         // transport is not used by two threads at once.
         defer { _ = try? next.value() }
         while true {
-            let page = try next.value()
+            let page: PullResponse
+            do {
+                page = try next.value()
+            } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
+                summary.movedToNode = try store.moveToNewNode()
+                return false
+            }
             FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
             if cursor > page.latest {
@@ -132,7 +169,7 @@ public struct SyncEngine {
                 return false
             }
             // The server reads and sends the next page while this one is applied.
-            if page.more { next = fetchPage(after: page.next) }
+            if page.more { next = fetchPage(after: page.next, known: state.known) }
             let applied = try store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
             FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += page.changes.count
@@ -146,9 +183,8 @@ public struct SyncEngine {
         }
     }
 
-    /// The first page shows the server the device's history; the pages
-    /// after it follow from that page in the same pull.
-    private func fetchPage(after cursor: Int64, known: KnownHistory = .nothing, inline: Bool = false) -> Prefetch<PullResponse> {
+    /// Every page shows the server what the device knows (`KnownHistory`).
+    private func fetchPage(after cursor: Int64, known: KnownHistory, inline: Bool = false) -> Prefetch<PullResponse> {
         let (transport, node, pageSize) = (transport, store.node, pageSize)
         return Prefetch(inline: inline) { try transport.pull(after: cursor, limit: pageSize, node: node, known: known) }
     }

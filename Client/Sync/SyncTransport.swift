@@ -72,10 +72,14 @@ public final class CurlSyncTransport: SyncTransport {
     private let http: CurlHTTPClient
     private let baseURL: String
     private let token: String
+    /// The device's name, percent-encoded for the query, sent with pulls.
+    private let deviceNameQuery: String?
     /// What this transport has sent and received so far (bodies only).
     public private(set) var traffic = SyncTraffic()
 
-    public init(serverURL: String, token: String, limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
+    public init(serverURL: String, token: String, deviceName: String? = nil,
+                limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
+        self.deviceNameQuery = deviceName?.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
         self.http = CurlHTTPClient(limits: limits)
         self.baseURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
         self.token = token
@@ -98,6 +102,10 @@ public final class CurlSyncTransport: SyncTransport {
         // Epochs are hex digits and dashes, checkpoints digits, a colon and hex: nothing to escape.
         if let epoch = known.epoch { url += "&epoch=\(epoch)" }
         if let checkpoint = known.checkpoint { url += "&checkpoint=\(checkpoint)" }
+        // Push tokens are hex digits too.
+        if let token = known.lastPush { url += "&pushed=\(token)" }
+        if let token = known.pendingPush { url += "&pushing=\(token)" }
+        if let deviceNameQuery { url += "&name=\(deviceNameQuery)" }
         return try exchange(HTTPRequest(url: url, headers: headers(json: false)))
     }
 

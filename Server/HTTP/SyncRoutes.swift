@@ -38,6 +38,7 @@ struct SyncRoutes: Sendable {
         guard push.changes.count <= SyncProtocol.maxBatchChanges else {
             throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(push.changes.count)")
         }
+        if let chain = push.chain, !chain.isWellFormed { throw APIError.badRequest("'chain' tokens must be 1–64 lowercase hex digits") }
         for (index, change) in push.changes.enumerated() {
             if let problem = ChangeValidation.problem(with: change) { throw APIError.badRequest("change \(index): \(problem)") }
         }
@@ -50,14 +51,17 @@ struct SyncRoutes: Sendable {
         }
         let outcome: PushOutcome
         do {
-            outcome = try await store.push(push.changes, from: push.node, for: user, known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint))
+            outcome = try await store.push(push.changes, from: push.node, for: user,
+                                           known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
+        } catch let refusal as PushRefusal {
+            throw APIError(.conflict, code: "node_in_use", message: refusal.description)
         }
         FaultPoint.serverPushAfterCommit.reach()
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
         return try JSONResponse.make(PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
-                                                  checkpoint: outcome.checkpoint),
+                                                  checkpoint: outcome.checkpoint, pushToken: outcome.pushToken),
                                      epoch: outcome.epoch, for: request)
     }
 
@@ -76,14 +80,30 @@ struct SyncRoutes: Sendable {
             guard let id = NodeID(String(node)) else { throw APIError.badRequest("'node' is not a node id") }
             origin = id
         }
-        var known = KnownHistory(epoch: query["epoch"].map(String.init))
+        var known = KnownHistory(epoch: query["epoch"].map(String.init), lastPush: query["pushed"].map(String.init),
+                                 pendingPush: query["pushing"].map(String.init))
+        let deviceName = query["name"].map(String.init)
+        if let deviceName, deviceName.count > 100 || deviceName.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
+            throw APIError.badRequest("'name' must be at most 100 characters without control characters")
+        }
+        for token in [known.lastPush, known.pendingPush].compactMap({ $0 }) where !PushChain(previous: nil, token: token).isWellFormed {
+            throw APIError.badRequest("'pushed' and 'pushing' must be push tokens of 1–64 lowercase hex digits, not '\(token.prefix(40))'")
+        }
         if let text = query["checkpoint"] {
             guard let checkpoint = HistoryCheckpoint(String(text)) else {
                 throw APIError.badRequest("'checkpoint' must be <sequence number>:<16 hex digits>, not '\(text.prefix(40))'")
             }
             known.checkpoint = checkpoint
         }
-        let page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin, known: known)
+        let page: ChangePage
+        do {
+            page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin, known: known)
+        } catch let refusal as PushRefusal {
+            throw APIError(.conflict, code: "node_in_use", message: refusal.description)
+        }
+        if let origin, !page.more {
+            store.recordSighting(of: origin, for: user, name: deviceName, pulled: page.next)
+        }
         FaultPoint.serverPullBeforeAnswer.reach()
         return try JSONResponse.make(
             PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),

@@ -16,6 +16,19 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         var history: [(lastSeq: Int64, token: String)] = []
         /// Empty until the store lost part of this user's history (`KnownHistory`).
         var lineage = ""
+        /// Per node, the token of its last push (`PushChain`).
+        var pushTokens: [NodeID: String] = [:]
+        /// Per node, what `user devices` lists.
+        var devices: [NodeID: (name: String, firstSeen: String, lastSeen: String, pulled: Int64)] = [:]
+
+        mutating func saw(_ node: NodeID, name: String? = nil, pulled: Int64? = nil) {
+            let now = Date().formatted(.iso8601)
+            var device = devices[node] ?? (name: "", firstSeen: now, lastSeen: now, pulled: 0)
+            device.lastSeen = now
+            if let name { device.name = name }
+            if let pulled { device.pulled = max(device.pulled, pulled) }
+            devices[node] = device
+        }
 
         func epoch(_ databaseEpoch: String) -> String { UserEpoch.of(databaseEpoch: databaseEpoch, lineage: lineage) }
 
@@ -30,7 +43,11 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
         /// Starts a new lineage when `known` shows history this store lost.
         mutating func check(_ known: KnownHistory, databaseEpoch: String) {
-            if known.isLost(currentEpoch: epoch(databaseEpoch), token: token(at:)) { lineage = HistoryCheckpoint.randomToken() }
+            if known.isLost(currentEpoch: epoch(databaseEpoch), token: token(at:)) {
+                lineage = HistoryCheckpoint.randomToken()
+                // The chains recorded may be older than the devices' own.
+                pushTokens = [:]
+            }
         }
     }
 
@@ -46,10 +63,14 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     // MARK: Synchronous core
 
-    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) throws -> PushOutcome {
+    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
         try lock.withLock {
             var data = accounts[user.rawValue]!
             data.check(known, databaseEpoch: epoch)
+            guard !known.isAnotherDevice(recordedPush: data.pushTokens[node], currentEpoch: data.epoch(epoch), pushing: chain, isPush: true) else {
+                accounts[user.rawValue] = data
+                throw PushRefusal.nodeInUse(node)
+            }
             var outcome = PushOutcome()
             for change in changes {
                 let stored = (data.versions[change.key] ?? [:]).sorted { $0.key < $1.key }
@@ -66,16 +87,22 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
                 data.history.append((data.lastSeq, HistoryCheckpoint.randomToken()))
                 outcome.checkpoint = data.checkpoint(at: data.lastSeq)
             }
+            if let chain { data.pushTokens[node] = chain.token }
+            data.saw(node)
+            outcome.pushToken = data.pushTokens[node]
             outcome.epoch = data.epoch(epoch)
             accounts[user.rawValue] = data
             return outcome
         }
     }
 
-    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) -> ChangePage {
-        lock.withLock {
+    public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
+        try lock.withLock {
             accounts[user.rawValue]!.check(known, databaseEpoch: epoch)
             let data = accounts[user.rawValue]!
+            if let origin, known.isAnotherDevice(recordedPush: data.pushTokens[origin], currentEpoch: data.epoch(epoch), isPush: false) {
+                throw PushRefusal.nodeInUse(origin)
+            }
             let after = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }.sorted { $0.key < $1.key }
             let page = Array(after.prefix(limit))
             let more = after.count > limit
@@ -104,12 +131,12 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         lock.withLock { accounts.first { $0.value.tokenHash == hash }.map { UserID($0.key) } }
     }
 
-    public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) async throws -> PushOutcome {
-        try pushNow(changes, from: node, for: user, known: known)
+    public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {
+        try pushNow(changes, from: node, for: user, known: known, chain: chain)
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
-        changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known)
+        try changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known)
     }
 
     @discardableResult
@@ -132,6 +159,29 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         try lock.withLock {
             guard let id = accounts.first(where: { $0.value.name == name })?.key else { throw UserError.unknown(name) }
             accounts[id]!.tokenHash = hash
+        }
+    }
+
+    public func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64) {
+        lock.withLock { accounts[user.rawValue]?.saw(node, name: name, pulled: pulled) }
+    }
+
+    public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
+        try lock.withLock {
+            guard let data = accounts.values.first(where: { $0.name == name }) else { throw UserError.unknown(name) }
+            return data.devices.map { DeviceSummary(node: $0.key.rawValue, name: $0.value.name, firstSeen: $0.value.firstSeen, lastSeen: $0.value.lastSeen,
+                                                    pulled: $0.value.pulled, latest: data.lastSeq) }
+                .sorted { ($0.lastSeen, $0.node) > ($1.lastSeen, $1.node) }
+        }
+    }
+
+    public func forgetDevice(_ node: String, ofUserNamed name: String) throws -> Bool {
+        try lock.withLock {
+            guard let id = accounts.first(where: { $0.value.name == name })?.key else { throw UserError.unknown(name) }
+            guard let node = NodeID(node), accounts[id]!.devices[node] != nil else { return false }
+            accounts[id]!.devices[node] = nil
+            accounts[id]!.pushTokens[node] = nil
+            return true
         }
     }
 

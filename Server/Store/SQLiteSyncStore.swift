@@ -11,12 +11,27 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public let epoch: String
     /// Pushes waiting for the writer (see `push`).
     private let waitingPushes = Mutex<[WaitingPush]>([])
+    /// Devices seen pulling and not yet written (see `recordSighting`), and
+    /// whether a write of them is already asked for.
+    private let sightings = Mutex<(seen: [DeviceKey: Sighting], writeAsked: Bool)>(([:], false))
+
+    private struct DeviceKey: Hashable {
+        let user: UserID
+        let node: NodeID
+    }
+
+    private struct Sighting {
+        let name: String?
+        let pulled: Int64
+        let at: String
+    }
 
     private struct WaitingPush: Sendable {
         let changes: [Change]
         let node: NodeID
         let user: UserID
         let known: KnownHistory
+        let chain: PushChain?
         let answer: CheckedContinuation<PushOutcome, any Error>
     }
 
@@ -51,7 +66,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     /// Checkpoints the WAL into the main file, then closes every connection.
     public func close() throws {
-        try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try database.writeWithoutTransaction { db in
+            try writeSightings(db)
+            _ = try db.checkpoint(.truncate)
+        }
         try database.close()
     }
 
@@ -67,9 +85,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// commit and its WAL sync (`synchronous = FULL`) instead of queueing for
     /// one sync each. Each push is its own savepoint: one that is refused
     /// leaves nothing and fails alone. No push is answered before its commit.
-    public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) async throws -> PushOutcome {
+    public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { answer in
-            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, answer: answer)) }
+            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, chain: chain, answer: answer)) }
             database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
         }
     }
@@ -91,13 +109,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                     // Alone (a device's full sync): no savepoint, whose
                     // sub-journal would copy every page the push changes
                     // first; a refused push rolls the transaction back.
-                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, db))]
+                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain, db))]
                 } else {
                     outcomes = group.map { push in
                         Result {
                             var outcome = PushOutcome()
                             try db.inSavepoint {
-                                outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, db)
+                                outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain, db)
                                 return .commit
                             }
                             return outcome
@@ -115,8 +133,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
-    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, _ db: Database) throws -> PushOutcome {
+    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
+                              _ db: Database) throws -> PushOutcome {
         try startLineageIfLost(known, user, db)
+        let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
+                                           arguments: [user.rawValue, node.rawValue])
+        guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: Self.epoch(of: user, db), pushing: chain, isPush: true) else {
+            throw PushRefusal.nodeInUse(node)
+        }
         var outcome = PushOutcome()
         var seq = try Self.lastSequence(of: user, db)
         for change in changes {
@@ -158,9 +182,19 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             try db.cachedStatement(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)").execute(arguments: [user.rawValue, seq, token])
             outcome.checkpoint = HistoryCheckpoint(seq: seq, token: token)
         }
+        let pushToken = chain?.token ?? recorded
+        let now = Self.now()
+        try db.cachedStatement(sql: """
+            INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
+            """).execute(arguments: [user.rawValue, node.rawValue, now, now, pushToken])
+        outcome.pushToken = pushToken
         outcome.epoch = try Self.epoch(of: user, db)
         return outcome
     }
+
+    /// The time a device was seen, as `devices` keeps it.
+    private static func now() -> String { Date().formatted(.iso8601) }
 
     // MARK: History (see `KnownHistory`)
 
@@ -184,16 +218,26 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     private static func startLineageIfLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws {
         guard try isLost(known, user, db) else { return }
         try db.execute(sql: "UPDATE users SET lineage = ? WHERE id = ?", arguments: [HistoryCheckpoint.randomToken(), user.rawValue])
+        // The push chains recorded may be older than the devices' own.
+        try db.execute(sql: "UPDATE devices SET push_token = NULL WHERE user_id = ?", arguments: [user.rawValue])
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
         if try await database.read({ db in try Self.isLost(known, user, db) }) {
             try await database.write { db in try Self.startLineageIfLost(known, user, db) }
         }
-        return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
+        return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
 
-    private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, _ db: Database) throws -> ChangePage {
+    private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
+                             _ db: Database) throws -> ChangePage {
+        if let origin {
+            let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
+                                               arguments: [user.rawValue, origin.rawValue])
+            guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch(of: user, db), isPush: false) else {
+                throw PushRefusal.nodeInUse(origin)
+            }
+        }
         let latest = try Self.lastSequence(of: user, db)
         // One more than asked tells whether another page follows.
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
@@ -214,15 +258,15 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     // MARK: Stepped, for the simulation
 
-    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) throws -> PushOutcome {
-        try database.write { db in try Self.store(changes, from: node, for: user, known: known, db) }
+    public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
+        try database.write { db in try Self.store(changes, from: node, for: user, known: known, chain: chain, db) }
     }
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
         if try database.read({ db in try Self.isLost(known, user, db) }) {
             try database.write { db in try Self.startLineageIfLost(known, user, db) }
         }
-        return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, db) }
+        return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
 
     public func registers(for user: UserID) throws -> [RegisterKey: Register] {
@@ -283,6 +327,59 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try database.write { db in
             try db.execute(sql: "UPDATE users SET token_hash = NULL WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw UserError.unknown(name) }
+        }
+    }
+
+    // MARK: Devices
+
+    /// Pulls write nothing themselves: sightings wait in memory, and the
+    /// first one asks the writer for one turn that writes all waiting by then
+    /// (as pushes are grouped), so many devices pulling share one commit.
+    public func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64) {
+        let askWrite = sightings.withLock { state in
+            let earlier = state.seen[DeviceKey(user: user, node: node)]
+            state.seen[DeviceKey(user: user, node: node)] = Sighting(name: name ?? earlier?.name, pulled: max(pulled, earlier?.pulled ?? 0), at: Self.now())
+            defer { state.writeAsked = true }
+            return !state.writeAsked
+        }
+        if askWrite { database.asyncWriteWithoutTransaction { db in try? self.writeSightings(db) } }
+    }
+
+    private func writeSightings(_ db: Database) throws {
+        let seen = sightings.withLock { state in
+            defer { state = ([:], false) }
+            return state.seen
+        }
+        guard !seen.isEmpty else { return }
+        try db.inTransaction {
+            for (key, sighting) in seen {
+                try db.cachedStatement(sql: """
+                    INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (?, ?, COALESCE(?, ''), ?, ?, ?)
+                    ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, pulled = max(pulled, excluded.pulled),
+                        name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END
+                    """).execute(arguments: [key.user.rawValue, key.node.rawValue, sighting.name, sighting.at, sighting.at, sighting.pulled])
+            }
+            return .commit
+        }
+    }
+
+    public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
+        try database.read { db in
+            guard let user = try Row.fetchOne(db, sql: "SELECT id, last_seq FROM users WHERE name = ?", arguments: [name]) else { throw UserError.unknown(name) }
+            return try Row.fetchAll(db, sql: """
+                SELECT node, name, first_seen, last_seen, pulled FROM devices WHERE user_id = ? ORDER BY last_seen DESC, node DESC
+                """, arguments: [user["id"] as Int64]).map {
+                DeviceSummary(node: $0["node"], name: $0["name"], firstSeen: $0["first_seen"], lastSeen: $0["last_seen"], pulled: $0["pulled"],
+                              latest: user["last_seq"])
+            }
+        }
+    }
+
+    public func forgetDevice(_ node: String, ofUserNamed name: String) throws -> Bool {
+        try database.write { db in
+            guard let user = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name]) else { throw UserError.unknown(name) }
+            try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND node = ?", arguments: [user, node])
+            return db.changesCount > 0
         }
     }
 

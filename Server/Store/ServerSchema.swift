@@ -121,6 +121,23 @@ enum ServerSchema {
                 INSERT INTO history (user_id, last_seq, token) SELECT id, last_seq, lower(hex(randomblob(8))) FROM users WHERE last_seq > 0;
                 """)
         }
+        migrator.registerMigration("v5-devices") { db in
+            // The devices of each user, by node id: what `user devices` lists,
+            // and per device the token of its last push
+            // (`PushChain`), by which a second device under the same id shows.
+            try db.execute(sql: """
+                CREATE TABLE devices (
+                    user_id     INTEGER NOT NULL REFERENCES users(id),
+                    node        TEXT NOT NULL,
+                    name        TEXT NOT NULL DEFAULT '',
+                    first_seen  TEXT NOT NULL,
+                    last_seen   TEXT NOT NULL,
+                    pulled      INTEGER NOT NULL DEFAULT 0,   -- the cursor its last pull reached
+                    push_token  TEXT,
+                    PRIMARY KEY (user_id, node)
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,8 @@ public struct PushOutcome: Sendable, Equatable {
     public var epoch = ""
     /// Where the accepted changes went in the user's history; nil when none was.
     public var checkpoint: HistoryCheckpoint?
+    /// The token of the pusher's last push (`PushChain`).
+    public var pushToken: String?
 }
 
 /// One page of a user's changes.
@@ -41,6 +43,18 @@ enum UserEpoch {
     }
 }
 
+/// A device as `readsync user devices` shows it.
+public struct DeviceSummary: Sendable, Equatable, Codable {
+    public let node: String
+    /// What the device calls itself (`client init --name`); empty if it never said.
+    public let name: String
+    public let firstSeen: String
+    public let lastSeen: String
+    /// The cursor its last complete pull reached, and the user's latest sequence number.
+    public let pulled: Int64
+    public let latest: Int64
+}
+
 /// A user as `readsync user list` shows them.
 public struct UserSummary: Sendable, Equatable {
     public let name: String
@@ -61,8 +75,10 @@ public protocol SyncStore: Sendable {
 
     /// Merges a batch of changes pushed by the device `node` into `user`'s
     /// fields, all or nothing. Pulls by `node` leave out the versions it
-    /// pushed: it holds them. The device's `known` history is checked first.
-    func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) async throws -> PushOutcome
+    /// pushed: it holds them. The device's `known` history is checked first,
+    /// then its `chain` (a push from a second device under the same node id
+    /// throws `PushRefusal.nodeInUse`).
+    func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome
 
     /// The changes after `cursor`, at most `limit`, in sequence order,
     /// leaving out those pushed by `origin` (the asking device has them).
@@ -79,6 +95,19 @@ public protocol SyncStore: Sendable {
     func revoke(name: String) throws
     func users() throws -> [UserSummary]
 
+    // MARK: Devices
+
+    /// Notes that `node` of `user` pulled up to `pulled`, calling itself
+    /// `name`. Kept in memory and written soon after, with the others seen
+    /// meanwhile: a pull itself writes nothing.
+    func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64)
+    /// The devices of the user called `name`, last seen first.
+    func devices(ofUserNamed name: String) throws -> [DeviceSummary]
+    /// Forgets a device of a user (listed no more, its push chain dropped; a
+    /// device still in use reappears at its next sync). Returns whether there was one.
+    @discardableResult
+    func forgetDevice(_ node: String, ofUserNamed name: String) throws -> Bool
+
     /// Closes the database cleanly.
     func close() throws
 }
@@ -88,7 +117,7 @@ public protocol SyncStore: Sendable {
 /// replicas against. Both stores implement it, so the simulation runs
 /// against each.
 public protocol SteppedSyncStore: SyncStore {
-    func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory) throws -> PushOutcome
+    func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome
     func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage
     /// A user's merged fields: what every replica must converge to.
     func registers(for user: UserID) throws -> [RegisterKey: Register]
@@ -109,7 +138,7 @@ public struct StoreCopy: @unchecked Sendable {
 extension SyncStore {
     /// A push from a device that shows no history (tests, first contact).
     public func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
-        try await push(changes, from: node, for: user, known: .nothing)
+        try await push(changes, from: node, for: user, known: .nothing, chain: nil)
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) async throws -> ChangePage {
@@ -119,12 +148,26 @@ extension SyncStore {
 
 extension SteppedSyncStore {
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome {
-        try pushNow(changes, from: node, for: user, known: .nothing)
+        try pushNow(changes, from: node, for: user, known: .nothing, chain: nil)
     }
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?) throws -> ChangePage {
         try changesNow(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: .nothing)
     }
+}
+
+/// Why a store refused a push.
+public enum PushRefusal: Error, Equatable, CustomStringConvertible {
+    /// Another device pushes under this node id (`PushChain`).
+    case nodeInUse(NodeID)
+
+    public var description: String {
+        switch self {
+        case .nodeInUse(let node):
+            return "another device pushes under node id \(node) (a copy of this device's home, such as a cloned machine); this device must take a new node id"
+        }
+    }
+
 }
 
 /// Refusals of user management.

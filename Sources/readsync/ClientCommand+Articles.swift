@@ -8,11 +8,19 @@ extension ClientCommand {
         @ParentCommand var client: ClientCommand
         @Option(help: "The sync server, e.g. http://127.0.0.1:8080.") var server: String
         @Option(help: "The token `readsync user add` printed.") var token: String
+        @Option(help: "What `readsync user devices` calls this device (default: the host name).") var name: String?
+
+        func validate() throws {
+            if let name, name.isEmpty || name.count > 100 || name.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
+                throw ValidationError("--name must be 1–100 characters without control characters")
+            }
+        }
 
         func run() throws {
             let list = try client.openList()
-            try list.configureServer(url: server, token: token)
-            print("This device (\(list.store.node)) will sync with \(server). Its library is in \(list.home.directory.path).")
+            let deviceName = name ?? String(ProcessInfo.processInfo.hostName.prefix(100))
+            try list.configureServer(url: server, token: token, deviceName: deviceName)
+            print("This device (\(deviceName), node \(list.store.node)) will sync with \(server). Its library is in \(list.home.directory.path).")
         }
     }
 

@@ -20,6 +20,9 @@ extension ClientCommand {
             if summary.restamped > 0 {
                 line += " \(summary.restamped) changes made while this device's clock ran ahead were re-stamped with the corrected time."
             }
+            if let move = summary.movedToNode {
+                line += " The server saw another device push under this device's node id (a copy of this home, such as a cloned machine): this device now syncs as node \(move.to), and where both edited one field the losing edit is listed in `readsync client conflicts`."
+            }
             if summary.resynchronised { line += " The server was new to this device or had lost part of the library (restored from a copy), so everything was exchanged again." }
             print(line)
         }

@@ -6,7 +6,7 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the sync server's users.",
-        subcommands: [Add.self, List.self, Revoke.self, Token.self])
+        subcommands: [Add.self, List.self, Revoke.self, Token.self, Devices.self, ForgetDevice.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints their token as the last line.")
@@ -59,6 +59,39 @@ struct UserCommand: ParsableCommand {
             try data.withStore { try $0.replaceToken(name: name, tokenHash: AccessToken.hash(token)) }
             print("New token for \(name):")
             print(token)
+        }
+    }
+
+    struct Devices: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's devices: node id, name, last seen, how far each has pulled.")
+        @Argument var name: String
+        @OptionGroup var data: DataDirectoryOption
+        @Flag(name: .long, help: "Print JSON for scripts.") var json = false
+
+        func run() throws {
+            let devices = try data.withStore { try $0.devices(ofUserNamed: name) }
+            if json { return try Terminal.printJSON(devices) }
+            if devices.isEmpty { print("\(name) has no devices yet; a device appears at its first sync."); return }
+            for device in devices {
+                let name = device.name.isEmpty ? "(no name)" : device.name
+                print("\(device.node)  \(name)  last seen \(device.lastSeen)  pulled \(device.pulled) of \(device.latest)")
+            }
+        }
+    }
+
+    struct ForgetDevice: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "forget-device",
+            abstract: "Forget one of a user's devices (one given away or lost); a device still in use reappears at its next sync.")
+        @Argument var name: String
+        @Argument(help: "The device's node id, as `user devices` lists it.") var device: String
+        @OptionGroup var data: DataDirectoryOption
+
+        func run() throws {
+            guard try data.withStore({ try $0.forgetDevice(device, ofUserNamed: name) }) else {
+                throw ValidationError("\(name) has no device \(device) (see `readsync user devices \(name)`)")
+            }
+            print("Forgot \(name)'s device \(device).")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// What a server restored from a copy, and a device home copied to another
@@ -167,5 +168,94 @@ import Testing
             if conflicts.contains(where: { "\($0["field"]!)" == "progress" && "\($0["lostValue"]!)" == lost }) { listed = true }
         }
         #expect(listed, "the losing progress \(lost) is a listed conflict")
+    }
+
+    /// A copy the device cannot see (a cloned virtual machine: same machine
+    /// id, same file): here a copied home whose record of its file is
+    /// removed, so that it takes the copy's file for its own. The server
+    /// tells the two apart by their chains of pushes; the one refused takes a
+    /// new node id, and nothing is lost.
+    @Test func aCopyTheDeviceCannotSeeIsToldApartByTheServer() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone) = (Device(), Device())
+        try initialise([laptop, phone], server, token)
+        let id = try laptop.client("add", try ReadSyncBinary.seed("001")).lastLine
+        try sync(laptop)
+        try sync(phone)
+        let clone = Device()
+        try? FileManager.default.removeItem(atPath: clone.home)
+        try FileManager.default.copyItem(atPath: laptop.home, toPath: clone.home)
+        let copy = try DatabaseQueue(path: clone.database)
+        try copy.write { db in try db.execute(sql: "DELETE FROM meta WHERE key = 'file_identity'") }
+        try copy.close()
+
+        #expect(try clone.client("progress", id, "70").stderr.isEmpty, "the clone cannot tell")
+        try clone.client("tag", id, "+beta")
+        try laptop.client("progress", id, "30")
+        try laptop.client("tag", id, "+alpha")
+        var said: [String] = []
+        for _ in 0..<2 {
+            for device in [laptop, clone, phone] { said.append(try sync(device)) }
+        }
+        #expect(said.contains { $0.contains("another device push under this device's node id") }, "\(said)")
+
+        let expected = try laptop.library()
+        #expect(try clone.library() == expected)
+        #expect(try phone.library() == expected)
+        let article = try #require(expected.first { $0["id"] == id })
+        #expect(article["tags"]?.contains("alpha") == true && article["tags"]?.contains("beta") == true, "both tags: \(article)")
+        let progress = try #require(article["progress"])
+        let lost = progress == "0.3" ? "0.7" : "0.3"
+        var listed = false
+        for device in [laptop, clone, phone] {
+            let conflicts = try device.json("conflicts") as! [[String: Any]]
+            if conflicts.contains(where: { "\($0["field"]!)" == "progress" && "\($0["lostValue"]!)" == lost }) { listed = true }
+        }
+        #expect(listed, "the losing progress \(lost) is a listed conflict")
+    }
+
+    /// The devices the server knows: each names itself, and the server lists
+    /// node id, name, when it was last seen and how far it has pulled; a
+    /// device forgotten reappears at its next sync.
+    @Test func theServerListsAUsersDevicesAndForgetsOne() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone) = (Device(), Device())
+        #expect(try laptop.client("init", "--server", server.url, "--token", token, "--name", "Alice's laptop").status == 0)
+        #expect(try phone.client("init", "--server", server.url, "--token", token).status == 0)
+        try laptop.client("add", try ReadSyncBinary.seed("000"))
+        try sync(laptop)
+        try sync(phone)
+
+        func devices() throws -> [[String: Any]] {
+            let result = try ReadSyncBinary.run(["user", "devices", "alice", "--data", server.data, "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
+        }
+        // Pulls are written a moment after they are answered.
+        var listed = try devices()
+        for _ in 0..<100 where listed.count < 2 || listed.contains(where: { ($0["pulled"] as! Int) == 0 }) {
+            usleep(50_000)
+            listed = try devices()
+        }
+        let names = Set(listed.map { $0["name"] as! String })
+        #expect(names.contains("Alice's laptop") && names.count == 2, "\(listed)")
+        #expect(listed.allSatisfy { ($0["pulled"] as! Int) == ($0["latest"] as! Int) && ($0["latest"] as! Int) > 0 }, "\(listed)")
+        let phoneNode = try #require(listed.first { $0["name"] as! String != "Alice's laptop" }?["node"] as? String)
+
+        let forgot = try ReadSyncBinary.run(["user", "forget-device", "alice", phoneNode, "--data", server.data])
+        #expect(forgot.status == 0, "\(forgot.stderr)")
+        #expect(try devices().count == 1)
+        let again = try ReadSyncBinary.run(["user", "forget-device", "alice", phoneNode, "--data", server.data])
+        #expect(again.status != 0 && again.stderr.contains("has no device"), "\(again.stderr)")
+        let nobody = try ReadSyncBinary.run(["user", "devices", "bob", "--data", server.data])
+        #expect(nobody.status != 0 && nobody.stderr.contains("no user named 'bob'"), "\(nobody.stderr)")
+
+        try sync(phone)
+        for _ in 0..<100 where try devices().count < 2 { usleep(50_000) }
+        #expect(try devices().count == 2, "the phone reappears at its next sync")
     }
 }

@@ -44,13 +44,16 @@ struct WireCodingTests {
         let point = HistoryCheckpoint(seq: 41, token: "0123456789abcdef")
         // With and without the optional parts (a first sync has no epoch or checkpoint).
         for checkpoint in [nil, point] {
-            let push = PushRequest(node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint)
+            let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
+            let push = PushRequest(node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
+                                   chain: chain)
             let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint)
             #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
             #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
             #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
             #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
-            let answer = PushResponse(epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint)
+            let answer = PushResponse(epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
+                                      pushToken: chain?.token)
             #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
             #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
         }

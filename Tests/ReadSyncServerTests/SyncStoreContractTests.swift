@@ -199,9 +199,42 @@ struct SyncStoreContractTests {
         let renewed = try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: nil, known: beyond).epoch
         #expect(renewed != epoch)
         let rewritten = KnownHistory(epoch: renewed, checkpoint: HistoryCheckpoint(seq: 2, token: pushed.token))
-        let again = try store.pushNow([Self.change("three", Self.a, at: 300, field: "site")], from: Self.a, for: user, known: rewritten)
+        let again = try store.pushNow([Self.change("three", Self.a, at: 300, field: "site")], from: Self.a, for: user, known: rewritten, chain: nil)
         #expect(again.epoch != renewed && again.epoch != epoch && again.counts == [1, 0], "the push is stored all the same")
         #expect(try everything(store, user).epoch == again.epoch, "every device is told")
+    }
+
+    /// A device's pushes form a chain of tokens; a push or pull under the
+    /// same node id that does not follow the chain the store recorded comes
+    /// from a second device (a cloned home), and is refused.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aSecondDeviceUnderOneNodeIDIsRefused(_ kind: StoreUnderTest) throws {
+        let (store, user, dispose) = try kind.withAlice()
+        defer { dispose() }
+        let (t1, t2, t3) = ("1111111111111111", "2222222222222222", "3333333333333333")
+        let first = Self.change("one", Self.a, at: 100)
+        #expect(try store.pushNow([first], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: nil, token: t1)).pushToken == t1)
+        let retried = try store.pushNow([first], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: nil, token: t1))
+        #expect(retried.counts == [0, 1] && retried.pushToken == t1, "the same push again, its answer lost")
+        #expect(try store.pushNow([], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: t1, token: t2)).pushToken == t2,
+                "an empty push moves the chain on too")
+        let second = Self.change("two", Self.a, at: 200, field: "author")
+        #expect(try store.pushNow([second], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: t2, token: t2)).pushToken == t2)
+
+        // The copy still has t1 as its last push.
+        let copied = Self.change("from the copy", Self.a, at: 300, field: "site")
+        #expect(throws: PushRefusal.nodeInUse(Self.a)) {
+            try store.pushNow([copied], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: t1, token: t3))
+        }
+        #expect(throws: PushRefusal.nodeInUse(Self.a)) {
+            try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: Self.a, known: KnownHistory(lastPush: t1))
+        }
+        for known in [KnownHistory(lastPush: t2), KnownHistory(lastPush: t1, pendingPush: t2)] {
+            #expect(try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: Self.a, known: known).latest == 2)
+        }
+        #expect(try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: Self.b, known: .nothing).changes.count == 2,
+                "another node's pulls are not concerned")
+        #expect(try store.registers(for: user)[copied.key] == nil, "the refused push stored nothing")
     }
 }
 

@@ -61,7 +61,9 @@ struct ConvergenceTests {
             totals.resyncs += simulation.stats.resyncs
             totals.backups += simulation.stats.backups
             totals.restores += simulation.stats.restores
+            totals.copiedHomes += simulation.stats.copiedHomes
+            totals.nodeMoves += simulation.stats.nodeMoves
         }
-        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs")
+        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id")
     }
 }

@@ -18,13 +18,20 @@ final class Simulation {
     let user: UserID
     private(set) var replicas: [Replica] = []
     private var trace: [String] = []
-    /// Every write any replica made, by register and version vector (a
-    /// write's identity); re-stamping updates its timestamp.
-    private var writes: [RegisterKey: [VersionVector: Register]] = [:]
+    /// Every write any replica made, by register, version vector and the
+    /// replica that made it (a write's identity: two replicas that share a
+    /// node id may make writes with one vector); re-stamping updates its
+    /// timestamp.
+    private var writes: [RegisterKey: [WriteID: Register]] = [:]
+
+    struct WriteID: Hashable {
+        let vector: VersionVector
+        let replica: String
+    }
     /// The server's data as last backed up (a copy of its data folder).
     private var backup: StoreCopy?
     /// Batches the network holds back, to deliver late and out of order.
-    private var delayed: [(changes: [Change], node: NodeID, known: KnownHistory)] = []
+    private var delayed: [(changes: [Change], node: NodeID, known: KnownHistory, chain: PushChain)] = []
     /// Every version a push delivered to the server, by field: a device's
     /// own writes, or its merge of them with versions it had received (a
     /// push sends a field's current version). A write overwritten on its
@@ -34,7 +41,7 @@ final class Simulation {
 
     struct Stats {
         var operations = 0, pushes = 0, pulls = 0, faults = 0, refusedForSkew = 0, restamped = 0, resyncs = 0
-        var backups = 0, restores = 0
+        var backups = 0, restores = 0, copiedHomes = 0, nodeMoves = 0
     }
 
     final class Replica {
@@ -44,11 +51,20 @@ final class Simulation {
         var mode: ClockMode = .accurate
         var store: ClientStore { list.store }
 
-        init(name: String, index: Int, clock: ManualWallClock) throws {
-            let node = NodeID("n\(index)")!
+        convenience init(name: String, index: Int, clock: ManualWallClock) throws {
+            try self.init(name: name, index: index, clock: clock, store: ClientStore(inMemoryWith: clock, node: NodeID("n\(index)")!))
+        }
+
+        /// A copy of `original`'s home on another machine (a cloned virtual
+        /// machine: nothing tells the copy it is one), node id included.
+        convenience init(copying original: Replica, name: String, index: Int, clock: ManualWallClock) throws {
+            try self.init(name: name, index: index, clock: clock, store: ClientStore(inMemoryCopyOf: original.store, wallClock: clock))
+        }
+
+        private init(name: String, index: Int, clock: ManualWallClock, store: ClientStore) throws {
             self.name = name
             self.clock = clock
-            list = ReadingList(store: try ClientStore(inMemoryWith: clock, node: node))
+            list = ReadingList(store: store)
             // Note ids from a counter, so that runs repeat exactly.
             var next = 0
             list.makeNoteID = {
@@ -94,6 +110,17 @@ final class Simulation {
     /// Runs `steps` random steps, then heals clocks and network and syncs
     /// every replica until nothing moves.
     func run(steps: Int) throws {
+        do {
+            try runSteps(steps)
+        } catch let failure as SimulationFailure {
+            throw failure
+        } catch {
+            // An error from a store or the engine: reported with the steps that led to it.
+            throw SimulationFailure(seed: seed, problem: "\(error)", trace: trace)
+        }
+    }
+
+    private func runSteps(_ steps: Int) throws {
         for _ in 0..<steps {
             advanceTime()
             let replica = replicas.randomElement(using: &rng)!
@@ -103,6 +130,7 @@ final class Simulation {
             case 65..<85: try pullStep(replica)
             case 85..<91: changeClock(of: replica)
             case 91..<93: try backUpOrRestoreServer()
+            case 93: try copyHome(of: replica)
             default: try deliverDelayed()
             }
         }
@@ -215,7 +243,7 @@ final class Simulation {
         let before = try waitingVersions(of: replica)
         let result = try operation()
         for (key, register) in try waitingVersions(of: replica) where before[key] != register {
-            writes[key, default: [:]][register.vector] = register
+            writes[key, default: [:]][WriteID(vector: register.vector, replica: replica.name)] = register
         }
         return result
     }
@@ -232,7 +260,7 @@ final class Simulation {
             return
         }
         if fault == 1 {
-            delayed.append((batch.changes, replica.store.node, try replica.store.syncState().known))  // it arrives later, out of order
+            delayed.append((batch.changes, replica.store.node, try replica.store.syncState().known, try replica.store.nextPushChain()))  // it arrives later, out of order
             stats.faults += 1
             log("\(replica.name) push \(batch.changes.count): held back by the network")
             return
@@ -250,9 +278,16 @@ final class Simulation {
             return
         }
         let known = try replica.store.syncState().known
-        let outcome = try deliver(batch.changes, from: replica.store.node, known: known)
+        let chain = try replica.store.nextPushChain()
+        let outcome: PushOutcome
+        do {
+            outcome = try deliver(batch.changes, from: replica.store.node, known: known, chain: chain)
+        } catch PushRefusal.nodeInUse {
+            try moveToNewNode(replica)
+            return
+        }
         if fault == 2 {
-            _ = try deliver(batch.changes, from: replica.store.node, known: known)  // delivered twice
+            _ = try deliver(batch.changes, from: replica.store.node, known: known, chain: chain)  // delivered twice
             stats.faults += 1
         }
         if fault == 3 {
@@ -264,7 +299,7 @@ final class Simulation {
             log("\(replica.name) push \(batch.changes.count): the server has a new epoch, resync")
             return
         }
-        try replica.store.acknowledge(batch, checkpoint: outcome.checkpoint)
+        try replica.store.acknowledge(batch, checkpoint: outcome.checkpoint, pushToken: outcome.pushToken)
         log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted)")
     }
 
@@ -280,26 +315,60 @@ final class Simulation {
         return false
     }
 
-    private func deliver(_ changes: [Change], from node: NodeID, known: KnownHistory) throws -> PushOutcome {
-        let outcome = try server.pushNow(changes, from: node, for: user, known: known)
+    /// The server saw another device push under `replica`'s node id.
+    private func moveToNewNode(_ replica: Replica) throws {
+        record(try replica.store.moveToNewNode(), of: replica)
+    }
+
+    /// A waiting write stamped again under a new node id is the same write
+    /// under a new identity (its vector changed with its stamp).
+    private func record(_ move: DeviceIdentity.Fork, of replica: Replica) {
+        for restamp in move.restamped {
+            // Its earlier versions overwritten on this replica before any push
+            // reached the server were seen by nobody: they go with it.
+            // (A waiting write made before the home was copied is the
+            // original's, which may still send it as it is.)
+            let sent = delivered[restamp.key] ?? []
+            for (id, write) in writes[restamp.key] ?? [:]
+            where id.replica == replica.name && id.vector.compare(restamp.before.vector) == .before && !sent.contains(write) {
+                writes[restamp.key]![id] = nil
+            }
+            writes[restamp.key]?[WriteID(vector: restamp.before.vector, replica: replica.name)] = nil
+            writes[restamp.key, default: [:]][WriteID(vector: restamp.after.vector, replica: replica.name)] = restamp.after
+        }
+        stats.nodeMoves += 1
+        log("\(replica.name): the server saw its node id \(move.from) in use elsewhere; now \(move.to), \(move.restamped.count) writes re-stamped")
+    }
+
+    private func deliver(_ changes: [Change], from node: NodeID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
+        let outcome = try server.pushNow(changes, from: node, for: user, known: known, chain: chain)
         for change in changes { delivered[change.key, default: []].insert(change.register) }
         return outcome
     }
 
     private func deliverDelayed() throws {
         guard !delayed.isEmpty else { return }
-        let (changes, node, known) = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
+        let (changes, node, known, chain) = delayed.remove(at: Int.random(in: 0..<delayed.count, using: &rng))
         if SyncProtocol.excessiveSkew(of: changes, serverTime: serverClock.nowMilliseconds()) == nil {
-            let outcome = try deliver(changes, from: node, known: known)
-            log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
+            do {
+                let outcome = try deliver(changes, from: node, known: known, chain: chain)
+                log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
+            } catch PushRefusal.nodeInUse {
+                log("late push of \(changes.count) refused: its node id is in use by another device")
+            }
         }
     }
 
     private func pullStep(_ replica: Replica) throws {
         let state = try replica.store.syncState()
         let cursor = state.cursor
-        let page = try server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node,
+        let page: ChangePage
+        do {
+            page = try server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node,
                                          known: state.known)
+        } catch PushRefusal.nodeInUse {
+            return try moveToNewNode(replica)
+        }
         stats.pulls += 1
         guard try sameServer(page.epoch, replica) else {
             log("\(replica.name) pull after \(cursor): the server has a new epoch, resync")
@@ -339,6 +408,8 @@ final class Simulation {
     /// died): what was accepted since is lost to the server, and must come
     /// back from the devices that hold it.
     private func backUpOrRestoreServer() throws {
+        // Not in a run with a copied home: see `copyHome`.
+        guard stats.copiedHomes == 0 else { return }
         if let backup, Bool.random(using: &rng) {
             try server.restore(backup)
             stats.restores += 1
@@ -348,6 +419,22 @@ final class Simulation {
             stats.backups += 1
             log("server backed up")
         }
+    }
+
+    /// Copies `replica`'s home to a new machine, once per run: both go on
+    /// writing under one node id until the server notices.
+    ///
+    /// Not in a run whose server was backed up: a server restored to a point
+    /// between the two copies' pushes forgets which of them it had heard
+    /// from, and both may then be accepted under one id. That case is open
+    /// (README, Known limits).
+    private func copyHome(of replica: Replica) throws {
+        guard stats.copiedHomes == 0, stats.backups == 0 else { return }
+        let clock = ManualWallClock(milliseconds: serverClock.nowMilliseconds())
+        let copy = try Replica(copying: replica, name: "\(replica.name)-copy", index: replicas.count, clock: clock)
+        replicas.append(copy)
+        stats.copiedHomes += 1
+        log("\(replica.name)'s home copied to \(copy.name), node id \(copy.store.node) and all")
     }
 
     // MARK: Quiescence
@@ -373,12 +460,14 @@ final class Simulation {
                 transport.onPush = { [unowned self] changes in
                     for change in changes {
                         delivered[change.key, default: []].insert(change.register)
-                        guard let recorded = writes[change.key]?[change.vector], recorded.value == change.value,
+                        let id = WriteID(vector: change.vector, replica: replica.name)
+                        guard let recorded = writes[change.key]?[id], recorded.value == change.value,
                               recorded.timestamp.node == change.timestamp.node else { continue }
-                        writes[change.key]![change.vector] = change.register
+                        writes[change.key]![id] = change.register
                     }
                 }
                 let summary = try SyncEngine(store: replica.store, transport: transport, server: "sim", pageSize: 4).run()
+                if let move = summary.movedToNode { record(move, of: replica) }
                 moved += summary.pushed + summary.pulled
                 stats.restamped += summary.restamped
                 if summary.resynchronised { stats.resyncs += 1 }
@@ -523,13 +612,25 @@ final class InProcessTransport: SyncTransport {
         if SyncProtocol.excessiveSkew(of: request.changes, serverTime: now) != nil {
             throw SyncError.clockSkew(server: "sim", message: "clock ahead", serverTime: now)
         }
-        let outcome = try server.pushNow(request.changes, from: request.node, for: user, known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint))
+        let outcome: PushOutcome
+        do {
+            outcome = try server.pushNow(request.changes, from: request.node, for: user, known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint),
+                                         chain: request.chain)
+        } catch let refusal as PushRefusal {
+            throw SyncError.refused(server: "sim", status: 409, code: "node_in_use", message: refusal.description)
+        }
         onPush(request.changes)
-        return PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint)
+        return PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint,
+                            pushToken: outcome.pushToken)
     }
 
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
-        let page = try server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node, known: known)
+        let page: ChangePage
+        do {
+            page = try server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node, known: known)
+        } catch let refusal as PushRefusal {
+            throw SyncError.refused(server: "sim", status: 409, code: "node_in_use", message: refusal.description)
+        }
         return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
                             checkpoint: page.checkpoint)
     }

@@ -269,7 +269,8 @@ import ReadSyncTestSupport
         // The laptop pulls before it pushes (its push was lost, say): it
         // merges the phone's later write into its own and pushes the merge.
         let transport = CurlSyncTransport(serverURL: server.url, token: token)
-        let page = try await offloaded { try transport.pull(after: try laptop.list.store.syncState().cursor, limit: 100, node: laptop.list.store.node) }
+        let state = try laptop.list.store.syncState()
+        let page = try await offloaded { try transport.pull(after: state.cursor, limit: 100, node: laptop.list.store.node, known: state.known) }
         _ = try laptop.list.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
         try await laptop.sync()
         try await phone.sync()

@@ -109,13 +109,16 @@ public struct PushRequest: Codable, Sendable, Equatable {
     /// have that point lost data (`HistoryCheckpoint`).
     public var epoch: String?
     public var checkpoint: HistoryCheckpoint?
+    /// This push's place in the device's own chain of pushes (`PushChain`).
+    public var chain: PushChain?
 
-    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil) {
+    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil) {
         self.protocol = SyncProtocol.version
         self.node = node
         self.entities = EntityChange.grouping(changes)
         self.epoch = epoch
         self.checkpoint = checkpoint
+        self.chain = chain
     }
 
     /// Every field version of the batch, in order.
@@ -134,14 +137,18 @@ public struct PushResponse: Codable, Sendable, Equatable {
     public var serverTime: Int64
     /// Where in the user's history the accepted changes went; nil when none was.
     public var checkpoint: HistoryCheckpoint?
+    /// The token of the device's last push, as the
+    /// server now records it (`PushChain`); nil when it records none.
+    public var pushToken: String?
 
-    public init(epoch: String, accepted: Int, ignored: Int, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil) {
+    public init(epoch: String, accepted: Int, ignored: Int, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil, pushToken: String? = nil) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.accepted = accepted
         self.ignored = ignored
         self.serverTime = serverTime
         self.checkpoint = checkpoint
+        self.pushToken = pushToken
     }
 }
 

@@ -9,9 +9,10 @@ public protocol WireMessage: Codable {
 
 extension PushRequest: WireMessage {
     public init(wire reader: inout JSONReader) throws {
-        var version: Int?, node: NodeID?, entities: [EntityChange]?, epoch: String??, checkpoint: HistoryCheckpoint??
+        var version: Int?, node: NodeID?, entities: [EntityChange]?, epoch: String??, checkpoint: HistoryCheckpoint??, chain: PushChain??
         try reader.readObject { reader, key in
             switch key {
+            case "chain" where chain == nil: chain = try reader.readNull() ? .some(nil) : try PushChain(wire: &reader)
             case "epoch" where epoch == nil: epoch = try reader.readNull() ? .some(nil) : try reader.readString()
             case "protocol" where version == nil: version = try reader.readInteger()
             case "node" where node == nil: node = try NodeID(wire: &reader)
@@ -23,13 +24,18 @@ extension PushRequest: WireMessage {
         guard let version else { throw reader.missingKey("protocol") }
         guard let node else { throw reader.missingKey("node") }
         guard let entities else { throw reader.missingKey("entities") }
-        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil)
+        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil)
         self.entities = entities
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
         writer.byte("{")
+        if let chain {
+            writer.raw(#""chain":"#)
+            chain.write(wire: &writer)
+            writer.byte(",")
+        }
         if let checkpoint {
             writer.raw(#""checkpoint":"#)
             writer.string(checkpoint.description)
@@ -107,9 +113,10 @@ extension PullResponse: WireMessage {
 /// showed in profiles of many small syncs.
 extension PushResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
-        var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?, checkpoint: HistoryCheckpoint??
+        var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?, checkpoint: HistoryCheckpoint??, pushToken: String??
         try reader.readObject { reader, key in
             switch key {
+            case "pushToken" where pushToken == nil: pushToken = try reader.readNull() ? .some(nil) : try reader.readString()
             case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
             case "protocol" where version == nil: version = try reader.readInteger()
             case "epoch" where epoch == nil: epoch = try reader.readString()
@@ -124,7 +131,7 @@ extension PushResponse: WireMessage {
         guard let accepted else { throw reader.missingKey("accepted") }
         guard let ignored else { throw reader.missingKey("ignored") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime, checkpoint: checkpoint ?? nil)
+        self.init(epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime, checkpoint: checkpoint ?? nil, pushToken: pushToken ?? nil)
         self.protocol = version
     }
 
@@ -141,6 +148,10 @@ extension PushResponse: WireMessage {
         writer.integer(ignored)
         writer.raw(#","protocol":"#)
         writer.integer(self.protocol)
+        if let pushToken {
+            writer.raw(#","pushToken":"#)
+            writer.string(pushToken)
+        }
         writer.raw(#","serverTime":"#)
         writer.integer(serverTime)
         writer.byte("}")
@@ -148,6 +159,33 @@ extension PushResponse: WireMessage {
 }
 
 // MARK: The parts of a message
+
+extension PushChain {
+    init(wire reader: inout JSONReader) throws {
+        var previous: String??, token: String?
+        try reader.readObject { reader, key in
+            switch key {
+            case "previous" where previous == nil: previous = try reader.readNull() ? .some(nil) : try reader.readString()
+            case "token" where token == nil: token = try reader.readString()
+            default: try reader.skipValue()
+            }
+        }
+        guard let token else { throw reader.missingKey("token") }
+        self.init(previous: previous ?? nil, token: token)
+    }
+
+    func write(wire writer: inout JSONWriter) {
+        writer.byte("{")
+        if let previous {
+            writer.raw(#""previous":"#)
+            writer.string(previous)
+            writer.byte(",")
+        }
+        writer.raw(#""token":"#)
+        writer.string(token)
+        writer.byte("}")
+    }
+}
 
 extension [EntityChange] {
     init(wire reader: inout JSONReader) throws {
