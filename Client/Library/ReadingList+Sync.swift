@@ -9,6 +9,12 @@ extension ReadingList {
         let state = try store.syncState()
         guard let server = state.serverURL, let token = state.token else { throw SyncError.notConfigured }
         let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName)
+        // One sync of a library at a time: a second one at once (a timer and
+        // a person) would show the server a push chain the first had just
+        // moved on, and be taken for a copy of this device. It waits its turn.
+        // (A library in memory has no folder, and no other process.)
+        let lock = FileManager.default.fileExists(atPath: home.databaseURL.path) ? try SyncLock(directory: home.directory) : nil
+        defer { lock?.release() }
         return try SyncEngine(store: store, transport: transport, server: server, pageSize: pageSize).run(progress: progress)
     }
 

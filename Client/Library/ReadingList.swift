@@ -228,6 +228,8 @@ public final class ReadingList {
                 try MetaKey.cursor.write(nil, db)
                 try MetaKey.epoch.write(nil, db)
                 try MetaKey.checkpoint.write(nil, db)
+                try MetaKey.pushToken.write(nil, db)
+                try MetaKey.pendingPushToken.write(nil, db)
             }
         }
     }

@@ -71,7 +71,7 @@ extension ClientStore {
             if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
             try Self.advanceCheckpoint(to: checkpoint, db)
             try Self.recordPushToken(pushToken, db)
-            try Outbox.acknowledge(batch.sent, db)
+            try Outbox.acknowledge(batch.sent, node: node, db)
             FaultPoint.clientAckBeforeCommit.reach()
         }
     }
@@ -90,7 +90,10 @@ extension ClientStore {
 
     private static func recordPushToken(_ pushToken: String?, _ db: Database) throws {
         try MetaKey.pushToken.write(pushToken, db)
-        if let pushToken, try MetaKey.pendingPushToken.read(db) == pushToken { try MetaKey.pendingPushToken.write(nil, db) }
+        // A server that keeps no chains (an older version) answers without a
+        // token: then nothing is pending either.
+        let pending = try MetaKey.pendingPushToken.read(db)
+        if pushToken == nil || pending == pushToken { try MetaKey.pendingPushToken.write(nil, db) }
     }
 
     /// Keeps `checkpoint` when it is further than the one kept.
@@ -230,6 +233,12 @@ extension ClientStore {
                 fork.restamped.append(DeviceIdentity.Restamp(key: field.key, before: register, after: restamped))
             }
             for address in entities.keys { try entities[address]!.save(db) }
+            try Outbox.forgetBases(db)
+            // Each re-stamped write is the new id's first to its field.
+            for restamp in fork.restamped {
+                try db.execute(sql: "UPDATE outbox SET base = 0 WHERE kind = ? AND entity = ? AND field = ?",
+                               arguments: [restamp.key.kind.rawValue, restamp.key.entity, restamp.key.field])
+            }
             try MetaKey.clock.write(clock.latest.encoded, db)
             try MetaKey.node.write(new.rawValue, db)
             try MetaKey.copiedFrom.write(old.rawValue, db)

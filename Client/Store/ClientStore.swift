@@ -142,8 +142,8 @@ enum MetaKey: String {
     case cursor
     /// The server database's epoch the cursor belongs to.
     case epoch
-    /// Where the database file is (`DeviceIdentity.ofFile`): a library
-    /// opened elsewhere is a copy.
+    /// Which file the database is (`DeviceIdentity.ofFile`): a library
+    /// opened from another file is a copy.
     case fileIdentity = "file_identity"
     /// The node id of the device this library was copied from.
     case copiedFrom = "copied_from"

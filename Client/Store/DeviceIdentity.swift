@@ -10,11 +10,14 @@ import Glibc
 /// backup onto a new one, must not go on writing under the original's id,
 /// or version vectors can no longer tell the two devices' writes apart.
 ///
-/// Beside the node id, a library records where its database file is: the
-/// machine's id and the file's device and inode numbers. A library whose
-/// file is not the one recorded is a copy (or was moved to another disk,
-/// which is harmless to treat alike): before it writes anything it takes a
-/// new node id of its own. Its earlier writes keep their stamps, so
+/// Beside the node id, a library records which file its database is: the
+/// file's inode number. A copy is a new file (`cp`, a backup restored onto a
+/// new machine), and a library whose file is not the one recorded takes a
+/// new node id of its own before it writes anything (a home moved to
+/// another disk is a new file too, which is harmless to treat alike). Not
+/// the device number or the machine id: those change at every mount of a
+/// network file system, or at every boot of some read-only systems, and a
+/// new node id at every start would grow every vector without end. Its earlier writes keep their stamps, so
 /// whichever copy sends them, the server stores them once. (A copy this
 /// cannot see, such as a cloned virtual machine, the server catches: see
 /// `SyncError.nodeInUse`.)
@@ -39,13 +42,12 @@ public enum DeviceIdentity {
         public let after: Register
     }
 
-    /// Where the database file at `path` is: `<machine id>/<device>/<inode>`;
-    /// nil when it cannot be told.
+    /// Which file the database at `path` is (`inode:<number>`); nil when it
+    /// cannot be told.
     static func ofFile(at path: String) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        let machine = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        return "\(machine)/\(info.st_dev)/\(info.st_ino)"
+        return "inode:\(info.st_ino)"
     }
 
     /// The library's node id: the stored one, a new one when the library is
@@ -60,6 +62,11 @@ public enum DeviceIdentity {
                 fork = Fork(from: stored, to: node)
                 try MetaKey.node.write(node.rawValue, db)
                 try MetaKey.copiedFrom.write(stored.rawValue, db)
+                // Its waiting writes keep the old id's stamps, and the old
+                // id's chain of pushes is the original's.
+                try Outbox.forgetBases(db)
+                try MetaKey.pushToken.write(nil, db)
+                try MetaKey.pendingPushToken.write(nil, db)
             } else {
                 node = stored
             }

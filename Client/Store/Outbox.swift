@@ -29,6 +29,7 @@ enum Outbox {
         let seq: Int64
         let key: RegisterKey
         let timestamp: HLCTimestamp
+        let vector: VersionVector
     }
 
     /// The oldest waiting fields after outbox position `after`, with their
@@ -50,7 +51,7 @@ enum Outbox {
             if !changes.isEmpty && bytes > maxBytes { break }
             let key = RegisterKey(kind: kind, entity: address.id, field: field)
             changes.append(Change(key: key, register: register))
-            sent.append(Sent(seq: row[0], key: key, timestamp: register.timestamp))
+            sent.append(Sent(seq: row[0], key: key, timestamp: register.timestamp, vector: register.vector))
         }
         return (changes, sent)
     }
@@ -58,14 +59,28 @@ enum Outbox {
     /// The server stored `sent`: each field leaves the outbox unless it was
     /// written again since (then its new version still waits, with the sent
     /// one as its floor).
-    static func acknowledge(_ sent: [Sent], _ db: Database) throws {
+    /// `node` is this device's: a field written again keeps waiting, and
+    /// its base becomes `node`'s count in the version the server now has.
+    static func acknowledge(_ sent: [Sent], node: NodeID, _ db: Database) throws {
         var clocks: [EntityAddress: [String: EntityClocks.Clock]] = [:]
         let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?")
+        let rebase = try db.cachedStatement(sql: "UPDATE outbox SET base = ? WHERE seq = ? AND base IS NOT NULL")
         for field in sent {
             let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
             if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(address.kind, address.id, db) }
-            if clocks[address]![field.key.field]?.timestamp == field.timestamp { try remove.execute(arguments: [field.seq]) }
+            if clocks[address]![field.key.field]?.timestamp == field.timestamp {
+                try remove.execute(arguments: [field.seq])
+            } else {
+                try rebase.execute(arguments: [Int64(field.vector[node]), field.seq])
+            }
         }
+    }
+
+    /// Bases count the writes of the node id the device had; under a new
+    /// one, the fields still waiting are sent as they are (`moveToNewNode`
+    /// re-stamped those it had to), so none keeps a base.
+    static func forgetBases(_ db: Database) throws {
+        try db.execute(sql: "UPDATE outbox SET base = NULL")
     }
 
     /// Every field written here or received (of kinds this version does not

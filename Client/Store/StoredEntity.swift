@@ -238,7 +238,10 @@ extension StoredEntity {
             }
             var entity = try StoredEntity.load(kind, id, db)
             for (field, clock) in clocks {
-                entity.set(field, Register(value: try values[field].map(WireCoding.value(fromText:)) ?? .null, timestamp: clock.timestamp, vector: clock.vector))
+                let kept = Register(value: try values[field].map(WireCoding.value(fromText:)) ?? .null, timestamp: clock.timestamp, vector: clock.vector)
+                // The kind's table may hold the field already (a version that
+                // knew the kind wrote it, and an older one kept this aside).
+                entity.set(field, entity.registers[field].map { Register.merge($0, kept).merged } ?? kept)
             }
             try db.execute(sql: "DELETE FROM unknown_entities WHERE kind = ? AND id = ?", arguments: [kind.rawValue, id])
             // Fields the kind knows move into their columns; the others stay.

@@ -52,13 +52,18 @@ public struct SyncEngine {
     public func run(progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
         var summary = SyncSummary(server: server)
         // A resync restarts the exchange; more than twice in one run means the
-        // server keeps changing under us.
-        for _ in 0..<3 {
+        // server keeps changing under us. A move to a new node id (at most
+        // one) restarts it too, and is not a resync.
+        var starts = 0
+        while starts < 3 {
+            let moved = summary.movedToNode != nil
             if try pushAll(&summary, progress), try pullAll(&summary, progress) {
                 try store.recordSuccessfulSync()
                 return summary
             }
+            if !moved && summary.movedToNode != nil { continue }
             summary.resynchronised = true
+            starts += 1
         }
         throw SyncError.loopingResync(server: server)
     }

@@ -79,7 +79,7 @@ public final class CurlSyncTransport: SyncTransport {
 
     public init(serverURL: String, token: String, deviceName: String? = nil,
                 limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
-        self.deviceNameQuery = deviceName?.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
+        self.deviceNameQuery = deviceName?.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"))
         self.http = CurlHTTPClient(limits: limits)
         self.baseURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
         self.token = token

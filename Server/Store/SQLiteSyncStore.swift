@@ -351,11 +351,21 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             return state.seen
         }
         guard !seen.isEmpty else { return }
+        do {
+            try writeSightings(seen, db)
+        } catch {
+            // Kept for the next turn rather than lost (newer sightings win).
+            sightings.withLock { state in state.seen.merge(seen) { newer, _ in newer } }
+            throw error
+        }
+    }
+
+    private func writeSightings(_ seen: [DeviceKey: Sighting], _ db: Database) throws {
         try db.inTransaction {
             for (key, sighting) in seen {
                 try db.cachedStatement(sql: """
                     INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (?, ?, COALESCE(?, ''), ?, ?, ?)
-                    ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, pulled = max(pulled, excluded.pulled),
+                    ON CONFLICT (user_id, node) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), pulled = max(pulled, excluded.pulled),
                         name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END
                     """).execute(arguments: [key.user.rawValue, key.node.rawValue, sighting.name, sighting.at, sighting.at, sighting.pulled])
             }

@@ -23,7 +23,9 @@ struct ClientCommand: ParsableCommand {
         let list = try ReadingList(home: ClientHome.resolve(explicit: home))
         if let fork = list.store.fork {
             FileHandle.standardError.write(Data("""
-                Note: this library is a copy of another device's (its database file moved or was copied);                 it now syncs as a device of its own, node \(fork.to) (was \(fork.from)), and both keep every write.\n
+                Note: this library is a copy of another device's (its database file moved or was copied); \
+                it now syncs as a device of its own, node \(fork.to) (was \(fork.from)), and both keep every write.
+
                 """.utf8))
         }
         return list

@@ -258,4 +258,39 @@ import Testing
         for _ in 0..<100 where try devices().count < 2 { usleep(50_000) }
         #expect(try devices().count == 2, "the phone reappears at its next sync")
     }
+
+    /// Two syncs of one library at once (a timer and a person) would show
+    /// the server a push chain the other had just moved on, and the device
+    /// would be taken for a copy of itself: a sync waits while another
+    /// process holds the library's sync lock.
+    @Test func aSyncWaitsForAnotherSyncOfTheSameLibrary() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let laptop = Device()
+        try initialise([laptop], server, token)
+        try laptop.client("add", try ReadSyncBinary.seed("000"))
+
+        // This test process holds the lock, as a running sync would.
+        let lockFile = open((laptop.home as NSString).appendingPathComponent("sync.lock"), O_RDWR | O_CREAT, 0o644)
+        #expect(lockFile >= 0 && flock(lockFile, LOCK_EX) == 0)
+        final class Outcome: @unchecked Sendable {
+            // @unchecked: written by the thread under `lock`, read after.
+            private let lock = NSLock()
+            private var stored: ReadSyncBinary.Result?
+            var result: ReadSyncBinary.Result? {
+                get { lock.withLock { stored } }
+                set { lock.withLock { stored = newValue } }
+            }
+        }
+        let outcome = Outcome()
+        let waiting = Thread { outcome.result = try? laptop.client("sync") }
+        waiting.start()
+        usleep(1_500_000)
+        #expect(!waiting.isFinished && outcome.result == nil, "the sync waits while another holds the lock")
+        flock(lockFile, LOCK_UN)
+        close(lockFile)
+        while !waiting.isFinished { usleep(20_000) }
+        #expect(outcome.result?.status == 0 && outcome.result?.stdout.contains("pushed") == true, "\(outcome.result?.stderr ?? "no result")")
+    }
 }
