@@ -18,6 +18,33 @@ extension ReadingList {
         return try SyncEngine(store: store, transport: transport, server: server, pageSize: pageSize).run(progress: progress)
     }
 
+    /// Compares this library with the server's state for its user
+    /// (`Verifier`); with `repair`, exchanges what differs (and only that),
+    /// syncs, and compares again.
+    public func verify(repair: Bool = false) throws -> (report: VerifyReport, differing: [DifferingEntity]) {
+        let state = try store.syncState()
+        guard let server = state.serverURL, let token = state.token else { throw SyncError.notConfigured }
+        let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName)
+        let lock = FileManager.default.fileExists(atPath: home.databaseURL.path) ? try SyncLock(directory: home.directory) : nil
+        defer { lock?.release() }
+        let verifier = Verifier(store: store, transport: transport)
+        var report = try verifier.compare()
+        if repair, !report.isEqual {
+            let repaired = try verifier.repair(report)
+            _ = try SyncEngine(store: store, transport: transport, server: server).run()
+            report = try verifier.compare()
+            report.repaired = repaired
+        }
+        let differing = try store.read { db in
+            try report.differing.map { address in
+                let articleID = try Self.articleID(kind: address.kind.rawValue, entity: address.entity, db)
+                let title = try articleID.flatMap { try String.fetchOne(db, sql: "SELECT title FROM article_values WHERE id = ?", arguments: [$0]) }
+                return DifferingEntity(kind: address.kind.rawValue, entity: address.entity, articleID: articleID, articleTitle: title)
+            }
+        }
+        return (report, differing)
+    }
+
     /// Concurrent edits recorded by syncs, newest first.
     public func conflicts() throws -> [ConflictView] {
         try store.read { db in
@@ -38,8 +65,16 @@ extension ReadingList {
         switch EntityKind(rawValue: kind) {
         case .article, .readState: return entity
         case .tag: return TagEntity.parts(of: entity)?.articleID
-        case .note: return try String.fetchOne(db, sql: "SELECT article_id FROM notes WHERE id = ?", arguments: [entity])
+        case .note: return try String.fetchOne(db, sql: "SELECT article_id FROM note_values WHERE id = ?", arguments: [entity])
         default: return nil
         }
     }
+}
+
+/// An entity `verify` found different from the server's, with the article it concerns.
+public struct DifferingEntity: Sendable, Equatable, Codable {
+    public let kind: String
+    public let entity: String
+    public let articleID: String?
+    public let articleTitle: String?
 }

@@ -250,6 +250,36 @@ extension ClientStore {
         return fork
     }
 
+    /// `verify --repair` for `entities`, given the server's `versions` of
+    /// their fields, in one transaction: a field holding the same clock as a
+    /// server version with another value was damaged here, and takes the
+    /// server's; then every version is merged as a pull merges it. This
+    /// device's fields of the entities wait to be sent again (the server may
+    /// lack them). Nothing is deleted.
+    func repair(_ entities: [EntitiesRequest.Address], with versions: [Change]) throws {
+        try database.write { db in
+            var loaded: [EntityAddress: StoredEntity] = [:]
+            for version in versions {
+                let address = EntityAddress(kind: version.kind, id: version.entity)
+                var entity = try loaded[address] ?? StoredEntity.load(address.kind, address.id, db)
+                if let mine = entity.registers[version.field], mine.timestamp == version.timestamp, mine.vector == version.vector,
+                   mine.value != version.value {
+                    entity.set(version.field, version.register)
+                }
+                loaded[address] = entity
+            }
+            for address in loaded.keys { try loaded[address]!.save(db) }
+            _ = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(versions)
+            let queue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) VALUES (?, ?, ?)")
+            for address in entities {
+                for field in try StoredEntity.clocks(address.kind, address.entity, db).keys.sorted() {
+                    try queue.execute(arguments: [address.kind.rawValue, address.entity, field])
+                }
+            }
+            _ = try SearchIndex.refreshQueued(db)
+        }
+    }
+
     func recordSuccessfulSync() throws {
         try database.write { db in try MetaKey.lastSync.write(ISOTime.string(milliseconds: wallClock.nowMilliseconds()), db) }
         try releaseFreePages()

@@ -109,6 +109,18 @@ public final class CurlSyncTransport: SyncTransport {
         return try exchange(HTTPRequest(url: url, headers: headers(json: false)))
     }
 
+    /// The ranges under `prefix` of the server's checksums, or its entities there.
+    public func digest(prefix: String, entities: Bool) throws -> DigestResponse {
+        try exchange(HTTPRequest(url: baseURL + "/v1/digest?prefix=\(prefix)" + (entities ? "&entities=true" : ""), headers: headers(json: false)))
+    }
+
+    /// Every stored version of the fields of `entities`.
+    public func versions(of entities: [EntitiesRequest.Address]) throws -> [Change] {
+        let body = try WireCoding.encode(EntitiesRequest(entities: entities))
+        let answer: EntitiesResponse = try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/entities", headers: headers(json: true), body: body))
+        return answer.changes
+    }
+
     private func headers(json: Bool) -> [(name: String, value: String)] {
         var headers = [("Authorization", "Bearer \(token)"), (SyncProtocol.versionHeader, String(SyncProtocol.version)), ("Accept", "application/json")]
         if json { headers.append(("Content-Type", "application/json")) }

@@ -19,6 +19,8 @@ struct SyncRoutes: Sendable {
         }
         router.post("/v1/push") { request, context in try await push(request, context) }
         router.get("/v1/changes") { request, _ in try await changes(request) }
+        router.get("/v1/digest") { request, _ in try await digest(request) }
+        router.post("/v1/entities") { request, _ in try await entities(request) }
     }
 
     // MARK: Endpoints
@@ -109,6 +111,37 @@ struct SyncRoutes: Sendable {
             PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
                          checkpoint: page.checkpoint),
             epoch: page.epoch, for: request)
+    }
+
+    /// Checksums over ranges of the user's entities (`LibraryDigest`).
+    private func digest(_ request: Request) async throws -> Response {
+        let user = try await authenticate(request)
+        let query = request.uri.queryParameters
+        let prefix = query["prefix"].map(String.init) ?? ""
+        guard LibraryDigest.isPrefix(prefix) else { throw APIError.badRequest("'prefix' must be 0–16 lowercase hex digits") }
+        let listEntities = query["entities"] == "true"
+        let (registers, latest) = try await store.state(for: user)
+        let all = try LibraryDigest.entities(registers)
+        let answer = listEntities
+            ? DigestResponse(latest: latest, entities: all.filter { $0.place.hasPrefix(prefix) }.sorted { $0.place < $1.place })
+            : DigestResponse(latest: latest, ranges: prefix.count < LibraryDigest.maxPrefixLength ? LibraryDigest.ranges(under: prefix, of: all) : [])
+        return try JSONResponse.make(answer, epoch: store.epoch, for: request)
+    }
+
+    /// Every stored version of the fields of the entities asked for.
+    private func entities(_ request: Request) async throws -> Response {
+        let user = try await authenticate(request)
+        let body = try await RequestBodyReader.read(request, limit: SyncProtocol.maxRequestBytes)
+        let asked: EntitiesRequest
+        do {
+            asked = try WireCoding.decoder.decode(EntitiesRequest.self, from: Data(body))
+        } catch {
+            throw APIError.badRequest("the body is not a valid entities request: \(DecodingErrorText.describe(error))")
+        }
+        guard asked.entities.count <= SyncProtocol.maxBatchChanges else {
+            throw APIError.tooLarge("at most \(SyncProtocol.maxBatchChanges) entities at a time, not \(asked.entities.count)")
+        }
+        return try JSONResponse.make(EntitiesResponse(changes: try await store.versions(of: asked.entities, for: user)), epoch: store.epoch, for: request)
     }
 
     // MARK: Checks shared by the endpoints

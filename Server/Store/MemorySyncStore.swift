@@ -162,6 +162,19 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         }
     }
 
+    public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
+        let latest = lock.withLock { accounts[user.rawValue]?.lastSeq ?? 0 }
+        return (registers(for: user), latest)
+    }
+
+    public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {
+        let wanted = Set(entities)
+        return lock.withLock {
+            (accounts[user.rawValue]?.versions ?? [:]).filter { wanted.contains(EntitiesRequest.Address(kind: $0.key.kind, entity: $0.key.entity)) }
+                .flatMap { $0.value.sorted { $0.key < $1.key }.map(\.value.change) }
+        }
+    }
+
     public func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64) {
         lock.withLock { accounts[user.rawValue]?.saw(node, name: name, pulled: pulled) }
     }

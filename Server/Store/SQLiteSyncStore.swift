@@ -290,6 +290,30 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try (copy.contents as! DatabaseQueue).backup(to: database)
     }
 
+    public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
+        // One read transaction: the fields and the sequence number agree.
+        try await database.read { db in
+            var versions: [RegisterKey: [Register]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
+                                        arguments: [user.rawValue]) {
+                versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try Self.register(row))
+            }
+            return (versions.compactMapValues(ServerMerge.state), try Self.lastSequence(of: user, db))
+        }
+    }
+
+    public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {
+        try await database.read { db in
+            try entities.flatMap { address in
+                try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT field, value, timestamp, vector FROM field_versions WHERE user_id = ? AND kind = ? AND entity = ? ORDER BY seq
+                    """), arguments: [user.rawValue, address.kind.rawValue, address.entity]).map { row in
+                    Change(key: RegisterKey(kind: address.kind, entity: address.entity, field: row["field"]), register: try Self.register(row))
+                }
+            }
+        }
+    }
+
     public func addUserNow(name: String, tokenHash: String) throws -> UserID {
         try addUser(name: name, tokenHash: tokenHash)
         return try database.read { db in UserID(try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])!) }

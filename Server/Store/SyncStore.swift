@@ -85,6 +85,13 @@ public protocol SyncStore: Sendable {
     /// The device's `known` history is checked first.
     func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage
 
+    // MARK: Verifying
+
+    /// A user's merged fields, and the latest sequence number they include.
+    func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64)
+    /// Every stored version of every field of `entities`.
+    func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change]
+
     // MARK: Users
 
     /// Creates a user holding `tokenHash`; throws `UserError.exists` for a taken name.

@@ -28,6 +28,47 @@ extension ClientCommand {
         }
     }
 
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare this device's library with the server's, by checksums over ranges; exit 1 when they differ.",
+            discussion: "Run it after a sync. --repair exchanges what differs, and only that, and deletes nothing.")
+        @ParentCommand var client: ClientCommand
+        @OptionGroup var output: JSONFlag
+        @Flag(help: "Exchange what differs with the server, then compare again.") var repair = false
+
+        struct Report: Encodable {
+            let equal: Bool
+            let entities: Int
+            let requests: Int
+            let repaired: Int
+            let differing: [DifferingEntity]
+        }
+
+        func run() throws {
+            let list = try client.openList()
+            let (report, differing): (VerifyReport, [DifferingEntity])
+            do {
+                (report, differing) = try list.verify(repair: repair)
+            } catch let error as VerifyError {
+                throw ValidationError(error.description)
+            }
+            if output.json {
+                try Terminal.printJSON(Report(equal: report.isEqual, entities: report.entities, requests: report.requests, repaired: report.repaired,
+                                              differing: differing))
+            } else if report.isEqual {
+                let repaired = report.repaired > 0 ? "Repaired \(report.repaired) entit\(report.repaired == 1 ? "y" : "ies"); now " : ""
+                print("\(repaired)\(repaired.isEmpty ? "T" : "t")his device's library matches the server's: \(report.entities) entities, compared in \(report.requests) request\(report.requests == 1 ? "" : "s").")
+            } else {
+                print("\(differing.count) entit\(differing.count == 1 ? "y differs" : "ies differ") from the server's (`readsync client verify --repair` exchanges them):")
+                for entity in differing {
+                    let article = entity.articleID.map { "\(Terminal.shortID($0)) \(entity.articleTitle ?? "")" } ?? ""
+                    print("  \(entity.kind) \(Terminal.shortID(entity.entity))  \(article)")
+                }
+            }
+            if !report.isEqual { throw ExitCode(1) }
+        }
+    }
+
     struct Conflicts: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List concurrent edits and the values that lost.")
         @ParentCommand var client: ClientCommand

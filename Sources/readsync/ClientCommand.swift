@@ -11,7 +11,7 @@ struct ClientCommand: ParsableCommand {
             Init.self, Add.self, List.self, Show.self, Search.self, Status.self,
             Note.self, NoteEdit.self, NoteDelete.self,
             Read.self, Unread.self, Progress.self, Archive.self, Unarchive.self, Favorite.self, Unfavorite.self,
-            Tag.self, Delete.self, Trash.self, Restore.self, Sync.self, Conflicts.self, Import.self, Export.self,
+            Tag.self, Delete.self, Trash.self, Restore.self, Sync.self, Verify.self, Conflicts.self, Import.self, Export.self,
         ]
     )
 

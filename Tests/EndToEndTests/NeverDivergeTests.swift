@@ -293,4 +293,48 @@ import Testing
         while !waiting.isFinished { usleep(20_000) }
         #expect(outcome.result?.status == 0 && outcome.result?.stdout.contains("pushed") == true, "\(outcome.result?.stderr ?? "no result")")
     }
+
+    /// A device's database changed behind its back (a title edited, a tag
+    /// removed, a note's row lost): `verify` lists what differs without
+    /// downloading the library, `verify --repair` exchanges only that, and
+    /// nothing the server or the other device holds is lost.
+    @Test func verifyFindsADamagedLibraryAndRepairMendsIt() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone) = (Device(), Device())
+        try initialise([laptop, phone], server, token)
+        var ids: [String] = []
+        for prefix in ["000", "001", "002"] { ids.append(try laptop.client("add", try ReadSyncBinary.seed(prefix)).lastLine) }
+        try laptop.client("tag", ids[0], "+keep")
+        try laptop.client("note", ids[1], "A note to keep")
+        try sync(laptop)
+        try sync(phone)
+
+        let equal = try phone.client("verify")
+        #expect(equal.status == 0 && equal.stdout.contains("matches the server's"), "\(equal.stdout)\(equal.stderr)")
+
+        let database = try DatabaseQueue(path: phone.database)
+        try database.write { db in
+            try db.execute(sql: "UPDATE article_values SET title = 'Tampered' WHERE id = ?", arguments: [ids[2]])
+            try db.execute(sql: "DELETE FROM tag_values WHERE article_id = ?", arguments: [ids[0]])
+            try db.execute(sql: "DELETE FROM note_values")
+        }
+        try database.close()
+
+        let found = try phone.client("verify", "--json")
+        #expect(found.status == 1, "\(found.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(found.stdout.utf8)) as! [String: Any]
+        let differing = (report["differing"] as! [[String: Any]]).map { "\($0["kind"]!)" }
+        #expect(differing.sorted() == ["article", "note", "tag"], "\(report)")
+        #expect((report["requests"] as! Int) < 20, "narrowed down, not downloaded: \(report)")
+
+        let repaired = try phone.client("verify", "--repair")
+        #expect(repaired.status == 0 && repaired.stdout.contains("Repaired 3 entities"), "\(repaired.stdout)\(repaired.stderr)")
+        #expect(try phone.client("verify").status == 0)
+        try sync(laptop)
+        #expect(try phone.library() == (try laptop.library()))
+        #expect(try laptop.library().first { $0["id"] == ids[2] }?["title"] != "Tampered", "the damage did not reach the server")
+        #expect(try laptop.client("verify").status == 0)
+    }
 }

@@ -90,6 +90,8 @@ import ReadSyncTestSupport
             Case(name: "negative cursor", method: "GET", path: "/v1/changes?after=-1", status: 400, code: "bad_request"),
             Case(name: "enormous cursor", method: "GET", path: "/v1/changes?after=99999999999999999999999", status: 400, code: "bad_request"),
             Case(name: "page size zero", method: "GET", path: "/v1/changes?limit=0", status: 400, code: "bad_request"),
+            Case(name: "a digest prefix that is not hex", method: "GET", path: "/v1/digest?prefix=zz%27", status: 400, code: "bad_request"),
+            Case(name: "entities of a kind with SQL", path: "/v1/entities", body: Array(#"{"protocol":2,"entities":[{"kind":"a'; DROP","entity":"x"}]}"#.utf8), status: 400, code: "bad_request"),
             Case(name: "a history checkpoint without its token", method: "GET", path: "/v1/changes?checkpoint=12", status: 400, code: "bad_request"),
             Case(name: "a push token with SQL", method: "GET", path: "/v1/changes?pushed=x%27%3B%20DROP%20TABLE%20devices", status: 400, code: "bad_request"),
             Case(name: "a push chain of the wrong shape", body: Array(#"{"protocol":2,"node":"aaaa","entities":[],"chain":{"token":"NOT HEX"}}"#.utf8), status: 400, code: "bad_request"),
