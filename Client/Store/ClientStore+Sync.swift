@@ -180,19 +180,7 @@ extension ClientStore {
             let floors = waiting.compactMap(\.floor).filter { $0.physical <= cutoff }
             let floor = ([try MetaKey.publicClock.read(db).flatMap(HLCTimestamp.init(encoded:))].compactMap { $0 }
                          + kept.map(\.timestamp) + floors).max()
-            var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: floor.map {
-                HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
-            })
-            var entities: [EntityAddress: StoredEntity] = [:]
-            for field in late {
-                let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
-                var entity = try entities[address] ?? StoredEntity.load(address.kind, address.id, db)
-                let register = entity.registers[field.key.field]!
-                entity.set(field.key.field, Register(value: register.value, timestamp: clock.tick(), vector: register.vector))
-                entities[address] = entity
-            }
-            for address in entities.keys { try entities[address]!.save(db) }
-            try MetaKey.clock.write(clock.latest.encoded, db)
+            _ = try stamp(late, as: node, above: floor, vector: { _, register in register.vector }, db)
             return late.count
         }
     }
@@ -216,30 +204,17 @@ extension ClientStore {
             // base) was accepted once, by a server that may since have lost it.
             let waiting = try Outbox.waiting(db).filter { $0.timestamp.node == old && $0.base != nil }
             let floor = ([try MetaKey.clock.read(db), try MetaKey.publicClock.read(db)].compactMap { $0.flatMap(HLCTimestamp.init(encoded:)) }).max()
-            var clock = HybridLogicalClock(node: new, wallClock: wallClock, resumingAfter: floor.map {
-                HLCTimestamp(physical: $0.physical, counter: $0.counter, node: new)
-            })
-            var entities: [EntityAddress: StoredEntity] = [:]
-            for field in waiting {
-                let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
-                var entity = try entities[address] ?? StoredEntity.load(address.kind, address.id, db)
-                let register = entity.registers[field.key.field]!
+            fork.restamped = try stamp(waiting, as: new, above: floor, vector: { field, register in
                 var counters = register.vector.counters
                 counters[old] = field.base!
-                let vector = VersionVector(counters).incremented(for: new)
-                let restamped = Register(value: register.value, timestamp: clock.tick(), vector: vector)
-                entity.set(field.key.field, restamped)
-                entities[address] = entity
-                fork.restamped.append(DeviceIdentity.Restamp(key: field.key, before: register, after: restamped))
-            }
-            for address in entities.keys { try entities[address]!.save(db) }
+                return VersionVector(counters).incremented(for: new)
+            }, db)
             try Outbox.forgetBases(db)
             // Each re-stamped write is the new id's first to its field.
             for restamp in fork.restamped {
                 try db.execute(sql: "UPDATE outbox SET base = 0 WHERE kind = ? AND entity = ? AND field = ?",
                                arguments: [restamp.key.kind.rawValue, restamp.key.entity, restamp.key.field])
             }
-            try MetaKey.clock.write(clock.latest.encoded, db)
             try MetaKey.node.write(new.rawValue, db)
             try MetaKey.copiedFrom.write(old.rawValue, db)
             try MetaKey.pushToken.write(nil, db)
@@ -278,6 +253,30 @@ extension ClientStore {
             }
             _ = try SearchIndex.refreshQueued(db)
         }
+    }
+
+    /// Stamps `fields` again under `node`, in their order, each with a new
+    /// timestamp above `floor` and the vector `vector` gives it; saves their
+    /// entities and the clock. Returns each field before and after.
+    private func stamp(_ fields: [Outbox.Waiting], as node: NodeID, above floor: HLCTimestamp?,
+                       vector: (Outbox.Waiting, Register) -> VersionVector, _ db: Database) throws -> [DeviceIdentity.Restamp] {
+        var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: floor.map {
+            HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
+        })
+        var entities: [EntityAddress: StoredEntity] = [:]
+        var restamped: [DeviceIdentity.Restamp] = []
+        for field in fields {
+            let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
+            var entity = try entities[address] ?? StoredEntity.load(address.kind, address.id, db)
+            let register = entity.registers[field.key.field]!
+            let after = Register(value: register.value, timestamp: clock.tick(), vector: vector(field, register))
+            entity.set(field.key.field, after)
+            entities[address] = entity
+            restamped.append(DeviceIdentity.Restamp(key: field.key, before: register, after: after))
+        }
+        for address in entities.keys { try entities[address]!.save(db) }
+        try MetaKey.clock.write(clock.latest.encoded, db)
+        return restamped
     }
 
     func recordSuccessfulSync() throws {

@@ -21,6 +21,26 @@ import Testing
         return result.stdout
     }
 
+    /// After a copied home's two devices wrote progress 30 and 70 % and tags
+    /// alpha and beta to one article: every device shows the same library,
+    /// with both tags, one progress, and the other listed as a conflict.
+    func expectEveryEditAccountedFor(article id: String, on devices: [Device]) throws {
+        let expected = try devices[0].library()
+        for device in devices.dropFirst() { #expect(try device.library() == expected) }
+        let article = try #require(expected.first { $0["id"] == id })
+        #expect(article["tags"]?.contains("alpha") == true && article["tags"]?.contains("beta") == true, "both tags: \(article)")
+        let progress = try #require(article["progress"])
+        #expect(["0.3", "0.7"].contains(progress))
+        // The progress that lost is listed where a person can see it.
+        let lost = progress == "0.3" ? "0.7" : "0.3"
+        var listed = false
+        for device in devices {
+            let conflicts = try device.json("conflicts") as! [[String: Any]]
+            if conflicts.contains(where: { "\($0["field"]!)" == "progress" && "\($0["lostValue"]!)" == lost }) { listed = true }
+        }
+        #expect(listed, "the losing progress \(lost) is a listed conflict")
+    }
+
     /// Copies the files of a server's data folder as `cp` would, while it runs.
     func copyFolder(_ source: String, to target: String) throws {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
@@ -153,21 +173,7 @@ import Testing
             for device in [laptop, clone, phone] { try sync(device) }
         }
 
-        let expected = try laptop.library()
-        #expect(try clone.library() == expected)
-        #expect(try phone.library() == expected)
-        let article = try #require(expected.first { $0["id"] == id })
-        #expect(article["tags"]?.contains("alpha") == true && article["tags"]?.contains("beta") == true, "both tags: \(article)")
-        let progress = try #require(article["progress"])
-        #expect(["0.3", "0.7"].contains(progress))
-        // The progress that lost is listed where a person can see it.
-        let lost = progress == "0.3" ? "0.7" : "0.3"
-        var listed = false
-        for device in [laptop, clone, phone] {
-            let conflicts = try device.json("conflicts") as! [[String: Any]]
-            if conflicts.contains(where: { "\($0["field"]!)" == "progress" && "\($0["lostValue"]!)" == lost }) { listed = true }
-        }
-        #expect(listed, "the losing progress \(lost) is a listed conflict")
+        try expectEveryEditAccountedFor(article: id, on: [laptop, clone, phone])
     }
 
     /// A copy the device cannot see (a cloned virtual machine: same machine
@@ -201,19 +207,7 @@ import Testing
         }
         #expect(said.contains { $0.contains("another device push under this device's node id") }, "\(said)")
 
-        let expected = try laptop.library()
-        #expect(try clone.library() == expected)
-        #expect(try phone.library() == expected)
-        let article = try #require(expected.first { $0["id"] == id })
-        #expect(article["tags"]?.contains("alpha") == true && article["tags"]?.contains("beta") == true, "both tags: \(article)")
-        let progress = try #require(article["progress"])
-        let lost = progress == "0.3" ? "0.7" : "0.3"
-        var listed = false
-        for device in [laptop, clone, phone] {
-            let conflicts = try device.json("conflicts") as! [[String: Any]]
-            if conflicts.contains(where: { "\($0["field"]!)" == "progress" && "\($0["lostValue"]!)" == lost }) { listed = true }
-        }
-        #expect(listed, "the losing progress \(lost) is a listed conflict")
+        try expectEveryEditAccountedFor(article: id, on: [laptop, clone, phone])
     }
 
     /// The devices the server knows: each names itself, and the server lists
