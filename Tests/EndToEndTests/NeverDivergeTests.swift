@@ -176,9 +176,9 @@ import Testing
         try expectEveryEditAccountedFor(article: id, on: [laptop, clone, phone])
     }
 
-    /// A copy the device cannot see (a cloned virtual machine: same machine
-    /// id, same file): here a copied home whose record of its file is
-    /// removed, so that it takes the copy's file for its own. The server
+    /// A copy the device cannot see (a cloned virtual machine: the same file
+    /// on the same disk image): here a copied home whose record of its file
+    /// is removed, so that it takes the copy's file for its own. The server
     /// tells the two apart by their chains of pushes; the one refused takes a
     /// new node id, and nothing is lost.
     @Test func aCopyTheDeviceCannotSeeIsToldApartByTheServer() throws {
