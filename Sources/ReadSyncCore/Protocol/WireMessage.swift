@@ -36,11 +36,7 @@ extension PushRequest: WireMessage {
             chain.write(wire: &writer)
             writer.byte(",")
         }
-        if let checkpoint {
-            writer.raw(#""checkpoint":"#)
-            writer.string(checkpoint.description)
-            writer.byte(",")
-        }
+        checkpoint?.writeLeading(wire: &writer)
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         if let epoch {
@@ -86,11 +82,7 @@ extension PullResponse: WireMessage {
 
     public func write(wire writer: inout JSONWriter) throws {
         writer.byte("{")
-        if let checkpoint {
-            writer.raw(#""checkpoint":"#)
-            writer.string(checkpoint.description)
-            writer.byte(",")
-        }
+        checkpoint?.writeLeading(wire: &writer)
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         writer.raw(#","epoch":"#)
@@ -320,6 +312,13 @@ extension HLCTimestamp {
 }
 
 extension HistoryCheckpoint {
+    /// `"checkpoint":"<seq>:<token>",` where it is the first key of an object.
+    func writeLeading(wire writer: inout JSONWriter) {
+        writer.raw(#""checkpoint":"#)
+        writer.string(description)
+        writer.byte(",")
+    }
+
     /// A checkpoint, or null (as the decoder reads an optional: either).
     static func optional(wire reader: inout JSONReader) throws -> HistoryCheckpoint? {
         if try reader.readNull() { return nil }
