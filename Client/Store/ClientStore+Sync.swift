@@ -106,9 +106,14 @@ extension ClientStore {
 
     /// Applies one pulled page and moves the cursor (to `checkpoint` of the
     /// server's history), in one transaction.
-    func applyPulled(_ changes: [Change], cursor: Int64, checkpoint: HistoryCheckpoint?) throws -> RemoteApply.Result {
+    /// The articles the server `collected` in the page's range are purged
+    /// first: every version of theirs the page holds came after.
+    func applyPulled(_ changes: [Change], collected: [String] = [], cursor: Int64, checkpoint: HistoryCheckpoint?) throws -> RemoteApply.Result {
         try database.write { db in
-            let result = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(changes)
+            let remote = RemoteApply(db: db, node: node, wallClock: wallClock)
+            let purged = try remote.purge(collected: collected)
+            var result = try remote.apply(changes)
+            result.purged = purged
             try MetaKey.cursor.write(String(cursor), db)
             try Self.advanceCheckpoint(to: checkpoint, db)
             FaultPoint.clientPullBeforeCommit.reach()
@@ -152,6 +157,16 @@ extension ClientStore {
             try MetaKey.cursor.write("0", db)
             try MetaKey.checkpoint.write(nil, db)
             try MetaKey.epoch.write(epoch, db)
+        }
+    }
+
+    /// The server retired this device (`PushRefusal.deviceRetired`): pull
+    /// everything from zero, which brings every collection made meanwhile,
+    /// before pushing what waits. Nothing local is dropped.
+    func prepareToPullEverything() throws {
+        try database.write { db in
+            try MetaKey.cursor.write("0", db)
+            try MetaKey.checkpoint.write(nil, db)
         }
     }
 

@@ -18,6 +18,11 @@ public struct SyncSummary: Sendable, Equatable {
     /// Set when the server saw another device push under this one's node id,
     /// and this device took a new one (`ClientStore.moveToNewNode`).
     public var movedToNode: DeviceIdentity.Fork?
+    /// Whether the server had retired this device for being away too long,
+    /// so it pulled everything before pushing.
+    public var returnedFromRetirement = false
+    /// Field values purged because the server collected their deleted article.
+    public var purged = 0
 }
 
 /// Progress of a long sync, for the terminal.
@@ -55,11 +60,18 @@ public struct SyncEngine {
         // server keeps changing under us. A move to a new node id (at most
         // one) restarts it too, and is not a resync.
         var starts = 0
+        // A device back from retirement pulls everything before it pushes.
+        var pullFirst = false
         while starts < 3 {
             let moved = summary.movedToNode != nil
-            if try pushAll(&summary, progress), try pullAll(&summary, progress) {
+            let retired = summary.returnedFromRetirement
+            if try !pullFirst || pullAll(&summary, progress), try pushAll(&summary, progress), try pullAll(&summary, progress) {
                 try store.recordSuccessfulSync()
                 return summary
+            }
+            if !retired && summary.returnedFromRetirement {
+                pullFirst = true
+                continue
             }
             if !moved && summary.movedToNode != nil { continue }
             summary.resynchronised = true
@@ -74,6 +86,9 @@ public struct SyncEngine {
             guard try settlePendingPush() else { return false }
         } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
             summary.movedToNode = try store.moveToNewNode()
+            return false
+        } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
+            try returnFromRetirement(&summary)
             return false
         }
         let total = try store.pendingChangeCount()
@@ -98,6 +113,9 @@ public struct SyncEngine {
                 FaultPoint.clientPushAfterAnswer.reach()
             } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
+                return false
+            } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
+                try returnFromRetirement(&summary)
                 return false
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
                 // The clock was wrong when these were written and is right
@@ -164,6 +182,9 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
+            } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
+                try returnFromRetirement(&summary)
+                return false
             }
             FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
@@ -175,10 +196,11 @@ public struct SyncEngine {
             }
             // The server reads and sends the next page while this one is applied.
             if page.more { next = fetchPage(after: page.next, known: state.known) }
-            let applied = try store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
+            let applied = try store.applyPulled(page.changes, collected: page.collected ?? [], cursor: page.next, checkpoint: page.checkpoint)
             FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += page.changes.count
             summary.conflicts += applied.conflicts
+            summary.purged += applied.purged
             cursor = page.next
             progress(SyncProgress(phase: .pulling, done: Int(cursor - start), total: Int(max(page.latest - start, cursor - start))))
             if !page.more {
@@ -186,6 +208,11 @@ public struct SyncEngine {
                 return true
             }
         }
+    }
+
+    private func returnFromRetirement(_ summary: inout SyncSummary) throws {
+        try store.prepareToPullEverything()
+        summary.returnedFromRetirement = true
     }
 
     /// Every page shows the server what the device knows (`KnownHistory`).

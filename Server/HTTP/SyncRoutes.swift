@@ -58,7 +58,7 @@ struct SyncRoutes: Sendable {
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
         } catch let refusal as PushRefusal {
-            throw APIError(.conflict, code: "node_in_use", message: refusal.description)
+            throw APIError(.conflict, code: refusal.code, message: refusal.description)
         }
         FaultPoint.serverPushAfterCommit.reach()
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
@@ -101,7 +101,7 @@ struct SyncRoutes: Sendable {
         do {
             page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin, known: known)
         } catch let refusal as PushRefusal {
-            throw APIError(.conflict, code: "node_in_use", message: refusal.description)
+            throw APIError(.conflict, code: refusal.code, message: refusal.description)
         }
         if let origin, !page.more {
             store.recordSighting(of: origin, for: user, name: deviceName, pulled: page.next)
@@ -109,7 +109,7 @@ struct SyncRoutes: Sendable {
         FaultPoint.serverPullBeforeAnswer.reach()
         return try JSONResponse.make(
             PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                         checkpoint: page.checkpoint),
+                         checkpoint: page.checkpoint, collected: page.collected),
             epoch: page.epoch, for: request)
     }
 

@@ -16,12 +16,19 @@ public struct SyncServerConfiguration: Sendable {
     /// in the middle of one: a stalled or slow-loris client) is closed, so
     /// stalled clients cannot pile up and starve everyone else.
     public var idleTimeout: Swift.Duration
+    /// When devices are retired and deleted articles collected, and how
+    /// often the server looks (`GarbageCollector`).
+    public var collection: CollectionPolicy
+    public var collectionInterval: Swift.Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL, idleTimeout: Swift.Duration = .seconds(30)) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL, idleTimeout: Swift.Duration = .seconds(30),
+                collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600)) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.idleTimeout = idleTimeout
+        self.collection = collection
+        self.collectionInterval = collectionInterval
     }
 }
 
@@ -59,7 +66,8 @@ public struct SyncServer: Sendable {
             },
             logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: shutdownSignals, logger: logger))
+        let collector = GarbageCollector(store: store, policy: configuration.collection, interval: configuration.collectionInterval, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app, collector], gracefulShutdownSignals: shutdownSignals, logger: logger))
         do {
             try await group.run()
         } catch {

@@ -19,11 +19,23 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         /// Per node, the token of its last push (`PushChain`).
         var pushTokens: [NodeID: String] = [:]
         /// Per node, what `user devices` lists.
-        var devices: [NodeID: (name: String, firstSeen: String, lastSeen: String, pulled: Int64)] = [:]
+        var devices: [NodeID: Device] = [:]
+        /// Per collected article, the sequence number of its last collection
+        /// (`Tombstone`), and since when versions written after it are known.
+        var collected: [String: (seq: Int64, lateSince: Date?)] = [:]
+        /// The oldest sequence number whose commit `history` still has.
+        var historyFloor: Int64 = 0
 
-        mutating func saw(_ node: NodeID, name: String? = nil, pulled: Int64? = nil) {
-            let now = Date().formatted(.iso8601)
-            var device = devices[node] ?? (name: "", firstSeen: now, lastSeen: now, pulled: 0)
+        struct Device {
+            var name = ""
+            var firstSeen: Date
+            var lastSeen: Date
+            var pulled: Int64 = 0
+            var retiredAt: Date?
+        }
+
+        mutating func saw(_ node: NodeID, at now: Date, name: String? = nil, pulled: Int64? = nil) {
+            var device = devices[node] ?? Device(firstSeen: now, lastSeen: now)
             device.lastSeen = now
             if let name { device.name = name }
             if let pulled { device.pulled = max(device.pulled, pulled) }
@@ -38,11 +50,20 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         }
 
         func checkpoint(at seq: Int64) -> HistoryCheckpoint? {
-            token(at: seq).flatMap { HistoryCheckpoint(seq: seq, token: $0) }
+            // Below the history floor a sequence number has no commit to name.
+            guard seq >= historyFloor else { return nil }
+            return token(at: seq).flatMap { HistoryCheckpoint(seq: seq, token: $0) }
         }
 
-        /// Starts a new lineage when `known` shows history this store lost.
+        func mustPullEverything(_ node: NodeID, _ known: KnownHistory, databaseEpoch: String) -> Bool {
+            Retirement.mustPullEverything(retired: devices[node].map { $0.retiredAt != nil }, known: known, currentEpoch: epoch(databaseEpoch),
+                                          historyFloor: historyFloor, lastCollection: collected.values.map(\.seq).max() ?? 0)
+        }
+
+        /// Starts a new lineage when `known` shows history this store lost
+        /// (below the floor the history is collected, and `Retirement` decides).
         mutating func check(_ known: KnownHistory, databaseEpoch: String) {
+            if let checkpoint = known.checkpoint, checkpoint.seq < historyFloor { return }
             if known.isLost(currentEpoch: epoch(databaseEpoch), token: token(at:)) {
                 lineage = HistoryCheckpoint.randomToken()
                 // The chains recorded may be older than the devices' own.
@@ -54,9 +75,12 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     private let lock = NSLock()
     private var accounts: [Int64: UserData] = [:]
     public let epoch: String
+    /// The time devices are seen at (a simulation's, in tests).
+    private let clock: @Sendable () -> Date
 
-    public init(epoch: String = NodeID.random().rawValue) {
+    public init(epoch: String = NodeID.random().rawValue, clock: @escaping @Sendable () -> Date = Date.init) {
         self.epoch = epoch
+        self.clock = clock
     }
 
     public func close() throws {}
@@ -66,6 +90,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
         try lock.withLock {
             var data = accounts[user.rawValue]!
+            if data.mustPullEverything(node, known, databaseEpoch: epoch) { throw PushRefusal.deviceRetired(node) }
             data.check(known, databaseEpoch: epoch)
             guard !known.isAnotherDevice(recordedPush: data.pushTokens[node], currentEpoch: data.epoch(epoch), pushing: chain, isPush: true) else {
                 accounts[user.rawValue] = data
@@ -88,7 +113,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
                 outcome.checkpoint = data.checkpoint(at: data.lastSeq)
             }
             if let chain { data.pushTokens[node] = chain.token }
-            data.saw(node)
+            data.saw(node, at: clock())
             outcome.pushToken = data.pushTokens[node]
             outcome.epoch = data.epoch(epoch)
             accounts[user.rawValue] = data
@@ -98,17 +123,27 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
         try lock.withLock {
+            if let origin, cursor == 0, accounts[user.rawValue]!.devices[origin]?.retiredAt != nil {
+                // Brought back by a pull from zero: it holds the horizon again, from nothing pulled.
+                accounts[user.rawValue]!.devices[origin]!.retiredAt = nil
+                accounts[user.rawValue]!.devices[origin]!.pulled = 0
+            }
             accounts[user.rawValue]!.check(known, databaseEpoch: epoch)
             let data = accounts[user.rawValue]!
+            if let origin, cursor > 0, data.mustPullEverything(origin, known, databaseEpoch: epoch) { throw PushRefusal.deviceRetired(origin) }
             if let origin, known.isAnotherDevice(recordedPush: data.pushTokens[origin], currentEpoch: data.epoch(epoch), isPush: false) {
                 throw PushRefusal.nodeInUse(origin)
             }
-            let after = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }.sorted { $0.key < $1.key }
+            // The versions and the collections, in sequence order, count together.
+            let versions = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }
+                .map { (seq: $0.key, change: Optional($0.value.change), article: String?.none) }
+            let collections = data.collected.filter { $0.value.seq > cursor }.map { (seq: $0.value.seq, change: Change?.none, article: Optional($0.key)) }
+            let after = (versions + collections).sorted { $0.seq < $1.seq }
             let page = Array(after.prefix(limit))
             let more = after.count > limit
-            let next = more ? page.last!.key : max(cursor, data.lastSeq)
-            return ChangePage(changes: page.map(\.value.change), next: next, more: more, latest: data.lastSeq,
-                              epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next))
+            let next = more ? page.last!.seq : max(cursor, data.lastSeq)
+            return ChangePage(changes: page.compactMap(\.change), next: next, more: more, latest: data.lastSeq,
+                              epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next), collected: page.compactMap(\.article))
         }
     }
 
@@ -176,14 +211,16 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     }
 
     public func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64) {
-        lock.withLock { accounts[user.rawValue]?.saw(node, name: name, pulled: pulled) }
+        let now = clock()
+        lock.withLock { accounts[user.rawValue]?.saw(node, at: now, name: name, pulled: pulled) }
     }
 
     public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
         try lock.withLock {
             guard let data = accounts.values.first(where: { $0.name == name }) else { throw UserError.unknown(name) }
-            return data.devices.map { DeviceSummary(node: $0.key.rawValue, name: $0.value.name, firstSeen: $0.value.firstSeen, lastSeen: $0.value.lastSeen,
-                                                    pulled: $0.value.pulled, latest: data.lastSeq) }
+            return data.devices.map { DeviceSummary(node: $0.key.rawValue, name: $0.value.name, firstSeen: $0.value.firstSeen.formatted(.iso8601),
+                                                    lastSeen: $0.value.lastSeen.formatted(.iso8601), pulled: $0.value.pulled, latest: data.lastSeq,
+                                                    retiredAt: $0.value.retiredAt?.formatted(.iso8601)) }
                 .sorted { ($0.lastSeen, $0.node) > ($1.lastSeen, $1.node) }
         }
     }
@@ -195,6 +232,66 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             accounts[id]!.devices[node] = nil
             accounts[id]!.pushTokens[node] = nil
             return true
+        }
+    }
+
+    // MARK: Collecting (as `SQLiteSyncStore.collect`)
+
+    public func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport {
+        try lock.withLock {
+            var report = CollectionReport()
+            for id in accounts.keys.sorted() {
+                var data = accounts[id]!
+                for (node, device) in data.devices where device.retiredAt == nil && device.lastSeen < now.addingTimeInterval(-policy.retireAfter) {
+                    data.devices[node]!.retiredAt = now
+                    report.retiredDevices += 1
+                }
+                guard !data.devices.isEmpty else {
+                    accounts[id] = data
+                    continue
+                }
+                let horizon = data.devices.values.filter { $0.retiredAt == nil }.map(\.pulled).min() ?? data.lastSeq
+                let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
+                var notes: [String: Set<String>] = [:]
+                for (key, versions) in data.versions where key.kind == .note && key.field == NoteField.articleID.rawValue {
+                    for version in versions.values { if let article = version.change.value.text { notes[article, default: []].insert(key.entity) } }
+                }
+                let deletes = data.versions.filter { $0.key.kind == .article && $0.key.field == ArticleField.deleted.rawValue }
+                var collectedAny = false
+                for (key, versions) in deletes.sorted(by: { $0.key.entity < $1.key.entity }) {
+                    let article = key.entity
+                    guard let state = ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register)),
+                          state.value == .bool(true), state.timestamp.physical <= trashCutoff else { continue }
+                    let family = data.versions.filter { familyKey, _ in
+                        Tombstone.article(of: familyKey.kind, entity: familyKey.entity,
+                                          noteArticle: notes[article]?.contains(familyKey.entity) == true ? article : nil) == article
+                    }
+                    guard family.values.allSatisfy({ $0.keys.allSatisfy { $0 <= horizon } }) else { continue }
+                    if let earlier = data.collected[article], family.values.contains(where: { $0.keys.contains { $0 > earlier.seq } }) {
+                        guard let since = earlier.lateSince else {
+                            data.collected[article]!.lateSince = now
+                            continue
+                        }
+                        guard since <= now.addingTimeInterval(-policy.keepTrash) else { continue }
+                    }
+                    let purged = family.filter { Tombstone.isPurged(kind: $0.key.kind, field: $0.key.field) }
+                    guard !purged.isEmpty else { continue }
+                    for key in purged.keys { data.versions[key] = nil }
+                    data.lastSeq += 1
+                    data.collected[article] = (data.lastSeq, nil)
+                    collectedAny = true
+                    report.articles += 1
+                    report.versions += purged.values.map(\.count).reduce(0, +)
+                }
+                if collectedAny { data.history.append((data.lastSeq, HistoryCheckpoint.randomToken())) }
+                if let below = data.history.last(where: { $0.lastSeq < horizon })?.lastSeq {
+                    report.historyCommits += data.history.count { $0.lastSeq <= below }
+                    data.history.removeAll { $0.lastSeq <= below }
+                    data.historyFloor = below + 1
+                }
+                accounts[id] = data
+            }
+            return report
         }
     }
 

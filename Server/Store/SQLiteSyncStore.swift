@@ -9,6 +9,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     // DatabasePool is Sendable and serialises writes itself.
     let database: DatabasePool
     public let epoch: String
+    /// The time devices are seen at (a simulation's, in tests).
+    private let clock: @Sendable () -> Date
     /// Pushes waiting for the writer (see `push`).
     private let waitingPushes = Mutex<[WaitingPush]>([])
     /// Devices seen pulling and not yet written (see `recordSighting`), and
@@ -36,7 +38,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     /// Opens (creating and migrating if needed) `directory/server.sqlite`.
-    public init(directory: URL) throws {
+    /// `clock` tells when devices are seen.
+    public init(directory: URL, clock: @escaping @Sendable () -> Date = Date.init) throws {
+        self.clock = clock
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -109,13 +113,15 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                     // Alone (a device's full sync): no savepoint, whose
                     // sub-journal would copy every page the push changes
                     // first; a refused push rolls the transaction back.
-                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain, db))]
+                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
+                                                        at: now(), db))]
                 } else {
                     outcomes = group.map { push in
                         Result {
                             var outcome = PushOutcome()
                             try db.inSavepoint {
-                                outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain, db)
+                                outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
+                                                         at: now(), db)
                                 return .commit
                             }
                             return outcome
@@ -134,7 +140,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
-                              _ db: Database) throws -> PushOutcome {
+                              at now: String, _ db: Database) throws -> PushOutcome {
+        if try mustPullEverything(node, known, user, db) { throw PushRefusal.deviceRetired(node) }
         try startLineageIfLost(known, user, db)
         let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
                                            arguments: [user.rawValue, node.rawValue])
@@ -183,7 +190,6 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             outcome.checkpoint = HistoryCheckpoint(seq: seq, token: token)
         }
         let pushToken = chain?.token ?? recorded
-        let now = Self.now()
         try db.cachedStatement(sql: """
             INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
@@ -194,7 +200,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     /// The time a device was seen, as `devices` keeps it.
-    private static func now() -> String { Date().formatted(.iso8601) }
+    private func now() -> String { clock().formatted(.iso8601) }
 
     // MARK: History (see `KnownHistory`)
 
@@ -212,7 +218,46 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     private static func isLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
-        try known.isLost(currentEpoch: try epoch(of: user, db)) { try token(of: user, at: $0, db) }
+        // Below the floor the history is collected: not lost, and `Retirement` decides.
+        if let checkpoint = known.checkpoint, checkpoint.seq < (try historyFloor(of: user, db)) { return false }
+        return try known.isLost(currentEpoch: try epoch(of: user, db)) { try token(of: user, at: $0, db) }
+    }
+
+    private static func historyFloor(of user: UserID, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT history_floor FROM users WHERE id = ?"), arguments: [user.rawValue]) ?? 0
+    }
+
+    // MARK: Retirement (see `Retirement`)
+
+    private static func mustPullEverything(_ node: NodeID, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT retired_at IS NOT NULL FROM devices WHERE user_id = ? AND node = ?"),
+                                   arguments: [user.rawValue, node.rawValue])
+        let lastCollection = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM collected WHERE user_id = ?"),
+                                                arguments: [user.rawValue]) ?? 0
+        return Retirement.mustPullEverything(retired: row.map { $0[0] as Bool }, known: known, currentEpoch: try epoch(of: user, db),
+                                             historyFloor: try historyFloor(of: user, db), lastCollection: lastCollection)
+    }
+
+    private static func isRetired(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL"),
+                         arguments: [user.rawValue, node.rawValue]) != nil
+    }
+
+    /// What a pull must write before it reads: a new lineage, or a retired
+    /// device brought back by a pull from zero (it holds the horizon again,
+    /// from nothing pulled).
+    private static func needsWriteBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
+        if try isLost(known, user, db) { return true }
+        guard let origin, cursor == 0 else { return false }
+        return try isRetired(origin, user, db)
+    }
+
+    private static func writeBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws {
+        if let origin, cursor == 0 {
+            try db.cachedStatement(sql: "UPDATE devices SET retired_at = NULL, pulled = 0 WHERE user_id = ? AND node = ?")
+                .execute(arguments: [user.rawValue, origin.rawValue])
+        }
+        try startLineageIfLost(known, user, db)
     }
 
     private static func startLineageIfLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws {
@@ -223,8 +268,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
-        if try await database.read({ db in try Self.isLost(known, user, db) }) {
-            try await database.write { db in try Self.startLineageIfLost(known, user, db) }
+        if try await database.read({ db in try Self.needsWriteBeforePull(cursor, origin, known, user, db) }) {
+            try await database.write { db in try Self.writeBeforePull(cursor, origin, known, user, db) }
         }
         return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
@@ -232,6 +277,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
                              _ db: Database) throws -> ChangePage {
         if let origin {
+            if cursor > 0, try mustPullEverything(origin, known, user, db) { throw PushRefusal.deviceRetired(origin) }
             let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
                                                arguments: [user.rawValue, origin.rawValue])
             guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch(of: user, db), isPush: false) else {
@@ -244,27 +290,45 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
             WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
             """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
-        let page = rows.prefix(limit)
-        let changes = try page.map { row in
-            Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
+        let collections = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT seq, article FROM collected INDEXED BY collected_by_seq WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?
+            """), arguments: [user.rawValue, cursor, limit + 1])
+        // The versions and the collections, in sequence order, count together.
+        var versions = rows[...], collected = collections[...]
+        var changes: [Change] = [], articles: [String] = []
+        var last = cursor
+        while changes.count + articles.count < limit, !versions.isEmpty || !collected.isEmpty {
+            if let collection = collected.first, versions.first.map({ (collection["seq"] as Int64) < $0["seq"] }) ?? true {
+                articles.append(collection["article"])
+                last = collection["seq"]
+                collected.removeFirst()
+            } else {
+                let row = versions.removeFirst()
+                changes.append(Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
+                                      register: try Self.register(row)))
+                last = row["seq"]
+            }
         }
-        let more = rows.count > limit
+        let more = !versions.isEmpty || !collected.isEmpty
         // Without more rows, everything up to `latest` has been looked at
         // (the rest, if any, were the asker's own changes).
-        let next = more ? page.last!["seq"] : max(cursor, latest)
-        let checkpoint = next > 0 ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
-        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint)
+        let next = more ? last : max(cursor, latest)
+        // Below the history floor a sequence number has no commit to name.
+        let floor = try historyFloor(of: user, db)
+        let checkpoint = next > 0 && next >= floor ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
+        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint,
+                          collected: articles)
     }
 
     // MARK: Stepped, for the simulation
 
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
-        try database.write { db in try Self.store(changes, from: node, for: user, known: known, chain: chain, db) }
+        try database.write { db in try Self.store(changes, from: node, for: user, known: known, chain: chain, at: now(), db) }
     }
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
-        if try database.read({ db in try Self.isLost(known, user, db) }) {
-            try database.write { db in try Self.startLineageIfLost(known, user, db) }
+        if try database.read({ db in try Self.needsWriteBeforePull(cursor, origin, known, user, db) }) {
+            try database.write { db in try Self.writeBeforePull(cursor, origin, known, user, db) }
         }
         return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
@@ -362,7 +426,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64) {
         let askWrite = sightings.withLock { state in
             let earlier = state.seen[DeviceKey(user: user, node: node)]
-            state.seen[DeviceKey(user: user, node: node)] = Sighting(name: name ?? earlier?.name, pulled: max(pulled, earlier?.pulled ?? 0), at: Self.now())
+            state.seen[DeviceKey(user: user, node: node)] = Sighting(name: name ?? earlier?.name, pulled: max(pulled, earlier?.pulled ?? 0), at: now())
             defer { state.writeAsked = true }
             return !state.writeAsked
         }
@@ -401,10 +465,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try database.read { db in
             guard let user = try Row.fetchOne(db, sql: "SELECT id, last_seq FROM users WHERE name = ?", arguments: [name]) else { throw UserError.unknown(name) }
             return try Row.fetchAll(db, sql: """
-                SELECT node, name, first_seen, last_seen, pulled FROM devices WHERE user_id = ? ORDER BY last_seen DESC, node DESC
+                SELECT node, name, first_seen, last_seen, pulled, retired_at FROM devices WHERE user_id = ? ORDER BY last_seen DESC, node DESC
                 """, arguments: [user["id"] as Int64]).map {
                 DeviceSummary(node: $0["node"], name: $0["name"], firstSeen: $0["first_seen"], lastSeen: $0["last_seen"], pulled: $0["pulled"],
-                              latest: user["last_seq"])
+                              latest: user["last_seq"], retiredAt: $0["retired_at"])
             }
         }
     }
@@ -414,6 +478,106 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             guard let user = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name]) else { throw UserError.unknown(name) }
             try db.execute(sql: "DELETE FROM devices WHERE user_id = ? AND node = ?", arguments: [user, node])
             return db.changesCount > 0
+        }
+    }
+
+    // MARK: Collecting
+
+    public func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport {
+        // The devices' latest pulls first: they set the horizon.
+        try database.writeWithoutTransaction { db in try writeSightings(db) }
+        var report = CollectionReport()
+        for user in try database.read({ db in try Int64.fetchAll(db, sql: "SELECT id FROM users ORDER BY id") }) {
+            try database.write { db in try Self.collect(UserID(user), now: now, policy: policy, into: &report, db) }
+        }
+        return report
+    }
+
+    /// One user's collection, in one transaction (see `Tombstone`).
+    private static func collect(_ user: UserID, now: Date, policy: CollectionPolicy, into report: inout CollectionReport, _ db: Database) throws {
+        try db.execute(sql: "UPDATE devices SET retired_at = ? WHERE user_id = ? AND retired_at IS NULL AND last_seen < ?",
+                       arguments: [now.formatted(.iso8601), user.rawValue, now.addingTimeInterval(-policy.retireAfter).formatted(.iso8601)])
+        report.retiredDevices += db.changesCount
+        var seq = try lastSequence(of: user, db)
+        // No device known yet (a user of a version that kept none): nothing
+        // tells what the devices have, so nothing is collected.
+        let devices = try Row.fetchOne(db, sql: "SELECT count(*), min(pulled) FILTER (WHERE retired_at IS NULL) FROM devices WHERE user_id = ?",
+                                       arguments: [user.rawValue])!
+        guard (devices[0] as Int64) > 0 else { return }
+        let horizon: Int64 = devices[1] ?? seq
+
+        var deletes: [String: [(seq: Int64, register: Register)]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT entity, seq, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+            WHERE user_id = ? AND kind = 'article' AND field = 'deleted'
+            """, arguments: [user.rawValue]) {
+            deletes[row["entity"], default: []].append((row["seq"], try register(row)))
+        }
+        let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
+        let lateCutoff = now.addingTimeInterval(-policy.keepTrash).formatted(.iso8601)
+        var collectable: [String] = []
+        for (article, versions) in deletes {
+            guard let state = ServerMerge.state(of: versions.sorted { $0.seq < $1.seq }.map(\.register)),
+                  state.value == .bool(true), state.timestamp.physical <= trashCutoff else { continue }
+            collectable.append(article)
+        }
+        if !collectable.isEmpty {
+            var notes: [String: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT entity, value FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'note' AND field = 'article_id'
+                """, arguments: [user.rawValue]) {
+                if case .text(let article) = try WireCoding.value(fromText: row["value"]) { notes[article, default: []].append(row["entity"]) }
+            }
+            for article in collectable.sorted() {
+                let entity = "SELECT seq, kind, field FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = ? AND entity = ?"
+                var family = try Row.fetchAll(db.cachedStatement(sql: entity), arguments: [user.rawValue, "article", article])
+                family += try Row.fetchAll(db.cachedStatement(sql: entity), arguments: [user.rawValue, "read_state", article])
+                // Tags are `<article>/<name>`: between "<article>/" and "<article>0".
+                family += try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT seq, kind, field FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'tag' AND entity > ? AND entity < ?
+                    """), arguments: [user.rawValue, article + "/", article + "0"])
+                for note in Set(notes[article] ?? []) {
+                    family += try Row.fetchAll(db.cachedStatement(sql: entity), arguments: [user.rawValue, "note", note])
+                }
+                // Everything written to the article must have reached every device first.
+                guard family.allSatisfy({ ($0["seq"] as Int64) <= horizon }) else { continue }
+                // Edits that came after an earlier collection stay in the trash for their own while.
+                if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, late_since FROM collected WHERE user_id = ? AND article = ?"),
+                                                  arguments: [user.rawValue, article]),
+                   family.contains(where: { ($0["seq"] as Int64) > earlier["seq"] }) {
+                    guard let since = earlier["late_since"] as String? else {
+                        try db.execute(sql: "UPDATE collected SET late_since = ? WHERE user_id = ? AND article = ?",
+                                       arguments: [now.formatted(.iso8601), user.rawValue, article])
+                        continue
+                    }
+                    guard since <= lateCutoff else { continue }
+                }
+                let purged = family.filter { Tombstone.isPurged(kind: EntityKind(rawValue: $0["kind"])!, field: $0["field"]) }
+                guard !purged.isEmpty else { continue }
+                for row in purged {
+                    try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, row["seq"]])
+                }
+                seq += 1
+                try db.cachedStatement(sql: """
+                    INSERT INTO collected (user_id, article, seq) VALUES (?, ?, ?)
+                    ON CONFLICT (user_id, article) DO UPDATE SET seq = excluded.seq, late_since = NULL
+                    """).execute(arguments: [user.rawValue, article, seq])
+                report.articles += 1
+                report.versions += purged.count
+            }
+            if seq > (try lastSequence(of: user, db)) {
+                try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
+                try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)",
+                               arguments: [user.rawValue, seq, HistoryCheckpoint.randomToken()])
+            }
+        }
+        // The commits wholly below the horizon: no device that holds it has
+        // a checkpoint there (one that shows one syncs in full, `Retirement`).
+        if let below = try Int64.fetchOne(db, sql: "SELECT max(last_seq) FROM history WHERE user_id = ? AND last_seq < ?",
+                                          arguments: [user.rawValue, horizon]) {
+            try db.execute(sql: "DELETE FROM history WHERE user_id = ? AND last_seq <= ?", arguments: [user.rawValue, below])
+            report.historyCommits += db.changesCount
+            try db.execute(sql: "UPDATE users SET history_floor = ? WHERE id = ?", arguments: [below + 1, user.rawValue])
         }
     }
 

@@ -138,6 +138,27 @@ enum ServerSchema {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v6-collection") { db in
+            // Collecting deleted articles (`Tombstone`): per user, the last
+            // collection of each article and the sequence number it took (a
+            // pull brings it to the devices, which purge the same) and since
+            // when versions written after it are known (they wait in the trash
+            // for their own `keep-trash` before a second collection); devices
+            // retired for being away too long (`Retirement`); and the oldest
+            // sequence number whose history commit is still kept.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN history_floor INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE devices ADD COLUMN retired_at TEXT;
+                CREATE TABLE collected (
+                    user_id  INTEGER NOT NULL REFERENCES users(id),
+                    article  TEXT NOT NULL,
+                    seq         INTEGER NOT NULL,
+                    late_since  TEXT,
+                    PRIMARY KEY (user_id, article)
+                ) STRICT;
+                CREATE INDEX collected_by_seq ON collected (user_id, seq);
+                """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ReadSyncCore
 
 /// A user's id in the server store.
@@ -33,6 +34,8 @@ public struct ChangePage: Sendable, Equatable {
     public var epoch = ""
     /// The point of the user's history at `next`; nil while `next` is 0.
     public var checkpoint: HistoryCheckpoint?
+    /// The articles collected in this page's range, in order (`Tombstone`).
+    public var collected: [String] = []
 }
 
 /// A user's epoch: the database's, and the user's lineage once one was
@@ -53,6 +56,8 @@ public struct DeviceSummary: Sendable, Equatable, Codable {
     /// The cursor its last complete pull reached, and the user's latest sequence number.
     public let pulled: Int64
     public let latest: Int64
+    /// When it was retired for being away too long (`CollectionPolicy`); nil while it holds the horizon.
+    public let retiredAt: String?
 }
 
 /// A user as `readsync user list` shows them.
@@ -115,6 +120,13 @@ public protocol SyncStore: Sendable {
     @discardableResult
     func forgetDevice(_ node: String, ofUserNamed name: String) throws -> Bool
 
+    // MARK: Collecting (see `Tombstone`, `CollectionPolicy`)
+
+    /// Retires the devices unseen for longer than the policy allows, then
+    /// collects, for every user, the deleted articles every other device has
+    /// pulled past, and the history no device needs any more.
+    func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport
+
     /// Closes the database cleanly.
     func close() throws
 }
@@ -167,11 +179,24 @@ extension SteppedSyncStore {
 public enum PushRefusal: Error, Equatable, CustomStringConvertible {
     /// Another device pushes under this node id (`PushChain`).
     case nodeInUse(NodeID)
+    /// The device was away longer than the server keeps track of devices
+    /// (`Retirement`): it must pull everything from zero before it pushes.
+    case deviceRetired(NodeID)
+
+    /// The error code the HTTP answer carries.
+    public var code: String {
+        switch self {
+        case .nodeInUse: return "node_in_use"
+        case .deviceRetired: return "device_retired"
+        }
+    }
 
     public var description: String {
         switch self {
         case .nodeInUse(let node):
             return "another device pushes under node id \(node) (a copy of this device's home, such as a cloned machine); this device must take a new node id"
+        case .deviceRetired(let node):
+            return "device \(node) was away longer than the server keeps track of devices, and deleted articles were collected meanwhile; it must pull everything again before it pushes"
         }
     }
 
@@ -189,5 +214,59 @@ public enum UserError: Error, Equatable, CustomStringConvertible {
         case .unknown(let name): return "no user named '\(name)' (see `readsync user list`)"
         case .invalidName(let name): return "invalid user name '\(name)': use 1–64 letters, digits, '.', '_' or '-'"
         }
+    }
+}
+
+/// When the server retires devices and collects deleted articles
+/// (`readsync serve --retire-after`, `--keep-trash`).
+public struct CollectionPolicy: Sendable, Equatable {
+    /// A device unseen for longer is retired: it no longer holds back the
+    /// collection, and syncs in full when it returns (`Retirement`).
+    public var retireAfter: TimeInterval
+    /// A deleted article stays whole in the trash for at least this long,
+    /// whatever the devices pulled: measured from the delete's timestamp,
+    /// and for edits that reach a collected article later (a device back
+    /// from months away), from the first collection round that saw them.
+    public var keepTrash: TimeInterval
+
+    public static let days: TimeInterval = 86_400
+    public static let standard = CollectionPolicy(retireAfter: 180 * days, keepTrash: 30 * days)
+
+    public init(retireAfter: TimeInterval, keepTrash: TimeInterval) {
+        self.retireAfter = retireAfter
+        self.keepTrash = keepTrash
+    }
+}
+
+/// What one `collectGarbage` did.
+public struct CollectionReport: Sendable, Equatable {
+    /// Devices newly retired.
+    public var retiredDevices = 0
+    /// Deleted articles collected, and the field versions that purged.
+    public var articles = 0
+    public var versions = 0
+    /// History commits no device needs any more, removed.
+    public var historyCommits = 0
+
+    public init() {}
+}
+
+/// Which devices must pull everything before anything else. A device is
+/// retired when it was away longer than `CollectionPolicy.retireAfter`: the
+/// collection went on without it, so what it holds of collected articles
+/// is stale and its edits of them need their context. The same holds for a
+/// device the server does not know (forgotten, or last seen by a version
+/// that kept no devices) whose checkpoint predates a collection, and for any
+/// device whose checkpoint is older than the history the server still keeps.
+/// Such a device is refused (`PushRefusal.deviceRetired`) until it pulls
+/// from zero, which brings every collection and holds the horizon again.
+enum Retirement {
+    /// `retired`: the device's row says so; nil when the store has no row for it.
+    static func mustPullEverything(retired: Bool?, known: KnownHistory, currentEpoch: String, historyFloor: Int64, lastCollection: Int64) -> Bool {
+        if retired == true { return true }
+        // A device of another epoch starts again anyway.
+        guard let checkpoint = known.checkpoint, known.epoch == nil || known.epoch == currentEpoch else { return false }
+        if checkpoint.seq < historyFloor { return true }
+        return retired == nil && lastCollection > checkpoint.seq
     }
 }

@@ -15,9 +15,19 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var data: DataDirectoryOption
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: $LOG_LEVEL, else info).", valueName: "level"))
     var logLevel: String?
+    @Option(help: ArgumentHelp("Retire a device unseen for this many days: it stops holding back the collection of deleted articles, and syncs in full when it returns.",
+                               valueName: "days"))
+    var retireAfter: Double = 180
+    @Option(help: ArgumentHelp("Keep a deleted article whole in the trash for at least this many days before collecting it.", valueName: "days"))
+    var keepTrash: Double = 30
+    @Option(help: ArgumentHelp("Look for devices to retire and articles to collect every this many seconds (and at start).", valueName: "seconds"))
+    var collectEvery: Double = 3600
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard retireAfter > 0, retireAfter.isFinite else { throw ValidationError("--retire-after must be a number of days above 0") }
+        guard keepTrash >= 0, keepTrash.isFinite else { throw ValidationError("--keep-trash must be a number of days, 0 or more") }
+        guard collectEvery >= 0.1, collectEvery.isFinite else { throw ValidationError("--collect-every must be at least 0.1 seconds") }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
 
@@ -30,7 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "readsync.server")
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: host, port: port, dataDirectory: data.url), logger: logger)
+        let configuration = SyncServerConfiguration(
+            host: host, port: port, dataDirectory: data.url,
+            collection: CollectionPolicy(retireAfter: retireAfter * CollectionPolicy.days, keepTrash: keepTrash * CollectionPolicy.days),
+            collectionInterval: .milliseconds(Int64(collectEvery * 1000)))
+        let server = try SyncServer(configuration: configuration, logger: logger)
         try await server.run()
     }
 }

@@ -63,7 +63,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Devices: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a user's devices: node id, name, last seen, how far each has pulled.")
+        static let configuration = CommandConfiguration(abstract: "List a user's devices: node id, name, last seen, how far each has pulled or when it was retired.")
         @Argument var name: String
         @OptionGroup var data: DataDirectoryOption
         @Flag(name: .long, help: "Print JSON for scripts.") var json = false
@@ -74,7 +74,8 @@ struct UserCommand: ParsableCommand {
             if devices.isEmpty { print("\(name) has no devices yet; a device appears at its first sync."); return }
             for device in devices {
                 let name = device.name.isEmpty ? "(no name)" : device.name
-                print("\(device.node)  \(name)  last seen \(device.lastSeen)  pulled \(device.pulled) of \(device.latest)")
+                let state = device.retiredAt.map { "retired \($0) (syncs in full when it returns)" } ?? "pulled \(device.pulled) of \(device.latest)"
+                print("\(device.node)  \(name)  last seen \(device.lastSeen)  \(state)")
             }
         }
     }

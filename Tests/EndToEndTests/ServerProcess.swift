@@ -17,14 +17,15 @@ final class ServerProcess {
 
     /// Starts a server; `data` reuses a stopped one's folder (a restart),
     /// `port` a stopped one's address (devices keep their server's URL);
-    /// `environment` adds variables (such as a fault point to die at).
-    init(data: String? = nil, port: Int? = nil, environment: [String: String] = [:]) throws {
+    /// `environment` adds variables (such as a fault point to die at), and
+    /// `options` more options of `serve`.
+    init(data: String? = nil, port: Int? = nil, environment: [String: String] = [:], options: [String] = []) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString)").path
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         self.port = try port ?? Socket.freePort()
         process.executableURL = ReadSyncBinary.url
-        process.arguments = ["serve", "--port", String(self.port), "--data", self.data]
+        process.arguments = ["serve", "--port", String(self.port), "--data", self.data] + options
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log

@@ -110,6 +110,47 @@ struct SQLiteSyncStoreTests {
         }
     }
 
+    /// A database of the version before collections (`v5-devices`), with
+    /// a device, its history and a deleted article, upgrades: the device
+    /// holds the horizon, not retired, and the article is collected once
+    /// the device has pulled past its delete.
+    @Test func aDatabaseFromBeforeCollectionsUpgradesAndCollects() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("server.sqlite").path
+        let previous = try DatabaseQueue(path: path)
+        try ServerSchema.migrator.migrate(previous, upTo: "v5-devices")
+        let title = change("doomed", a, at: 100)
+        let deleted = Change(key: RegisterKey(kind: .article, entity: title.entity, field: "deleted"),
+                             register: .initial(.bool(true), at: HLCTimestamp(physical: 200, counter: 0, node: a)))
+        let body = Change(key: RegisterKey(kind: .article, entity: title.entity, field: "content"),
+                          register: .initial(.text("the body"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
+        try previous.write { db in
+            try db.execute(sql: "INSERT INTO users (id, name, token_hash, created_at, last_seq) VALUES (1, 'alice', 'h', '2026-11-01T00:00:00Z', 3)")
+            for (seq, change) in [title, body, deleted].enumerated() {
+                try db.execute(sql: "INSERT INTO field_versions VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
+                    seq + 1, a.rawValue, change.kind.rawValue, change.entity, change.field, try WireCoding.text(change.value),
+                    change.timestamp.encoded, try WireCoding.text(change.vector)])
+            }
+            try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (1, 3, '0123456789abcdef')")
+            try db.execute(sql: "INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (1, ?, 'laptop', ?, ?, 2)",
+                           arguments: [b.rawValue, Date().formatted(.iso8601), Date().formatted(.iso8601)])
+        }
+        try previous.close()
+
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close() }
+        let user = UserID(1)
+        #expect(try store.devices(ofUserNamed: "alice").map(\.retiredAt) == [nil])
+        let policy = CollectionPolicy(retireAfter: 30 * CollectionPolicy.days, keepTrash: 0)
+        #expect(try store.collectGarbage(now: Date(), policy: policy).articles == 0, "the laptop has not pulled the delete")
+        store.recordSighting(of: b, for: user, name: nil, pulled: 3)
+        #expect(try store.collectGarbage(now: Date(), policy: policy).articles == 1)
+        #expect(try store.registers(for: user).keys.map(\.field).sorted() == ["deleted", "title"])
+        let known = KnownHistory(epoch: store.epoch, checkpoint: HistoryCheckpoint(seq: 3, token: "0123456789abcdef"))
+        #expect(try store.changesNow(for: user, after: 3, limit: 10, excludingOrigin: b, known: known).collected == [title.entity])
+    }
+
     @Test func theEpochSurvivesRestartsAndANewDatabaseGetsANewOne() throws {
         let first = try SQLiteSyncStore(directory: directory)
         let epoch = first.epoch

@@ -11,20 +11,21 @@ struct SyncStoreContractTests {
         case memory, sqlite
 
         /// A new, empty store, and how to dispose of it.
-        func make() throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
+        /// `clock` tells the store when devices are seen.
+        func make(clock: @escaping @Sendable () -> Date = Date.init) throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
             switch self {
             case .memory:
-                return (MemorySyncStore(), {})
+                return (MemorySyncStore(clock: clock), {})
             case .sqlite:
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-contract-\(UUID().uuidString)")
-                let store = try SQLiteSyncStore(directory: directory)
+                let store = try SQLiteSyncStore(directory: directory, clock: clock)
                 return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
             }
         }
 
         /// A new store with one user, alice.
-        func withAlice() throws -> (store: any SteppedSyncStore, user: UserID, dispose: () -> Void) {
-            let (store, dispose) = try make()
+        func withAlice(clock: @escaping @Sendable () -> Date = Date.init) throws -> (store: any SteppedSyncStore, user: UserID, dispose: () -> Void) {
+            let (store, dispose) = try make(clock: clock)
             return (store, try store.addUserNow(name: "alice", tokenHash: "h"), dispose)
         }
     }

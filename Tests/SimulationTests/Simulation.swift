@@ -617,7 +617,7 @@ final class InProcessTransport: SyncTransport {
             outcome = try server.pushNow(request.changes, from: request.node, for: user, known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint),
                                          chain: request.chain)
         } catch let refusal as PushRefusal {
-            throw SyncError.refused(server: "sim", status: 409, code: "node_in_use", message: refusal.description)
+            throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
         onPush(request.changes)
         return PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint,
@@ -629,9 +629,9 @@ final class InProcessTransport: SyncTransport {
         do {
             page = try server.changesNow(for: user, after: cursor, limit: limit, excludingOrigin: node, known: known)
         } catch let refusal as PushRefusal {
-            throw SyncError.refused(server: "sim", status: 409, code: "node_in_use", message: refusal.description)
+            throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
         return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                            checkpoint: page.checkpoint)
+                            checkpoint: page.checkpoint, collected: page.collected)
     }
 }

@@ -170,8 +170,14 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var serverTime: Int64
     /// The point of the user's history at `next`; nil while `next` is 0.
     public var checkpoint: HistoryCheckpoint?
+    /// Deleted articles the server collected in this page's range of
+    /// sequence numbers (`Tombstone`): the device purges each one's family
+    /// before it applies the page's changes (every version of the family
+    /// still on the server came after its collection). Absent when none.
+    public var collected: [String]?
 
-    public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil) {
+    public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil,
+                collected: [String] = []) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.entities = EntityChange.grouping(changes)
@@ -180,6 +186,7 @@ public struct PullResponse: Codable, Sendable, Equatable {
         self.latest = latest
         self.serverTime = serverTime
         self.checkpoint = checkpoint
+        self.collected = collected.isEmpty ? nil : collected
     }
 }
 

@@ -54,10 +54,14 @@ extension PushRequest: WireMessage {
 extension PullResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, entities: [EntityChange]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
-        var checkpoint: HistoryCheckpoint??
+        var checkpoint: HistoryCheckpoint??, collected: [String]?
         try reader.readObject { reader, key in
             switch key {
             case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
+            case "collected" where collected == nil:
+                var ids: [String] = []
+                try reader.readArray { reader in ids.append(try reader.readString()) }
+                collected = ids
             case "protocol" where version == nil: version = try reader.readInteger()
             case "epoch" where epoch == nil: epoch = try reader.readString()
             case "entities" where entities == nil: entities = try [EntityChange](wire: &reader)
@@ -75,7 +79,8 @@ extension PullResponse: WireMessage {
         guard let more else { throw reader.missingKey("more") }
         guard let latest else { throw reader.missingKey("latest") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil)
+        self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil,
+                  collected: collected ?? [])
         self.entities = entities
         self.protocol = version
     }
@@ -83,6 +88,14 @@ extension PullResponse: WireMessage {
     public func write(wire writer: inout JSONWriter) throws {
         writer.byte("{")
         checkpoint?.writeLeading(wire: &writer)
+        if let collected {
+            writer.raw(#""collected":["#)
+            for (index, id) in collected.enumerated() {
+                if index > 0 { writer.byte(",") }
+                writer.string(id)
+            }
+            writer.raw("],")
+        }
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         writer.raw(#","epoch":"#)
