@@ -20,7 +20,7 @@ extension ClientStore {
 
         /// What requests show the server of its history and of this device's
         /// pushes (`KnownHistory`).
-        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint, lastPush: lastPush, pendingPush: pendingPush) }
+        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint, lastPush: lastPush, pendingPush: pendingPush, cursor: cursor) }
     }
 
     func syncState() throws -> SyncState {
@@ -162,12 +162,11 @@ extension ClientStore {
 
     /// The server retired this device (`PushRefusal.deviceRetired`): pull
     /// everything from zero, which brings every collection made meanwhile,
-    /// before pushing what waits. Nothing local is dropped.
+    /// before pushing what waits. Nothing local is dropped, and the
+    /// checkpoint stays: it is how a server restored meanwhile notices what
+    /// it lost of this device's pushes.
     func prepareToPullEverything() throws {
-        try database.write { db in
-            try MetaKey.cursor.write("0", db)
-            try MetaKey.checkpoint.write(nil, db)
-        }
+        try database.write { db in try MetaKey.cursor.write("0", db) }
     }
 
     /// Whether this device's clock is now within half the allowed skew of

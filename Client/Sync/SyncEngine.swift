@@ -60,16 +60,19 @@ public struct SyncEngine {
         // server keeps changing under us. A move to a new node id (at most
         // one) restarts it too, and is not a resync.
         var starts = 0
-        // A device back from retirement pulls everything before it pushes.
+        // How often the server asked this device to pull before it pushes (a
+        // deleted article was collected since its cursor); then every start
+        // pulls first, as does a device back from retirement.
+        var toldToPull = 0
         var pullFirst = false
         while starts < 3 {
             let moved = summary.movedToNode != nil
-            let retired = summary.returnedFromRetirement
-            if try !pullFirst || pullAll(&summary, progress), try pushAll(&summary, progress), try pullAll(&summary, progress) {
+            let (told, retired) = (toldToPull, summary.returnedFromRetirement)
+            if try !pullFirst || pullAll(&summary, progress), try pushAll(&summary, &toldToPull, progress), try pullAll(&summary, progress) {
                 try store.recordSuccessfulSync()
                 return summary
             }
-            if !retired && summary.returnedFromRetirement {
+            if toldToPull > told && toldToPull <= 3 || !retired && summary.returnedFromRetirement {
                 pullFirst = true
                 continue
             }
@@ -81,7 +84,7 @@ public struct SyncEngine {
     }
 
     /// Returns false when the server turned out to be a new one (resync needed).
-    private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
+    private func pushAll(_ summary: inout SyncSummary, _ toldToPull: inout Int, _ progress: (SyncProgress) -> Void) throws -> Bool {
         do {
             guard try settlePendingPush() else { return false }
         } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
@@ -89,6 +92,9 @@ public struct SyncEngine {
             return false
         } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
             try returnFromRetirement(&summary)
+            return false
+        } catch SyncError.refused(_, _, "pull_first", _) {
+            toldToPull += 1
             return false
         }
         let total = try store.pendingChangeCount()
@@ -116,6 +122,9 @@ public struct SyncEngine {
                 return false
             } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
                 try returnFromRetirement(&summary)
+                return false
+            } catch SyncError.refused(_, _, "pull_first", _) {
+                toldToPull += 1
                 return false
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
                 // The clock was wrong when these were written and is right
@@ -150,7 +159,7 @@ public struct SyncEngine {
         for _ in 0..<2 {
             let known = try store.syncState().known
             let answer = try transport.push(PushRequest(node: store.node, changes: [], epoch: known.epoch, checkpoint: known.checkpoint,
-                                                        chain: try store.nextPushChain()))
+                                                        chain: try store.nextPushChain(), cursor: known.cursor))
             if try !sameServer(epoch: answer.epoch) { return false }
             try store.recordPushToken(answer.pushToken)
         }
@@ -162,7 +171,7 @@ public struct SyncEngine {
     private func send(_ batch: ClientStore.PendingBatch) throws -> Prefetch<PushResponse> {
         let known = try store.syncState().known
         let request = PushRequest(node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint,
-                                  chain: try store.nextPushChain())
+                                  chain: try store.nextPushChain(), cursor: known.cursor)
         let transport = transport
         return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
     }

@@ -54,7 +54,7 @@ struct SyncRoutes: Sendable {
         let outcome: PushOutcome
         do {
             outcome = try await store.push(push.changes, from: push.node, for: user,
-                                           known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
+                                           known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint, cursor: push.cursor), chain: push.chain)
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
         } catch let refusal as PushRefusal {

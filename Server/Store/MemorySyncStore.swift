@@ -57,7 +57,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
         func mustPullEverything(_ node: NodeID, _ known: KnownHistory, databaseEpoch: String) -> Bool {
             Retirement.mustPullEverything(retired: devices[node].map { $0.retiredAt != nil }, known: known, currentEpoch: epoch(databaseEpoch),
-                                          historyFloor: historyFloor, lastCollection: collected.values.map(\.seq).max() ?? 0)
+                                          lastCollection: collected.values.map(\.seq).max() ?? 0)
         }
 
         /// Starts a new lineage when `known` shows history this store lost
@@ -92,6 +92,10 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             var data = accounts[user.rawValue]!
             if data.mustPullEverything(node, known, databaseEpoch: epoch) { throw PushRefusal.deviceRetired(node) }
             data.check(known, databaseEpoch: epoch)
+            if Retirement.mustPullFirst(known: known, currentEpoch: data.epoch(epoch), lastCollection: data.collected.values.map(\.seq).max() ?? 0) {
+                accounts[user.rawValue] = data
+                throw PushRefusal.pullFirst(node)
+            }
             guard !known.isAnotherDevice(recordedPush: data.pushTokens[node], currentEpoch: data.epoch(epoch), pushing: chain, isPush: true) else {
                 accounts[user.rawValue] = data
                 throw PushRefusal.nodeInUse(node)
@@ -123,9 +127,10 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
         try lock.withLock {
-            if let origin, cursor == 0, accounts[user.rawValue]!.devices[origin]?.retiredAt != nil {
-                // Brought back by a pull from zero: it holds the horizon again, from nothing pulled.
-                accounts[user.rawValue]!.devices[origin]!.retiredAt = nil
+            if let origin, cursor == 0, accounts[user.rawValue]!.devices[origin]?.retiredAt != nil || accounts[user.rawValue]!.devices[origin] == nil {
+                // Brought back by a pull from zero: known, and holding the horizon again from nothing pulled.
+                let now = clock()
+                accounts[user.rawValue]!.devices[origin, default: UserData.Device(firstSeen: now, lastSeen: now)].retiredAt = nil
                 accounts[user.rawValue]!.devices[origin]!.pulled = 0
             }
             accounts[user.rawValue]!.check(known, databaseEpoch: epoch)

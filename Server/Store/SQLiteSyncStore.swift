@@ -143,6 +143,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                               at now: String, _ db: Database) throws -> PushOutcome {
         if try mustPullEverything(node, known, user, db) { throw PushRefusal.deviceRetired(node) }
         try startLineageIfLost(known, user, db)
+        if Retirement.mustPullFirst(known: known, currentEpoch: try epoch(of: user, db), lastCollection: try lastCollection(of: user, db)) {
+            throw PushRefusal.pullFirst(node)
+        }
         let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
                                            arguments: [user.rawValue, node.rawValue])
         guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: Self.epoch(of: user, db), pushing: chain, isPush: true) else {
@@ -232,30 +235,36 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     private static func mustPullEverything(_ node: NodeID, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT retired_at IS NOT NULL FROM devices WHERE user_id = ? AND node = ?"),
                                    arguments: [user.rawValue, node.rawValue])
-        let lastCollection = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM collected WHERE user_id = ?"),
-                                                arguments: [user.rawValue]) ?? 0
         return Retirement.mustPullEverything(retired: row.map { $0[0] as Bool }, known: known, currentEpoch: try epoch(of: user, db),
-                                             historyFloor: try historyFloor(of: user, db), lastCollection: lastCollection)
+                                             lastCollection: try lastCollection(of: user, db))
     }
 
-    private static func isRetired(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL"),
+    private static func lastCollection(of user: UserID, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM collected INDEXED BY collected_by_seq WHERE user_id = ?"),
+                           arguments: [user.rawValue]) ?? 0
+    }
+
+    /// Whether the store knows the device and does not count it retired.
+    private static func isKnownAndActive(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NULL"),
                          arguments: [user.rawValue, node.rawValue]) != nil
     }
 
-    /// What a pull must write before it reads: a new lineage, or a retired
-    /// device brought back by a pull from zero (it holds the horizon again,
-    /// from nothing pulled).
+    /// What a pull must write before it reads: a new lineage, or a device
+    /// brought back by a pull from zero (`Retirement`).
     private static func needsWriteBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
         if try isLost(known, user, db) { return true }
         guard let origin, cursor == 0 else { return false }
-        return try isRetired(origin, user, db)
+        return try !isKnownAndActive(origin, user, db)
     }
 
-    private static func writeBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws {
+    private static func writeBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, at now: String, _ user: UserID,
+                                        _ db: Database) throws {
         if let origin, cursor == 0 {
-            try db.cachedStatement(sql: "UPDATE devices SET retired_at = NULL, pulled = 0 WHERE user_id = ? AND node = ?")
-                .execute(arguments: [user.rawValue, origin.rawValue])
+            try db.cachedStatement(sql: """
+                INSERT INTO devices (user_id, node, first_seen, last_seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT (user_id, node) DO UPDATE SET retired_at = NULL, pulled = 0 WHERE retired_at IS NOT NULL
+                """).execute(arguments: [user.rawValue, origin.rawValue, now, now])
         }
         try startLineageIfLost(known, user, db)
     }
@@ -269,7 +278,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
         if try await database.read({ db in try Self.needsWriteBeforePull(cursor, origin, known, user, db) }) {
-            try await database.write { db in try Self.writeBeforePull(cursor, origin, known, user, db) }
+            let now = now()
+            try await database.write { db in try Self.writeBeforePull(cursor, origin, known, at: now, user, db) }
         }
         return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
@@ -328,7 +338,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
         if try database.read({ db in try Self.needsWriteBeforePull(cursor, origin, known, user, db) }) {
-            try database.write { db in try Self.writeBeforePull(cursor, origin, known, user, db) }
+            let now = now()
+            try database.write { db in try Self.writeBeforePull(cursor, origin, known, at: now, user, db) }
         }
         return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }

@@ -182,12 +182,16 @@ public enum PushRefusal: Error, Equatable, CustomStringConvertible {
     /// The device was away longer than the server keeps track of devices
     /// (`Retirement`): it must pull everything from zero before it pushes.
     case deviceRetired(NodeID)
+    /// A deleted article was collected since the device's cursor: it must
+    /// pull first (`Retirement.mustPullFirst`).
+    case pullFirst(NodeID)
 
     /// The error code the HTTP answer carries.
     public var code: String {
         switch self {
         case .nodeInUse: return "node_in_use"
         case .deviceRetired: return "device_retired"
+        case .pullFirst: return "pull_first"
         }
     }
 
@@ -197,6 +201,8 @@ public enum PushRefusal: Error, Equatable, CustomStringConvertible {
             return "another device pushes under node id \(node) (a copy of this device's home, such as a cloned machine); this device must take a new node id"
         case .deviceRetired(let node):
             return "device \(node) was away longer than the server keeps track of devices, and deleted articles were collected meanwhile; it must pull everything again before it pushes"
+        case .pullFirst(let node):
+            return "deleted articles were collected since device \(node) last pulled; it must pull before it pushes"
         }
     }
 
@@ -256,17 +262,31 @@ public struct CollectionReport: Sendable, Equatable {
 /// collection went on without it, so what it holds of collected articles
 /// is stale and its edits of them need their context. The same holds for a
 /// device the server does not know (forgotten, or last seen by a version
-/// that kept no devices) whose checkpoint predates a collection, and for any
-/// device whose checkpoint is older than the history the server still keeps.
-/// Such a device is refused (`PushRefusal.deviceRetired`) until it pulls
-/// from zero, which brings every collection and holds the horizon again.
+/// that kept no devices) whose checkpoint predates a collection. Such a
+/// device is refused (`PushRefusal.deviceRetired`) until it pulls from
+/// zero: that pull brings it back (known, not retired, nothing pulled, so
+/// it holds the horizon again) and brings every collection.
+///
+/// (A checkpoint older than the history the server keeps is not lost: the
+/// floor only rises in a history that holds every point below it, so a
+/// server restored from an older copy has a lower one.)
 enum Retirement {
     /// `retired`: the device's row says so; nil when the store has no row for it.
-    static func mustPullEverything(retired: Bool?, known: KnownHistory, currentEpoch: String, historyFloor: Int64, lastCollection: Int64) -> Bool {
+    static func mustPullEverything(retired: Bool?, known: KnownHistory, currentEpoch: String, lastCollection: Int64) -> Bool {
         if retired == true { return true }
         // A device of another epoch starts again anyway.
-        guard let checkpoint = known.checkpoint, known.epoch == nil || known.epoch == currentEpoch else { return false }
-        if checkpoint.seq < historyFloor { return true }
-        return retired == nil && lastCollection > checkpoint.seq
+        guard retired == nil, let checkpoint = known.checkpoint, known.epoch == nil || known.epoch == currentEpoch else { return false }
+        return lastCollection > checkpoint.seq
+    }
+
+    /// Whether a push must wait until the device has pulled: a collection
+    /// came after its cursor. What the push carries about a collected
+    /// article would otherwise be purged on the device when its pull brings
+    /// the collection, while the server keeps it (a pull leaves out a
+    /// device's own pushes): the device purges first, keeping its unsent
+    /// edits whole, then pushes them.
+    static func mustPullFirst(known: KnownHistory, currentEpoch: String, lastCollection: Int64) -> Bool {
+        guard let cursor = known.cursor, known.epoch == nil || known.epoch == currentEpoch else { return false }
+        return cursor < lastCollection
     }
 }

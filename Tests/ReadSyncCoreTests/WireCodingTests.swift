@@ -46,7 +46,7 @@ struct WireCodingTests {
         for checkpoint in [nil, point] {
             let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
             let push = PushRequest(node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
-                                   chain: chain)
+                                   chain: chain, cursor: checkpoint.map { _ in 41 })
             let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
                                     collected: checkpoint.map { _ in ["0123456789abcdef", "a \"quoted\" id"] } ?? [])
             #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))

@@ -93,6 +93,31 @@ extension SyncStoreContractTests {
         #expect(try store.registers(for: user)[late.key] == nil)
     }
 
+    /// A push from a device whose cursor is below a collection waits until
+    /// it has pulled: what it says about a collected article must meet the
+    /// device's purge first (the pull leaves out the device's own pushes).
+    @Test(arguments: StoreUnderTest.allCases)
+    func aPushFromBeforeACollectionWaitsUntilTheDeviceHasPulledIt(_ kind: StoreUnderTest) throws {
+        let clock = TestClock()
+        let (store, user, dispose) = try kind.withAlice(clock: clock.read)
+        defer { dispose() }
+        let (family, delete) = Self.deletedArticleWithFamily(at: 1_000)
+        let pushed = try store.pushNow(family + [delete], from: Self.a, for: user)
+        let cursor = try everything(store, user, excluding: Self.a).next
+        store.recordSighting(of: Self.a, for: user, name: nil, pulled: cursor)
+        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 1)
+        let collection = try everything(store, user).latest
+
+        let edit = Self.change("elsewhere", Self.a, at: 9_000, entity: "fedcba9876543210")
+        let before = KnownHistory(epoch: pushed.epoch, checkpoint: pushed.checkpoint, cursor: cursor)
+        #expect(throws: PushRefusal.pullFirst(Self.a)) { try store.pushNow([edit], from: Self.a, for: user, known: before, chain: nil) }
+        #expect(try store.registers(for: user)[edit.key] == nil)
+        let after = KnownHistory(epoch: pushed.epoch, checkpoint: pushed.checkpoint, cursor: collection)
+        #expect(try store.pushNow([edit], from: Self.a, for: user, known: after, chain: nil).accepted == 1)
+        #expect(try store.pushNow([edit], from: Self.a, for: user, known: KnownHistory(epoch: "another", cursor: 0), chain: nil).ignored == 1,
+                "a device of another epoch starts again anyway")
+    }
+
     /// A device unseen for longer than `retireAfter` is retired: the
     /// collection goes on without it, and it is refused until it pulls from
     /// zero, which brings it back.
@@ -124,11 +149,11 @@ extension SyncStoreContractTests {
         #expect(try store.collectGarbage(now: clock.now, policy: Self.now).retiredDevices == 0, "seen again")
     }
 
-    /// The history below every device's pulls is collected too; a device
-    /// that shows a checkpoint from there, or that the store does not know
-    /// and that predates a collection, pulls everything first.
+    /// The history below every device's pulls is collected too: a device
+    /// showing a checkpoint from there is not taken for one that saw a lost
+    /// history (a store restored from an older copy has a lower floor).
     @Test(arguments: StoreUnderTest.allCases)
-    func historyNoDeviceNeedsIsCollectedAndADeviceFromBeforeItPullsEverything(_ kind: StoreUnderTest) throws {
+    func historyNoDeviceNeedsIsCollectedAndAnOlderCheckpointIsNotLost(_ kind: StoreUnderTest) throws {
         let clock = TestClock()
         let (store, user, dispose) = try kind.withAlice(clock: clock.read)
         defer { dispose() }
@@ -141,14 +166,43 @@ extension SyncStoreContractTests {
         let epoch = try everything(store, user).epoch
         #expect(try store.collectGarbage(now: clock.now, policy: Self.now).historyCommits == 4, "the commits of 1…4; 5 holds the horizon")
 
-        let stranger = NodeID("dddd")!
-        #expect(throws: PushRefusal.deviceRetired(stranger)) {
-            try store.pushNow([], from: stranger, for: user, known: KnownHistory(epoch: epoch, checkpoint: checkpoints[1]), chain: nil)
-        }
-        let fromZero = try store.changesNow(for: user, after: 0, limit: 2, excludingOrigin: stranger, known: .nothing)
+        let old = KnownHistory(epoch: epoch, checkpoint: checkpoints[1])
+        #expect(try store.changesNow(for: user, after: 2, limit: 10, excludingOrigin: Self.b, known: old).epoch == epoch, "not lost: no new lineage")
+        let fromZero = try store.changesNow(for: user, after: 0, limit: 2, excludingOrigin: Self.b, known: .nothing)
         #expect(fromZero.checkpoint == nil, "no commit names a point below the floor")
         let current = KnownHistory(epoch: epoch, checkpoint: checkpoints[4])
-        #expect(try store.changesNow(for: user, after: 5, limit: 10, excludingOrigin: stranger, known: current).epoch == epoch,
-                "a checkpoint the store still has: no new lineage")
+        #expect(try store.changesNow(for: user, after: 5, limit: 10, excludingOrigin: Self.b, known: current).checkpoint == checkpoints[4])
+    }
+
+    /// A device the store does not know (forgotten, or from before devices
+    /// were kept) whose checkpoint predates a collection is taken for a
+    /// retired one; its pull from zero makes it known, page after page.
+    @Test(arguments: StoreUnderTest.allCases)
+    func anUnknownDeviceFromBeforeACollectionPullsEverythingFirst(_ kind: StoreUnderTest) throws {
+        let clock = TestClock()
+        let (store, user, dispose) = try kind.withAlice(clock: clock.read)
+        defer { dispose() }
+        let (family, delete) = Self.deletedArticleWithFamily(at: 1_000)
+        let pushed = try store.pushNow(family + [delete], from: Self.a, for: user)
+        store.recordSighting(of: Self.a, for: user, name: nil, pulled: try everything(store, user, excluding: Self.a).next)
+        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 1)
+
+        let stranger = NodeID("dddd")!
+        let old = KnownHistory(epoch: pushed.epoch, checkpoint: pushed.checkpoint, cursor: pushed.checkpoint!.seq)
+        #expect(throws: PushRefusal.deviceRetired(stranger)) { try store.pushNow([], from: stranger, for: user, known: old, chain: nil) }
+        #expect(throws: PushRefusal.deviceRetired(stranger)) {
+            try store.changesNow(for: user, after: pushed.checkpoint!.seq, limit: 10, excludingOrigin: stranger, known: old)
+        }
+        var page = try store.changesNow(for: user, after: 0, limit: 2, excludingOrigin: stranger, known: old)
+        var collected = page.collected
+        while page.more {
+            page = try store.changesNow(for: user, after: page.next, limit: 2, excludingOrigin: stranger, known: old)
+            collected += page.collected
+        }
+        #expect(collected == [Self.article])
+        #expect(try store.devices(ofUserNamed: "alice").map(\.node).sorted() == [Self.a.rawValue, stranger.rawValue])
+        let caughtUp = KnownHistory(epoch: pushed.epoch, checkpoint: page.checkpoint, cursor: page.next)
+        #expect(try store.pushNow([Self.change("x", stranger, at: 9_000, entity: "fedcba9876543210")], from: stranger, for: user, known: caughtUp,
+                                  chain: nil).accepted == 1)
     }
 }

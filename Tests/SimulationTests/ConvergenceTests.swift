@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncCore
 import ReadSyncServer
 import Testing
 
@@ -16,18 +17,19 @@ struct ConvergenceTests {
     enum Store: String, CaseIterable, Sendable {
         case memory, sqlite
 
-        /// A new, empty store, and how to dispose of it.
-        func make() throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
+        /// A new, empty store that sees devices at `clock`'s time, and how to dispose of it.
+        func make(clock: ManualWallClock) throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
+            let now: @Sendable () -> Date = { Date(timeIntervalSince1970: Double(clock.nowMilliseconds()) / 1000) }
             switch self {
             case .memory:
-                return (MemorySyncStore(epoch: "simulated"), {})
+                return (MemorySyncStore(epoch: "simulated", clock: now), {})
             case .sqlite:
                 // In memory-backed storage where there is some: the store
                 // syncs its log at every commit, and only its logic is tested.
                 let shm = URL(fileURLWithPath: "/dev/shm")
                 let base = FileManager.default.fileExists(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
                 let directory = base.appendingPathComponent("readsync-sim-\(UUID().uuidString)")
-                let store = try SQLiteSyncStore(directory: directory)
+                let store = try SQLiteSyncStore(directory: directory, clock: now)
                 return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
             }
         }
@@ -39,9 +41,10 @@ struct ConvergenceTests {
             ?? Array(stride(from: UInt64(shard + 1), through: UInt64(Self.seedCount), by: Self.shards))
         var totals = Simulation.Stats()
         for seed in seeds {
-            let (server, dispose) = try store.make()
+            let clock = ManualWallClock(milliseconds: Simulation.start)
+            let (server, dispose) = try store.make(clock: clock)
             defer { dispose() }
-            let simulation = try Simulation(seed: seed, replicaCount: 5, server: server)
+            let simulation = try Simulation(seed: seed, replicaCount: 5, server: server, serverClock: clock)
             do {
                 try simulation.run(steps: Self.steps)
                 try simulation.check()
@@ -63,7 +66,13 @@ struct ConvergenceTests {
             totals.restores += simulation.stats.restores
             totals.copiedHomes += simulation.stats.copiedHomes
             totals.nodeMoves += simulation.stats.nodeMoves
+            totals.absences += simulation.stats.absences
+            totals.collections += simulation.stats.collections
+            totals.collectedArticles += simulation.stats.collectedArticles
+            totals.retirements += simulation.stats.retirements
+            totals.returnsFromRetirement += simulation.stats.returnsFromRetirement
+            totals.toldToPullFirst += simulation.stats.toldToPullFirst
         }
-        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id")
+        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns, \(totals.toldToPullFirst) pushes told to pull first")
     }
 }

@@ -7,13 +7,20 @@ import ReadSyncTestSupport
 
 /// A deterministic simulation of one user's devices and the server: random
 /// edits, sync steps split into their real parts with network faults between
-/// them, and clocks that are skewed, run backwards or stand still. Everything
-/// derives from the seed, so a failure reproduces from it.
+/// them, clocks that are skewed, run backwards or stand still, devices that
+/// go away for longer than the server keeps track of them, and the server
+/// collecting deleted articles. Everything derives from the seed, so a
+/// failure reproduces from it.
 final class Simulation {
     let seed: UInt64
     private var rng: SeededGenerator
-    /// The true time, which the server's clock follows.
-    let serverClock = ManualWallClock(milliseconds: 1_750_000_000_000)
+    /// The true time, which the server's clock follows (the server store
+    /// tells when it saw devices by it too).
+    let serverClock: ManualWallClock
+    static let start: Int64 = 1_750_000_000_000
+    /// Simulated time passes at about 1.5 seconds a step: devices away for
+    /// 30 seconds are retired.
+    static let collection = CollectionPolicy(retireAfter: 30, keepTrash: 0)
     let server: any SteppedSyncStore
     let user: UserID
     private(set) var replicas: [Replica] = []
@@ -32,16 +39,20 @@ final class Simulation {
     private var backup: StoreCopy?
     /// Batches the network holds back, to deliver late and out of order.
     private var delayed: [(changes: [Change], node: NodeID, known: KnownHistory, chain: PushChain)] = []
-    /// Every version a push delivered to the server, by field: a device's
-    /// own writes, or its merge of them with versions it had received (a
-    /// push sends a field's current version). A write overwritten on its
-    /// device before any push reached nobody: it is in `writes` only.
+    /// Every version a push delivered to the server, by field, since the
+    /// server last collected the field: a device's own writes, or its merge
+    /// of them with versions it had received (a push sends a field's current
+    /// version). A write overwritten on its device before any push reached
+    /// nobody: it is in `writes` only.
     private var delivered: [RegisterKey: Set<Register>] = [:]
+    /// The versions delivered before a collection purged their field.
+    private var collected: [RegisterKey: Set<Register>] = [:]
     private(set) var stats = Stats()
 
     struct Stats {
         var operations = 0, pushes = 0, pulls = 0, faults = 0, refusedForSkew = 0, restamped = 0, resyncs = 0
         var backups = 0, restores = 0, copiedHomes = 0, nodeMoves = 0
+        var absences = 0, collections = 0, collectedArticles = 0, retirements = 0, returnsFromRetirement = 0, toldToPullFirst = 0
     }
 
     final class Replica {
@@ -49,6 +60,8 @@ final class Simulation {
         let list: ReadingList
         let clock: ManualWallClock
         var mode: ClockMode = .accurate
+        /// Until when (server time) it is away: it edits, but reaches no server.
+        var awayUntil: Int64 = 0
         var store: ClientStore { list.store }
 
         convenience init(name: String, index: Int, clock: ManualWallClock) throws {
@@ -94,9 +107,11 @@ final class Simulation {
     static let tags = ["later", "work", "long read"]
     static let maxSkew: Int64 = 24 * 3_600_000
 
-    init(seed: UInt64, replicaCount: Int, server: any SteppedSyncStore) throws {
+    /// `server` sees devices at the time of `serverClock`.
+    init(seed: UInt64, replicaCount: Int, server: any SteppedSyncStore, serverClock: ManualWallClock) throws {
         self.seed = seed
         self.server = server
+        self.serverClock = serverClock
         rng = SeededGenerator(seed: seed)
         user = try server.addUserNow(name: "alice", tokenHash: "simulated")
         for index in 0..<replicaCount {
@@ -131,9 +146,20 @@ final class Simulation {
             case 85..<91: changeClock(of: replica)
             case 91..<93: try backUpOrRestoreServer()
             case 93: try copyHome(of: replica)
+            case 94: goAway(replica)
+            case 95..<97: try collect(policy: Self.collection)
             default: try deliverDelayed()
             }
         }
+        try quiesce()
+        // Past any delete a clock ahead may have stamped (as far as the server
+        // allows), with every device seen since, everything deleted is
+        // collected (twice: edits that reached an article after an earlier
+        // collection wait one round), and every device purges it too.
+        serverClock.advance(by: SyncProtocol.maxClockSkewMilliseconds + 1_000)
+        try quiesce()
+        try collect(policy: Self.collection)
+        try collect(policy: Self.collection)
         try quiesce()
     }
 
@@ -250,7 +276,10 @@ final class Simulation {
 
     // MARK: Sync steps, with faults
 
+    private func isAway(_ replica: Replica) -> Bool { serverClock.nowMilliseconds() < replica.awayUntil }
+
     private func pushStep(_ replica: Replica) throws {
+        guard !isAway(replica) else { return }
         guard let batch = try replica.store.pendingBatch(limit: Int.random(in: 1...6, using: &rng)) else { return }
         stats.pushes += 1
         let fault = Int.random(in: 0..<10, using: &rng)
@@ -285,6 +314,12 @@ final class Simulation {
         } catch PushRefusal.nodeInUse {
             try moveToNewNode(replica)
             return
+        } catch PushRefusal.deviceRetired {
+            return try returnFromRetirement(replica)
+        } catch PushRefusal.pullFirst {
+            stats.toldToPullFirst += 1
+            log("\(replica.name) push \(batch.changes.count): refused, a collection came after its cursor \(known.cursor ?? 0)")
+            return
         }
         if fault == 2 {
             _ = try deliver(batch.changes, from: replica.store.node, known: known, chain: chain)  // delivered twice
@@ -313,6 +348,13 @@ final class Simulation {
         try replica.store.resetForResync(epoch: epoch)
         stats.resyncs += 1
         return false
+    }
+
+    /// The server retired `replica`: it pulls from zero before it pushes again.
+    private func returnFromRetirement(_ replica: Replica) throws {
+        try replica.store.prepareToPullEverything()
+        stats.returnsFromRetirement += 1
+        log("\(replica.name): retired by the server; pulls everything")
     }
 
     /// The server saw another device push under `replica`'s node id.
@@ -355,11 +397,14 @@ final class Simulation {
                 log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
             } catch PushRefusal.nodeInUse {
                 log("late push of \(changes.count) refused: its node id is in use by another device")
+            } catch let refusal as PushRefusal {
+                log("late push of \(changes.count) refused: \(refusal.code)")
             }
         }
     }
 
     private func pullStep(_ replica: Replica) throws {
+        guard !isAway(replica) else { return }
         let state = try replica.store.syncState()
         let cursor = state.cursor
         let page: ChangePage
@@ -368,8 +413,12 @@ final class Simulation {
                                          known: state.known)
         } catch PushRefusal.nodeInUse {
             return try moveToNewNode(replica)
+        } catch PushRefusal.deviceRetired {
+            return try returnFromRetirement(replica)
         }
         stats.pulls += 1
+        // The HTTP server notes a complete pull before it answers.
+        if !page.more { server.recordSighting(of: replica.store.node, for: user, name: nil, pulled: page.next) }
         guard try sameServer(page.epoch, replica) else {
             log("\(replica.name) pull after \(cursor): the server has a new epoch, resync")
             return
@@ -388,17 +437,19 @@ final class Simulation {
             // The page was applied but the process died before the cursor was written.
             stats.faults += 1
             try replica.store.database.write { db in
-                _ = try RemoteApply(db: db, node: replica.store.node, wallClock: replica.clock).apply(page.changes)
+                let remote = RemoteApply(db: db, node: replica.store.node, wallClock: replica.clock)
+                _ = try remote.purge(collected: page.collected)
+                _ = try remote.apply(page.changes)
             }
-            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, cursor write lost")
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, \(page.collected.count) collections, cursor write lost")
         case 2:
             stats.faults += 1
-            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
-            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
-            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied twice")
+            _ = try replica.store.applyPulled(page.changes, collected: page.collected, cursor: page.next, checkpoint: page.checkpoint)
+            _ = try replica.store.applyPulled(page.changes, collected: page.collected, cursor: page.next, checkpoint: page.checkpoint)
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied twice, \(page.collected.count) collections")
         default:
-            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
-            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied")
+            _ = try replica.store.applyPulled(page.changes, collected: page.collected, cursor: page.next, checkpoint: page.checkpoint)
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, \(page.collected.count) collections")
         }
     }
 
@@ -437,6 +488,34 @@ final class Simulation {
         log("\(replica.name)'s home copied to \(copy.name), node id \(copy.store.node) and all")
     }
 
+    // MARK: Absence and collection
+
+    /// `replica` goes away (a drawer, a long trip) for longer than the
+    /// server keeps track of devices, still editing offline.
+    private func goAway(_ replica: Replica) {
+        guard !isAway(replica) else { return }
+        replica.awayUntil = serverClock.nowMilliseconds() + Int64.random(in: 40_000...90_000, using: &rng)
+        stats.absences += 1
+        log("\(replica.name) goes away")
+    }
+
+    /// The server retires devices away too long and collects deleted
+    /// articles; the fields it purges are gone from the reference model too.
+    private func collect(policy: CollectionPolicy) throws {
+        let before = try server.registers(for: user)
+        let now = Date(timeIntervalSince1970: Double(serverClock.nowMilliseconds()) / 1000)
+        let report = try server.collectGarbage(now: now, policy: policy)
+        let after = try server.registers(for: user)
+        for key in before.keys where after[key] == nil {
+            collected[key, default: []].formUnion(delivered[key] ?? [])
+            delivered[key] = []
+        }
+        stats.collections += 1
+        stats.collectedArticles += report.articles
+        stats.retirements += report.retiredDevices
+        log("server collected \(report.articles) articles (\(report.versions) versions), retired \(report.retiredDevices) devices")
+    }
+
     // MARK: Quiescence
 
     /// Every clock set right, every held-back batch delivered, and the real
@@ -445,6 +524,7 @@ final class Simulation {
         for replica in replicas {
             replica.mode = .accurate
             replica.clock.set(serverClock.nowMilliseconds())
+            replica.awayUntil = 0
         }
         while !delayed.isEmpty { try deliverDelayed() }
         log("-- clocks set right; syncing to quiescence")
@@ -471,6 +551,11 @@ final class Simulation {
                 moved += summary.pushed + summary.pulled
                 stats.restamped += summary.restamped
                 if summary.resynchronised { stats.resyncs += 1 }
+                if summary.returnedFromRetirement { stats.returnsFromRetirement += 1 }
+                if summary.pushed + summary.pulled + summary.purged > 0 {
+                    log("\(replica.name) sync: pushed \(summary.pushed), pulled \(summary.pulled), purged \(summary.purged)"
+                        + (summary.returnedFromRetirement ? ", back from retirement" : "") + (summary.resynchronised ? ", resynchronised" : ""))
+                }
             }
             if moved == 0 { return }
             if round == 5 { throw SimulationFailure(seed: seed, problem: "still moving changes after 6 sync rounds", trace: trace) }
@@ -498,13 +583,15 @@ final class Simulation {
         }
 
         // 2. That state is what a reference model computes from every version
-        //    delivered: the merge of all of them, register by register.
-        guard Set(writes.keys) == Set(serverRegisters.keys), Set(delivered.keys) == Set(writes.keys) else {
+        //    delivered since the field was last collected: the merge of all
+        //    of them, register by register (none: collected).
+        guard Set(delivered.keys) == Set(writes.keys), Set(delivered.filter { !$0.value.isEmpty }.keys) == Set(serverRegisters.keys) else {
             throw fail("a written register is missing, or one appeared unwritten")
         }
         for (key, versions) in writes {
             let all = Array(delivered[key]!)
-            let expected = all.dropFirst().reduce(all[0]) { Register.merge($0, $1).merged }
+            guard let first = all.first else { continue }
+            let expected = all.dropFirst().reduce(first) { Register.merge($0, $1).merged }
             guard serverRegisters[key] == expected else {
                 func show(_ r: Register?) -> String { r.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" } ?? "none" }
                 throw fail("\(key) is not the merge of its writes: expected \(show(expected)), server has \(show(serverRegisters[key]))\nwrites: \(all.map(show).joined(separator: " | "))")
@@ -525,7 +612,8 @@ final class Simulation {
         // 4. Nothing vanished: a write that is not the final value was either
         //    superseded by a write that saw it, or carries the final value, or
         //    is kept as a conflict loser (by its timestamp, or a loser with its
-        //    value). Bookkeeping times are exempt: the later simply wins.
+        //    value), or was collected with its deleted article after every
+        //    device had it. Bookkeeping times are exempt: the later simply wins.
         var losers = Set<String>()
         for replica in replicas {
             for conflict in try replica.store.read({ try Row.fetchAll($0, sql: "SELECT kind, entity, field, lost_timestamp, lost_value FROM conflicts") }) {
@@ -537,6 +625,9 @@ final class Simulation {
         for (key, versions) in writes where !key.kind.isBookkeeping(key.field) {
             let final = serverRegisters[key]
             for write in versions.values where write.timestamp != final?.timestamp && write.value != final?.value {
+                // Collected: the server had it (as sent: with its stamp, its
+                // vector maybe merged), or a version that saw it, when it purged the field.
+                if collected[key]?.contains(where: { $0.timestamp == write.timestamp || write.vector.compare($0.vector) == .before }) == true { continue }
                 let superseded = versions.values.contains { write.vector.compare($0.vector) == .before }
                 let valueText = try WireCoding.text(write.value)
                 let kept = losers.contains("\(key)@\(write.timestamp.encoded)") || losers.contains("\(key)=\(valueText)")
@@ -566,6 +657,16 @@ final class Simulation {
                 throw fail("\(article.id) is live but its tombstone says deleted")
             }
         }
+
+        // 7. What the server keeps is the live library and tombstones: of a
+        //    deleted article, nothing but the tombstone's fields.
+        let deleted = Set(serverRegisters.filter { $0.key.kind == .article && $0.key.field == "deleted" && $0.value.value == .bool(true) }.keys.map(\.entity))
+        let notes = Dictionary(grouping: serverRegisters.filter { $0.key.kind == .note && $0.key.field == NoteField.articleID.rawValue }) { $0.value.value.text ?? "" }
+        for key in serverRegisters.keys {
+            let noteArticle = notes.first { $0.value.contains { $0.key.entity == key.entity } }?.key
+            guard let article = Tombstone.article(of: key.kind, entity: key.entity, noteArticle: noteArticle), deleted.contains(article) else { continue }
+            guard !Tombstone.isPurged(kind: key.kind, field: key.field) else { throw fail("\(key) of deleted article \(article) was not collected") }
+        }
     }
 
     struct Library: Equatable {
@@ -578,7 +679,7 @@ final class Simulation {
     }
 
     private func log(_ line: String) {
-        trace.append("t=\(serverClock.nowMilliseconds() - 1_750_000_000_000)ms \(line)")
+        trace.append("t=\(serverClock.nowMilliseconds() - Self.start)ms \(line)")
     }
 }
 
@@ -614,8 +715,8 @@ final class InProcessTransport: SyncTransport {
         }
         let outcome: PushOutcome
         do {
-            outcome = try server.pushNow(request.changes, from: request.node, for: user, known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint),
-                                         chain: request.chain)
+            outcome = try server.pushNow(request.changes, from: request.node, for: user,
+                                         known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint, cursor: request.cursor), chain: request.chain)
         } catch let refusal as PushRefusal {
             throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
@@ -631,6 +732,8 @@ final class InProcessTransport: SyncTransport {
         } catch let refusal as PushRefusal {
             throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
+        // As the HTTP server does.
+        if !page.more { server.recordSighting(of: node, for: user, name: nil, pulled: page.next) }
         return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
                             checkpoint: page.checkpoint, collected: page.collected)
     }

@@ -111,14 +111,19 @@ public struct PushRequest: Codable, Sendable, Equatable {
     public var checkpoint: HistoryCheckpoint?
     /// This push's place in the device's own chain of pushes (`PushChain`).
     public var chain: PushChain?
+    /// The device's pull cursor: a push from a device that has not pulled a
+    /// collection yet is refused until it has (`KnownHistory.cursor`).
+    public var cursor: Int64?
 
-    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil) {
+    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil,
+                cursor: Int64? = nil) {
         self.protocol = SyncProtocol.version
         self.node = node
         self.entities = EntityChange.grouping(changes)
         self.epoch = epoch
         self.checkpoint = checkpoint
         self.chain = chain
+        self.cursor = cursor
     }
 
     /// Every field version of the batch, in order.

@@ -10,8 +10,10 @@ public protocol WireMessage: Codable {
 extension PushRequest: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, node: NodeID?, entities: [EntityChange]?, epoch: String??, checkpoint: HistoryCheckpoint??, chain: PushChain??
+        var cursor: Int64??
         try reader.readObject { reader, key in
             switch key {
+            case "cursor" where cursor == nil: cursor = try reader.readNull() ? .some(nil) : try reader.readInteger()
             case "chain" where chain == nil: chain = try reader.readNull() ? .some(nil) : try PushChain(wire: &reader)
             case "epoch" where epoch == nil: epoch = try reader.readNull() ? .some(nil) : try reader.readString()
             case "protocol" where version == nil: version = try reader.readInteger()
@@ -24,7 +26,7 @@ extension PushRequest: WireMessage {
         guard let version else { throw reader.missingKey("protocol") }
         guard let node else { throw reader.missingKey("node") }
         guard let entities else { throw reader.missingKey("entities") }
-        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil)
+        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil, cursor: cursor ?? nil)
         self.entities = entities
         self.protocol = version
     }
@@ -37,6 +39,11 @@ extension PushRequest: WireMessage {
             writer.byte(",")
         }
         checkpoint?.writeLeading(wire: &writer)
+        if let cursor {
+            writer.raw(#""cursor":"#)
+            writer.integer(cursor)
+            writer.byte(",")
+        }
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         if let epoch {
