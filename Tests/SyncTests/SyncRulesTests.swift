@@ -283,4 +283,90 @@ import ReadSyncTestSupport
         #expect(try laptop.list.conflicts().map(\.lostValue) == ["0.3"])
         await server.destroy()
     }
+
+    /// Regression (found by the simulation, seed 72): a device the server
+    /// retired while its data folder was restored from an older copy. Told
+    /// to pull everything, the device forgot its checkpoint, which is how
+    /// the restored server notices what it lost of the device's pushes: its
+    /// favorite, accepted before the restore, never came back. The
+    /// checkpoint now stays.
+    @Test func aRetiredDeviceStillShowsARestoredServerWhatItLost() async throws {
+        let server = try await TestServer.start()
+        let (_, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], reader = devices[1]
+        let id = try reader.addSeeds()[0]
+        try await reader.sync()
+        try await laptop.sync()
+        await server.stop()
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-copy-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: server.dataDirectory, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+
+        var running = try await TestServer.start(dataDirectory: server.dataDirectory)
+        for device in [laptop, reader] { try device.repoint(to: running) }
+        try reader.list.setFavorite(id, true)
+        try await reader.sync()   // accepted…
+        await running.stop()
+        try FileManager.default.removeItem(at: running.dataDirectory)
+        try FileManager.default.copyItem(at: copy, to: running.dataDirectory)   // …and lost with the disk
+
+        running = try await TestServer.start(dataDirectory: running.dataDirectory)
+        for device in [laptop, reader] { try device.repoint(to: running) }
+        // Half a year passes: every device is retired.
+        let report = try running.store.collectGarbage(now: Date().addingTimeInterval(200 * CollectionPolicy.days), policy: .standard)
+        #expect(report.retiredDevices == 2)
+
+        // The reader comes back with a new edit: its push is what the server refuses first.
+        try reader.list.setProgress(id, percent: 50)
+        let summary = try await reader.sync()
+        #expect(summary.returnedFromRetirement && summary.resynchronised, "the restored server noticed what it lost")
+        try await laptop.sync()
+        #expect(try laptop.list.show(id).favorite, "the favorite came back from the device that still had it")
+        #expect(try laptop.list.show(id).progress == 0.5)
+        await running.destroy()
+    }
+
+    /// Regression (found by the simulation, seed 6): a retired device whose
+    /// checkpoint was older than the history the server still keeps was sent
+    /// back to zero at every page of its pull from zero, since no page below
+    /// that history can name a checkpoint: its sync never got past the first
+    /// page. A checkpoint below the kept history is not lost, and a pull
+    /// from zero brings a device back at once.
+    @Test func aRetiredDeviceFromBelowTheKeptHistoryPullsEverythingInSmallPages() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], reader = devices[1]
+        let ids = try laptop.addSeeds()
+        try await laptop.sync()
+        try await reader.sync()
+        for (index, id) in ids.enumerated() {   // a commit each: history the reader has not seen
+            try laptop.list.setProgress(id, percent: Double(10 * (index + 1)))
+            try await laptop.sync()
+        }
+        try laptop.list.delete(ids[2])
+        try await laptop.sync()
+
+        // With only the laptop seen for longer than the server keeps track
+        // (seconds here, for months): the reader is retired, the deleted
+        // article collected, and the history below the laptop's pulls (the
+        // reader's checkpoint with it) collected.
+        usleep(4_000_000)
+        try await laptop.sync()
+        let report = try server.store.collectGarbage(now: Date(), policy: CollectionPolicy(retireAfter: 2.5, keepTrash: 0))
+        #expect(report.retiredDevices == 1 && report.articles == 1 && report.historyCommits > 0)
+
+        try reader.list.setFavorite(ids[0], true)
+        let transport = CurlSyncTransport(serverURL: server.url, token: token)
+        let summary = try await offloaded {
+            try SyncEngine(store: reader.list.store, transport: transport, server: server.url, pageSize: 2).run()
+        }
+        #expect(summary.returnedFromRetirement && !summary.resynchronised && summary.pushed > 0)
+        try await laptop.sync()
+        for device in [laptop, reader] {
+            #expect(try device.snapshot() == laptop.snapshot())
+            #expect(try device.list.show(ids[0]).favorite && device.list.show(ids[0]).progress == 0.1)
+            #expect(try device.list.show(ids[2]).content.isEmpty, "collected everywhere")
+        }
+        await server.destroy()
+    }
 }
