@@ -174,6 +174,19 @@ enum ClientSchema {
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN base INTEGER")
         }
 
+        // A note whose text the server collected with its deleted article
+        // (`Tombstone`: its body and quote are null, its article and date
+        // kept) is not a note any more: `show` leaves it out of the trash.
+        migrator.registerMigration("v8-collected-notes") { db in
+            try db.execute(sql: """
+                DROP VIEW notes;
+                CREATE VIEW notes AS
+                SELECT id, article_id, COALESCE(body, '') AS body, quote, COALESCE(created_at, '') AS created_at,
+                       COALESCE(deleted, 0) AS deleted
+                FROM note_values WHERE article_id IS NOT NULL AND (body IS NOT NULL OR quote IS NOT NULL);
+                """)
+        }
+
         return migrator
     }
 }

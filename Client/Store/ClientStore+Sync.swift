@@ -20,7 +20,7 @@ extension ClientStore {
 
         /// What requests show the server of its history and of this device's
         /// pushes (`KnownHistory`).
-        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint, lastPush: lastPush, pendingPush: pendingPush, cursor: cursor) }
+        var known: KnownHistory { KnownHistory(epoch: epoch, checkpoint: checkpoint, lastPush: lastPush, pendingPush: pendingPush) }
     }
 
     func syncState() throws -> SyncState {
@@ -106,14 +106,9 @@ extension ClientStore {
 
     /// Applies one pulled page and moves the cursor (to `checkpoint` of the
     /// server's history), in one transaction.
-    /// The articles the server `collected` in the page's range are purged
-    /// first: every version of theirs the page holds came after.
-    func applyPulled(_ changes: [Change], collected: [String] = [], cursor: Int64, checkpoint: HistoryCheckpoint?) throws -> RemoteApply.Result {
+    func applyPulled(_ changes: [Change], cursor: Int64, checkpoint: HistoryCheckpoint?) throws -> RemoteApply.Result {
         try database.write { db in
-            let remote = RemoteApply(db: db, node: node, wallClock: wallClock)
-            let purged = try remote.purge(collected: collected)
-            var result = try remote.apply(changes)
-            result.purged = purged
+            let result = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(changes)
             try MetaKey.cursor.write(String(cursor), db)
             try Self.advanceCheckpoint(to: checkpoint, db)
             FaultPoint.clientPullBeforeCommit.reach()
@@ -160,11 +155,9 @@ extension ClientStore {
         }
     }
 
-    /// The server retired this device (`PushRefusal.deviceRetired`): pull
-    /// everything from zero, which brings every collection made meanwhile,
-    /// before pushing what waits. Nothing local is dropped, and the
-    /// checkpoint stays: it is how a server restored meanwhile notices what
-    /// it lost of this device's pushes.
+    /// The server had retired this device (`PullResponse.retired`): pull
+    /// everything again from zero. The checkpoint stays: it is how a server
+    /// restored meanwhile notices what it lost of this device's pushes.
     func prepareToPullEverything() throws {
         try database.write { db in try MetaKey.cursor.write("0", db) }
     }

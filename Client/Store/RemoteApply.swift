@@ -15,43 +15,6 @@ struct RemoteApply {
     struct Result {
         var changed = 0
         var conflicts = 0
-        /// Field values purged because the server collected their article.
-        var purged = 0
-    }
-
-    /// Purges what the server collected of each article (`Tombstone`): the
-    /// fields of its family, but for the tombstone's. An entity with a field
-    /// this device has not pushed yet is kept whole, and the rest of it is
-    /// queued too, so that the edit reaches the server with what it belongs
-    /// to (the server purged that): a device back after months keeps its
-    /// offline edits of a collected article, in the trash.
-    func purge(collected articles: [String]) throws -> Int {
-        var purged = 0
-        for article in articles {
-            var family = [EntityAddress(kind: .article, id: article), EntityAddress(kind: .readState, id: article)]
-            family += try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM tag_values WHERE article_id = ?"), arguments: [article])
-                .map { EntityAddress(kind: .tag, id: $0) }
-            family += try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM note_values WHERE article_id = ?"), arguments: [article])
-                .map { EntityAddress(kind: .note, id: $0) }
-            for address in family {
-                var entity = try StoredEntity.load(address.kind, address.id, db)
-                let unsent = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox WHERE kind = ? AND entity = ?"),
-                                              arguments: [address.kind.rawValue, address.id]) ?? 0
-                if unsent > 0 {
-                    for field in entity.registers.keys {
-                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) VALUES (?, ?, ?)")
-                            .execute(arguments: [address.kind.rawValue, address.id, field])
-                    }
-                    continue
-                }
-                for field in entity.registers.keys where Tombstone.isPurged(kind: address.kind, field: field) {
-                    entity.remove(field)
-                    purged += 1
-                }
-                try entity.save(db)
-            }
-        }
-        return purged
     }
 
     func apply(_ changes: [Change]) throws -> Result {

@@ -77,13 +77,6 @@ struct StoredEntity {
         changedClocks.insert(field)
     }
 
-    /// Forgets a field, value and clock (its article was collected, `Tombstone`).
-    mutating func remove(_ field: String) {
-        guard registers.removeValue(forKey: field) != nil else { return }
-        changedValues.insert(field)
-        changedClocks.insert(field)
-    }
-
     /// Writes what changed: the row (every known value and every clock) and
     /// the changed unknown values. The search entries this entity feeds are
     /// taken out of the index first and queued (`SearchIndex`) when a value
@@ -91,21 +84,12 @@ struct StoredEntity {
     mutating func save(_ db: Database) throws {
         guard !changedClocks.isEmpty else { return }
         try unindexWhatThisFeeds(db)
-        if registers.isEmpty {
-            try db.execute(sql: kind.isKnown ? "DELETE FROM \(ValueTable.name(of: kind)) WHERE id = ?" : "DELETE FROM unknown_entities WHERE kind = ? AND id = ?",
-                           arguments: kind.isKnown ? [id] : [kind.rawValue, id])
-        } else {
-            try writeRow(db)
-        }
+        try writeRow(db)
         for field in changedValues where kind.shape(of: field) == nil {
-            guard let register = registers[field] else {
-                try db.execute(sql: "DELETE FROM unknown_values WHERE kind = ? AND entity = ? AND field = ?", arguments: [kind.rawValue, id, field])
-                continue
-            }
             try db.cachedStatement(sql: """
                 INSERT INTO unknown_values (kind, entity, field, value) VALUES (?, ?, ?, ?)
                 ON CONFLICT (kind, entity, field) DO UPDATE SET value = excluded.value
-                """).execute(arguments: [kind.rawValue, id, field, try WireCoding.text(register.value)])
+                """).execute(arguments: [kind.rawValue, id, field, try WireCoding.text(registers[field]!.value)])
         }
         changedValues = []
         changedClocks = []

@@ -18,11 +18,9 @@ public struct SyncSummary: Sendable, Equatable {
     /// Set when the server saw another device push under this one's node id,
     /// and this device took a new one (`ClientStore.moveToNewNode`).
     public var movedToNode: DeviceIdentity.Fork?
-    /// Whether the server had retired this device for being away too long,
-    /// so it pulled everything before pushing.
+    /// Whether the server had retired this device for being away longer than
+    /// it keeps track of devices, so that it pulled everything again.
     public var returnedFromRetirement = false
-    /// Field values purged because the server collected their deleted article.
-    public var purged = 0
 }
 
 /// Progress of a long sync, for the terminal.
@@ -60,23 +58,15 @@ public struct SyncEngine {
         // server keeps changing under us. A move to a new node id (at most
         // one) restarts it too, and is not a resync.
         var starts = 0
-        // How often the server asked this device to pull before it pushes (a
-        // deleted article was collected since its cursor); then every start
-        // pulls first, as does a device back from retirement.
-        var toldToPull = 0
-        var pullFirst = false
         while starts < 3 {
             let moved = summary.movedToNode != nil
-            let (told, retired) = (toldToPull, summary.returnedFromRetirement)
-            if try !pullFirst || pullAll(&summary, progress), try pushAll(&summary, &toldToPull, progress), try pullAll(&summary, progress) {
+            let retired = summary.returnedFromRetirement
+            if try pushAll(&summary, progress), try pullAll(&summary, progress) {
                 try store.recordSuccessfulSync()
                 return summary
             }
-            if toldToPull > told && toldToPull <= 3 || !retired && summary.returnedFromRetirement {
-                pullFirst = true
-                continue
-            }
             if !moved && summary.movedToNode != nil { continue }
+            if !retired && summary.returnedFromRetirement { continue }
             summary.resynchronised = true
             starts += 1
         }
@@ -84,17 +74,11 @@ public struct SyncEngine {
     }
 
     /// Returns false when the server turned out to be a new one (resync needed).
-    private func pushAll(_ summary: inout SyncSummary, _ toldToPull: inout Int, _ progress: (SyncProgress) -> Void) throws -> Bool {
+    private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
         do {
             guard try settlePendingPush() else { return false }
         } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
             summary.movedToNode = try store.moveToNewNode()
-            return false
-        } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
-            try returnFromRetirement(&summary)
-            return false
-        } catch SyncError.refused(_, _, "pull_first", _) {
-            toldToPull += 1
             return false
         }
         let total = try store.pendingChangeCount()
@@ -119,12 +103,6 @@ public struct SyncEngine {
                 FaultPoint.clientPushAfterAnswer.reach()
             } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
-                return false
-            } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
-                try returnFromRetirement(&summary)
-                return false
-            } catch SyncError.refused(_, _, "pull_first", _) {
-                toldToPull += 1
                 return false
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
                 // The clock was wrong when these were written and is right
@@ -159,7 +137,7 @@ public struct SyncEngine {
         for _ in 0..<2 {
             let known = try store.syncState().known
             let answer = try transport.push(PushRequest(node: store.node, changes: [], epoch: known.epoch, checkpoint: known.checkpoint,
-                                                        chain: try store.nextPushChain(), cursor: known.cursor))
+                                                        chain: try store.nextPushChain()))
             if try !sameServer(epoch: answer.epoch) { return false }
             try store.recordPushToken(answer.pushToken)
         }
@@ -171,7 +149,7 @@ public struct SyncEngine {
     private func send(_ batch: ClientStore.PendingBatch) throws -> Prefetch<PushResponse> {
         let known = try store.syncState().known
         let request = PushRequest(node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint,
-                                  chain: try store.nextPushChain(), cursor: known.cursor)
+                                  chain: try store.nextPushChain())
         let transport = transport
         return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
     }
@@ -191,12 +169,17 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
-            } catch SyncError.refused(_, _, "device_retired", _) where !summary.returnedFromRetirement {
-                try returnFromRetirement(&summary)
-                return false
             }
             FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
+            if page.retired == true, cursor > 0, !summary.returnedFromRetirement {
+                // Away longer than the server keeps track of devices: what
+                // changed meanwhile is all in the feed, but this device takes
+                // it whole, from zero.
+                try store.prepareToPullEverything()
+                summary.returnedFromRetirement = true
+                return false
+            }
             if cursor > page.latest {
                 // The server has fewer changes than we have seen: it lost data
                 // (restored from a backup). Send everything again.
@@ -205,11 +188,10 @@ public struct SyncEngine {
             }
             // The server reads and sends the next page while this one is applied.
             if page.more { next = fetchPage(after: page.next, known: state.known) }
-            let applied = try store.applyPulled(page.changes, collected: page.collected ?? [], cursor: page.next, checkpoint: page.checkpoint)
+            let applied = try store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
             FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += page.changes.count
             summary.conflicts += applied.conflicts
-            summary.purged += applied.purged
             cursor = page.next
             progress(SyncProgress(phase: .pulling, done: Int(cursor - start), total: Int(max(page.latest - start, cursor - start))))
             if !page.more {
@@ -217,11 +199,6 @@ public struct SyncEngine {
                 return true
             }
         }
-    }
-
-    private func returnFromRetirement(_ summary: inout SyncSummary) throws {
-        try store.prepareToPullEverything()
-        summary.returnedFromRetirement = true
     }
 
     /// Every page shows the server what the device knows (`KnownHistory`).

@@ -54,7 +54,7 @@ struct SyncRoutes: Sendable {
         let outcome: PushOutcome
         do {
             outcome = try await store.push(push.changes, from: push.node, for: user,
-                                           known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint, cursor: push.cursor), chain: push.chain)
+                                           known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
         } catch let refusal as PushRefusal {
@@ -109,7 +109,7 @@ struct SyncRoutes: Sendable {
         FaultPoint.serverPullBeforeAnswer.reach()
         return try JSONResponse.make(
             PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                         checkpoint: page.checkpoint, collected: page.collected),
+                         checkpoint: page.checkpoint, retired: page.retired),
             epoch: page.epoch, for: request)
     }
 

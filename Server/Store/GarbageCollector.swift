@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -14,7 +15,14 @@ struct GarbageCollector: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
-                    collectOnce()
+                    // A round reads and writes the database synchronously:
+                    // on a thread of its own, not one of the few that serve requests.
+                    await withCheckedContinuation { done in
+                        DispatchQueue.global(qos: .utility).async {
+                            collectOnce()
+                            done.resume()
+                        }
+                    }
                     try await Task.sleep(for: interval)
                 }
             }
@@ -29,7 +37,7 @@ struct GarbageCollector: Service {
             guard report != CollectionReport() else { return }
             logger.info("collected", metadata: [
                 "rs.retired_devices": "\(report.retiredDevices)", "rs.articles": "\(report.articles)",
-                "rs.versions": "\(report.versions)", "rs.history_commits": "\(report.historyCommits)",
+                "rs.fields": "\(report.fields)",
             ])
         } catch {
             // The next round tries again; the data is untouched (one transaction per user).

@@ -23,8 +23,6 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         /// Per collected article, the sequence number of its last collection
         /// (`Tombstone`), and since when versions written after it are known.
         var collected: [String: (seq: Int64, lateSince: Date?)] = [:]
-        /// The oldest sequence number whose commit `history` still has.
-        var historyFloor: Int64 = 0
 
         struct Device {
             var name = ""
@@ -34,12 +32,25 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             var retiredAt: Date?
         }
 
+        /// A push (no `pulled`) or a complete pull (which brings a retired device back).
         mutating func saw(_ node: NodeID, at now: Date, name: String? = nil, pulled: Int64? = nil) {
             var device = devices[node] ?? Device(firstSeen: now, lastSeen: now)
             device.lastSeen = now
             if let name { device.name = name }
-            if let pulled { device.pulled = max(device.pulled, pulled) }
+            if let pulled {
+                device.pulled = max(device.pulled, pulled)
+                device.retiredAt = nil
+            }
             devices[node] = device
+        }
+
+        /// Merges one change into its field's versions, numbering it `seq` when new; returns whether it was.
+        mutating func merge(_ change: Change, from node: NodeID, seq: Int64) throws -> Bool {
+            let stored = (versions[change.key] ?? [:]).sorted { $0.key < $1.key }
+            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.value.change.register)) else { return false }
+            for index in superseded { versions[change.key]![stored[index].key] = nil }
+            versions[change.key, default: [:]][seq] = (change, node)
+            return true
         }
 
         func epoch(_ databaseEpoch: String) -> String { UserEpoch.of(databaseEpoch: databaseEpoch, lineage: lineage) }
@@ -50,20 +61,11 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         }
 
         func checkpoint(at seq: Int64) -> HistoryCheckpoint? {
-            // Below the history floor a sequence number has no commit to name.
-            guard seq >= historyFloor else { return nil }
-            return token(at: seq).flatMap { HistoryCheckpoint(seq: seq, token: $0) }
+            token(at: seq).flatMap { HistoryCheckpoint(seq: seq, token: $0) }
         }
 
-        func mustPullEverything(_ node: NodeID, _ known: KnownHistory, databaseEpoch: String) -> Bool {
-            Retirement.mustPullEverything(retired: devices[node].map { $0.retiredAt != nil }, known: known, currentEpoch: epoch(databaseEpoch),
-                                          lastCollection: collected.values.map(\.seq).max() ?? 0)
-        }
-
-        /// Starts a new lineage when `known` shows history this store lost
-        /// (below the floor the history is collected, and `Retirement` decides).
+        /// Starts a new lineage when `known` shows history this store lost.
         mutating func check(_ known: KnownHistory, databaseEpoch: String) {
-            if let checkpoint = known.checkpoint, checkpoint.seq < historyFloor { return }
             if known.isLost(currentEpoch: epoch(databaseEpoch), token: token(at:)) {
                 lineage = HistoryCheckpoint.randomToken()
                 // The chains recorded may be older than the devices' own.
@@ -90,26 +92,18 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
         try lock.withLock {
             var data = accounts[user.rawValue]!
-            if data.mustPullEverything(node, known, databaseEpoch: epoch) { throw PushRefusal.deviceRetired(node) }
             data.check(known, databaseEpoch: epoch)
-            if Retirement.mustPullFirst(known: known, currentEpoch: data.epoch(epoch), lastCollection: data.collected.values.map(\.seq).max() ?? 0) {
-                accounts[user.rawValue] = data
-                throw PushRefusal.pullFirst(node)
-            }
             guard !known.isAnotherDevice(recordedPush: data.pushTokens[node], currentEpoch: data.epoch(epoch), pushing: chain, isPush: true) else {
                 accounts[user.rawValue] = data
                 throw PushRefusal.nodeInUse(node)
             }
             var outcome = PushOutcome()
             for change in changes {
-                let stored = (data.versions[change.key] ?? [:]).sorted { $0.key < $1.key }
-                guard let superseded = try ServerMerge.accept(change, over: stored.map(\.value.change.register)) else {
+                guard try data.merge(change, from: node, seq: data.lastSeq + 1) else {
                     outcome.ignored += 1
                     continue
                 }
-                for index in superseded { data.versions[change.key]![stored[index].key] = nil }
                 data.lastSeq += 1
-                data.versions[change.key, default: [:]][data.lastSeq] = (change, node)
                 outcome.accepted += 1
             }
             if outcome.accepted > 0 {
@@ -127,28 +121,24 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
         try lock.withLock {
-            if let origin, cursor == 0, accounts[user.rawValue]!.devices[origin]?.retiredAt != nil || accounts[user.rawValue]!.devices[origin] == nil {
-                // Brought back by a pull from zero: known, and holding the horizon again from nothing pulled.
-                let now = clock()
-                accounts[user.rawValue]!.devices[origin, default: UserData.Device(firstSeen: now, lastSeen: now)].retiredAt = nil
-                accounts[user.rawValue]!.devices[origin]!.pulled = 0
-            }
             accounts[user.rawValue]!.check(known, databaseEpoch: epoch)
+            if let origin, cursor == 0, accounts[user.rawValue]!.devices[origin]?.retiredAt != nil {
+                // Brought back by its pull from zero: it holds the horizon again, from nothing pulled.
+                accounts[user.rawValue]!.devices[origin]!.retiredAt = nil
+                accounts[user.rawValue]!.devices[origin]!.pulled = 0
+                accounts[user.rawValue]!.devices[origin]!.lastSeen = clock()
+            }
             let data = accounts[user.rawValue]!
-            if let origin, cursor > 0, data.mustPullEverything(origin, known, databaseEpoch: epoch) { throw PushRefusal.deviceRetired(origin) }
             if let origin, known.isAnotherDevice(recordedPush: data.pushTokens[origin], currentEpoch: data.epoch(epoch), isPush: false) {
                 throw PushRefusal.nodeInUse(origin)
             }
-            // The versions and the collections, in sequence order, count together.
-            let versions = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }
-                .map { (seq: $0.key, change: Optional($0.value.change), article: String?.none) }
-            let collections = data.collected.filter { $0.value.seq > cursor }.map { (seq: $0.value.seq, change: Change?.none, article: Optional($0.key)) }
-            let after = (versions + collections).sorted { $0.seq < $1.seq }
+            let after = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }.sorted { $0.key < $1.key }
             let page = Array(after.prefix(limit))
             let more = after.count > limit
-            let next = more ? page.last!.seq : max(cursor, data.lastSeq)
-            return ChangePage(changes: page.compactMap(\.change), next: next, more: more, latest: data.lastSeq,
-                              epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next), collected: page.compactMap(\.article))
+            let next = more ? page.last!.key : max(cursor, data.lastSeq)
+            return ChangePage(changes: page.map(\.value.change), next: next, more: more, latest: data.lastSeq,
+                              epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next),
+                              retired: origin.map { data.devices[$0]?.retiredAt != nil } ?? false)
         }
     }
 
@@ -247,56 +237,67 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             var report = CollectionReport()
             for id in accounts.keys.sorted() {
                 var data = accounts[id]!
-                for (node, device) in data.devices where device.retiredAt == nil && device.lastSeen < now.addingTimeInterval(-policy.retireAfter) {
-                    data.devices[node]!.retiredAt = now
-                    report.retiredDevices += 1
-                }
-                guard !data.devices.isEmpty else {
-                    accounts[id] = data
-                    continue
-                }
-                let horizon = data.devices.values.filter { $0.retiredAt == nil }.map(\.pulled).min() ?? data.lastSeq
-                let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
-                var notes: [String: Set<String>] = [:]
-                for (key, versions) in data.versions where key.kind == .note && key.field == NoteField.articleID.rawValue {
-                    for version in versions.values { if let article = version.change.value.text { notes[article, default: []].insert(key.entity) } }
-                }
-                let deletes = data.versions.filter { $0.key.kind == .article && $0.key.field == ArticleField.deleted.rawValue }
-                var collectedAny = false
-                for (key, versions) in deletes.sorted(by: { $0.key.entity < $1.key.entity }) {
-                    let article = key.entity
-                    guard let state = ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register)),
-                          state.value == .bool(true), state.timestamp.physical <= trashCutoff else { continue }
-                    let family = data.versions.filter { familyKey, _ in
-                        Tombstone.article(of: familyKey.kind, entity: familyKey.entity,
-                                          noteArticle: notes[article]?.contains(familyKey.entity) == true ? article : nil) == article
-                    }
-                    guard family.values.allSatisfy({ $0.keys.allSatisfy { $0 <= horizon } }) else { continue }
-                    if let earlier = data.collected[article], family.values.contains(where: { $0.keys.contains { $0 > earlier.seq } }) {
-                        guard let since = earlier.lateSince else {
-                            data.collected[article]!.lateSince = now
-                            continue
-                        }
-                        guard since <= now.addingTimeInterval(-policy.keepTrash) else { continue }
-                    }
-                    let purged = family.filter { Tombstone.isPurged(kind: $0.key.kind, field: $0.key.field) }
-                    guard !purged.isEmpty else { continue }
-                    for key in purged.keys { data.versions[key] = nil }
-                    data.lastSeq += 1
-                    data.collected[article] = (data.lastSeq, nil)
-                    collectedAny = true
-                    report.articles += 1
-                    report.versions += purged.values.map(\.count).reduce(0, +)
-                }
-                if collectedAny { data.history.append((data.lastSeq, HistoryCheckpoint.randomToken())) }
-                if let below = data.history.last(where: { $0.lastSeq < horizon })?.lastSeq {
-                    report.historyCommits += data.history.count { $0.lastSeq <= below }
-                    data.history.removeAll { $0.lastSeq <= below }
-                    data.historyFloor = below + 1
-                }
+                try collect(&data, now: now, policy: policy, into: &report)
                 accounts[id] = data
             }
             return report
+        }
+    }
+
+    private func collect(_ data: inout UserData, now: Date, policy: CollectionPolicy, into report: inout CollectionReport) throws {
+        // Seconds, as the SQLite store keeps times.
+        func seconds(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
+        for (node, device) in data.devices where device.retiredAt == nil && seconds(device.lastSeen) < seconds(now.addingTimeInterval(-policy.retireAfter)) {
+            data.devices[node]!.retiredAt = now
+            report.retiredDevices += 1
+        }
+        guard !data.devices.isEmpty else { return }
+        let horizon = data.devices.values.filter { $0.retiredAt == nil }.map(\.pulled).min() ?? data.lastSeq
+        let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
+        let candidates = data.versions.filter { key, versions in
+            guard key.kind == .article, key.field == ArticleField.deleted.rawValue,
+                  let state = ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register)) else { return false }
+            return state.value == .bool(true) && state.timestamp.physical <= trashCutoff
+        }.keys.map(\.entity).sorted()
+        var notes: [String: Set<String>] = [:]
+        for (key, versions) in data.versions where key.kind == .note && key.field == NoteField.articleID.rawValue {
+            for version in versions.values { if let article = version.change.value.text { notes[article, default: []].insert(key.entity) } }
+        }
+        let collector = NodeID("gc-" + data.epoch(epoch))!
+        let before = data.lastSeq
+        for article in candidates {
+            let family = data.versions.filter { key, _ in
+                Tombstone.article(of: key.kind, entity: key.entity, noteArticle: notes[article]?.contains(key.entity) == true ? article : nil) == article
+            }
+            guard family.values.allSatisfy({ $0.keys.allSatisfy { $0 <= horizon } }) else { continue }
+            let purgeable = family.filter { key, versions in
+                Tombstone.isPurged(kind: key.kind, field: key.field)
+                    && ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register))?.value != .null
+            }
+            guard !purgeable.isEmpty else {
+                data.collected[article]?.lateSince = nil
+                continue
+            }
+            if let earlier = data.collected[article], purgeable.values.contains(where: { $0.keys.contains { $0 > earlier.seq } }) {
+                guard let since = earlier.lateSince else {
+                    data.collected[article]!.lateSince = now
+                    continue
+                }
+                guard seconds(since) <= seconds(now.addingTimeInterval(-policy.keepTrash)) else { continue }
+            }
+            for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
+                let purge = Tombstone.purge(over: versions.values.map(\.change.register), by: collector)
+                guard try data.merge(Change(key: key, register: purge), from: collector, seq: data.lastSeq + 1) else {
+                    preconditionFailure("a collection's version was not taken")
+                }
+                data.lastSeq += 1
+            }
+            data.collected[article] = (data.lastSeq, nil)
+            report.articles += 1
+            report.fields += purgeable.count
+        }
+        if data.lastSeq > before {
+            data.history.append((data.lastSeq, HistoryCheckpoint.randomToken()))
         }
     }
 

@@ -141,11 +141,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     // compiling them per request showed in profiles of many small syncs.
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
                               at now: String, _ db: Database) throws -> PushOutcome {
-        if try mustPullEverything(node, known, user, db) { throw PushRefusal.deviceRetired(node) }
         try startLineageIfLost(known, user, db)
-        if Retirement.mustPullFirst(known: known, currentEpoch: try epoch(of: user, db), lastCollection: try lastCollection(of: user, db)) {
-            throw PushRefusal.pullFirst(node)
-        }
         let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
                                            arguments: [user.rawValue, node.rawValue])
         guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: Self.epoch(of: user, db), pushing: chain, isPush: true) else {
@@ -154,36 +150,11 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         var outcome = PushOutcome()
         var seq = try Self.lastSequence(of: user, db)
         for change in changes {
-            // An array literal: GRDB's initialiser from a generic sequence
-            // builds a key path at run time on every call (a tenth of a push).
-            let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
-            // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
-            // primary key's `user_id = ?` prefix and scan every version of
-            // the user: each push would grow with the whole library. The
-            // values are not read: deciding needs only the clocks.
-            var stored: [(seq: Int64, register: Register)] = []
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-                SELECT seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-                WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-                """), arguments: key)
-            while let row = try rows.next() {
-                guard let timestamp = HLCTimestamp(encoded: row[1]) else {
-                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
-                }
-                stored.append((row[0], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[2]))))
-            }
-            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else {
+            guard try Self.merge(change, from: node, for: user, nextSequence: seq + 1, db) else {
                 outcome.ignored += 1
                 continue
             }
-            for index in superseded {
-                try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
-            }
             seq += 1
-            try db.cachedStatement(sql: """
-                INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
-                                         try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
             outcome.accepted += 1
         }
         if outcome.accepted > 0 {
@@ -200,6 +171,39 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         outcome.pushToken = pushToken
         outcome.epoch = try Self.epoch(of: user, db)
         return outcome
+    }
+
+    /// Merges one change into the stored versions of its field (see
+    /// `ServerMerge`), numbering it `seq` when it is new to the store.
+    /// Returns whether it was.
+    private static func merge(_ change: Change, from node: NodeID, for user: UserID, nextSequence seq: Int64, _ db: Database) throws -> Bool {
+        // An array literal: GRDB's initialiser from a generic sequence
+        // builds a key path at run time on every call (a tenth of a push).
+        let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
+        // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
+        // primary key's `user_id = ?` prefix and scan every version of
+        // the user: each push would grow with the whole library. The
+        // values are not read: deciding needs only the clocks.
+        var stored: [(seq: Int64, register: Register)] = []
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+            WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+            """), arguments: key)
+        while let row = try rows.next() {
+            guard let timestamp = HLCTimestamp(encoded: row[1]) else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
+            }
+            stored.append((row[0], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[2]))))
+        }
+        guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return false }
+        for index in superseded {
+            try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
+                                     try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
+        return true
     }
 
     /// The time a device was seen, as `devices` keeps it.
@@ -221,52 +225,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     private static func isLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
-        // Below the floor the history is collected: not lost, and `Retirement` decides.
-        if let checkpoint = known.checkpoint, checkpoint.seq < (try historyFloor(of: user, db)) { return false }
-        return try known.isLost(currentEpoch: try epoch(of: user, db)) { try token(of: user, at: $0, db) }
-    }
-
-    private static func historyFloor(of user: UserID, _ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT history_floor FROM users WHERE id = ?"), arguments: [user.rawValue]) ?? 0
-    }
-
-    // MARK: Retirement (see `Retirement`)
-
-    private static func mustPullEverything(_ node: NodeID, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT retired_at IS NOT NULL FROM devices WHERE user_id = ? AND node = ?"),
-                                   arguments: [user.rawValue, node.rawValue])
-        return Retirement.mustPullEverything(retired: row.map { $0[0] as Bool }, known: known, currentEpoch: try epoch(of: user, db),
-                                             lastCollection: try lastCollection(of: user, db))
-    }
-
-    private static func lastCollection(of user: UserID, _ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM collected INDEXED BY collected_by_seq WHERE user_id = ?"),
-                           arguments: [user.rawValue]) ?? 0
-    }
-
-    /// Whether the store knows the device and does not count it retired.
-    private static func isKnownAndActive(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NULL"),
-                         arguments: [user.rawValue, node.rawValue]) != nil
-    }
-
-    /// What a pull must write before it reads: a new lineage, or a device
-    /// brought back by a pull from zero (`Retirement`).
-    private static func needsWriteBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
-        if try isLost(known, user, db) { return true }
-        guard let origin, cursor == 0 else { return false }
-        return try !isKnownAndActive(origin, user, db)
-    }
-
-    private static func writeBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, at now: String, _ user: UserID,
-                                        _ db: Database) throws {
-        if let origin, cursor == 0 {
-            try db.cachedStatement(sql: """
-                INSERT INTO devices (user_id, node, first_seen, last_seen) VALUES (?, ?, ?, ?)
-                ON CONFLICT (user_id, node) DO UPDATE SET retired_at = NULL, pulled = 0 WHERE retired_at IS NOT NULL
-                """).execute(arguments: [user.rawValue, origin.rawValue, now, now])
-        }
-        try startLineageIfLost(known, user, db)
+        try known.isLost(currentEpoch: try epoch(of: user, db)) { try token(of: user, at: $0, db) }
     }
 
     private static func startLineageIfLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws {
@@ -284,10 +243,33 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
 
+    /// What a pull must write before it reads: a new lineage, or a retired
+    /// device brought back by its pull from zero (it holds the horizon
+    /// again, from nothing pulled).
+    private static func needsWriteBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
+        if try isLost(known, user, db) { return true }
+        guard let origin, cursor == 0 else { return false }
+        return try isRetired(origin, user, db)
+    }
+
+    private static func writeBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, at now: String, _ user: UserID,
+                                        _ db: Database) throws {
+        try startLineageIfLost(known, user, db)
+        if let origin, cursor == 0 {
+            try db.cachedStatement(sql: """
+                UPDATE devices SET retired_at = NULL, pulled = 0, last_seen = ? WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL
+                """).execute(arguments: [now, user.rawValue, origin.rawValue])
+        }
+    }
+
+    private static func isRetired(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL"),
+                         arguments: [user.rawValue, node.rawValue]) != nil
+    }
+
     private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
                              _ db: Database) throws -> ChangePage {
         if let origin {
-            if cursor > 0, try mustPullEverything(origin, known, user, db) { throw PushRefusal.deviceRetired(origin) }
             let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
                                                arguments: [user.rawValue, origin.rawValue])
             guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch(of: user, db), isPush: false) else {
@@ -300,34 +282,17 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
             WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
             """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
-        let collections = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT seq, article FROM collected INDEXED BY collected_by_seq WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?
-            """), arguments: [user.rawValue, cursor, limit + 1])
-        // The versions and the collections, in sequence order, count together.
-        var versions = rows[...], collected = collections[...]
-        var changes: [Change] = [], articles: [String] = []
-        var last = cursor
-        while changes.count + articles.count < limit, !versions.isEmpty || !collected.isEmpty {
-            if let collection = collected.first, versions.first.map({ (collection["seq"] as Int64) < $0["seq"] }) ?? true {
-                articles.append(collection["article"])
-                last = collection["seq"]
-                collected.removeFirst()
-            } else {
-                let row = versions.removeFirst()
-                changes.append(Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]),
-                                      register: try Self.register(row)))
-                last = row["seq"]
-            }
+        let page = rows.prefix(limit)
+        let changes = try page.map { row in
+            Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
         }
-        let more = !versions.isEmpty || !collected.isEmpty
+        let more = rows.count > limit
         // Without more rows, everything up to `latest` has been looked at
         // (the rest, if any, were the asker's own changes).
-        let next = more ? last : max(cursor, latest)
-        // Below the history floor a sequence number has no commit to name.
-        let floor = try historyFloor(of: user, db)
-        let checkpoint = next > 0 && next >= floor ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
+        let next = more ? page.last!["seq"] : max(cursor, latest)
+        let checkpoint = next > 0 ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
         return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint,
-                          collected: articles)
+                          retired: try origin.map { try isRetired($0, user, db) } ?? false)
     }
 
     // MARK: Stepped, for the simulation
@@ -465,7 +430,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                 try db.cachedStatement(sql: """
                     INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (?, ?, COALESCE(?, ''), ?, ?, ?)
                     ON CONFLICT (user_id, node) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), pulled = max(pulled, excluded.pulled),
-                        name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END
+                        name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END, retired_at = NULL
                     """).execute(arguments: [key.user.rawValue, key.node.rawValue, sighting.name, sighting.at, sighting.at, sighting.pulled])
             }
             return .commit
@@ -492,7 +457,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
     }
 
-    // MARK: Collecting
+    // MARK: Collecting (see `Tombstone`)
 
     public func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport {
         // The devices' latest pulls first: they set the horizon.
@@ -504,91 +469,99 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         return report
     }
 
-    /// One user's collection, in one transaction (see `Tombstone`).
+    /// One user's round, in one transaction.
     private static func collect(_ user: UserID, now: Date, policy: CollectionPolicy, into report: inout CollectionReport, _ db: Database) throws {
         try db.execute(sql: "UPDATE devices SET retired_at = ? WHERE user_id = ? AND retired_at IS NULL AND last_seen < ?",
                        arguments: [now.formatted(.iso8601), user.rawValue, now.addingTimeInterval(-policy.retireAfter).formatted(.iso8601)])
         report.retiredDevices += db.changesCount
-        var seq = try lastSequence(of: user, db)
-        // No device known yet (a user of a version that kept none): nothing
-        // tells what the devices have, so nothing is collected.
+        // The horizon: what every device not retired has pulled. No device
+        // known at all (nothing ever pushed): nothing to collect.
         let devices = try Row.fetchOne(db, sql: "SELECT count(*), min(pulled) FILTER (WHERE retired_at IS NULL) FROM devices WHERE user_id = ?",
                                        arguments: [user.rawValue])!
         guard (devices[0] as Int64) > 0 else { return }
+        var seq = try lastSequence(of: user, db)
         let horizon: Int64 = devices[1] ?? seq
 
-        var deletes: [String: [(seq: Int64, register: Register)]] = [:]
+        // The deleted articles, old enough.
+        var deletes: [String: [Register]] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT entity, seq, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+            SELECT entity, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
             WHERE user_id = ? AND kind = 'article' AND field = 'deleted'
             """, arguments: [user.rawValue]) {
-            deletes[row["entity"], default: []].append((row["seq"], try register(row)))
+            deletes[row["entity"], default: []].append(try register(row))
         }
         let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
+        let candidates = deletes.filter { _, versions in
+            guard let state = ServerMerge.state(of: versions) else { return false }
+            return state.value == .bool(true) && state.timestamp.physical <= trashCutoff
+        }.keys.sorted()
+        guard !candidates.isEmpty else { return }
+        var notes: [String: Set<String>] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT entity, value FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'note' AND field = 'article_id'
+            """, arguments: [user.rawValue]) {
+            if let article = try WireCoding.value(fromText: row["value"]).text { notes[article, default: []].insert(row["entity"]) }
+        }
+        let collector = try NodeID("gc-" + epoch(of: user, db))!
         let lateCutoff = now.addingTimeInterval(-policy.keepTrash).formatted(.iso8601)
-        var collectable: [String] = []
-        for (article, versions) in deletes {
-            guard let state = ServerMerge.state(of: versions.sorted { $0.seq < $1.seq }.map(\.register)),
-                  state.value == .bool(true), state.timestamp.physical <= trashCutoff else { continue }
-            collectable.append(article)
-        }
-        if !collectable.isEmpty {
-            var notes: [String: [String]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT entity, value FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'note' AND field = 'article_id'
-                """, arguments: [user.rawValue]) {
-                if case .text(let article) = try WireCoding.value(fromText: row["value"]) { notes[article, default: []].append(row["entity"]) }
+        for article in candidates {
+            // Every version of the family, by field.
+            let select = "SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field"
+            var rows = try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                                        arguments: [user.rawValue, "article", article])
+            rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                                     arguments: [user.rawValue, "read_state", article])
+            // Tags are `<article>/<name>`: between "<article>/" and "<article>0".
+            rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = 'tag' AND entity > ? AND entity < ?"),
+                                     arguments: [user.rawValue, article + "/", article + "0"])
+            for note in notes[article] ?? [] {
+                rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                                         arguments: [user.rawValue, "note", note])
             }
-            for article in collectable.sorted() {
-                let entity = "SELECT seq, kind, field FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = ? AND entity = ?"
-                var family = try Row.fetchAll(db.cachedStatement(sql: entity), arguments: [user.rawValue, "article", article])
-                family += try Row.fetchAll(db.cachedStatement(sql: entity), arguments: [user.rawValue, "read_state", article])
-                // Tags are `<article>/<name>`: between "<article>/" and "<article>0".
-                family += try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT seq, kind, field FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'tag' AND entity > ? AND entity < ?
-                    """), arguments: [user.rawValue, article + "/", article + "0"])
-                for note in Set(notes[article] ?? []) {
-                    family += try Row.fetchAll(db.cachedStatement(sql: entity), arguments: [user.rawValue, "note", note])
+            // Everything written to it has reached every device that holds the horizon.
+            guard rows.allSatisfy({ ($0["seq"] as Int64) <= horizon }) else { continue }
+            var fields: [RegisterKey: [(seq: Int64, register: Register)]] = [:]
+            for row in rows {
+                let key = RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"])
+                guard Tombstone.isPurged(kind: key.kind, field: key.field) else { continue }
+                fields[key, default: []].append((row["seq"], try register(row)))
+            }
+            // What still holds a value.
+            let purgeable = fields.filter { ServerMerge.state(of: $0.value.map(\.register))?.value != .null }
+            guard !purgeable.isEmpty else {
+                try db.execute(sql: "UPDATE collected SET late_since = NULL WHERE user_id = ? AND article = ?", arguments: [user.rawValue, article])
+                continue
+            }
+            // Values written after an earlier collection (a device back from
+            // months away) stay in the trash for their own while.
+            if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, late_since FROM collected WHERE user_id = ? AND article = ?"),
+                                              arguments: [user.rawValue, article]),
+               purgeable.values.contains(where: { $0.contains { $0.seq > earlier["seq"] } }) {
+                guard let since = earlier["late_since"] as String? else {
+                    try db.execute(sql: "UPDATE collected SET late_since = ? WHERE user_id = ? AND article = ?",
+                                   arguments: [now.formatted(.iso8601), user.rawValue, article])
+                    continue
                 }
-                // Everything written to the article must have reached every device first.
-                guard family.allSatisfy({ ($0["seq"] as Int64) <= horizon }) else { continue }
-                // Edits that came after an earlier collection stay in the trash for their own while.
-                if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, late_since FROM collected WHERE user_id = ? AND article = ?"),
-                                                  arguments: [user.rawValue, article]),
-                   family.contains(where: { ($0["seq"] as Int64) > earlier["seq"] }) {
-                    guard let since = earlier["late_since"] as String? else {
-                        try db.execute(sql: "UPDATE collected SET late_since = ? WHERE user_id = ? AND article = ?",
-                                       arguments: [now.formatted(.iso8601), user.rawValue, article])
-                        continue
-                    }
-                    guard since <= lateCutoff else { continue }
-                }
-                let purged = family.filter { Tombstone.isPurged(kind: EntityKind(rawValue: $0["kind"])!, field: $0["field"]) }
-                guard !purged.isEmpty else { continue }
-                for row in purged {
-                    try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, row["seq"]])
-                }
+                guard since <= lateCutoff else { continue }
+            }
+            for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
+                let purge = Tombstone.purge(over: versions.map(\.register), by: collector)
                 seq += 1
-                try db.cachedStatement(sql: """
-                    INSERT INTO collected (user_id, article, seq) VALUES (?, ?, ?)
-                    ON CONFLICT (user_id, article) DO UPDATE SET seq = excluded.seq, late_since = NULL
-                    """).execute(arguments: [user.rawValue, article, seq])
-                report.articles += 1
-                report.versions += purged.count
+                guard try merge(Change(key: key, register: purge), from: collector, for: user, nextSequence: seq, db) else {
+                    throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "a collection's version was not taken")
+                }
             }
-            if seq > (try lastSequence(of: user, db)) {
-                try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
-                try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)",
-                               arguments: [user.rawValue, seq, HistoryCheckpoint.randomToken()])
-            }
+            try db.cachedStatement(sql: """
+                INSERT INTO collected (user_id, article, seq) VALUES (?, ?, ?)
+                ON CONFLICT (user_id, article) DO UPDATE SET seq = excluded.seq, late_since = NULL
+                """).execute(arguments: [user.rawValue, article, seq])
+            report.articles += 1
+            report.fields += purgeable.count
         }
-        // The commits wholly below the horizon: no device that holds it has
-        // a checkpoint there (one that shows one syncs in full, `Retirement`).
-        if let below = try Int64.fetchOne(db, sql: "SELECT max(last_seq) FROM history WHERE user_id = ? AND last_seq < ?",
-                                          arguments: [user.rawValue, horizon]) {
-            try db.execute(sql: "DELETE FROM history WHERE user_id = ? AND last_seq <= ?", arguments: [user.rawValue, below])
-            report.historyCommits += db.changesCount
-            try db.execute(sql: "UPDATE users SET history_floor = ? WHERE id = ?", arguments: [below + 1, user.rawValue])
+        if seq > (try lastSequence(of: user, db)) {
+            try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
+            try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)",
+                           arguments: [user.rawValue, seq, HistoryCheckpoint.randomToken()])
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The server database's schema, as named, ordered migrations.
@@ -139,25 +140,30 @@ enum ServerSchema {
                 """)
         }
         migrator.registerMigration("v6-collection") { db in
-            // Collecting deleted articles (`Tombstone`): per user, the last
-            // collection of each article and the sequence number it took (a
-            // pull brings it to the devices, which purge the same) and since
-            // when versions written after it are known (they wait in the trash
-            // for their own `keep-trash` before a second collection); devices
-            // retired for being away too long (`Retirement`); and the oldest
-            // sequence number whose history commit is still kept.
+            // Collecting deleted articles (`Tombstone`): per user, each
+            // article's last collection (the sequence number of its last
+            // purge) and since when versions written after it are known
+            // (they wait in the trash for their own `keep-trash`); devices
+            // retired for being away too long. Every node that pushed is a
+            // device from now on, not seen pulling yet: one that never comes
+            // back holds the collection back until it is retired, rather than
+            // being passed by unseen.
             try db.execute(sql: """
-                ALTER TABLE users ADD COLUMN history_floor INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE devices ADD COLUMN retired_at TEXT;
                 CREATE TABLE collected (
-                    user_id  INTEGER NOT NULL REFERENCES users(id),
-                    article  TEXT NOT NULL,
+                    user_id     INTEGER NOT NULL REFERENCES users(id),
+                    article     TEXT NOT NULL,
                     seq         INTEGER NOT NULL,
                     late_since  TEXT,
                     PRIMARY KEY (user_id, article)
                 ) STRICT;
-                CREATE INDEX collected_by_seq ON collected (user_id, seq);
                 """)
+            let now = Date().formatted(.iso8601)
+            try db.execute(sql: """
+                INSERT INTO devices (user_id, node, first_seen, last_seen, pulled)
+                SELECT DISTINCT user_id, origin, ?, ?, 0 FROM field_versions WHERE true
+                ON CONFLICT (user_id, node) DO NOTHING
+                """, arguments: [now, now])
         }
         return migrator
     }

@@ -34,8 +34,8 @@ public struct ChangePage: Sendable, Equatable {
     public var epoch = ""
     /// The point of the user's history at `next`; nil while `next` is 0.
     public var checkpoint: HistoryCheckpoint?
-    /// The articles collected in this page's range, in order (`Tombstone`).
-    public var collected: [String] = []
+    /// Whether the asking device was retired (`CollectionPolicy.retireAfter`).
+    public var retired = false
 }
 
 /// A user's epoch: the database's, and the user's lineage once one was
@@ -123,8 +123,8 @@ public protocol SyncStore: Sendable {
     // MARK: Collecting (see `Tombstone`, `CollectionPolicy`)
 
     /// Retires the devices unseen for longer than the policy allows, then
-    /// collects, for every user, the deleted articles every other device has
-    /// pulled past, and the history no device needs any more.
+    /// collects, for every user, the deleted articles every device not
+    /// retired has pulled past (`Tombstone`).
     func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport
 
     /// Closes the database cleanly.
@@ -179,19 +179,11 @@ extension SteppedSyncStore {
 public enum PushRefusal: Error, Equatable, CustomStringConvertible {
     /// Another device pushes under this node id (`PushChain`).
     case nodeInUse(NodeID)
-    /// The device was away longer than the server keeps track of devices
-    /// (`Retirement`): it must pull everything from zero before it pushes.
-    case deviceRetired(NodeID)
-    /// A deleted article was collected since the device's cursor: it must
-    /// pull first (`Retirement.mustPullFirst`).
-    case pullFirst(NodeID)
 
     /// The error code the HTTP answer carries.
     public var code: String {
         switch self {
         case .nodeInUse: return "node_in_use"
-        case .deviceRetired: return "device_retired"
-        case .pullFirst: return "pull_first"
         }
     }
 
@@ -199,10 +191,6 @@ public enum PushRefusal: Error, Equatable, CustomStringConvertible {
         switch self {
         case .nodeInUse(let node):
             return "another device pushes under node id \(node) (a copy of this device's home, such as a cloned machine); this device must take a new node id"
-        case .deviceRetired(let node):
-            return "device \(node) was away longer than the server keeps track of devices, and deleted articles were collected meanwhile; it must pull everything again before it pushes"
-        case .pullFirst(let node):
-            return "deleted articles were collected since device \(node) last pulled; it must pull before it pushes"
         }
     }
 
@@ -227,7 +215,8 @@ public enum UserError: Error, Equatable, CustomStringConvertible {
 /// (`readsync serve --retire-after`, `--keep-trash`).
 public struct CollectionPolicy: Sendable, Equatable {
     /// A device unseen for longer is retired: it no longer holds back the
-    /// collection, and syncs in full when it returns (`Retirement`).
+    /// collection, and is told to pull everything when it returns
+    /// (`PullResponse.retired`).
     public var retireAfter: TimeInterval
     /// A deleted article stays whole in the trash for at least this long,
     /// whatever the devices pulled: measured from the delete's timestamp,
@@ -248,45 +237,9 @@ public struct CollectionPolicy: Sendable, Equatable {
 public struct CollectionReport: Sendable, Equatable {
     /// Devices newly retired.
     public var retiredDevices = 0
-    /// Deleted articles collected, and the field versions that purged.
+    /// Deleted articles collected, and the fields purged (`Tombstone`).
     public var articles = 0
-    public var versions = 0
-    /// History commits no device needs any more, removed.
-    public var historyCommits = 0
+    public var fields = 0
 
     public init() {}
-}
-
-/// Which devices must pull everything before anything else. A device is
-/// retired when it was away longer than `CollectionPolicy.retireAfter`: the
-/// collection went on without it, so what it holds of collected articles
-/// is stale and its edits of them need their context. The same holds for a
-/// device the server does not know (forgotten, or last seen by a version
-/// that kept no devices) whose checkpoint predates a collection. Such a
-/// device is refused (`PushRefusal.deviceRetired`) until it pulls from
-/// zero: that pull brings it back (known, not retired, nothing pulled, so
-/// it holds the horizon again) and brings every collection.
-///
-/// (A checkpoint older than the history the server keeps is not lost: the
-/// floor only rises in a history that holds every point below it, so a
-/// server restored from an older copy has a lower one.)
-enum Retirement {
-    /// `retired`: the device's row says so; nil when the store has no row for it.
-    static func mustPullEverything(retired: Bool?, known: KnownHistory, currentEpoch: String, lastCollection: Int64) -> Bool {
-        if retired == true { return true }
-        // A device of another epoch starts again anyway.
-        guard retired == nil, let checkpoint = known.checkpoint, known.epoch == nil || known.epoch == currentEpoch else { return false }
-        return lastCollection > checkpoint.seq
-    }
-
-    /// Whether a push must wait until the device has pulled: a collection
-    /// came after its cursor. What the push carries about a collected
-    /// article would otherwise be purged on the device when its pull brings
-    /// the collection, while the server keeps it (a pull leaves out a
-    /// device's own pushes): the device purges first, keeping its unsent
-    /// edits whole, then pushes them.
-    static func mustPullFirst(known: KnownHistory, currentEpoch: String, lastCollection: Int64) -> Bool {
-        guard let cursor = known.cursor, known.epoch == nil || known.epoch == currentEpoch else { return false }
-        return cursor < lastCollection
-    }
 }

@@ -27,12 +27,14 @@ import Testing
         return try condition()
     }
 
-    /// How many field versions of `article`'s family the server holds, by field.
+    /// The fields of `article`'s family that hold a value on the server.
     func serverFields(of article: String, _ server: ServerProcess) throws -> [String] {
         try DatabaseQueue(path: server.database, configuration: { var c = Configuration(); c.readonly = true; return c }()).read { db in
             try String.fetchAll(db, sql: """
-                SELECT kind || '.' || field FROM field_versions WHERE entity = ? OR entity LIKE ? || '/%'
-                   OR entity IN (SELECT entity FROM field_versions WHERE kind = 'note' AND field = 'article_id' AND value = json_quote(?))
+                SELECT DISTINCT kind || '.' || field FROM field_versions
+                WHERE (entity = ? OR entity LIKE ? || '/%'
+                       OR entity IN (SELECT entity FROM field_versions WHERE kind = 'note' AND field = 'article_id' AND value = json_quote(?)))
+                  AND value <> 'null'
                 ORDER BY 1
                 """, arguments: [article, article, article])
         }
@@ -74,7 +76,7 @@ import Testing
         // the article is collected; the others, syncing every second, are
         // not retired.
         // (The seeds are files: their tombstone has no address.)
-        let tombstone = ["article.added_at", "article.deleted", "article.title"]
+        let tombstone = ["article.added_at", "article.deleted", "article.title", "note.article_id", "note.created_at", "note.deleted"]
         let collected = try eventually(40) {
             try sync(laptop)
             try sync(phone)

@@ -42,13 +42,13 @@ struct WireCodingTests {
         var random = SeededGenerator(seed: 6)
         let changes = (0..<50).map { _ in Self.randomChange(&random) }
         let point = HistoryCheckpoint(seq: 41, token: "0123456789abcdef")
-        // With and without the optional parts (a first sync has no epoch or checkpoint, most pages collect nothing).
+        // With and without the optional parts (a first sync has no epoch or checkpoint, most pages come to a device not retired).
         for checkpoint in [nil, point] {
             let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
             let push = PushRequest(node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
-                                   chain: chain, cursor: checkpoint.map { _ in 41 })
+                                   chain: chain)
             let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                                    collected: checkpoint.map { _ in ["0123456789abcdef", "a \"quoted\" id"] } ?? [])
+                                    retired: checkpoint != nil)
             #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
             #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
             #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)

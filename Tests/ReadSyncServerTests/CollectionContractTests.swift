@@ -39,9 +39,12 @@ extension SyncStoreContractTests {
     static let now = CollectionPolicy(retireAfter: 30 * CollectionPolicy.days, keepTrash: 0)
 
     /// Once every device has pulled past a delete (and past everything else
-    /// written to the article), its body, read-state, tags and notes are
-    /// purged and its tombstone (address, title, added-at, deleted) stays;
-    /// a pull brings the collection to the devices in sequence order.
+    /// written to the article), the server writes null over its body,
+    /// read-state, tags and notes' texts, with clocks that have seen what
+    /// they replace; its tombstone (address, title, added-at, deleted, and
+    /// each note's article) keeps its values. The purge is a write like any
+    /// other: pulls bring it, a stale copy sent again changes nothing, and an
+    /// edit it never saw merges with it.
     @Test(arguments: StoreUnderTest.allCases)
     func aDeletedArticleIsCollectedOnceEveryDeviceHasPulledPastIt(_ kind: StoreUnderTest) throws {
         let clock = TestClock()
@@ -55,80 +58,63 @@ extension SyncStoreContractTests {
         store.recordSighting(of: Self.a, for: user, name: "a", pulled: try everything(store, user, excluding: Self.a).next)
 
         #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 0, "b has not pulled the delete")
-        #expect(try store.collectGarbage(now: clock.now, policy: CollectionPolicy(retireAfter: 30 * CollectionPolicy.days, keepTrash: 1_000_000 * CollectionPolicy.days))
-            .articles == 0)
+        let aLongTrash = CollectionPolicy(retireAfter: 30 * CollectionPolicy.days, keepTrash: 1_000_000 * CollectionPolicy.days)
         store.recordSighting(of: Self.b, for: user, name: "b", pulled: try everything(store, user, excluding: Self.b).next)
+        #expect(try store.collectGarbage(now: clock.now, policy: aLongTrash).articles == 0, "not in the trash long enough")
         let report = try store.collectGarbage(now: clock.now, policy: Self.now)
-        #expect(report.articles == 1 && report.versions == 5, "content, progress, the tag and both note fields")
+        #expect(report.articles == 1 && report.fields == 4, "content, progress, the tag and the note's body")
 
-        let kept = try store.registers(for: user)
-        #expect(Set(kept.keys.map(\.field)) == Tombstone.articleFields && kept.keys.allSatisfy { $0.kind == .article })
-        #expect(kept[delete.key] == delete.register)
-        let page = try everything(store, user)
-        #expect(page.collected == [Self.article] && page.next == page.latest && page.changes.count == 4)
-        let fromThen = try store.changesNow(for: user, after: page.latest, limit: 10, excludingOrigin: Self.b)
-        #expect(fromThen.collected.isEmpty && fromThen.changes.isEmpty)
+        let state = try store.registers(for: user)
+        for change in family + [delete] {
+            let register = try #require(state[change.key])
+            if Tombstone.isPurged(kind: change.kind, field: change.field) {
+                #expect(register.value == .null && register.timestamp > change.timestamp && change.vector.compare(register.vector) == .before,
+                        "\(change.key) purged by a write that saw it")
+                #expect(register.timestamp.node.rawValue.hasPrefix("gc-"))
+            } else {
+                #expect(register == (change.key == delete.key ? delete.register : change.register), "\(change.key) kept")
+            }
+        }
+        // A device that pulled before gets the purges like any write.
+        let purges = try store.changesNow(for: user, after: beforeDelete + 1, limit: 100, excludingOrigin: Self.b)
+        #expect(purges.changes.count == 4 && purges.changes.allSatisfy { $0.value == .null })
         #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 0, "nothing left to purge")
 
-        // An edit that comes later (with its note whole, as devices send it)
-        // lands on the tombstone, after the collection.
-        let late = Change(key: RegisterKey(kind: .note, entity: Self.note, field: "body"),
-                          register: .initial(.text("late"), at: HLCTimestamp(physical: 5_000, counter: 0, node: Self.b)))
-        let itsArticle = family.first { $0.kind == .note && $0.field == "article_id" }!
-        _ = try store.pushNow([itsArticle, late], from: Self.b, for: user)
-        let again = try everything(store, user)
-        #expect(again.collected == [Self.article] && again.changes.suffix(2) == [itsArticle, late])
+        // A stale copy sent again (a device back after months) changes nothing.
+        let content = family.first { $0.field == "content" }!
+        #expect(try store.pushNow([content], from: Self.b, for: user).ignored == 1)
+        // An edit the purge never saw, made later, wins over it.
+        let note = family.first { $0.kind == .note && $0.field == "body" }!
+        let late = Change(key: note.key, register: note.register.overwritten(with: .text("late"), at: HLCTimestamp(physical: 5_000, counter: 0, node: Self.b)))
+        #expect(try store.pushNow([late], from: Self.b, for: user).accepted == 1)
+        #expect(try store.registers(for: user)[note.key]?.value == .text("late"))
 
         // Once every device has it, it stays in the trash for `keepTrash`
         // from the first round that saw it, then goes too.
-        for node in [Self.a, Self.b] { store.recordSighting(of: node, for: user, name: nil, pulled: again.latest) }
+        let latest = try everything(store, user).latest
+        for node in [Self.a, Self.b] { store.recordSighting(of: node, for: user, name: nil, pulled: latest) }
         let aDay = CollectionPolicy(retireAfter: 30 * CollectionPolicy.days, keepTrash: CollectionPolicy.days)
         #expect(try store.collectGarbage(now: clock.now, policy: aDay).articles == 0)
         clock.advance(days: 0.5)
         #expect(try store.collectGarbage(now: clock.now, policy: aDay).articles == 0)
         clock.advance(days: 0.6)
-        for node in [Self.a, Self.b] { store.recordSighting(of: node, for: user, name: nil, pulled: again.latest) }
+        for node in [Self.a, Self.b] { store.recordSighting(of: node, for: user, name: nil, pulled: latest) }
         let last = try store.collectGarbage(now: clock.now, policy: aDay)
-        #expect(last.articles == 1 && last.versions == 2)
-        #expect(try store.registers(for: user)[late.key] == nil)
-    }
-
-    /// A push from a device whose cursor is below a collection waits until
-    /// it has pulled: what it says about a collected article must meet the
-    /// device's purge first (the pull leaves out the device's own pushes).
-    @Test(arguments: StoreUnderTest.allCases)
-    func aPushFromBeforeACollectionWaitsUntilTheDeviceHasPulledIt(_ kind: StoreUnderTest) throws {
-        let clock = TestClock()
-        let (store, user, dispose) = try kind.withAlice(clock: clock.read)
-        defer { dispose() }
-        let (family, delete) = Self.deletedArticleWithFamily(at: 1_000)
-        let pushed = try store.pushNow(family + [delete], from: Self.a, for: user)
-        let cursor = try everything(store, user, excluding: Self.a).next
-        store.recordSighting(of: Self.a, for: user, name: nil, pulled: cursor)
-        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 1)
-        let collection = try everything(store, user).latest
-
-        let edit = Self.change("elsewhere", Self.a, at: 9_000, entity: "fedcba9876543210")
-        let before = KnownHistory(epoch: pushed.epoch, checkpoint: pushed.checkpoint, cursor: cursor)
-        #expect(throws: PushRefusal.pullFirst(Self.a)) { try store.pushNow([edit], from: Self.a, for: user, known: before, chain: nil) }
-        #expect(try store.registers(for: user)[edit.key] == nil)
-        let after = KnownHistory(epoch: pushed.epoch, checkpoint: pushed.checkpoint, cursor: collection)
-        #expect(try store.pushNow([edit], from: Self.a, for: user, known: after, chain: nil).accepted == 1)
-        #expect(try store.pushNow([edit], from: Self.a, for: user, known: KnownHistory(epoch: "another", cursor: 0), chain: nil).ignored == 1,
-                "a device of another epoch starts again anyway")
+        #expect(last.articles == 1 && last.fields == 1)
+        #expect(try store.registers(for: user)[note.key]?.value == .null)
     }
 
     /// A device unseen for longer than `retireAfter` is retired: the
-    /// collection goes on without it, and it is refused until it pulls from
-    /// zero, which brings it back.
+    /// collection goes on without it, its pulls say so until it pulls from
+    /// zero (or, a client that does not know, completes a pull), which
+    /// brings it back.
     @Test(arguments: StoreUnderTest.allCases)
-    func aDeviceAwayTooLongIsRetiredAndComesBackByPullingEverything(_ kind: StoreUnderTest) throws {
+    func aDeviceAwayTooLongIsRetiredAndToldWhenItReturns(_ kind: StoreUnderTest) throws {
         let clock = TestClock()
         let (store, user, dispose) = try kind.withAlice(clock: clock.read)
         defer { dispose() }
         let (family, delete) = Self.deletedArticleWithFamily(at: 1_000)
-        let pushedByB = try store.pushNow([Self.change("b", Self.b, at: 500, entity: "fedcba9876543210")], from: Self.b, for: user)
-        let bKnows = KnownHistory(epoch: pushedByB.epoch, checkpoint: pushedByB.checkpoint)
+        _ = try store.pushNow([Self.change("b", Self.b, at: 500, entity: "fedcba9876543210")], from: Self.b, for: user)
         store.recordSighting(of: Self.b, for: user, name: "b", pulled: 1)
         _ = try store.pushNow(family + [delete], from: Self.a, for: user)
         clock.advance(days: 40)
@@ -138,71 +124,19 @@ extension SyncStoreContractTests {
         #expect(report.retiredDevices == 1 && report.articles == 1)
         #expect(try store.devices(ofUserNamed: "alice").map { $0.retiredAt != nil } == [false, true], "a, then b")
 
-        let offline = Self.change("offline", Self.b, at: 900, field: "author", entity: "fedcba9876543210")
-        #expect(throws: PushRefusal.deviceRetired(Self.b)) { try store.pushNow([offline], from: Self.b, for: user, known: bKnows, chain: nil) }
-        #expect(throws: PushRefusal.deviceRetired(Self.b)) { try store.changesNow(for: user, after: 1, limit: 10, excludingOrigin: Self.b, known: bKnows) }
-        let everythingAgain = try store.changesNow(for: user, after: 0, limit: 1000, excludingOrigin: Self.b, known: KnownHistory(epoch: bKnows.epoch))
-        #expect(everythingAgain.collected == [Self.article])
+        #expect(try store.changesNow(for: user, after: 1, limit: 10, excludingOrigin: Self.b).retired)
+        #expect(try !store.changesNow(for: user, after: 1, limit: 10, excludingOrigin: Self.a).retired)
+        let everythingAgain = try store.changesNow(for: user, after: 0, limit: 1000, excludingOrigin: Self.b)
+        #expect(!everythingAgain.retired && everythingAgain.changes.contains { $0.key == delete.key })
         #expect(try store.devices(ofUserNamed: "alice").allSatisfy { $0.retiredAt == nil })
-        #expect(try store.pushNow([offline], from: Self.b, for: user, known: KnownHistory(epoch: bKnows.epoch, checkpoint: everythingAgain.checkpoint),
-                                  chain: nil).accepted == 1)
         #expect(try store.collectGarbage(now: clock.now, policy: Self.now).retiredDevices == 0, "seen again")
-    }
 
-    /// The history below every device's pulls is collected too: a device
-    /// showing a checkpoint from there is not taken for one that saw a lost
-    /// history (a store restored from an older copy has a lower floor).
-    @Test(arguments: StoreUnderTest.allCases)
-    func historyNoDeviceNeedsIsCollectedAndAnOlderCheckpointIsNotLost(_ kind: StoreUnderTest) throws {
-        let clock = TestClock()
-        let (store, user, dispose) = try kind.withAlice(clock: clock.read)
-        defer { dispose() }
-        var checkpoints: [HistoryCheckpoint] = []
-        for index in 0..<5 {
-            checkpoints.append(try #require(try store.pushNow([Self.change("v\(index)", Self.a, at: 100 + Int64(index), field: "title\(index)")],
-                                                              from: Self.a, for: user).checkpoint))
-        }
-        store.recordSighting(of: Self.a, for: user, name: "a", pulled: 5)
-        let epoch = try everything(store, user).epoch
-        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).historyCommits == 4, "the commits of 1…4; 5 holds the horizon")
-
-        let old = KnownHistory(epoch: epoch, checkpoint: checkpoints[1])
-        #expect(try store.changesNow(for: user, after: 2, limit: 10, excludingOrigin: Self.b, known: old).epoch == epoch, "not lost: no new lineage")
-        let fromZero = try store.changesNow(for: user, after: 0, limit: 2, excludingOrigin: Self.b, known: .nothing)
-        #expect(fromZero.checkpoint == nil, "no commit names a point below the floor")
-        let current = KnownHistory(epoch: epoch, checkpoint: checkpoints[4])
-        #expect(try store.changesNow(for: user, after: 5, limit: 10, excludingOrigin: Self.b, known: current).checkpoint == checkpoints[4])
-    }
-
-    /// A device the store does not know (forgotten, or from before devices
-    /// were kept) whose checkpoint predates a collection is taken for a
-    /// retired one; its pull from zero makes it known, page after page.
-    @Test(arguments: StoreUnderTest.allCases)
-    func anUnknownDeviceFromBeforeACollectionPullsEverythingFirst(_ kind: StoreUnderTest) throws {
-        let clock = TestClock()
-        let (store, user, dispose) = try kind.withAlice(clock: clock.read)
-        defer { dispose() }
-        let (family, delete) = Self.deletedArticleWithFamily(at: 1_000)
-        let pushed = try store.pushNow(family + [delete], from: Self.a, for: user)
-        store.recordSighting(of: Self.a, for: user, name: nil, pulled: try everything(store, user, excluding: Self.a).next)
-        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 1)
-
-        let stranger = NodeID("dddd")!
-        let old = KnownHistory(epoch: pushed.epoch, checkpoint: pushed.checkpoint, cursor: pushed.checkpoint!.seq)
-        #expect(throws: PushRefusal.deviceRetired(stranger)) { try store.pushNow([], from: stranger, for: user, known: old, chain: nil) }
-        #expect(throws: PushRefusal.deviceRetired(stranger)) {
-            try store.changesNow(for: user, after: pushed.checkpoint!.seq, limit: 10, excludingOrigin: stranger, known: old)
-        }
-        var page = try store.changesNow(for: user, after: 0, limit: 2, excludingOrigin: stranger, known: old)
-        var collected = page.collected
-        while page.more {
-            page = try store.changesNow(for: user, after: page.next, limit: 2, excludingOrigin: stranger, known: old)
-            collected += page.collected
-        }
-        #expect(collected == [Self.article])
-        #expect(try store.devices(ofUserNamed: "alice").map(\.node).sorted() == [Self.a.rawValue, stranger.rawValue])
-        let caughtUp = KnownHistory(epoch: pushed.epoch, checkpoint: page.checkpoint, cursor: page.next)
-        #expect(try store.pushNow([Self.change("x", stranger, at: 9_000, entity: "fedcba9876543210")], from: stranger, for: user, known: caughtUp,
-                                  chain: nil).accepted == 1)
+        // A client that does not know the flag: retired again, then back at its next complete pull.
+        clock.advance(days: 40)
+        store.recordSighting(of: Self.a, for: user, name: nil, pulled: everythingAgain.latest)
+        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).retiredDevices == 1)
+        store.recordSighting(of: Self.b, for: user, name: nil, pulled: everythingAgain.latest)
+        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).retiredDevices == 0)
+        #expect(try store.devices(ofUserNamed: "alice").allSatisfy { $0.retiredAt == nil })
     }
 }

@@ -71,8 +71,7 @@ struct ConvergenceTests {
             totals.collectedArticles += simulation.stats.collectedArticles
             totals.retirements += simulation.stats.retirements
             totals.returnsFromRetirement += simulation.stats.returnsFromRetirement
-            totals.toldToPullFirst += simulation.stats.toldToPullFirst
         }
-        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns, \(totals.toldToPullFirst) pushes told to pull first")
+        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns")
     }
 }

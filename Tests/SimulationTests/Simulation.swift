@@ -39,20 +39,18 @@ final class Simulation {
     private var backup: StoreCopy?
     /// Batches the network holds back, to deliver late and out of order.
     private var delayed: [(changes: [Change], node: NodeID, known: KnownHistory, chain: PushChain)] = []
-    /// Every version a push delivered to the server, by field, since the
-    /// server last collected the field: a device's own writes, or its merge
-    /// of them with versions it had received (a push sends a field's current
-    /// version). A write overwritten on its device before any push reached
-    /// nobody: it is in `writes` only.
+    /// Every version a push delivered to the server, by field: a device's
+    /// own writes, or its merge of them with versions it had received (a
+    /// push sends a field's current version), and the server's own purges
+    /// when it collects a deleted article. A write overwritten on its device
+    /// before any push reached nobody: it is in `writes` only.
     private var delivered: [RegisterKey: Set<Register>] = [:]
-    /// The versions delivered before a collection purged their field.
-    private var collected: [RegisterKey: Set<Register>] = [:]
     private(set) var stats = Stats()
 
     struct Stats {
         var operations = 0, pushes = 0, pulls = 0, faults = 0, refusedForSkew = 0, restamped = 0, resyncs = 0
         var backups = 0, restores = 0, copiedHomes = 0, nodeMoves = 0
-        var absences = 0, collections = 0, collectedArticles = 0, retirements = 0, returnsFromRetirement = 0, toldToPullFirst = 0
+        var absences = 0, collections = 0, collectedArticles = 0, retirements = 0, returnsFromRetirement = 0
     }
 
     final class Replica {
@@ -314,12 +312,6 @@ final class Simulation {
         } catch PushRefusal.nodeInUse {
             try moveToNewNode(replica)
             return
-        } catch PushRefusal.deviceRetired {
-            return try returnFromRetirement(replica)
-        } catch PushRefusal.pullFirst {
-            stats.toldToPullFirst += 1
-            log("\(replica.name) push \(batch.changes.count): refused, a collection came after its cursor \(known.cursor ?? 0)")
-            return
         }
         if fault == 2 {
             _ = try deliver(batch.changes, from: replica.store.node, known: known, chain: chain)  // delivered twice
@@ -348,13 +340,6 @@ final class Simulation {
         try replica.store.resetForResync(epoch: epoch)
         stats.resyncs += 1
         return false
-    }
-
-    /// The server retired `replica`: it pulls from zero before it pushes again.
-    private func returnFromRetirement(_ replica: Replica) throws {
-        try replica.store.prepareToPullEverything()
-        stats.returnsFromRetirement += 1
-        log("\(replica.name): retired by the server; pulls everything")
     }
 
     /// The server saw another device push under `replica`'s node id.
@@ -397,8 +382,6 @@ final class Simulation {
                 log("late push of \(changes.count) delivered: accepted \(outcome.accepted)")
             } catch PushRefusal.nodeInUse {
                 log("late push of \(changes.count) refused: its node id is in use by another device")
-            } catch let refusal as PushRefusal {
-                log("late push of \(changes.count) refused: \(refusal.code)")
             }
         }
     }
@@ -413,8 +396,6 @@ final class Simulation {
                                          known: state.known)
         } catch PushRefusal.nodeInUse {
             return try moveToNewNode(replica)
-        } catch PushRefusal.deviceRetired {
-            return try returnFromRetirement(replica)
         }
         stats.pulls += 1
         // The HTTP server notes a complete pull before it answers.
@@ -429,6 +410,13 @@ final class Simulation {
             log("\(replica.name) pull after \(cursor): the server lost changes, resync")
             return
         }
+        if page.retired, cursor > 0 {
+            // The engine's rule: a device the server retired pulls everything again.
+            try replica.store.prepareToPullEverything()
+            stats.returnsFromRetirement += 1
+            log("\(replica.name) pull after \(cursor): retired by the server; pulls everything")
+            return
+        }
         switch Int.random(in: 0..<10, using: &rng) {
         case 0:
             stats.faults += 1
@@ -437,19 +425,17 @@ final class Simulation {
             // The page was applied but the process died before the cursor was written.
             stats.faults += 1
             try replica.store.database.write { db in
-                let remote = RemoteApply(db: db, node: replica.store.node, wallClock: replica.clock)
-                _ = try remote.purge(collected: page.collected)
-                _ = try remote.apply(page.changes)
+                _ = try RemoteApply(db: db, node: replica.store.node, wallClock: replica.clock).apply(page.changes)
             }
-            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, \(page.collected.count) collections, cursor write lost")
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, cursor write lost")
         case 2:
             stats.faults += 1
-            _ = try replica.store.applyPulled(page.changes, collected: page.collected, cursor: page.next, checkpoint: page.checkpoint)
-            _ = try replica.store.applyPulled(page.changes, collected: page.collected, cursor: page.next, checkpoint: page.checkpoint)
-            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied twice, \(page.collected.count) collections")
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied twice")
         default:
-            _ = try replica.store.applyPulled(page.changes, collected: page.collected, cursor: page.next, checkpoint: page.checkpoint)
-            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied, \(page.collected.count) collections")
+            _ = try replica.store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
+            log("\(replica.name) pull after \(cursor): \(page.changes.count) applied")
         }
     }
 
@@ -500,20 +486,20 @@ final class Simulation {
     }
 
     /// The server retires devices away too long and collects deleted
-    /// articles; the fields it purges are gone from the reference model too.
+    /// articles: its purges are writes, in the reference model too.
     private func collect(policy: CollectionPolicy) throws {
         let before = try server.registers(for: user)
         let now = Date(timeIntervalSince1970: Double(serverClock.nowMilliseconds()) / 1000)
         let report = try server.collectGarbage(now: now, policy: policy)
-        let after = try server.registers(for: user)
-        for key in before.keys where after[key] == nil {
-            collected[key, default: []].formUnion(delivered[key] ?? [])
-            delivered[key] = []
+        for (key, register) in try server.registers(for: user) where before[key] != register {
+            guard register.value == .null, register.timestamp.node.rawValue.hasPrefix("gc-") else { throw SimulationFailure(seed: seed, problem: "\(key) changed in a collection but not to a purge", trace: trace) }
+            delivered[key, default: []].insert(register)
+            writes[key, default: [:]][WriteID(vector: register.vector, replica: "collector")] = register
         }
         stats.collections += 1
         stats.collectedArticles += report.articles
         stats.retirements += report.retiredDevices
-        log("server collected \(report.articles) articles (\(report.versions) versions), retired \(report.retiredDevices) devices")
+        log("server collected \(report.articles) articles (\(report.fields) fields), retired \(report.retiredDevices) devices")
     }
 
     // MARK: Quiescence
@@ -552,8 +538,8 @@ final class Simulation {
                 stats.restamped += summary.restamped
                 if summary.resynchronised { stats.resyncs += 1 }
                 if summary.returnedFromRetirement { stats.returnsFromRetirement += 1 }
-                if summary.pushed + summary.pulled + summary.purged > 0 {
-                    log("\(replica.name) sync: pushed \(summary.pushed), pulled \(summary.pulled), purged \(summary.purged)"
+                if summary.pushed + summary.pulled > 0 {
+                    log("\(replica.name) sync: pushed \(summary.pushed), pulled \(summary.pulled)"
                         + (summary.returnedFromRetirement ? ", back from retirement" : "") + (summary.resynchronised ? ", resynchronised" : ""))
                 }
             }
@@ -583,15 +569,13 @@ final class Simulation {
         }
 
         // 2. That state is what a reference model computes from every version
-        //    delivered since the field was last collected: the merge of all
-        //    of them, register by register (none: collected).
-        guard Set(delivered.keys) == Set(writes.keys), Set(delivered.filter { !$0.value.isEmpty }.keys) == Set(serverRegisters.keys) else {
+        //    delivered: the merge of all of them, register by register.
+        guard Set(writes.keys) == Set(serverRegisters.keys), Set(delivered.keys) == Set(writes.keys) else {
             throw fail("a written register is missing, or one appeared unwritten")
         }
         for (key, versions) in writes {
             let all = Array(delivered[key]!)
-            guard let first = all.first else { continue }
-            let expected = all.dropFirst().reduce(first) { Register.merge($0, $1).merged }
+            let expected = all.dropFirst().reduce(all[0]) { Register.merge($0, $1).merged }
             guard serverRegisters[key] == expected else {
                 func show(_ r: Register?) -> String { r.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" } ?? "none" }
                 throw fail("\(key) is not the merge of its writes: expected \(show(expected)), server has \(show(serverRegisters[key]))\nwrites: \(all.map(show).joined(separator: " | "))")
@@ -612,8 +596,8 @@ final class Simulation {
         // 4. Nothing vanished: a write that is not the final value was either
         //    superseded by a write that saw it, or carries the final value, or
         //    is kept as a conflict loser (by its timestamp, or a loser with its
-        //    value), or was collected with its deleted article after every
-        //    device had it. Bookkeeping times are exempt: the later simply wins.
+        //    value); a collection's purge is a write that saw what it purged.
+        //    Bookkeeping times are exempt: the later simply wins.
         var losers = Set<String>()
         for replica in replicas {
             for conflict in try replica.store.read({ try Row.fetchAll($0, sql: "SELECT kind, entity, field, lost_timestamp, lost_value FROM conflicts") }) {
@@ -625,9 +609,6 @@ final class Simulation {
         for (key, versions) in writes where !key.kind.isBookkeeping(key.field) {
             let final = serverRegisters[key]
             for write in versions.values where write.timestamp != final?.timestamp && write.value != final?.value {
-                // Collected: the server had it (as sent: with its stamp, its
-                // vector maybe merged), or a version that saw it, when it purged the field.
-                if collected[key]?.contains(where: { $0.timestamp == write.timestamp || write.vector.compare($0.vector) == .before }) == true { continue }
                 let superseded = versions.values.contains { write.vector.compare($0.vector) == .before }
                 let valueText = try WireCoding.text(write.value)
                 let kept = losers.contains("\(key)@\(write.timestamp.encoded)") || losers.contains("\(key)=\(valueText)")
@@ -659,13 +640,15 @@ final class Simulation {
         }
 
         // 7. What the server keeps is the live library and tombstones: of a
-        //    deleted article, nothing but the tombstone's fields.
+        //    deleted article, no value but the tombstone's fields.
         let deleted = Set(serverRegisters.filter { $0.key.kind == .article && $0.key.field == "deleted" && $0.value.value == .bool(true) }.keys.map(\.entity))
         let notes = Dictionary(grouping: serverRegisters.filter { $0.key.kind == .note && $0.key.field == NoteField.articleID.rawValue }) { $0.value.value.text ?? "" }
         for key in serverRegisters.keys {
             let noteArticle = notes.first { $0.value.contains { $0.key.entity == key.entity } }?.key
             guard let article = Tombstone.article(of: key.kind, entity: key.entity, noteArticle: noteArticle), deleted.contains(article) else { continue }
-            guard !Tombstone.isPurged(kind: key.kind, field: key.field) else { throw fail("\(key) of deleted article \(article) was not collected") }
+            guard !Tombstone.isPurged(kind: key.kind, field: key.field) || serverRegisters[key]?.value == .null else {
+                throw fail("\(key) of deleted article \(article) was not collected")
+            }
         }
     }
 
@@ -716,7 +699,7 @@ final class InProcessTransport: SyncTransport {
         let outcome: PushOutcome
         do {
             outcome = try server.pushNow(request.changes, from: request.node, for: user,
-                                         known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint, cursor: request.cursor), chain: request.chain)
+                                         known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint), chain: request.chain)
         } catch let refusal as PushRefusal {
             throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
@@ -735,6 +718,6 @@ final class InProcessTransport: SyncTransport {
         // As the HTTP server does.
         if !page.more { server.recordSighting(of: node, for: user, name: nil, pulled: page.next) }
         return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                            checkpoint: page.checkpoint, collected: page.collected)
+                            checkpoint: page.checkpoint, retired: page.retired)
     }
 }

@@ -64,18 +64,12 @@ public struct KnownHistory: Sendable, Equatable {
     public var checkpoint: HistoryCheckpoint?
     public var lastPush: String?
     public var pendingPush: String?
-    /// How far the device has applied the user's changes (a push shows its
-    /// pull cursor): a device must have pulled every collection of a deleted
-    /// article before it pushes, so that what it sends about one is not
-    /// purged on it afterwards (`Tombstone`).
-    public var cursor: Int64?
 
-    public init(epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, lastPush: String? = nil, pendingPush: String? = nil, cursor: Int64? = nil) {
+    public init(epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, lastPush: String? = nil, pendingPush: String? = nil) {
         self.epoch = epoch
         self.checkpoint = checkpoint
         self.lastPush = lastPush
         self.pendingPush = pendingPush
-        self.cursor = cursor
     }
 
     /// Whether a request from this device comes from a second device under

@@ -111,19 +111,14 @@ public struct PushRequest: Codable, Sendable, Equatable {
     public var checkpoint: HistoryCheckpoint?
     /// This push's place in the device's own chain of pushes (`PushChain`).
     public var chain: PushChain?
-    /// The device's pull cursor: a push from a device that has not pulled a
-    /// collection yet is refused until it has (`KnownHistory.cursor`).
-    public var cursor: Int64?
 
-    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil,
-                cursor: Int64? = nil) {
+    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil) {
         self.protocol = SyncProtocol.version
         self.node = node
         self.entities = EntityChange.grouping(changes)
         self.epoch = epoch
         self.checkpoint = checkpoint
         self.chain = chain
-        self.cursor = cursor
     }
 
     /// Every field version of the batch, in order.
@@ -175,14 +170,14 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var serverTime: Int64
     /// The point of the user's history at `next`; nil while `next` is 0.
     public var checkpoint: HistoryCheckpoint?
-    /// Deleted articles the server collected in this page's range of
-    /// sequence numbers (`Tombstone`): the device purges each one's family
-    /// before it applies the page's changes (every version of the family
-    /// still on the server came after its collection). Absent when none.
-    public var collected: [String]?
+    /// Set (true) when the server had retired the asking device for being
+    /// away longer than it keeps track of devices: the device pulls
+    /// everything again from zero. (Pulling on from its cursor would be
+    /// correct too, only less thorough: collections are writes in the feed.)
+    public var retired: Bool?
 
     public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil,
-                collected: [String] = []) {
+                retired: Bool = false) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.entities = EntityChange.grouping(changes)
@@ -191,7 +186,7 @@ public struct PullResponse: Codable, Sendable, Equatable {
         self.latest = latest
         self.serverTime = serverTime
         self.checkpoint = checkpoint
-        self.collected = collected.isEmpty ? nil : collected
+        self.retired = retired ? true : nil
     }
 }
 

@@ -10,10 +10,8 @@ public protocol WireMessage: Codable {
 extension PushRequest: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, node: NodeID?, entities: [EntityChange]?, epoch: String??, checkpoint: HistoryCheckpoint??, chain: PushChain??
-        var cursor: Int64??
         try reader.readObject { reader, key in
             switch key {
-            case "cursor" where cursor == nil: cursor = try reader.readNull() ? .some(nil) : try reader.readInteger()
             case "chain" where chain == nil: chain = try reader.readNull() ? .some(nil) : try PushChain(wire: &reader)
             case "epoch" where epoch == nil: epoch = try reader.readNull() ? .some(nil) : try reader.readString()
             case "protocol" where version == nil: version = try reader.readInteger()
@@ -26,7 +24,7 @@ extension PushRequest: WireMessage {
         guard let version else { throw reader.missingKey("protocol") }
         guard let node else { throw reader.missingKey("node") }
         guard let entities else { throw reader.missingKey("entities") }
-        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil, cursor: cursor ?? nil)
+        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil)
         self.entities = entities
         self.protocol = version
     }
@@ -39,11 +37,6 @@ extension PushRequest: WireMessage {
             writer.byte(",")
         }
         checkpoint?.writeLeading(wire: &writer)
-        if let cursor {
-            writer.raw(#""cursor":"#)
-            writer.integer(cursor)
-            writer.byte(",")
-        }
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         if let epoch {
@@ -61,14 +54,11 @@ extension PushRequest: WireMessage {
 extension PullResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, entities: [EntityChange]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
-        var checkpoint: HistoryCheckpoint??, collected: [String]?
+        var checkpoint: HistoryCheckpoint??, retired: Bool?
         try reader.readObject { reader, key in
             switch key {
             case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
-            case "collected" where collected == nil:
-                var ids: [String] = []
-                try reader.readArray { reader in ids.append(try reader.readString()) }
-                collected = ids
+            case "retired" where retired == nil: retired = try reader.readBool()
             case "protocol" where version == nil: version = try reader.readInteger()
             case "epoch" where epoch == nil: epoch = try reader.readString()
             case "entities" where entities == nil: entities = try [EntityChange](wire: &reader)
@@ -87,7 +77,7 @@ extension PullResponse: WireMessage {
         guard let latest else { throw reader.missingKey("latest") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
         self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil,
-                  collected: collected ?? [])
+                  retired: retired ?? false)
         self.entities = entities
         self.protocol = version
     }
@@ -95,14 +85,6 @@ extension PullResponse: WireMessage {
     public func write(wire writer: inout JSONWriter) throws {
         writer.byte("{")
         checkpoint?.writeLeading(wire: &writer)
-        if let collected {
-            writer.raw(#""collected":["#)
-            for (index, id) in collected.enumerated() {
-                if index > 0 { writer.byte(",") }
-                writer.string(id)
-            }
-            writer.raw("],")
-        }
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
         writer.raw(#","epoch":"#)
@@ -115,6 +97,10 @@ extension PullResponse: WireMessage {
         writer.integer(next)
         writer.raw(#","protocol":"#)
         writer.integer(self.protocol)
+        if let retired {
+            writer.raw(#","retired":"#)
+            writer.bool(retired)
+        }
         writer.raw(#","serverTime":"#)
         writer.integer(serverTime)
         writer.byte("}")
