@@ -103,9 +103,9 @@ struct SyncRoutes: Sendable {
         } catch let refusal as PushRefusal {
             throw APIError(.conflict, code: refusal.code, message: refusal.description)
         }
-        if let origin, !page.more {
-            store.recordSighting(of: origin, for: user, name: deviceName, pulled: page.next)
-        }
+        // What the device has applied is where it asks from: what this
+        // answer brings may yet be lost on the way.
+        if let origin { store.recordSighting(of: origin, for: user, name: deviceName, pulled: after) }
         FaultPoint.serverPullBeforeAnswer.reach()
         return try JSONResponse.make(
             PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),

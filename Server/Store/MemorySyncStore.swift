@@ -20,9 +20,9 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         var pushTokens: [NodeID: String] = [:]
         /// Per node, what `user devices` lists.
         var devices: [NodeID: Device] = [:]
-        /// Per collected article, the sequence number of its last collection
-        /// (`Tombstone`), and since when versions written after it are known.
-        var collected: [String: (seq: Int64, lateSince: Date?)] = [:]
+        /// Per deleted article, since when its family has held still, and
+        /// through which sequence number (`SQLiteSyncStore.collect`).
+        var trash: [String: (since: Date, through: Int64)] = [:]
 
         struct Device {
             var name = ""
@@ -122,12 +122,6 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
         try lock.withLock {
             accounts[user.rawValue]!.check(known, databaseEpoch: epoch)
-            if let origin, cursor == 0, accounts[user.rawValue]!.devices[origin]?.retiredAt != nil {
-                // Brought back by its pull from zero: it holds the horizon again, from nothing pulled.
-                accounts[user.rawValue]!.devices[origin]!.retiredAt = nil
-                accounts[user.rawValue]!.devices[origin]!.pulled = 0
-                accounts[user.rawValue]!.devices[origin]!.lastSeen = clock()
-            }
             let data = accounts[user.rawValue]!
             if let origin, known.isAnotherDevice(recordedPush: data.pushTokens[origin], currentEpoch: data.epoch(epoch), isPush: false) {
                 throw PushRefusal.nodeInUse(origin)
@@ -253,11 +247,9 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         }
         guard !data.devices.isEmpty else { return }
         let horizon = data.devices.values.filter { $0.retiredAt == nil }.map(\.pulled).min() ?? data.lastSeq
-        let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
         let candidates = data.versions.filter { key, versions in
-            guard key.kind == .article, key.field == ArticleField.deleted.rawValue,
-                  let state = ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register)) else { return false }
-            return state.value == .bool(true) && state.timestamp.physical <= trashCutoff
+            key.kind == .article && key.field == ArticleField.deleted.rawValue
+                && ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register))?.value == .bool(true)
         }.keys.map(\.entity).sorted()
         var notes: [String: Set<String>] = [:]
         for (key, versions) in data.versions where key.kind == .note && key.field == NoteField.articleID.rawValue {
@@ -269,22 +261,13 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             let family = data.versions.filter { key, _ in
                 Tombstone.article(of: key.kind, entity: key.entity, noteArticle: notes[article]?.contains(key.entity) == true ? article : nil) == article
             }
-            guard family.values.allSatisfy({ $0.keys.allSatisfy { $0 <= horizon } }) else { continue }
             let purgeable = family.filter { key, versions in
-                Tombstone.isPurged(kind: key.kind, field: key.field)
-                    && ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register))?.value != .null
+                Tombstone.isPurged(kind: key.kind, field: key.field) && versions.values.contains { $0.change.value != .null }
             }
-            guard !purgeable.isEmpty else {
-                data.collected[article]?.lateSince = nil
-                continue
-            }
-            if let earlier = data.collected[article], purgeable.values.contains(where: { $0.keys.contains { $0 > earlier.seq } }) {
-                guard let since = earlier.lateSince else {
-                    data.collected[article]!.lateSince = now
-                    continue
-                }
-                guard seconds(since) <= seconds(now.addingTimeInterval(-policy.keepTrash)) else { continue }
-            }
+            guard !purgeable.isEmpty else { continue }
+            let latest = family.values.flatMap(\.keys).max()!
+            if latest > data.trash[article]?.through ?? 0 { data.trash[article] = (now, latest) }
+            guard seconds(data.trash[article]!.since) <= seconds(now.addingTimeInterval(-policy.keepTrash)), latest <= horizon else { continue }
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 let purge = Tombstone.purge(over: versions.values.map(\.change.register), by: collector)
                 guard try data.merge(Change(key: key, register: purge), from: collector, seq: data.lastSeq + 1) else {
@@ -292,7 +275,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
                 }
                 data.lastSeq += 1
             }
-            data.collected[article] = (data.lastSeq, nil)
+            data.trash[article]!.through = data.lastSeq
             report.articles += 1
             report.fields += purgeable.count
         }

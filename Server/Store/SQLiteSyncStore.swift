@@ -236,30 +236,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
-        if try await database.read({ db in try Self.needsWriteBeforePull(cursor, origin, known, user, db) }) {
-            let now = now()
-            try await database.write { db in try Self.writeBeforePull(cursor, origin, known, at: now, user, db) }
+        if try await database.read({ db in try Self.isLost(known, user, db) }) {
+            try await database.write { db in try Self.startLineageIfLost(known, user, db) }
         }
         return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
-    }
-
-    /// What a pull must write before it reads: a new lineage, or a retired
-    /// device brought back by its pull from zero (it holds the horizon
-    /// again, from nothing pulled).
-    private static func needsWriteBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
-        if try isLost(known, user, db) { return true }
-        guard let origin, cursor == 0 else { return false }
-        return try isRetired(origin, user, db)
-    }
-
-    private static func writeBeforePull(_ cursor: Int64, _ origin: NodeID?, _ known: KnownHistory, at now: String, _ user: UserID,
-                                        _ db: Database) throws {
-        try startLineageIfLost(known, user, db)
-        if let origin, cursor == 0 {
-            try db.cachedStatement(sql: """
-                UPDATE devices SET retired_at = NULL, pulled = 0, last_seen = ? WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL
-                """).execute(arguments: [now, user.rawValue, origin.rawValue])
-        }
     }
 
     private static func isRetired(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
@@ -302,9 +282,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
-        if try database.read({ db in try Self.needsWriteBeforePull(cursor, origin, known, user, db) }) {
-            let now = now()
-            try database.write { db in try Self.writeBeforePull(cursor, origin, known, at: now, user, db) }
+        if try database.read({ db in try Self.isLost(known, user, db) }) {
+            try database.write { db in try Self.startLineageIfLost(known, user, db) }
         }
         return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
@@ -482,7 +461,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         var seq = try lastSequence(of: user, db)
         let horizon: Int64 = devices[1] ?? seq
 
-        // The deleted articles, old enough.
+        // The deleted articles.
         var deletes: [String: [Register]] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT entity, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
@@ -490,11 +469,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             """, arguments: [user.rawValue]) {
             deletes[row["entity"], default: []].append(try register(row))
         }
-        let trashCutoff = Int64((now.timeIntervalSince1970 - policy.keepTrash) * 1000)
-        let candidates = deletes.filter { _, versions in
-            guard let state = ServerMerge.state(of: versions) else { return false }
-            return state.value == .bool(true) && state.timestamp.physical <= trashCutoff
-        }.keys.sorted()
+        let candidates = deletes.filter { ServerMerge.state(of: $0.value)?.value == .bool(true) }.keys.sorted()
         guard !candidates.isEmpty else { return }
         var notes: [String: Set<String>] = [:]
         for row in try Row.fetchAll(db, sql: """
@@ -503,9 +478,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             if let article = try WireCoding.value(fromText: row["value"]).text { notes[article, default: []].insert(row["entity"]) }
         }
         let collector = try NodeID("gc-" + epoch(of: user, db))!
-        let lateCutoff = now.addingTimeInterval(-policy.keepTrash).formatted(.iso8601)
+        let (nowText, trashCutoff) = (now.formatted(.iso8601), now.addingTimeInterval(-policy.keepTrash).formatted(.iso8601))
         for article in candidates {
-            // Every version of the family, by field.
+            // Every version of the family.
             let select = "SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field"
             var rows = try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
                                         arguments: [user.rawValue, "article", article])
@@ -518,43 +493,42 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                 rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
                                          arguments: [user.rawValue, "note", note])
             }
-            // Everything written to it has reached every device that holds the horizon.
-            guard rows.allSatisfy({ ($0["seq"] as Int64) <= horizon }) else { continue }
-            var fields: [RegisterKey: [(seq: Int64, register: Register)]] = [:]
+            // The fields to purge: those the tombstone does not keep that still
+            // hold a value in any version (a concurrent edit that lost to an
+            // earlier purge included).
+            var purgeable: [RegisterKey: [Register]] = [:]
             for row in rows {
                 let key = RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"])
                 guard Tombstone.isPurged(kind: key.kind, field: key.field) else { continue }
-                fields[key, default: []].append((row["seq"], try register(row)))
+                purgeable[key, default: []].append(try register(row))
             }
-            // What still holds a value.
-            let purgeable = fields.filter { ServerMerge.state(of: $0.value.map(\.register))?.value != .null }
-            guard !purgeable.isEmpty else {
-                try db.execute(sql: "UPDATE collected SET late_since = NULL WHERE user_id = ? AND article = ?", arguments: [user.rawValue, article])
-                continue
+            purgeable = purgeable.filter { $0.value.contains { $0.value != .null } }
+            guard !purgeable.isEmpty else { continue }
+            // The trash clock: the server's time since the family last
+            // changed, whatever the devices' clocks said.
+            let latest = rows.map { $0["seq"] as Int64 }.max()!
+            let trash = try Row.fetchOne(db.cachedStatement(sql: "SELECT since, through FROM trash WHERE user_id = ? AND article = ?"),
+                                         arguments: [user.rawValue, article])
+            var since: String = trash?["since"] ?? nowText
+            if latest > trash?["through"] ?? 0 {
+                since = nowText
+                try db.cachedStatement(sql: """
+                    INSERT INTO trash (user_id, article, since, through) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (user_id, article) DO UPDATE SET since = excluded.since, through = excluded.through
+                    """).execute(arguments: [user.rawValue, article, since, latest])
             }
-            // Values written after an earlier collection (a device back from
-            // months away) stay in the trash for their own while.
-            if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, late_since FROM collected WHERE user_id = ? AND article = ?"),
-                                              arguments: [user.rawValue, article]),
-               purgeable.values.contains(where: { $0.contains { $0.seq > earlier["seq"] } }) {
-                guard let since = earlier["late_since"] as String? else {
-                    try db.execute(sql: "UPDATE collected SET late_since = ? WHERE user_id = ? AND article = ?",
-                                   arguments: [now.formatted(.iso8601), user.rawValue, article])
-                    continue
-                }
-                guard since <= lateCutoff else { continue }
-            }
+            // In the trash long enough, and everything written to it has
+            // reached every device that holds the horizon.
+            guard since <= trashCutoff, latest <= horizon else { continue }
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
-                let purge = Tombstone.purge(over: versions.map(\.register), by: collector)
                 seq += 1
-                guard try merge(Change(key: key, register: purge), from: collector, for: user, nextSequence: seq, db) else {
+                guard try merge(Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, for: user,
+                                nextSequence: seq, db) else {
                     throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "a collection's version was not taken")
                 }
             }
-            try db.cachedStatement(sql: """
-                INSERT INTO collected (user_id, article, seq) VALUES (?, ?, ?)
-                ON CONFLICT (user_id, article) DO UPDATE SET seq = excluded.seq, late_since = NULL
-                """).execute(arguments: [user.rawValue, article, seq])
+            // The purges themselves do not restart the clock.
+            try db.cachedStatement(sql: "UPDATE trash SET through = ? WHERE user_id = ? AND article = ?").execute(arguments: [seq, user.rawValue, article])
             report.articles += 1
             report.fields += purgeable.count
         }

@@ -140,21 +140,20 @@ enum ServerSchema {
                 """)
         }
         migrator.registerMigration("v6-collection") { db in
-            // Collecting deleted articles (`Tombstone`): per user, each
-            // article's last collection (the sequence number of its last
-            // purge) and since when versions written after it are known
-            // (they wait in the trash for their own `keep-trash`); devices
-            // retired for being away too long. Every node that pushed is a
-            // device from now on, not seen pulling yet: one that never comes
-            // back holds the collection back until it is retired, rather than
-            // being passed by unseen.
+            // Collecting deleted articles (`Tombstone`): per user and deleted
+            // article, since when (the server's clock) its family has held
+            // still, and through which sequence number; devices retired for
+            // being away too long. Every node that pushed is a device from now
+            // on, not seen pulling yet: one that never comes back holds the
+            // collection back until it is retired, rather than being passed
+            // by unseen.
             try db.execute(sql: """
                 ALTER TABLE devices ADD COLUMN retired_at TEXT;
-                CREATE TABLE collected (
-                    user_id     INTEGER NOT NULL REFERENCES users(id),
-                    article     TEXT NOT NULL,
-                    seq         INTEGER NOT NULL,
-                    late_since  TEXT,
+                CREATE TABLE trash (
+                    user_id  INTEGER NOT NULL REFERENCES users(id),
+                    article  TEXT NOT NULL,
+                    since    TEXT NOT NULL,
+                    through  INTEGER NOT NULL,
                     PRIMARY KEY (user_id, article)
                 ) STRICT;
                 """)

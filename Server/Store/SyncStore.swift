@@ -53,7 +53,8 @@ public struct DeviceSummary: Sendable, Equatable, Codable {
     public let name: String
     public let firstSeen: String
     public let lastSeen: String
-    /// The cursor its last complete pull reached, and the user's latest sequence number.
+    /// The cursor it asked from at its last pull (what it had applied), and
+    /// the user's latest sequence number.
     public let pulled: Int64
     public let latest: Int64
     /// When it was retired for being away too long (`CollectionPolicy`); nil while it holds the horizon.
@@ -109,9 +110,10 @@ public protocol SyncStore: Sendable {
 
     // MARK: Devices
 
-    /// Notes that `node` of `user` pulled up to `pulled`, calling itself
-    /// `name`. Kept in memory and written soon after, with the others seen
-    /// meanwhile: a pull itself writes nothing.
+    /// Notes that `node` of `user`, calling itself `name`, asked for the
+    /// changes after `pulled` (so holds everything up to it); a retired
+    /// device is back. Kept in memory and written soon after, with the
+    /// others seen meanwhile: a pull itself writes nothing.
     func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64)
     /// The devices of the user called `name`, last seen first.
     func devices(ofUserNamed name: String) throws -> [DeviceSummary]

@@ -123,4 +123,42 @@ import Testing
             #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         }
     }
+
+    /// A device that has not pulled a delete holds its collection back,
+    /// however long it is in the trash, until the device is retired or
+    /// forgotten (`user forget-device`); when it syncs again it takes the
+    /// purges like any write.
+    @Test func aDeviceThatHasNotPulledTheDeleteHoldsTheCollectionBack() throws {
+        let server = try ServerProcess(options: ["--keep-trash", "0", "--collect-every", "0.25"])
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let (laptop, phone, reader) = (Device(), Device(), Device())
+        for (device, name) in [(laptop, "laptop"), (phone, "phone"), (reader, "reader")] {
+            #expect(try device.client("init", "--server", server.url, "--token", token, "--name", name).status == 0)
+        }
+        let doomed = try laptop.client("add", try ReadSyncBinary.seed("000")).lastLine
+        for device in [laptop, phone, reader] { try sync(device) }
+        #expect(try laptop.client("delete", doomed).status == 0)
+        // A device is counted as holding what it had applied when it last asked: twice round.
+        for device in [laptop, phone, laptop, phone] { try sync(device) }
+        usleep(1_500_000)
+        #expect(try serverFields(of: doomed, server).contains("article.content"), "the reader has not pulled the delete")
+
+        let listed = try ReadSyncBinary.run(["user", "devices", "alice", "--data", server.data, "--json"])
+        let devices = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as! [[String: Any]]
+        let node = try #require(devices.first { "\($0["name"]!)" == "reader" }?["node"] as? String)
+        #expect(try ReadSyncBinary.run(["user", "forget-device", "alice", node, "--data", server.data]).status == 0)
+        #expect(try eventually(10) { try !serverFields(of: doomed, server).contains("article.content") }, "forgotten, it holds nothing back")
+
+        try sync(reader)
+        for device in [laptop, phone] { try sync(device) }
+        let expected = try laptop.library()
+        for device in [phone, reader] {
+            #expect(try device.library() == expected)
+            let shown = try device.json("show", doomed) as! [String: Any]
+            #expect("\(shown["content"]!)".isEmpty, "purged on every device")
+            let verify = try device.client("verify")
+            #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        }
+    }
 }

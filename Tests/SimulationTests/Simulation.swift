@@ -398,8 +398,8 @@ final class Simulation {
             return try moveToNewNode(replica)
         }
         stats.pulls += 1
-        // The HTTP server notes a complete pull before it answers.
-        if !page.more { server.recordSighting(of: replica.store.node, for: user, name: nil, pulled: page.next) }
+        // As the HTTP server notes every pull.
+        server.recordSighting(of: replica.store.node, for: user, name: nil, pulled: cursor)
         guard try sameServer(page.epoch, replica) else {
             log("\(replica.name) pull after \(cursor): the server has a new epoch, resync")
             return
@@ -716,7 +716,7 @@ final class InProcessTransport: SyncTransport {
             throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
         // As the HTTP server does.
-        if !page.more { server.recordSighting(of: node, for: user, name: nil, pulled: page.next) }
+        server.recordSighting(of: node, for: user, name: nil, pulled: cursor)
         return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
                             checkpoint: page.checkpoint, retired: page.retired)
     }
