@@ -24,8 +24,8 @@ extension ClientCommand {
                 line += " The server saw another device push under this device's node id (a copy of this home, such as a cloned machine): this device now syncs as node \(move.to), and where both edited one field the losing edit is listed in `readsync client conflicts`."
             }
             if summary.returnedFromRetirement {
-                line += " The server had retired this device for being away too long, so it pulled the whole library again before sending its own changes;"
-                line += " deleted articles collected meanwhile stay deleted, and edits made here to them wait in the trash."
+                line += " The server had retired this device for being away too long, so it pulled the whole library again;"
+                line += " articles deleted meanwhile stay deleted, and edits made here to them are in the trash or, where they met a newer change, in `readsync client conflicts`."
             }
             if summary.resynchronised { line += " The server was new to this device or had lost part of the library (restored from a copy), so everything was exchanged again." }
             print(line)
