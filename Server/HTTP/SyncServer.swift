@@ -38,10 +38,14 @@ public struct SyncServer: Sendable {
     public let store: any SyncStore
     private let clock: any WallClock
     private let logger: Logger
+    /// This process's hold on the data folder, until `run` ends.
+    private let folderLock: DataFolderLock
 
-    /// Opens the store in the data directory (creating it on first start).
+    /// Opens the store in the data directory (creating it on first start);
+    /// throws `DataFolderInUse` when another server runs on it.
     public init(configuration: SyncServerConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()) throws {
         self.configuration = configuration
+        folderLock = try DataFolderLock(directory: configuration.dataDirectory)
         self.store = try SQLiteSyncStore(directory: configuration.dataDirectory)
         self.clock = clock
         self.logger = logger
@@ -68,6 +72,8 @@ public struct SyncServer: Sendable {
         )
         let collector = GarbageCollector(store: store, policy: configuration.collection, interval: configuration.collectionInterval, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, collector], gracefulShutdownSignals: shutdownSignals, logger: logger))
+        // The folder is given up last, once the database is closed.
+        defer { folderLock.release() }
         do {
             try await group.run()
         } catch {

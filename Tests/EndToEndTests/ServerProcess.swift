@@ -38,6 +38,7 @@ final class ServerProcess {
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     var isRunning: Bool { process.isRunning }
+    var processIdentifier: Int32 { process.processIdentifier }
 
     func addUser(_ name: String) throws -> String {
         let result = try ReadSyncBinary.run(["user", "add", name, "--data", data])

@@ -131,6 +131,37 @@ import Testing
         #expect((try phone.json("list") as! [[String: Any]]).map { $0["id"] as? String } == [id])
     }
 
+    /// The embedded store is for one process: a second `serve` on the same
+    /// data folder is refused in one line naming the folder and the first
+    /// server's process, which goes on serving; once it stops, the folder
+    /// is free again.
+    @Test func aSecondServerOnTheSameDataFolderIsRefused() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let second = Process()
+        second.executableURL = ReadSyncBinary.url
+        second.arguments = ["serve", "--port", "0", "--data", server.data]
+        let stderr = Pipe()
+        second.standardError = stderr
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        let deadline = Date().addingTimeInterval(15)
+        while second.isRunning && Date() < deadline { usleep(20_000) }
+        if second.isRunning { second.terminate() }
+        second.waitUntilExit()
+        let lines = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(second.terminationStatus != 0)
+        #expect(lines.count == 1 && lines[0].hasPrefix("Error: the data folder \(server.data) is in use by another readsync serve (process \(server.processIdentifier))"),
+                "\(lines)")
+        let (devices, _) = try devicesAndToken(server)
+        try sync(devices.0)
+
+        #expect(server.terminate() == 0)
+        let restarted = try ServerProcess(data: server.data)
+        defer { restarted.terminate() }
+        #expect(restarted.isRunning, "the folder is free once the first server stopped")
+    }
+
     @Test func aRefusedTokenIsOneClearLine() throws {
         let server = try ServerProcess()
         defer { server.terminate(); server.removeData() }
