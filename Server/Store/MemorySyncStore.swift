@@ -140,12 +140,9 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func restore(_ copy: StoreCopy) { lock.withLock { accounts = copy.contents as! [Int64: UserData] } }
 
-    /// A user's merged fields: what every replica must converge to.
-    public func registers(for user: UserID) -> [RegisterKey: Register] {
+    public func storedVersions(for user: UserID) -> [RegisterKey: [Register]] {
         lock.withLock {
-            (accounts[user.rawValue]?.versions ?? [:]).compactMapValues { versions in
-                ServerMerge.state(of: versions.sorted { $0.key < $1.key }.map(\.value.change.register))
-            }
+            (accounts[user.rawValue]?.versions ?? [:]).mapValues { versions in versions.sorted { $0.key < $1.key }.map(\.value.change.register) }
         }
     }
 
@@ -188,7 +185,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
         let latest = lock.withLock { accounts[user.rawValue]?.lastSeq ?? 0 }
-        return (registers(for: user), latest)
+        return (try registers(for: user), latest)
     }
 
     public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {

@@ -288,14 +288,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
 
-    public func registers(for user: UserID) throws -> [RegisterKey: Register] {
+    public func storedVersions(for user: UserID) throws -> [RegisterKey: [Register]] {
         try database.read { db in
             var versions: [RegisterKey: [Register]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
                                         arguments: [user.rawValue]) {
                 versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try Self.register(row))
             }
-            return versions.compactMapValues(ServerMerge.state)
+            return versions
         }
     }
 

@@ -140,8 +140,8 @@ public protocol SyncStore: Sendable {
 public protocol SteppedSyncStore: SyncStore {
     func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome
     func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage
-    /// A user's merged fields: what every replica must converge to.
-    func registers(for user: UserID) throws -> [RegisterKey: Register]
+    /// Every stored version of each of a user's fields, in sequence order.
+    func storedVersions(for user: UserID) throws -> [RegisterKey: [Register]]
     func addUserNow(name: String, tokenHash: String) throws -> UserID
     /// Everything the store holds, as a copy of its data folder would (a
     /// nightly backup); `restore` puts it back, losing what came after.
@@ -168,6 +168,11 @@ extension SyncStore {
 }
 
 extension SteppedSyncStore {
+    /// A user's merged fields: what every replica must converge to.
+    public func registers(for user: UserID) throws -> [RegisterKey: Register] {
+        try storedVersions(for: user).compactMapValues(ServerMerge.state)
+    }
+
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID) throws -> PushOutcome {
         try pushNow(changes, from: node, for: user, known: .nothing, chain: nil)
     }

@@ -640,13 +640,15 @@ final class Simulation {
         }
 
         // 7. What the server keeps is the live library and tombstones: of a
-        //    deleted article, no value but the tombstone's fields.
+        //    deleted article, no value but the tombstone's fields, in any
+        //    version it stores (a concurrent one that lost to a purge included).
+        let stored = try server.storedVersions(for: user)
         let deleted = Set(serverRegisters.filter { $0.key.kind == .article && $0.key.field == "deleted" && $0.value.value == .bool(true) }.keys.map(\.entity))
         let notes = Dictionary(grouping: serverRegisters.filter { $0.key.kind == .note && $0.key.field == NoteField.articleID.rawValue }) { $0.value.value.text ?? "" }
         for key in serverRegisters.keys {
             let noteArticle = notes.first { $0.value.contains { $0.key.entity == key.entity } }?.key
             guard let article = Tombstone.article(of: key.kind, entity: key.entity, noteArticle: noteArticle), deleted.contains(article) else { continue }
-            guard !Tombstone.isPurged(kind: key.kind, field: key.field) || serverRegisters[key]?.value == .null else {
+            guard !Tombstone.isPurged(kind: key.kind, field: key.field) || stored[key]?.allSatisfy({ $0.value == .null }) == true else {
                 throw fail("\(key) of deleted article \(article) was not collected")
             }
         }
