@@ -289,14 +289,16 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     public func storedVersions(for user: UserID) throws -> [RegisterKey: [Register]] {
-        try database.read { db in
-            var versions: [RegisterKey: [Register]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
-                                        arguments: [user.rawValue]) {
-                versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try Self.register(row))
-            }
-            return versions
+        try database.read { db in try Self.storedVersions(of: user, db) }
+    }
+
+    private static func storedVersions(of user: UserID, _ db: Database) throws -> [RegisterKey: [Register]] {
+        var versions: [RegisterKey: [Register]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
+                                    arguments: [user.rawValue]) {
+            versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try register(row))
         }
+        return versions
     }
 
     public func copy() throws -> StoreCopy {
@@ -312,12 +314,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
         // One read transaction: the fields and the sequence number agree.
         try await database.read { db in
-            var versions: [RegisterKey: [Register]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
-                                        arguments: [user.rawValue]) {
-                versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try Self.register(row))
-            }
-            return (versions.compactMapValues(ServerMerge.state), try Self.lastSequence(of: user, db))
+            (try Self.storedVersions(of: user, db).compactMapValues(ServerMerge.state), try Self.lastSequence(of: user, db))
         }
     }
 
@@ -453,7 +450,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try db.execute(sql: "UPDATE devices SET retired_at = ? WHERE user_id = ? AND retired_at IS NULL AND last_seen < ?",
                        arguments: [now.formatted(.iso8601), user.rawValue, now.addingTimeInterval(-policy.retireAfter).formatted(.iso8601)])
         report.retiredDevices += db.changesCount
-        // The horizon: what every device not retired has pulled. No device
+        // The horizon: the least cursor a device not retired last asked
+        // from (what it had applied). No device
         // known at all (nothing ever pushed): nothing to collect.
         let devices = try Row.fetchOne(db, sql: "SELECT count(*), min(pulled) FILTER (WHERE retired_at IS NULL) FROM devices WHERE user_id = ?",
                                        arguments: [user.rawValue])!

@@ -70,7 +70,7 @@ import Testing
         #expect(try laptop.client("delete", doomed).status == 0)
         try sync(laptop)
         try sync(phone)
-        #expect(try serverFields(of: doomed, server).contains("article.content"), "the reader has not pulled the delete: kept")
+        #expect(try serverFields(of: doomed, server).contains("article.content"), "in the trash for less than --keep-trash: kept")
 
         // Past --retire-after, the reader is retired, and past --keep-trash
         // the article is collected; the others, syncing every second, are
