@@ -32,7 +32,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             var retiredAt: Date?
         }
 
-        /// A push (no `pulled`) or a complete pull (which brings a retired device back).
+        /// A push (no `pulled`) or a pull from `pulled` (which brings a retired device back).
         mutating func saw(_ node: NodeID, at now: Date, name: String? = nil, pulled: Int64? = nil) {
             var device = devices[node] ?? Device(firstSeen: now, lastSeen: now)
             device.lastSeen = now
