@@ -1,14 +1,15 @@
 import Foundation
 import Testing
 import ReadSyncCore
+import ReadSyncTestSupport
 @testable import ReadSyncServer
 
 /// The rules every server store follows, run against each of them: the
 /// merge, the numbering and paging of the feed, what a pusher gets back,
-/// refusals, users. (PostgreSQL plugs in here next.)
+/// refusals, users.
 struct SyncStoreContractTests {
     enum StoreUnderTest: String, CaseIterable, Sendable {
-        case memory, sqlite
+        case memory, sqlite, postgres
 
         /// A new, empty store, and how to dispose of it.
         /// `clock` tells the store when devices are seen.
@@ -20,6 +21,9 @@ struct SyncStoreContractTests {
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-contract-\(UUID().uuidString)")
                 let store = try SQLiteSyncStore(directory: directory, clock: clock)
                 return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
+            case .postgres:
+                let (store, dispose) = try TestPostgres.makeStore(clock: clock)
+                return (store, dispose)
             }
         }
 

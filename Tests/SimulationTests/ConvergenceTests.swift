@@ -1,6 +1,7 @@
 import Foundation
 import ReadSyncCore
 import ReadSyncServer
+import ReadSyncTestSupport
 import Testing
 
 /// Convergence under any schedule: many seeds, five replicas each, against
@@ -15,7 +16,7 @@ struct ConvergenceTests {
     static let shards = 8
 
     enum Store: String, CaseIterable, Sendable {
-        case memory, sqlite
+        case memory, sqlite, postgres
 
         /// A new, empty store that sees devices at `clock`'s time, and how to dispose of it.
         func make(clock: ManualWallClock) throws -> (store: any SteppedSyncStore, dispose: () -> Void) {
@@ -31,6 +32,9 @@ struct ConvergenceTests {
                 let directory = base.appendingPathComponent("readsync-sim-\(UUID().uuidString)")
                 let store = try SQLiteSyncStore(directory: directory, clock: now)
                 return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
+            case .postgres:
+                let (store, dispose) = try TestPostgres.makeStore(clock: now)
+                return (store, dispose)
             }
         }
     }

@@ -1,0 +1,31 @@
+import Foundation
+import ReadSyncServer
+
+/// The PostgreSQL cluster the tests run beside: `scripts/with-postgres.sh`
+/// starts a throwaway one and names it in READSYNC_TEST_DATABASE_URL
+/// (`scripts/test.sh` runs every test that way). Without it, a PostgreSQL
+/// test fails, saying so: none is skipped.
+public enum TestPostgres {
+    public static let variable = "READSYNC_TEST_DATABASE_URL"
+
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String {
+            "the PostgreSQL tests need a throwaway cluster: run them through ./scripts/test.sh or scripts/with-postgres.sh swift test (\(TestPostgres.variable) is not set)"
+        }
+    }
+
+    /// The cluster's database.
+    public static func url() throws -> PostgresURL {
+        guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { throw NotConfigured() }
+        return try PostgresURL(text)
+    }
+
+    /// A new, empty store in a schema of its own, and how to dispose of it
+    /// (the schema goes with it).
+    public static func makeStore(maximumConnections: Int = 4, clock: @escaping @Sendable () -> Date = Date.init) throws
+        -> (store: PostgresSyncStore, dispose: () -> Void) {
+        let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let store = try PostgresSyncStore(url: url(), schema: schema, maximumConnections: maximumConnections, clock: clock)
+        return (store, { try? store.closeAndDropSchema() })
+    }
+}
