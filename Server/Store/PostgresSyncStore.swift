@@ -127,15 +127,32 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
     }
 
-    /// Runs `body` in a transaction on a pooled connection.
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (Statements) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(Statements(connection: connection, logger: self.logger))
+    /// How a transaction sees the others: each statement the latest commits
+    /// (and waits for the rows it locks), or one snapshot for a read.
+    enum Isolation: String {
+        case readCommitted = "BEGIN"
+        case snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        /// One snapshot, for a copy written beside it (`copy`).
+        case snapshotCopy = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+    }
+
+    /// Runs `body` in a transaction on a pooled connection; what `body`
+    /// throws is rethrown as it is, after the rollback.
+    private func transaction<T: Sendable>(_ isolation: Isolation = .readCommitted,
+                                          _ body: @escaping @Sendable (Statements) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let db = Statements(connection: connection, logger: self.logger)
+            try await db.run(PostgresQuery(unsafeSQL: isolation.rawValue))
+            let result: T
+            do {
+                result = try await body(db)
+            } catch {
+                // A connection that cannot even roll back is closed by the pool.
+                try? await db.run("ROLLBACK")
+                throw error
             }
-        } catch let error as PostgresTransactionError {
-            // What went wrong (a refusal of ours, most often), not the wrapper.
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error
+            try await db.run("COMMIT")
+            return result
         }
     }
 
@@ -171,11 +188,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
                               at now: String, _ db: Statements) async throws -> PushOutcome {
         // First the user's row, locked until commit: see the type's comment.
-        var seq = try await lockSequence(of: user, db)
-        try await startLineageIfLost(known, user, db)
+        var (seq, epoch) = try await userState(user, locking: true, db)
+        if try await isLost(known, user, epoch: epoch, db) { epoch = try await startLineage(of: user, db) }
         let recorded = try await db.rows("SELECT push_token FROM devices WHERE user_id = \(user.rawValue) AND node = \(node.rawValue)")
             .first?.decode(String?.self) ?? nil
-        guard try await !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch(of: user, db), pushing: chain, isPush: true) else {
+        guard !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch, pushing: chain, isPush: true) else {
             throw PushRefusal.nodeInUse(node)
         }
         var outcome = PushOutcome()
@@ -200,19 +217,27 @@ public final class PostgresSyncStore: SteppedSyncStore {
             ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
             """)
         outcome.pushToken = pushToken
-        outcome.epoch = try await epoch(of: user, db)
+        outcome.epoch = epoch
         return outcome
     }
 
-    /// Locks the user's row for the rest of the transaction and returns the
-    /// last sequence number given out.
-    private static func lockSequence(of user: UserID, _ db: Statements) async throws -> Int64 {
-        try await db.rows("SELECT last_seq FROM users WHERE id = \(user.rawValue) FOR UPDATE").first?.decode(Int64.self) ?? 0
+    /// The last sequence number given out to the user, and the user's
+    /// epoch; with `locking`, the user's row stays locked until commit.
+    private static func userState(_ user: UserID, locking: Bool, _ db: Statements) async throws -> (lastSequence: Int64, epoch: String) {
+        let select: PostgresQuery = """
+            SELECT users.last_seq, users.lineage, meta.value FROM users, meta WHERE users.id = \(user.rawValue) AND meta.key = 'epoch'
+            """
+        let rows = try await db.rows(locking ? PostgresQuery(unsafeSQL: select.sql + " FOR UPDATE OF users", binds: select.binds) : select)
+        guard let (lastSequence, lineage, epoch) = try rows.first?.decode((Int64, String, String).self) else { return (0, "") }
+        return (lastSequence, UserEpoch.of(databaseEpoch: epoch, lineage: lineage))
     }
 
+    /// Records a commit that gave out sequence numbers through `seq`.
     private static func commitHistory(of user: UserID, through seq: Int64, token: String, _ db: Statements) async throws {
-        try await db.run("UPDATE users SET last_seq = \(seq) WHERE id = \(user.rawValue)")
-        try await db.run("INSERT INTO history (user_id, last_seq, token) VALUES (\(user.rawValue), \(seq), \(token))")
+        try await db.run("""
+            WITH moved AS (UPDATE users SET last_seq = \(seq) WHERE id = \(user.rawValue))
+            INSERT INTO history (user_id, last_seq, token) VALUES (\(user.rawValue), \(seq), \(token))
+            """)
     }
 
     /// The stored versions of some of a user's fields, read in one
@@ -270,61 +295,64 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     // MARK: History (see `KnownHistory`)
 
-    /// The user's epoch: the database's, with the user's lineage if one was started.
-    private static func epoch(of user: UserID, _ db: Statements) async throws -> String {
-        let row = try await db.rows("SELECT (SELECT value FROM meta WHERE key = 'epoch'), lineage FROM users WHERE id = \(user.rawValue)").first
-        let (epoch, lineage) = try row?.decode((String?, String).self) ?? (nil, "")
-        return UserEpoch.of(databaseEpoch: epoch ?? "", lineage: lineage)
+    /// Whether the store lost history the device has seen (the user's epoch is `epoch`).
+    private static func isLost(_ known: KnownHistory, _ user: UserID, epoch: String, _ db: Statements) async throws -> Bool {
+        guard let seq = known.checkpoint?.seq, known.epoch == epoch else { return false }
+        let token = try await self.token(of: user, at: seq, db)
+        return known.isLost(currentEpoch: epoch) { _ in token }
     }
 
-    private static func isLost(_ known: KnownHistory, _ user: UserID, _ db: Statements) async throws -> Bool {
-        // The token of the commit that gave out the device's checkpoint.
-        var token: String?
-        if let seq = known.checkpoint?.seq {
-            token = try await db.rows("""
-                SELECT token FROM history WHERE user_id = \(user.rawValue) AND last_seq >= \(seq) ORDER BY last_seq LIMIT 1
-                """).first?.decode(String.self)
-        }
-        return known.isLost(currentEpoch: try await epoch(of: user, db)) { _ in token }
+    /// The token of the commit that gave out `seq`.
+    private static func token(of user: UserID, at seq: Int64, _ db: Statements) async throws -> String? {
+        try await db.rows("""
+            SELECT token FROM history WHERE user_id = \(user.rawValue) AND last_seq >= \(seq) ORDER BY last_seq LIMIT 1
+            """).first?.decode(String.self)
     }
 
-    private static func startLineageIfLost(_ known: KnownHistory, _ user: UserID, _ db: Statements) async throws {
-        guard try await isLost(known, user, db) else { return }
+    /// Starts a new lineage for the user (the user's row locked); returns the new epoch.
+    private static func startLineage(of user: UserID, _ db: Statements) async throws -> String {
         try await db.run("UPDATE users SET lineage = \(HistoryCheckpoint.randomToken()) WHERE id = \(user.rawValue)")
         // The push chains recorded may be older than the devices' own.
         try await db.run("UPDATE devices SET push_token = NULL WHERE user_id = \(user.rawValue)")
+        return try await userState(user, locking: true, db).epoch
     }
 
     // MARK: Pulling
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
-        if try await transaction({ db in try await Self.isLost(known, user, db) }) {
-            try await transaction { db in
-                _ = try await Self.lockSequence(of: user, db)
-                try await Self.startLineageIfLost(known, user, db)
-            }
+        // One snapshot for the whole page: the rows, `latest` and the checkpoint agree.
+        if let page = try await transaction(.snapshot, { db in
+            try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
+        }) {
+            return page
         }
-        return try await transaction { db in
-            // One snapshot for the whole page: the rows, `latest` and the checkpoint agree.
-            try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
+        // The store lost history this device has seen: a new lineage, then the page.
+        try await transaction { db in
+            let epoch = try await Self.userState(user, locking: true, db).epoch
+            if try await Self.isLost(known, user, epoch: epoch, db) { _ = try await Self.startLineage(of: user, db) }
+        }
+        return try await transaction(.snapshot) { db in
+            try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)!
         }
     }
 
+    /// A page of the feed; nil when the store lost history the device has
+    /// seen (a new lineage must be started first).
     private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
-                             _ db: Statements) async throws -> ChangePage {
+                             _ db: Statements) async throws -> ChangePage? {
+        let (latest, epoch) = try await userState(user, locking: false, db)
+        guard try await !isLost(known, user, epoch: epoch, db) else { return nil }
         var retired = false
         if let origin {
             let device = try await db.rows("""
                 SELECT push_token, retired_at IS NOT NULL FROM devices WHERE user_id = \(user.rawValue) AND node = \(origin.rawValue)
                 """).first
             let (recorded, isRetired) = try device?.decode((String?, Bool).self) ?? (nil, false)
-            guard try await !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch(of: user, db), isPush: false) else {
+            guard !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch, isPush: false) else {
                 throw PushRefusal.nodeInUse(origin)
             }
             retired = isRetired
         }
-        let latest = try await db.rows("SELECT last_seq FROM users WHERE id = \(user.rawValue)").first?.decode(Int64.self) ?? 0
         // One more than asked tells whether another page follows.
         let rows = try await db.rows("""
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
@@ -341,14 +369,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
         // Without more rows, everything up to `latest` has been looked at
         // (the rest, if any, were the asker's own changes).
         let next = more ? last : max(cursor, latest)
-        var checkpoint: HistoryCheckpoint?
-        if next > 0, let token = try await db.rows("""
-            SELECT token FROM history WHERE user_id = \(user.rawValue) AND last_seq >= \(next) ORDER BY last_seq LIMIT 1
-            """).first?.decode(String.self) {
-            checkpoint = HistoryCheckpoint(seq: next, token: token)
-        }
-        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: try await epoch(of: user, db), checkpoint: checkpoint,
-                          retired: retired)
+        let checkpoint = next > 0 ? try await token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
+        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: epoch, checkpoint: checkpoint, retired: retired)
     }
 
     /// A row of `seq, kind, entity, field, value, timestamp, vector`.
@@ -376,10 +398,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
     // MARK: Verifying
 
     public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
-        try await transaction { db in
-            try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try await transaction(.snapshot) { db in
             let versions = try await Self.storedVersions(of: user, db)
-            let latest = try await db.rows("SELECT last_seq FROM users WHERE id = \(user.rawValue)").first?.decode(Int64.self) ?? 0
+            let latest = try await Self.userState(user, locking: false, db).lastSequence
             return (versions.compactMapValues(ServerMerge.state), latest)
         }
     }
@@ -436,8 +457,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     public func copy() throws -> StoreCopy {
         let prefix = "copy\(copies.add(1, ordering: .relaxed).newValue)_"
         try BlockingWait.run {
-            try await self.transaction { db in
-                try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            try await self.transaction(.snapshotCopy) { db in
                 for table in PostgresSchema.tables {
                     try await db.run(PostgresQuery(unsafeSQL: "CREATE TABLE \(prefix)\(table) AS TABLE \(table)"))
                 }
@@ -546,8 +566,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
         try BlockingWait.run {
             try await self.writeSightings()
-            return try await self.transaction { db in
-                try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return try await self.transaction(.snapshot) { db in
                 guard let user = try await db.rows("SELECT id, last_seq FROM users WHERE name = \(name)").first?.decode((Int64, Int64).self) else {
                     throw UserError.unknown(name)
                 }
@@ -597,7 +616,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private static func collect(_ user: UserID, now: Date, policy: CollectionPolicy, _ db: Statements) async throws -> CollectionReport {
         var report = CollectionReport()
         // The user's row first: the purges take sequence numbers.
-        let first = try await lockSequence(of: user, db)
+        let (first, epoch) = try await userState(user, locking: true, db)
         var seq = first
         report.retiredDevices = try await db.rows("""
             UPDATE devices SET retired_at = \(now.formatted(.iso8601))
@@ -630,7 +649,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
             let (note, value) = try row.decode((String, String).self)
             if let article = try WireCoding.value(fromText: value).text { notes[article, default: []].insert(note) }
         }
-        let collector = NodeID("gc-" + (try await epoch(of: user, db)))!
+        let collector = NodeID("gc-" + epoch)!
         let (nowText, trashCutoff) = (now.formatted(.iso8601), now.addingTimeInterval(-policy.keepTrash).formatted(.iso8601))
         for article in candidates {
             // Every version of the family: the article, its read state, its

@@ -7,6 +7,7 @@ import Testing
 /// Convergence under any schedule: many seeds, five replicas each, against
 /// each server store (the one in memory, and the SQLite one on disk).
 /// `READSYNC_SIM_SEEDS=N` runs N seeds per store (default 2,000),
+/// `READSYNC_SIM_STORES` names the stores to run against (see `stores`),
 /// `READSYNC_SIM_SEED=S` replays one, `READSYNC_SIM_STEPS` sets the steps
 /// per seed.
 struct ConvergenceTests {
@@ -39,7 +40,11 @@ struct ConvergenceTests {
         }
     }
 
-    @Test(arguments: Store.allCases, 0..<shards)
+    /// `READSYNC_SIM_STORES=sqlite,postgres` picks stores (default: every one).
+    static let stores: [Store] = environment["READSYNC_SIM_STORES"].map { $0.split(separator: ",").compactMap { Store(rawValue: String($0)) } }
+        ?? Store.allCases
+
+    @Test(arguments: stores, 0..<shards)
     func everyScheduleConverges(store: Store, shard: Int) throws {
         let seeds: [UInt64] = Self.environment["READSYNC_SIM_SEED"].flatMap(UInt64.init).map { shard == 0 ? [$0] : [] }
             ?? Array(stride(from: UInt64(shard + 1), through: UInt64(Self.seedCount), by: Self.shards))
