@@ -63,7 +63,7 @@ final class BenchServer: @unchecked Sendable {
     private func runInProcess() throws {
         var logger = Logger(label: "readsync.bench-server")
         logger.logLevel = .critical  // cancelling it at the end logs errors that mean nothing here
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory), logger: logger)
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: dataDirectory)), logger: logger)
         let ready = DispatchSemaphore(value: 0)
         let bound = PortBox()
         task = Task.detached {

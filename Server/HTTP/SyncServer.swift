@@ -6,12 +6,36 @@ import ReadSyncCore
 import ServiceLifecycle
 import UnixSignals
 
+/// Where a server keeps its data.
+public enum ServerDatabase: Sendable, CustomStringConvertible {
+    /// The embedded SQLite store in a data folder, for one `serve` process.
+    case embedded(folder: URL)
+    /// A PostgreSQL database that any number of `serve` processes share.
+    case postgres(PostgresURL)
+
+    /// Opens the store (creating and migrating it if needed).
+    public func open(logger: Logger) throws -> any SyncStore {
+        switch self {
+        case .embedded(let folder): return try SQLiteSyncStore(directory: folder)
+        case .postgres(let url): return try PostgresSyncStore(url: url, logger: logger)
+        }
+    }
+
+    /// Where it is, never with a password.
+    public var description: String {
+        switch self {
+        case .embedded(let folder): return folder.appendingPathComponent("server.sqlite").path
+        case .postgres(let url): return url.description
+        }
+    }
+}
+
 /// Where and how `readsync serve` runs.
 public struct SyncServerConfiguration: Sendable {
     public var host: String
     /// 0 asks the kernel for a free port (tests).
     public var port: Int
-    public var dataDirectory: URL
+    public var database: ServerDatabase
     /// A connection that sends nothing for this long (between requests, or
     /// in the middle of one: a stalled or slow-loris client) is closed, so
     /// stalled clients cannot pile up and starve everyone else.
@@ -21,32 +45,37 @@ public struct SyncServerConfiguration: Sendable {
     public var collection: CollectionPolicy
     public var collectionInterval: Swift.Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: URL, idleTimeout: Swift.Duration = .seconds(30),
+    public init(host: String = "127.0.0.1", port: Int = 8080, database: ServerDatabase, idleTimeout: Swift.Duration = .seconds(30),
                 collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600)) {
         self.host = host
         self.port = port
-        self.dataDirectory = dataDirectory
+        self.database = database
         self.idleTimeout = idleTimeout
         self.collection = collection
         self.collectionInterval = collectionInterval
     }
 }
 
-/// The sync server: the v1 routes over the embedded SQLite store.
+/// The sync server: the sync routes over the embedded SQLite store or PostgreSQL.
 public struct SyncServer: Sendable {
     public let configuration: SyncServerConfiguration
     public let store: any SyncStore
     private let clock: any WallClock
     private let logger: Logger
-    /// This process's hold on the data folder, until `run` ends.
-    private let folderLock: DataFolderLock
+    /// This process's hold on the embedded store's data folder, until `run` ends.
+    private let folderLock: DataFolderLock?
 
-    /// Opens the store in the data directory (creating it on first start);
-    /// throws `DataFolderInUse` when another server runs on it.
+    /// Opens the store (creating it on first start); throws
+    /// `DataFolderInUse` when another server runs on the embedded store's
+    /// folder, `DatabaseUnavailable` when PostgreSQL cannot be used.
     public init(configuration: SyncServerConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()) throws {
         self.configuration = configuration
-        folderLock = try DataFolderLock(directory: configuration.dataDirectory)
-        self.store = try SQLiteSyncStore(directory: configuration.dataDirectory)
+        if case .embedded(let folder) = configuration.database {
+            folderLock = try DataFolderLock(directory: folder)
+        } else {
+            folderLock = nil
+        }
+        self.store = try configuration.database.open(logger: logger)
         self.clock = clock
         self.logger = logger
     }
@@ -65,7 +94,9 @@ public struct SyncServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "readsync"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("readsync server listening", metadata: ["rs.port": "\(port)", "rs.epoch": "\(store.epoch)"])
+                logger.info("readsync server listening", metadata: [
+                    "rs.port": "\(port)", "rs.epoch": "\(store.epoch)", "rs.database": "\(configuration.database)",
+                ])
                 await onRunning(port)
             },
             logger: logger
@@ -73,7 +104,7 @@ public struct SyncServer: Sendable {
         let collector = GarbageCollector(store: store, policy: configuration.collection, interval: configuration.collectionInterval, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, collector], gracefulShutdownSignals: shutdownSignals, logger: logger))
         // The folder is given up last, once the database is closed.
-        defer { folderLock.release() }
+        defer { folderLock?.release() }
         do {
             try await group.run()
         } catch {

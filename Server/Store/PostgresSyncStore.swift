@@ -36,6 +36,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// Devices seen pulling and not yet written, and whether a write of
     /// them is under way (as in `SQLiteSyncStore.recordSighting`).
     private let sightings = Mutex<(seen: [DeviceKey: Sighting], writeAsked: Bool)>(([:], false))
+    /// The write of sightings last started, which `flushSightings` waits for.
+    private let sightingsWrite = Mutex<Task<Void, Never>?>(nil)
     /// Copies taken by `copy` (tests): table-name prefixes.
     private let copies = Atomic<Int>(0)
 
@@ -112,7 +114,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     public func close() throws {
-        try BlockingWait.run { try await self.writeSightings() }
+        try BlockingWait.run { try await self.flushSightings() }
         running.cancel()
     }
 
@@ -123,6 +125,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         guard let schema else { throw CorruptDatabase(reason: "only a store opened in a schema of its own can drop it") }
         defer { running.cancel() }
         try BlockingWait.run {
+            await self.sightingsWrite.withLock { $0 }?.value
             _ = try await self.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(schema)\" CASCADE"), logger: self.logger).collect()
         }
     }
@@ -530,10 +533,17 @@ public final class PostgresSyncStore: SteppedSyncStore {
             return !state.writeAsked
         }
         if startWrite {
-            Task(executorPreference: BlockingWait.executor) {
+            let write = Task(executorPreference: BlockingWait.executor) {
                 do { try await self.writeSightings() } catch { self.logger.warning("could not record devices seen", metadata: ["rs.error": "\(Self.reason(error))"]) }
             }
+            sightingsWrite.withLock { $0 = write }
         }
+    }
+
+    /// Writes every sighting recorded so far, the one being written included.
+    private func flushSightings() async throws {
+        await sightingsWrite.withLock { $0 }?.value
+        try await writeSightings()
     }
 
     private func writeSightings() async throws {
@@ -565,7 +575,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
         try BlockingWait.run {
-            try await self.writeSightings()
+            try await self.flushSightings()
             return try await self.transaction(.snapshot) { db in
                 guard let user = try await db.rows("SELECT id, last_seq FROM users WHERE name = \(name)").first?.decode((Int64, Int64).self) else {
                     throw UserError.unknown(name)
@@ -599,7 +609,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     public func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport {
         try BlockingWait.run {
             // The devices' latest pulls first: they set the horizon.
-            try await self.writeSightings()
+            try await self.flushSightings()
             var report = CollectionReport()
             let users = try await self.client.query("SELECT id FROM users ORDER BY id", logger: self.logger).collect().map { try $0.decode(Int64.self) }
             for user in users {

@@ -13,14 +13,18 @@ struct BackupCommand: ParsableCommand {
             after the backup notice and send again what it lacks.
             """)
 
-    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var data: ServerStoreOption
     @Option(help: ArgumentHelp("The file to write (must not exist).", valueName: "file")) var out: String
 
     func run() throws {
         let file = URL(fileURLWithPath: out)
+        guard case .embedded(let folder) = try data.database() else {
+            // PostgreSQL has its own tools for a consistent copy of a live database.
+            throw ValidationError("readsync backup copies the embedded store; back a PostgreSQL database up with pg_dump --format=custom --file=\(out) (and restore it with pg_restore)")
+        }
         do {
-            let bytes = try ServerBackup.write(dataDirectory: data.url, to: file)
-            print("Backed up \(data.url.appendingPathComponent("server.sqlite").path) to \(file.path) (\(bytes) bytes, integrity checked).")
+            let bytes = try ServerBackup.write(dataDirectory: folder, to: file)
+            print("Backed up \(folder.appendingPathComponent("server.sqlite").path) to \(file.path) (\(bytes) bytes, integrity checked).")
         } catch let failure as ServerBackup.Failure {
             throw ValidationError(failure.description)
         }

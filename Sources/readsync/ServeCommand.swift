@@ -7,12 +7,12 @@ import ReadSyncServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the sync server (embedded SQLite in --data).",
+        abstract: "Run the sync server (embedded SQLite in --data, or PostgreSQL with --database).",
         discussion: "Stops gracefully on SIGINT or SIGTERM: requests in flight finish, then the database is closed.")
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0 picks a free one and logs it).") var port = 8080
-    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var store: ServerStoreOption
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: $LOG_LEVEL, else info).", valueName: "level"))
     var logLevel: String?
     @Option(help: ArgumentHelp("Retire a device unseen for this many days: it stops holding back the collection of deleted articles, and syncs in full when it returns.",
@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "readsync.server")
         let configuration = SyncServerConfiguration(
-            host: host, port: port, dataDirectory: data.url,
+            host: host, port: port, database: try store.database(),
             collection: CollectionPolicy(retireAfter: retireAfter * CollectionPolicy.days, keepTrash: keepTrash * CollectionPolicy.days),
             collectionInterval: .milliseconds(Int64(collectEvery * 1000)))
         let server = try SyncServer(configuration: configuration, logger: logger)
@@ -49,17 +49,41 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// `--data DIR`, shared by `serve` and `user`.
-struct DataDirectoryOption: ParsableArguments {
-    @Option(name: .customLong("data"), help: ArgumentHelp("The server's data folder.", valueName: "dir"))
-    var path = "./server-data"
+/// `--data DIR` or `--database URL`: where the server keeps its data,
+/// shared by `serve`, `user` and `backup`.
+struct ServerStoreOption: ParsableArguments {
+    static let environmentVariable = "READSYNC_DATABASE_URL"
 
-    var url: URL { URL(fileURLWithPath: path) }
+    @Option(name: .customLong("data"), help: ArgumentHelp("The server's data folder, for the embedded SQLite store (default: ./server-data).", valueName: "dir"))
+    var folder: String?
 
-    /// Opens the server's store (beside a running server is fine: SQLite WAL),
-    /// runs `body`, and closes it.
-    func withStore<T>(_ body: (SQLiteSyncStore) throws -> T) throws -> T {
-        let store = try SQLiteSyncStore(directory: url)
+    @Option(name: .customLong("database"), help: ArgumentHelp(
+        "A PostgreSQL database instead, shared by any number of servers: postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=MODE] (default: $READSYNC_DATABASE_URL).",
+        valueName: "url"))
+    var url: String?
+
+    func validate() throws {
+        if folder != nil, url != nil { throw ValidationError("give --data or --database, not both") }
+        _ = try database()
+    }
+
+    /// --database, else --data, else $READSYNC_DATABASE_URL, else ./server-data.
+    func database() throws -> ServerDatabase {
+        let url = url ?? (folder == nil ? ProcessInfo.processInfo.environment[Self.environmentVariable].flatMap { $0.isEmpty ? nil : $0 } : nil)
+        if let url {
+            do {
+                return .postgres(try PostgresURL(url))
+            } catch let invalid as PostgresURL.Invalid {
+                throw ValidationError(invalid.description)
+            }
+        }
+        return .embedded(folder: URL(fileURLWithPath: folder ?? "./server-data"))
+    }
+
+    /// Opens the server's store (beside a running server is fine: SQLite WAL,
+    /// or PostgreSQL), runs `body`, and closes it.
+    func withStore<T>(_ body: (any SyncStore) throws -> T) throws -> T {
+        let store = try database().open(logger: Logger(label: "readsync.user"))
         defer { try? store.close() }
         return try body(store)
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ReadSyncServer
 
-/// `readsync user …`: accounts on the sync server (run beside it, on its data folder).
+/// `readsync user …`: accounts on the sync server (run beside it, on its data folder or database).
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
@@ -11,7 +11,7 @@ struct UserCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints their token as the last line.")
         @Argument(help: "1–64 letters, digits, '.', '_' or '-'.") var name: String
-        @OptionGroup var data: DataDirectoryOption
+        @OptionGroup var data: ServerStoreOption
 
         func validate() throws {
             guard AccessToken.isValidUserName(name) else { throw UserError.invalidName(name) }
@@ -27,7 +27,7 @@ struct UserCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
-        @OptionGroup var data: DataDirectoryOption
+        @OptionGroup var data: ServerStoreOption
 
         func run() throws {
             let users = try data.withStore { try $0.users() }
@@ -41,7 +41,7 @@ struct UserCommand: ParsableCommand {
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a user's token (their data stays).")
         @Argument var name: String
-        @OptionGroup var data: DataDirectoryOption
+        @OptionGroup var data: ServerStoreOption
 
         func run() throws {
             try data.withStore { try $0.revoke(name: name) }
@@ -52,7 +52,7 @@ struct UserCommand: ParsableCommand {
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue a new token for a user (the old one stops working); prints it as the last line.")
         @Argument var name: String
-        @OptionGroup var data: DataDirectoryOption
+        @OptionGroup var data: ServerStoreOption
 
         func run() throws {
             let token = AccessToken.generate()
@@ -65,7 +65,7 @@ struct UserCommand: ParsableCommand {
     struct Devices: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a user's devices: node id, name, last seen, how far each has pulled or when it was retired.")
         @Argument var name: String
-        @OptionGroup var data: DataDirectoryOption
+        @OptionGroup var data: ServerStoreOption
         @Flag(name: .long, help: "Print JSON for scripts.") var json = false
 
         func run() throws {
@@ -86,7 +86,7 @@ struct UserCommand: ParsableCommand {
             abstract: "Forget one of a user's devices (one given away or lost); a device still in use reappears at its next sync.")
         @Argument var name: String
         @Argument(help: "The device's node id, as `user devices` lists it.") var device: String
-        @OptionGroup var data: DataDirectoryOption
+        @OptionGroup var data: ServerStoreOption
 
         func run() throws {
             guard try data.withStore({ try $0.forgetDevice(device, ofUserNamed: name) }) else {

@@ -24,8 +24,21 @@ public enum TestPostgres {
     /// (the schema goes with it).
     public static func makeStore(maximumConnections: Int = 4, clock: @escaping @Sendable () -> Date = Date.init) throws
         -> (store: PostgresSyncStore, dispose: () -> Void) {
+        let (stores, dispose) = try makeServers(1, maximumConnections: maximumConnections, clock: clock)
+        return (stores[0], dispose)
+    }
+
+    /// `count` stores on one new, empty schema, each with a connection pool
+    /// of its own: what `count` servers sharing one database hold.
+    public static func makeServers(_ count: Int, maximumConnections: Int = 4, clock: @escaping @Sendable () -> Date = Date.init) throws
+        -> (stores: [PostgresSyncStore], dispose: () -> Void) {
         let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let store = try PostgresSyncStore(url: url(), schema: schema, maximumConnections: maximumConnections, clock: clock)
-        return (store, { try? store.closeAndDropSchema() })
+        let stores = try (0..<count).map { _ in
+            try PostgresSyncStore(url: url(), schema: schema, maximumConnections: maximumConnections, clock: clock)
+        }
+        return (stores, {
+            for store in stores.dropFirst() { try? store.close() }
+            try? stores[0].closeAndDropSchema()
+        })
     }
 }

@@ -23,7 +23,7 @@ public final class TestServer: @unchecked Sendable {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
         var logger = Logger(label: "readsync.test-server")
         logger.logLevel = .error
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: directory, idleTimeout: idleTimeout), logger: logger, clock: clock)
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: directory), idleTimeout: idleTimeout), logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         instance.task = Task { try await server.run(shutdownSignals: []) { port in continuation.yield(port) } }

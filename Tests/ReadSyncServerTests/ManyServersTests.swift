@@ -1,0 +1,102 @@
+import Foundation
+import ReadSyncCore
+import ReadSyncTestSupport
+import Testing
+@testable import ReadSyncServer
+
+/// Several servers on one PostgreSQL database behave as one server.
+struct ManyServersTests {
+    /// Twelve devices push at once, each through one of three servers (a
+    /// store with a connection pool of its own each), while a thirteenth
+    /// pulls in a loop through them in turn, moving its cursor as a device
+    /// does. Commits land in whatever order the servers finish them; the
+    /// puller must still end up holding every change, none skipped by a
+    /// cursor that moved past a number committed late.
+    @Test func theFeedHasNoHolesWhateverOrderTheServersCommitIn() async throws {
+        let (servers, dispose) = try TestPostgres.makeServers(3)
+        defer { dispose() }
+        let user = try servers[0].addUserNow(name: "alice", tokenHash: "h")
+        let (devices, batches, batchSize) = (12, 15, 4)
+
+        let pushed = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for device in 0..<devices {
+                    group.addTask {
+                        let node = NodeID(String(format: "d%03x", device))!
+                        for batch in 0..<batches {
+                            let changes = (0..<batchSize).map { index in
+                                let timestamp = HLCTimestamp(physical: Int64(1_000 + batch), counter: 0, node: node)
+                                return Change(key: RegisterKey(kind: .article, entity: String(format: "%04x%04x%04x0000", device, batch, index), field: "title"),
+                                              register: .initial(.text("t"), at: timestamp))
+                            }
+                            let outcome = try await servers[(device + batch) % servers.count].push(changes, from: node, for: user)
+                            #expect(outcome.accepted == batchSize)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        var held: Set<String> = []
+        var cursor: Int64 = 0
+        var pulls = 0
+        var pushing = true
+        while true {
+            let finished = !pushing
+            let page = try await servers[pulls % servers.count].changes(for: user, after: cursor, limit: 7, excludingOrigin: NodeID("beef")!)
+            pulls += 1
+            for change in page.changes { held.insert(change.entity) }
+            cursor = page.next
+            if page.more { continue }
+            if finished { break }
+            // Keep pulling while the pushes go on; once they are done, one last round.
+            if try await isDone(pushed) { pushing = false }
+        }
+        try await pushed.value  // every push was taken
+        #expect(held.count == devices * batches * batchSize, "the puller holds \(held.count) of \(devices * batches * batchSize) changes after \(pulls) pulls")
+        #expect(cursor == Int64(devices * batches * batchSize))
+    }
+
+    private func isDone(_ task: Task<Void, any Error>) async throws -> Bool {
+        try await Task.sleep(for: .milliseconds(1))
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = try? await task.value; return true }
+            group.addTask { try? await Task.sleep(for: .milliseconds(2)); return false }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// One database, one service: the same epoch everywhere, a user and a
+    /// token made through one server work through the others, and so does
+    /// what a device is known by.
+    @Test func serversOnOneDatabaseShareEpochUsersTokensAndDevices() async throws {
+        let (servers, dispose) = try TestPostgres.makeServers(3)
+        defer { dispose() }
+        #expect(Set(servers.map(\.epoch)).count == 1)
+        try servers[0].addUser(name: "alice", tokenHash: "alice-hash")
+        for server in servers { #expect(try await server.user(forTokenHash: "alice-hash") != nil) }
+        #expect(throws: UserError.exists("alice")) { try servers[2].addUser(name: "alice", tokenHash: "other") }
+
+        let user = try #require(try await servers[1].user(forTokenHash: "alice-hash"))
+        let node = NodeID("aaaa")!
+        let change = Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title"),
+                            register: .initial(.text("t"), at: HLCTimestamp(physical: 1_000, counter: 0, node: node)))
+        let first = try await servers[0].push([change], from: node, for: user, known: .nothing, chain: PushChain(previous: nil, token: "aa"))
+        // A second device under the same node id, through another server, is refused there too.
+        await #expect(throws: PushRefusal.nodeInUse(node)) {
+            _ = try await servers[1].push([change], from: node, for: user, known: KnownHistory(epoch: first.epoch), chain: PushChain(previous: nil, token: "bb"))
+        }
+        try servers[1].revoke(name: "alice")
+        for server in servers { #expect(try await server.user(forTokenHash: "alice-hash") == nil) }
+
+        // A device seen pulling through one server (written when it closes)
+        // is listed by another.
+        servers[2].recordSighting(of: node, for: user, name: "laptop", pulled: 1)
+        try servers[2].close()
+        let device = try #require(try servers[0].devices(ofUserNamed: "alice").first)
+        #expect(device.node == "aaaa" && device.name == "laptop" && device.pulled == 1)
+    }
+}
