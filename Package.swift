@@ -177,6 +177,7 @@ let package = Package(
                 "ReadSyncServer", "ReadSyncClient", "ReadSyncCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/ReadSyncTestSupport",
             swiftSettings: swiftSettings

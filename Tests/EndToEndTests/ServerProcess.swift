@@ -5,9 +5,12 @@ import Glibc
 #endif
 
 /// `readsync serve` as a separate process on a free port, with its own data
-/// folder; stopped with SIGTERM like a service manager would, or killed.
+/// folder or on a PostgreSQL database; stopped with SIGTERM like a service
+/// manager would, or killed.
 final class ServerProcess {
     let data: String
+    /// The PostgreSQL database it serves from instead of `data`, if any.
+    let databaseURL: String?
     let port: Int
     private let process = Process()
     private let logFile: URL
@@ -19,13 +22,14 @@ final class ServerProcess {
     /// `port` a stopped one's address (devices keep their server's URL);
     /// `environment` adds variables (such as a fault point to die at), and
     /// `options` more options of `serve`.
-    init(data: String? = nil, port: Int? = nil, environment: [String: String] = [:], options: [String] = []) throws {
+    init(data: String? = nil, databaseURL: String? = nil, port: Int? = nil, environment: [String: String] = [:], options: [String] = []) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString)").path
+        self.databaseURL = databaseURL
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         self.port = try port ?? Socket.freePort()
         process.executableURL = ReadSyncBinary.url
-        process.arguments = ["serve", "--port", String(self.port), "--data", self.data] + options
+        process.arguments = ["serve", "--port", String(self.port)] + storeOptions + options
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
@@ -40,8 +44,11 @@ final class ServerProcess {
     var isRunning: Bool { process.isRunning }
     var processIdentifier: Int32 { process.processIdentifier }
 
+    /// `--data DIR` or `--database URL`, as `serve` and `user` take them.
+    var storeOptions: [String] { databaseURL.map { ["--database", $0] } ?? ["--data", data] }
+
     func addUser(_ name: String) throws -> String {
-        let result = try ReadSyncBinary.run(["user", "add", name, "--data", data])
+        let result = try ReadSyncBinary.run(["user", "add", name] + storeOptions)
         guard result.status == 0 else { throw POSIXError(.EINVAL) }
         return result.lastLine
     }

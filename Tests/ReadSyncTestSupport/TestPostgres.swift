@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresNIO
 import ReadSyncServer
 
 /// The PostgreSQL cluster the tests run beside: `scripts/with-postgres.sh`
@@ -40,5 +42,18 @@ public enum TestPostgres {
             for store in stores.dropFirst() { try? store.close() }
             try? stores[0].closeAndDropSchema()
         })
+    }
+
+    /// A new, empty database in the cluster (for `readsync serve` processes,
+    /// which use a database's default schema), as a URL.
+    public static func makeDatabase() async throws -> String {
+        let base = try url()
+        let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let configuration = PostgresConnection.Configuration(host: base.host, port: base.port, username: base.user, password: nil,
+                                                             database: base.database, tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "readsync.test-postgres"))
+        try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "readsync.test-postgres"))
+        try await connection.close()
+        return "postgres://\(base.user)@\(base.host):\(base.port)/\(name)"
     }
 }
