@@ -71,7 +71,7 @@ public struct UserSummary: Sendable, Equatable {
 
 /// The server's storage: per user, each field's current versions, numbered
 /// by the sequence they were accepted under (see `ServerMerge`). The seam between the embedded SQLite
-/// store and (later) PostgreSQL; both apply the Core merge.
+/// store, PostgreSQL and the in-memory one; all apply the Core merge.
 public protocol SyncStore: Sendable {
     /// Identifies this database; a new database gets a new epoch.
     var epoch: String { get }
