@@ -216,7 +216,7 @@ let package = Package(
             name: "EndToEndTests",
             // Depending on the executable makes `swift test` build it first.
             dependencies: [
-                "readsync", "FaultPoints", "ReadSyncTestSupport",
+                "readsync", "FaultPoints", "ReadSyncCore", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
