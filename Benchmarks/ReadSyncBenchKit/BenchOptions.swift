@@ -20,6 +20,12 @@ public struct BenchOptions: Sendable {
     public var serverBinary: URL?
     /// Where databases go (removed afterwards).
     public var workDirectory: URL
+    /// The server's store: nil for the embedded SQLite store, else a
+    /// PostgreSQL database (empty: the benchmark creates its users there).
+    public var databaseURL: String?
+    /// How many `readsync serve` processes share the store (PostgreSQL only);
+    /// devices and clients are spread over them in turn.
+    public var servers = 1
 
     public init(articles: Int, incrementalScales: [Int], incrementalRounds: Int, clientCounts: [Int], clientRounds: Int,
                 clientConcurrency: Int, microIterations: Int, serverBinary: URL?, workDirectory: URL) {

@@ -3,55 +3,83 @@ import Logging
 import ReadSyncCore
 import ReadSyncServer
 
-/// The sync server the benchmark talks to: a separate `readsync serve`
-/// process (so its memory can be read from /proc), or, without the binary,
-/// one in this process.
+/// The sync server the benchmark talks to: separate `readsync serve`
+/// processes (so their memory can be read from /proc; several on one
+/// PostgreSQL database), or, without the binary, one in this process.
 final class BenchServer: @unchecked Sendable {
     // @unchecked: set up in `start`, then only read; `stop` is called once.
     let dataDirectory: URL
-    private(set) var port = 0
-    private var process: Process?
+    let database: ServerDatabase
+    private(set) var ports: [Int] = []
+    private var processes: [Process] = []
     private var task: Task<Void, any Error>?
 
-    var url: String { "http://127.0.0.1:\(port)" }
-    /// The server process's id, nil when it runs in this process.
-    var pid: Int32? { process?.processIdentifier }
-    var describe: String { process == nil ? "in-process (same address space as the clients)" : "separate `readsync serve` process" }
+    /// The first server's address; `url(index)` spreads devices over all of them.
+    var url: String { url(0) }
+    func url(_ index: Int) -> String { "http://127.0.0.1:\(ports[index % ports.count])" }
+    var describe: String {
+        let store = if case .postgres = database { "PostgreSQL" } else { "SQLite" }
+        if processes.isEmpty { return "in-process (same address space as the clients), \(store)" }
+        return processes.count == 1 ? "separate `readsync serve` process, \(store)" : "\(processes.count) `readsync serve` processes on one \(store) database"
+    }
 
-    private init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
+    private init(dataDirectory: URL, database: ServerDatabase) {
+        self.dataDirectory = dataDirectory
+        self.database = database
+    }
 
-    /// Creates users `names` (returning their tokens) in a fresh data folder,
-    /// then starts the server on a free port.
-    static func start(binary: URL?, dataDirectory: URL, users names: [String]) throws -> (server: BenchServer, tokens: [String]) {
-        let store = try SQLiteSyncStore(directory: dataDirectory)
+    /// Creates users `names` (returning their tokens) in a fresh data folder
+    /// or the given (empty) PostgreSQL database, then starts `count` servers
+    /// on free ports.
+    static func start(binary: URL?, dataDirectory: URL, databaseURL: String?, count: Int, users names: [String]) throws
+        -> (server: BenchServer, tokens: [String]) {
+        let database: ServerDatabase = try databaseURL.map { .postgres(try PostgresURL($0)) } ?? .embedded(folder: dataDirectory)
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let store = try database.open(logger: Logger(label: "readsync.bench"))
         let tokens = try names.map { name in
             let token = AccessToken.generate()
             try store.addUser(name: name, tokenHash: AccessToken.hash(token))
             return token
         }
         try store.close()
-        let server = BenchServer(dataDirectory: dataDirectory)
-        if let binary { try server.launch(binary) } else { try server.runInProcess() }
+        let server = BenchServer(dataDirectory: dataDirectory, database: database)
+        if let binary {
+            for index in 0..<count { try server.launch(binary, index: index, databaseURL: databaseURL) }
+        } else {
+            try server.runInProcess()
+        }
         return (server, tokens)
     }
 
-    private func launch(_ binary: URL) throws {
-        let log = dataDirectory.appendingPathComponent("serve.log")
+    /// The server's database size on disk.
+    func databaseBytes() throws -> Int {
+        switch database {
+        case .embedded(let folder): return try StorageMeasures.databaseBytes(folder.appendingPathComponent("server.sqlite"))
+        case .postgres(let url):
+            let store = try PostgresSyncStore(url: url)
+            defer { try? store.close() }
+            return try store.databaseBytes()
+        }
+    }
+
+    private func launch(_ binary: URL, index: Int, databaseURL: String?) throws {
+        let log = dataDirectory.appendingPathComponent("serve-\(index).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--port", "0", "--data", dataDirectory.path, "--log-level", "info"]
+        let store = databaseURL.map { ["--database", $0] } ?? ["--data", dataDirectory.path]
+        process.arguments = ["serve", "--port", "0", "--log-level", "info"] + store
         process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        self.process = process
+        processes.append(process)
         // The server logs its port (`rs.port=N`) once it listens.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline, process.isRunning {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"rs\.port=(\d+)"#, options: .regularExpression),
                let port = Int(text[range].dropFirst("rs.port=".count)) {
-                self.port = port
+                ports.append(port)
                 return
             }
             usleep(20_000)
@@ -63,7 +91,7 @@ final class BenchServer: @unchecked Sendable {
     private func runInProcess() throws {
         var logger = Logger(label: "readsync.bench-server")
         logger.logLevel = .critical  // cancelling it at the end logs errors that mean nothing here
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: dataDirectory)), logger: logger)
+        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: database), logger: logger)
         let ready = DispatchSemaphore(value: 0)
         let bound = PortBox()
         task = Task.detached {
@@ -73,16 +101,21 @@ final class BenchServer: @unchecked Sendable {
             }
         }
         guard ready.wait(timeout: .now() + 30) == .success else { throw BenchError.serverDidNotStart("no port after 30 s") }
-        port = bound.port
+        ports = [bound.port]
     }
 
-    /// Peak resident memory of the server process, in MB (nil in-process).
-    var peakMegabytes: Double? { pid.flatMap { Memory.megabytes("VmHWM", pid: String($0)) } }
-    /// CPU seconds the server process has used; nil when it runs in this process.
-    var cpuSeconds: Double? { pid.flatMap { CPUTime.seconds(pid: String($0)) } }
+    /// Peak resident memory of the largest server process, in MB (nil in-process).
+    var peakMegabytes: Double? {
+        processes.compactMap { Memory.megabytes("VmHWM", pid: String($0.processIdentifier)) }.max()
+    }
+    /// CPU seconds the server processes have used together (not PostgreSQL's
+    /// own); nil when the server runs in this process.
+    var cpuSeconds: Double? {
+        processes.isEmpty ? nil : processes.compactMap { CPUTime.seconds(pid: String($0.processIdentifier)) }.reduce(0, +)
+    }
 
     func stop() {
-        if let process, process.isRunning {
+        for process in processes where process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
@@ -92,7 +125,7 @@ final class BenchServer: @unchecked Sendable {
             Task.detached { _ = try? await task.value; done.signal() }
             done.wait()
         }
-        process = nil
+        processes = []
         task = nil
     }
 }

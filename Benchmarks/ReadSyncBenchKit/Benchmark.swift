@@ -31,10 +31,11 @@ public struct Benchmark {
         let otherScales = options.incrementalScales.filter { $0 != options.articles }
         let clientUsers = options.clientCounts.flatMap { count in (0..<(count + 1) / 2).map { "c\(count)-\($0)" } }
         let (server, tokens) = try BenchServer.start(binary: options.serverBinary, dataDirectory: work.appendingPathComponent("server"),
+                                                     databaseURL: options.databaseURL, count: options.servers,
                                                      users: ["library"] + otherScales.map { "scale-\($0)" } + clientUsers)
         defer { server.stop() }
         report.server = server.describe
-        log("server: \(server.describe) at \(server.url)")
+        log("server: \(server.describe) at \((0..<options.servers).map(server.url).joined(separator: ", "))")
 
         let devices: (a: Device, b: Device)
         do {
@@ -50,8 +51,9 @@ public struct Benchmark {
             report.baseline.ftsBuildSeconds = rawFTS.ftsSeconds
 
             log("local write path")
+            // With several servers, B pulls through another server than the one A pushes to.
             devices = (try Device(home: work.appendingPathComponent("device-a"), server: server, token: tokens[0]),
-                       try Device(home: work.appendingPathComponent("device-b"), server: server, token: tokens[0]))
+                       try Device(home: work.appendingPathComponent("device-b"), server: server, token: tokens[0], via: 1))
             let (seconds, commands) = try Measure.time { try devices.a.save(library) }
             report.localWrite = .init(seconds: seconds, commands: commands,
                                       ratioToRawInsert: seconds / raw.insertSeconds,
@@ -75,7 +77,7 @@ public struct Benchmark {
         report.fullSync = try fullSync(devices.a, devices.b, server: server)
         report.storage.deviceABytes = try StorageMeasures.databaseBytes(devices.a.list.home.databaseURL)
         report.storage.deviceBBytes = try StorageMeasures.databaseBytes(devices.b.list.home.databaseURL)
-        report.storage.serverBytes = try StorageMeasures.databaseBytes(work.appendingPathComponent("server/server.sqlite"))
+        report.storage.serverBytes = try server.databaseBytes()
         log("Pocket import")
         report.storage.pocketRows = options.articles * 2
         report.storage.pocketImportSeconds = try StorageMeasures.pocketImport(rows: report.storage.pocketRows, in: work)
@@ -94,7 +96,7 @@ public struct Benchmark {
             } else {
                 let token = tokens[1 + otherScales.firstIndex(of: scale)!]
                 let a = try Device(home: work.appendingPathComponent("inc-\(index)-a"), server: server, token: token)
-                let b = try Device(home: work.appendingPathComponent("inc-\(index)-b"), server: server, token: token)
+                let b = try Device(home: work.appendingPathComponent("inc-\(index)-b"), server: server, token: token, via: 1)
                 log("  a library of \(scale) articles on A, synced to B (untimed)")
                 _ = try a.save(Library.generate(articles: scale, seed: options.seed &+ UInt64(scale)))
                 _ = try a.sync()
@@ -239,11 +241,13 @@ final class Device {
     private let transport: CurlSyncTransport
     private let server: String
 
-    init(home: URL, server: BenchServer, token: String) throws {
+    /// A device syncing through the `via`-th server.
+    init(home: URL, server: BenchServer, token: String, via: Int = 0) throws {
+        let url = server.url(via)
         list = try ReadingList(home: ClientHome(directory: home))
-        try list.configureServer(url: server.url, token: token)
-        self.server = server.url
-        transport = CurlSyncTransport(serverURL: server.url, token: token)
+        try list.configureServer(url: url, token: token)
+        self.server = url
+        transport = CurlSyncTransport(serverURL: url, token: token)
     }
 
     var traffic: SyncTraffic { transport.traffic }

@@ -18,10 +18,10 @@ struct ManyClients {
         let engine: SyncEngine
         let article: String
 
-        init(pair: Int, token: String, server: BenchServer) throws {
+        init(pair: Int, token: String, url: String) throws {
             list = ReadingList(store: try ClientStore(inMemoryWith: SystemWallClock()))
-            try list.configureServer(url: server.url, token: token)
-            engine = SyncEngine(store: list.store, transport: CurlSyncTransport(serverURL: server.url, token: token), server: server.url)
+            try list.configureServer(url: url, token: token)
+            engine = SyncEngine(store: list.store, transport: CurlSyncTransport(serverURL: url, token: token), server: url)
             // Both devices of a pair save the same URL: one article.
             article = try list.add(ArticleDraft(url: CanonicalURL("https://example.com/shared/\(pair)"), title: "Shared article \(pair)",
                                                 content: "A short article both devices of pair \(pair) keep.")).id
@@ -29,7 +29,8 @@ struct ManyClients {
     }
 
     func run() throws -> BenchReport.Clients {
-        let clients = try (0..<count).map { try Client(pair: $0 / 2, token: tokens[$0 / 2], server: server) }
+        // Spread over the servers: the two devices of a pair on different ones when there are several.
+        let clients = try (0..<count).map { try Client(pair: $0 / 2, token: tokens[$0 / 2], url: server.url($0)) }
         let threads = min(options.clientConcurrency, count)
         // First contact (untimed): adopt the epoch, exchange the shared article.
         for error in ThreadPool.run(count: count, concurrency: threads, { index in Result { try clients[index].engine.run() } }) {

@@ -18,6 +18,10 @@ struct ReadSyncBench: ParsableCommand {
     @Option(help: "The `readsync` binary to run as the server (default: the one beside this program; 'in-process' runs the server in this process).")
     var server: String?
     @Option(help: "Where the databases go (removed afterwards).") var workDirectory = FileManager.default.temporaryDirectory.path
+    @Option(help: "The server's store: sqlite (a data folder) or postgres (--database).") var store = "sqlite"
+    @Option(help: ArgumentHelp("With --store postgres: an empty database the benchmark may fill (default: $READSYNC_DATABASE_URL).", valueName: "url"))
+    var database: String?
+    @Option(help: "With --store postgres: how many `readsync serve` processes share the database.") var servers = 1
 
     func validate() throws {
         guard Self.count(scale) != nil else { throw ValidationError("--scale must be 1k, 10k, 100k or a number, not '\(scale)'") }
@@ -25,6 +29,14 @@ struct ReadSyncBench: ParsableCommand {
               clients.split(separator: ",").allSatisfy({ Int($0).map { $0 > 0 } == true })
         else { throw ValidationError("--incremental and --clients take comma-separated positive counts") }
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1, not \(rounds)") }
+        guard ["sqlite", "postgres"].contains(store) else { throw ValidationError("--store is sqlite or postgres, not '\(store)'") }
+        if store == "postgres", databaseURL == nil { throw ValidationError("--store postgres needs --database URL (or READSYNC_DATABASE_URL)") }
+        guard servers >= 1, store == "postgres" || servers == 1 else { throw ValidationError("--servers above 1 needs --store postgres") }
+        if servers > 1, server == "in-process" { throw ValidationError("--servers above 1 runs readsync serve processes, not in-process") }
+    }
+
+    private var databaseURL: String? {
+        store == "postgres" ? database ?? ProcessInfo.processInfo.environment["READSYNC_DATABASE_URL"] : nil
     }
 
     func run() throws {
@@ -39,6 +51,8 @@ struct ReadSyncBench: ParsableCommand {
             options.clientCounts = clients.split(separator: ",").map { Int($0)! }
             if let rounds { options.incrementalRounds = rounds }
         }
+        options.databaseURL = databaseURL
+        options.servers = servers
         let report = try Benchmark(options: options) { line in
             FileHandle.standardError.write(Data("· \(line)\n".utf8))
         }.run()

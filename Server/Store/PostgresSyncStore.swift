@@ -177,6 +177,13 @@ public final class PostgresSyncStore: SteppedSyncStore {
         try await client.query("SELECT id FROM users WHERE token_hash = \(hash)", logger: logger).collect().first.map { UserID(try $0.decode(Int64.self)) }
     }
 
+    /// The database's size on disk (`pg_database_size`).
+    public func databaseBytes() throws -> Int {
+        try BlockingWait.run {
+            Int(try await self.client.query("SELECT pg_database_size(current_database())", logger: self.logger).collect().first!.decode(Int64.self))
+        }
+    }
+
     // MARK: Pushing
 
     public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {
