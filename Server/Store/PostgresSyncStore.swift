@@ -15,7 +15,7 @@ import Synchronization
 /// two pushes took sequence numbers 41 and 42 and committed in the order 42,
 /// 41, a pull in between would see 42, move past 41 and never see it. So
 /// every transaction that gives out a user's sequence numbers (a push, a
-/// collection round) first locks the user's row (`SELECT … FOR UPDATE`) and
+/// collection round) first locks the user's row (`SELECT … FOR NO KEY UPDATE`) and
 /// reads `last_seq` under that lock: the next one cannot even read the
 /// counter before the previous one has committed, and PostgreSQL makes a
 /// commit visible before it releases its locks. A user's commits therefore
@@ -33,11 +33,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private let clock: @Sendable () -> Date
     /// The schema the tables live in (tests give each store its own).
     private let schema: String?
-    /// Devices seen pulling and not yet written, and whether a write of
-    /// them is under way (as in `SQLiteSyncStore.recordSighting`).
-    private let sightings = Mutex<(seen: [DeviceKey: Sighting], writeAsked: Bool)>(([:], false))
-    /// The write of sightings last started, which `flushSightings` waits for.
-    private let sightingsWrite = Mutex<Task<Void, Never>?>(nil)
+    /// Devices seen pulling and not yet written, and the one task writing
+    /// them while there are any (see `recordSighting`).
+    private let sightings = Mutex<(seen: [DeviceKey: Sighting], writer: Task<(any Error)?, Never>?)>(([:], nil))
     /// Copies taken by `copy` (tests): table-name prefixes.
     private let copies = Atomic<Int>(0)
 
@@ -67,7 +65,12 @@ public final class PostgresSyncStore: SteppedSyncStore {
         var configuration = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
                                                          database: url.database, tls: url.clientTLS)
         configuration.options.maximumConnections = maximumConnections
-        if let schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        // A server that stops answering without its connection closing (a
+        // frozen machine, a partition) must not hold a user's row for hours:
+        // its transaction is ended, and others wait for a lock at most so long.
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", "60s"), ("lock_timeout", "30s"), ("statement_timeout", "120s"),
+        ] + (schema.map { [("search_path", $0)] } ?? [])
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         running = Task(executorPreference: BlockingWait.executor) { await client.run() }
@@ -108,14 +111,14 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// own description of an error says nothing, on purpose).
     static func reason(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
-        if let message = error.serverInfo?[.message] { return message }
+        if let message = error.serverInfo?[.message] { return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "") }
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
     }
 
     public func close() throws {
+        defer { running.cancel() }
         try BlockingWait.run { try await self.flushSightings() }
-        running.cancel()
     }
 
     /// Closes the store and removes the schema it was opened in, with
@@ -125,7 +128,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         guard let schema else { throw CorruptDatabase(reason: "only a store opened in a schema of its own can drop it") }
         defer { running.cancel() }
         try BlockingWait.run {
-            await self.sightingsWrite.withLock { $0 }?.value
+            try? await self.flushSightings()
             _ = try await self.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(schema)\" CASCADE"), logger: self.logger).collect()
         }
     }
@@ -143,20 +146,31 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// throws is rethrown as it is, after the rollback.
     private func transaction<T: Sendable>(_ isolation: Isolation = .readCommitted,
                                           _ body: @escaping @Sendable (Statements) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            let db = Statements(connection: connection, logger: self.logger)
-            try await db.run(PostgresQuery(unsafeSQL: isolation.rawValue))
-            let result: T
-            do {
-                result = try await body(db)
-            } catch {
-                // A connection that cannot even roll back is closed by the pool.
-                try? await db.run("ROLLBACK")
-                throw error
+        do {
+            return try await client.withConnection { connection in
+                let db = Statements(connection: connection, logger: self.logger)
+                do {
+                    try await db.run(PostgresQuery(unsafeSQL: isolation.rawValue))
+                    let result = try await body(db)
+                    try await db.run("COMMIT")
+                    return result
+                } catch {
+                    // Never back to the pool inside a transaction: a
+                    // connection that cannot roll back is closed.
+                    do { try await db.run("ROLLBACK") } catch { try? await connection.close() }
+                    throw error
+                }
             }
-            try await db.run("COMMIT")
-            return result
+        } catch let error as PSQLError {
+            // PostgresNIO describes its errors in nothing but generic words.
+            throw DatabaseFailure(reason: Self.reason(error))
         }
+    }
+
+    /// What PostgreSQL answered when a statement failed, said plainly.
+    public struct DatabaseFailure: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { "the database failed: \(reason)" }
     }
 
     /// A transaction's statements (the connection is only lent to it).
@@ -237,7 +251,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
         let select: PostgresQuery = """
             SELECT users.last_seq, users.lineage, meta.value FROM users, meta WHERE users.id = \(user.rawValue) AND meta.key = 'epoch'
             """
-        let rows = try await db.rows(locking ? PostgresQuery(unsafeSQL: select.sql + " FOR UPDATE OF users", binds: select.binds) : select)
+        // NO KEY UPDATE: it excludes another holder as FOR UPDATE does, but
+        // not the key-share lock that inserting a row referencing the user takes.
+        let rows = try await db.rows(locking ? PostgresQuery(unsafeSQL: select.sql + " FOR NO KEY UPDATE OF users", binds: select.binds) : select)
         guard let (lastSequence, lineage, epoch) = try rows.first?.decode((Int64, String, String).self) else { return (0, "") }
         return (lastSequence, UserEpoch.of(databaseEpoch: epoch, lineage: lineage))
     }
@@ -342,7 +358,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
             if try await Self.isLost(known, user, epoch: epoch, db) { _ = try await Self.startLineage(of: user, db) }
         }
         return try await transaction(.snapshot) { db in
-            try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)!
+            guard let page = try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) else {
+                // The database itself was replaced meanwhile: the device asks again.
+                throw DatabaseFailure(reason: "the user's history changed while it was read; try again")
+            }
+            return page
         }
     }
 
@@ -416,7 +436,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {
-        try await transaction { db in
+        try await transaction(.snapshot) { db in
             var changes: [Change] = []
             for address in entities {
                 for row in try await db.rows("""
@@ -529,54 +549,67 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     // MARK: Devices
 
-    /// As `SQLiteSyncStore.recordSighting`: kept in memory, and the first one
-    /// starts a write of all those waiting by then.
+    /// As `SQLiteSyncStore.recordSighting`: kept in memory and written soon
+    /// after by one writer task at a time, which takes every sighting waiting
+    /// and loops until none is left.
     public func recordSighting(of node: NodeID, for user: UserID, name: String?, pulled: Int64) {
         let at = now()
-        let startWrite = sightings.withLock { state in
+        sightings.withLock { state in
             let earlier = state.seen[DeviceKey(user: user, node: node)]
             state.seen[DeviceKey(user: user, node: node)] = Sighting(name: name ?? earlier?.name, pulled: max(pulled, earlier?.pulled ?? 0), at: at)
-            defer { state.writeAsked = true }
-            return !state.writeAsked
-        }
-        if startWrite {
-            let write = Task(executorPreference: BlockingWait.executor) {
-                do { try await self.writeSightings() } catch { self.logger.warning("could not record devices seen", metadata: ["rs.error": "\(Self.reason(error))"]) }
-            }
-            sightingsWrite.withLock { $0 = write }
+            if state.writer == nil { state.writer = startWriter() }
         }
     }
 
-    /// Writes every sighting recorded so far, the one being written included.
-    private func flushSightings() async throws {
-        await sightingsWrite.withLock { $0 }?.value
-        try await writeSightings()
-    }
-
-    private func writeSightings() async throws {
-        let seen = sightings.withLock { state in
-            defer { state = ([:], false) }
-            return state.seen
-        }
-        guard !seen.isEmpty else { return }
-        do {
-            // In one order everywhere, so two servers' writes cannot deadlock.
-            let ordered = seen.sorted { $0.key < $1.key }
-            try await transaction { db in
-                for (key, sighting) in ordered {
-                    try await db.run("""
-                        INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled)
-                        VALUES (\(key.user.rawValue), \(key.node.rawValue), \(sighting.name ?? ""), \(sighting.at), \(sighting.at), \(sighting.pulled))
-                        ON CONFLICT (user_id, node) DO UPDATE SET last_seen = GREATEST(devices.last_seen, excluded.last_seen),
-                            pulled = GREATEST(devices.pulled, excluded.pulled),
-                            name = CASE WHEN excluded.name = '' THEN devices.name ELSE excluded.name END, retired_at = NULL
-                        """)
+    /// The writer: returns the error that stopped it, its sightings kept for the next one.
+    private func startWriter() -> Task<(any Error)?, Never> {
+        Task(executorPreference: BlockingWait.executor) {
+            while true {
+                let seen = self.sightings.withLock { state in
+                    defer { state.seen = [:] }
+                    if state.seen.isEmpty { state.writer = nil }
+                    return state.seen
+                }
+                if seen.isEmpty { return nil }
+                do {
+                    try await self.write(seen)
+                } catch {
+                    // Kept for the next writer rather than lost (newer sightings win).
+                    self.sightings.withLock { state in
+                        state.seen.merge(seen) { newer, _ in newer }
+                        state.writer = nil
+                    }
+                    self.logger.warning("could not record devices seen", metadata: ["rs.error": "\(Self.reason(error))"])
+                    return error
                 }
             }
-        } catch {
-            // Kept for the next write rather than lost (newer sightings win).
-            sightings.withLock { state in state.seen.merge(seen) { newer, _ in newer } }
-            throw error
+        }
+    }
+
+    /// Writes every sighting recorded so far (before a collection round, a
+    /// device list, closing).
+    private func flushSightings() async throws {
+        while let writer = sightings.withLock({ state in state.writer ?? (state.seen.isEmpty ? nil : { state.writer = startWriter(); return state.writer }()) }) {
+            if let error = await writer.value { throw error }
+        }
+    }
+
+    /// Each device's sighting is a statement of its own: it never holds one
+    /// device's row while waiting for another (a push holds its user's row
+    /// and then its device's), so it cannot deadlock with pushes or collection rounds.
+    private func write(_ seen: [DeviceKey: Sighting]) async throws {
+        for (key, sighting) in seen.sorted(by: { $0.key < $1.key }) {
+            do {
+                _ = try await client.query("""
+                    INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled)
+                    VALUES (\(key.user.rawValue), \(key.node.rawValue), \(sighting.name ?? ""), \(sighting.at), \(sighting.at), \(sighting.pulled))
+                    ON CONFLICT (user_id, node) DO UPDATE SET last_seen = GREATEST(devices.last_seen, excluded.last_seen),
+                        pulled = GREATEST(devices.pulled, excluded.pulled),
+                        name = CASE WHEN excluded.name = '' THEN devices.name ELSE excluded.name END, retired_at = NULL
+                    """, logger: logger).collect()
+            } catch let error as PSQLError {
+                throw DatabaseFailure(reason: Self.reason(error))
+            }
         }
     }
 

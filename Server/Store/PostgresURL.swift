@@ -5,7 +5,7 @@ import PostgresNIO
 /// (`readsync serve --database`, `READSYNC_DATABASE_URL`). The password is
 /// kept for connecting and appears nowhere else: `description` leaves it out,
 /// so errors and logs can name the database safely.
-public struct PostgresURL: Sendable, CustomStringConvertible {
+public struct PostgresURL: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let user: String
     let password: String?
     public let host: String
@@ -67,6 +67,10 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         components.path = "/" + database
         return components.string ?? "postgres://\(user)@\(host):\(port)/\(database)"
     }
+
+    public var debugDescription: String { description }
+    /// What `dump` and debuggers show: no password either.
+    public var customMirror: Mirror { Mirror(self, children: ["url": description, "sslmode": sslMode.rawValue]) }
 
     /// TLS as `sslMode` asks: none, preferred or required, and how the
     /// server's certificate is checked.
