@@ -9,6 +9,8 @@
 # removes the cluster afterwards, whatever the command did. PostgreSQL refuses
 # to run as root: as root, the cluster belongs to the unprivileged `postgres`
 # user the package creates. Tuned for tests (no fsync): never keep data in it.
+# READSYNC_POSTGRES_DURABLE=1 keeps PostgreSQL's durable defaults (fsync,
+# synchronous commits), as the benchmarks need to compare it with SQLite.
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: $0 COMMAND [ARG...]" >&2; exit 64; }
 
@@ -44,8 +46,10 @@ trap stop_cluster EXIT
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "${as_owner[@]}" "$bin/initdb" -D "$cluster/data" -U readsync --auth=trust --encoding=UTF8 --no-locale >"$cluster/initdb.log" 2>&1 \
     || { cat "$cluster/initdb.log" >&2; exit 1; }
+tuning="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${READSYNC_POSTGRES_DURABLE:-}" = 1 ] && tuning=""
 "${as_owner[@]}" "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start -o \
-    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$cluster -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$cluster -c max_connections=300 $tuning" \
     >/dev/null || { cat "$cluster/server.log" >&2; exit 1; }
 "${as_owner[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U readsync readsync_test
 

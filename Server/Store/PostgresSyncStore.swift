@@ -212,10 +212,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
                               at now: String, _ db: Statements) async throws -> PushOutcome {
         // First the user's row, locked until commit: see the type's comment.
-        var (seq, epoch) = try await userState(user, locking: true, db)
-        if try await isLost(known, user, epoch: epoch, db) { epoch = try await startLineage(of: user, db) }
-        let recorded = try await db.rows("SELECT push_token FROM devices WHERE user_id = \(user.rawValue) AND node = \(node.rawValue)")
-            .first?.decode(String?.self) ?? nil
+        var state = try await userState(user, locking: true, device: node, known: known, db)
+        if state.lostHistory { state = try await startLineage(of: user, device: node, db) }
+        var seq = state.lastSequence
+        let (epoch, recorded) = (state.epoch, state.recordedPush)
         guard !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch, pushing: chain, isPush: true) else {
             throw PushRefusal.nodeInUse(node)
         }
@@ -245,17 +245,41 @@ public final class PostgresSyncStore: SteppedSyncStore {
         return outcome
     }
 
-    /// The last sequence number given out to the user, and the user's
-    /// epoch; with `locking`, the user's row stays locked until commit.
-    private static func userState(_ user: UserID, locking: Bool, _ db: Statements) async throws -> (lastSequence: Int64, epoch: String) {
+    /// What a request needs to know first, read in one statement: the last
+    /// sequence number given out to the user, the user's epoch, what the
+    /// store recorded of the asking `device`, and whether the store lost the
+    /// history the device has seen (`known`). With `locking`, the user's row
+    /// stays locked until commit.
+    private struct UserState {
+        var lastSequence: Int64 = 0
+        var epoch = ""
+        /// The token of the device's last push (`PushChain`), and whether it is retired.
+        var recordedPush: String?
+        var retired = false
+        /// Whether the device's checkpoint names history this store has not got (`KnownHistory.isLost`).
+        var lostHistory = false
+    }
+
+    private static func userState(_ user: UserID, locking: Bool, device: NodeID? = nil, known: KnownHistory = .nothing,
+                                  _ db: Statements) async throws -> UserState {
         let select: PostgresQuery = """
-            SELECT users.last_seq, users.lineage, meta.value FROM users, meta WHERE users.id = \(user.rawValue) AND meta.key = 'epoch'
+            SELECT users.last_seq, users.lineage, meta.value, devices.push_token, devices.retired_at IS NOT NULL,
+                (SELECT token FROM history WHERE history.user_id = users.id AND history.last_seq >= \(known.checkpoint?.seq)::bigint
+                 ORDER BY history.last_seq LIMIT 1)
+            FROM users JOIN meta ON meta.key = 'epoch'
+                LEFT JOIN devices ON devices.user_id = users.id AND devices.node = \(device?.rawValue)::text
+            WHERE users.id = \(user.rawValue)
             """
         // NO KEY UPDATE: it excludes another holder as FOR UPDATE does, but
         // not the key-share lock that inserting a row referencing the user takes.
         let rows = try await db.rows(locking ? PostgresQuery(unsafeSQL: select.sql + " FOR NO KEY UPDATE OF users", binds: select.binds) : select)
-        guard let (lastSequence, lineage, epoch) = try rows.first?.decode((Int64, String, String).self) else { return (0, "") }
-        return (lastSequence, UserEpoch.of(databaseEpoch: epoch, lineage: lineage))
+        guard let (lastSequence, lineage, epoch, recordedPush, retired, token) = try rows.first?.decode((Int64, String, String, String?, Bool?, String?).self) else {
+            return UserState()
+        }
+        var state = UserState(lastSequence: lastSequence, epoch: UserEpoch.of(databaseEpoch: epoch, lineage: lineage), recordedPush: recordedPush,
+                              retired: retired ?? false)
+        state.lostHistory = known.isLost(currentEpoch: state.epoch) { _ in token }
+        return state
     }
 
     /// Records a commit that gave out sequence numbers through `seq`.
@@ -321,13 +345,6 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     // MARK: History (see `KnownHistory`)
 
-    /// Whether the store lost history the device has seen (the user's epoch is `epoch`).
-    private static func isLost(_ known: KnownHistory, _ user: UserID, epoch: String, _ db: Statements) async throws -> Bool {
-        guard let seq = known.checkpoint?.seq, known.epoch == epoch else { return false }
-        let token = try await self.token(of: user, at: seq, db)
-        return known.isLost(currentEpoch: epoch) { _ in token }
-    }
-
     /// The token of the commit that gave out `seq`.
     private static func token(of user: UserID, at seq: Int64, _ db: Statements) async throws -> String? {
         try await db.rows("""
@@ -335,12 +352,12 @@ public final class PostgresSyncStore: SteppedSyncStore {
             """).first?.decode(String.self)
     }
 
-    /// Starts a new lineage for the user (the user's row locked); returns the new epoch.
-    private static func startLineage(of user: UserID, _ db: Statements) async throws -> String {
+    /// Starts a new lineage for the user (the user's row locked); returns the state after it.
+    private static func startLineage(of user: UserID, device: NodeID?, _ db: Statements) async throws -> UserState {
         try await db.run("UPDATE users SET lineage = \(HistoryCheckpoint.randomToken()) WHERE id = \(user.rawValue)")
         // The push chains recorded may be older than the devices' own.
         try await db.run("UPDATE devices SET push_token = NULL WHERE user_id = \(user.rawValue)")
-        return try await userState(user, locking: true, db).epoch
+        return try await userState(user, locking: true, device: device, db)
     }
 
     // MARK: Pulling
@@ -354,8 +371,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
         // The store lost history this device has seen: a new lineage, then the page.
         try await transaction { db in
-            let epoch = try await Self.userState(user, locking: true, db).epoch
-            if try await Self.isLost(known, user, epoch: epoch, db) { _ = try await Self.startLineage(of: user, db) }
+            if try await Self.userState(user, locking: true, known: known, db).lostHistory { _ = try await Self.startLineage(of: user, device: nil, db) }
         }
         return try await transaction(.snapshot) { db in
             guard let page = try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) else {
@@ -370,18 +386,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// seen (a new lineage must be started first).
     private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
                              _ db: Statements) async throws -> ChangePage? {
-        let (latest, epoch) = try await userState(user, locking: false, db)
-        guard try await !isLost(known, user, epoch: epoch, db) else { return nil }
-        var retired = false
-        if let origin {
-            let device = try await db.rows("""
-                SELECT push_token, retired_at IS NOT NULL FROM devices WHERE user_id = \(user.rawValue) AND node = \(origin.rawValue)
-                """).first
-            let (recorded, isRetired) = try device?.decode((String?, Bool).self) ?? (nil, false)
-            guard !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch, isPush: false) else {
-                throw PushRefusal.nodeInUse(origin)
-            }
-            retired = isRetired
+        let state = try await userState(user, locking: false, device: origin, known: known, db)
+        guard !state.lostHistory else { return nil }
+        let (latest, epoch) = (state.lastSequence, state.epoch)
+        if let origin, known.isAnotherDevice(recordedPush: state.recordedPush, currentEpoch: epoch, isPush: false) {
+            throw PushRefusal.nodeInUse(origin)
         }
         // One more than asked tells whether another page follows.
         let rows = try await db.rows("""
@@ -400,7 +409,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         // (the rest, if any, were the asker's own changes).
         let next = more ? last : max(cursor, latest)
         let checkpoint = next > 0 ? try await token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
-        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: epoch, checkpoint: checkpoint, retired: retired)
+        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: epoch, checkpoint: checkpoint, retired: state.retired)
     }
 
     /// A row of `seq, kind, entity, field, value, timestamp, vector`.
@@ -666,7 +675,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private static func collect(_ user: UserID, now: Date, policy: CollectionPolicy, _ db: Statements) async throws -> CollectionReport {
         var report = CollectionReport()
         // The user's row first: the purges take sequence numbers.
-        let (first, epoch) = try await userState(user, locking: true, db)
+        let state = try await userState(user, locking: true, db)
+        let (first, epoch) = (state.lastSequence, state.epoch)
         var seq = first
         report.retiredDevices = try await db.rows("""
             UPDATE devices SET retired_at = \(now.formatted(.iso8601))

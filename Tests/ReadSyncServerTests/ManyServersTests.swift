@@ -69,6 +69,50 @@ struct ManyServersTests {
         }
     }
 
+    /// Six devices write one field over and over, each new version having
+    /// seen only its own previous one (concurrent with the others'), and send
+    /// each as two requests through two different servers at once: the new
+    /// version alone, and with the previous one again (a retry after a lost
+    /// answer). Whatever order the servers take them in, the field ends
+    /// with exactly one version per device, its latest: none a later write
+    /// has seen is kept, and none is lost. (A server that merged against
+    /// versions read before taking the user's lock would keep superseded ones.)
+    @Test func aFieldWrittenConcurrentlyThroughSeveralServersKeepsOnlyWhatNoWriteHasSeen() async throws {
+        let (servers, dispose) = try TestPostgres.makeServers(3)
+        defer { dispose() }
+        let user = try servers[0].addUserNow(name: "alice", tokenHash: "h")
+        let key = RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title")
+        let (devices, rounds) = (6, 12)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for device in 0..<devices {
+                group.addTask {
+                    let node = NodeID(String(format: "d%03x", device))!
+                    var previous: Change?
+                    for round in 0..<rounds {
+                        let timestamp = HLCTimestamp(physical: Int64(1_000 + round), counter: 0, node: node)
+                        let register = previous.map { $0.register.overwritten(with: .text("\(device)-\(round)"), at: timestamp) }
+                            ?? .initial(.text("\(device)-\(round)"), at: timestamp)
+                        let change = Change(key: key, register: register)
+                        let resent = (previous.map { [$0] } ?? []) + [change]
+                        async let alone = servers[(device + round) % 3].push([change], from: node, for: user)
+                        async let again = servers[(device + round + 1) % 3].push(resent, from: node, for: user)
+                        _ = try await (alone, again)
+                        previous = change
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let versions = try #require(try servers[2].storedVersions(for: user)[key])
+        #expect(versions.count == devices, "one version per device, not \(versions.count)")
+        #expect(Set(versions.compactMap { $0.value.text }) == Set((0..<devices).map { "\($0)-\(rounds - 1)" }))
+        for (index, version) in versions.enumerated() {
+            for (other, newer) in versions.enumerated() where other != index {
+                #expect(version.vector.compare(newer.vector) != .before, "a superseded version was kept")
+            }
+        }
+    }
+
     /// One database, one service: the same epoch everywhere, a user and a
     /// token made through one server work through the others, and so does
     /// what a device is known by.
