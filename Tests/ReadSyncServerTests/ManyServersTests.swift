@@ -1,6 +1,7 @@
 import Foundation
 import ReadSyncCore
 import ReadSyncTestSupport
+import Synchronization
 import Testing
 @testable import ReadSyncServer
 
@@ -111,6 +112,26 @@ struct ManyServersTests {
                 #expect(version.vector.compare(newer.vector) != .before, "a superseded version was kept")
             }
         }
+    }
+
+    /// Servers started at the same moment on a new database create its
+    /// tables once (the migrations take turns) and agree on its epoch.
+    @Test func serversStartingTogetherMigrateOnceAndShareOneEpoch() throws {
+        let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let url = try TestPostgres.url()
+        let opened = Mutex<[Result<PostgresSyncStore, any Error>]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let store = Result { try PostgresSyncStore(url: url, schema: schema, maximumConnections: 2) }
+            opened.withLock { $0.append(store) }
+        }
+        let stores = try opened.withLock { $0 }.map { try $0.get() }
+        defer {
+            for store in stores.dropFirst() { try? store.close() }
+            try? stores[0].closeAndDropSchema()
+        }
+        #expect(Set(stores.map(\.epoch)).count == 1)
+        try stores[0].addUser(name: "alice", tokenHash: "h")
+        #expect(try stores[3].users().map(\.name) == ["alice"])
     }
 
     /// One database, one service: the same epoch everywhere, a user and a
