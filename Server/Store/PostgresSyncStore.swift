@@ -509,6 +509,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
         let prefix = copy.contents as! String
         try BlockingWait.run {
             try await self.transaction { db in
+                // The devices first: a sighting being written holds them, then waits for the users.
+                try await db.run("LOCK TABLE devices IN ACCESS EXCLUSIVE MODE")
                 try await db.run(PostgresQuery(unsafeSQL: "TRUNCATE \(PostgresSchema.tables.joined(separator: ", "))"))
                 for table in PostgresSchema.tables {
                     try await db.run(PostgresQuery(unsafeSQL: "INSERT INTO \(table) SELECT * FROM \(prefix)\(table)"))
