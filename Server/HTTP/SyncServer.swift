@@ -6,30 +6,6 @@ import ReadSyncCore
 import ServiceLifecycle
 import UnixSignals
 
-/// Where a server keeps its data.
-public enum ServerDatabase: Sendable, CustomStringConvertible {
-    /// The embedded SQLite store in a data folder, for one `serve` process.
-    case embedded(folder: URL)
-    /// A PostgreSQL database that any number of `serve` processes share.
-    case postgres(PostgresURL)
-
-    /// Opens the store (creating and migrating it if needed).
-    public func open(logger: Logger) throws -> any SyncStore {
-        switch self {
-        case .embedded(let folder): return try SQLiteSyncStore(directory: folder)
-        case .postgres(let url): return try PostgresSyncStore(url: url, logger: logger)
-        }
-    }
-
-    /// Where it is, never with a password.
-    public var description: String {
-        switch self {
-        case .embedded(let folder): return folder.appendingPathComponent("server.sqlite").path
-        case .postgres(let url): return url.description
-        }
-    }
-}
-
 /// Where and how `readsync serve` runs.
 public struct SyncServerConfiguration: Sendable {
     public var host: String

@@ -25,17 +25,26 @@ enum BlockingWait {
     }
 }
 
-/// A task executor on a concurrent dispatch queue, whose threads may block.
+/// A task executor on serial dispatch queues of its own, taken in turn.
+///
+/// Not one concurrent queue: on Linux, a concurrent queue's jobs run on the
+/// shared global pool, about one thread per core, which other work that
+/// blocks (`DispatchQueue.concurrentPerform`, a global queue waiting for a
+/// child process) can fill; the jobs waiting here would then wait for ever
+/// while a caller blocks on them. A serial queue gets a thread of its own
+/// whenever it has work. The jobs themselves never block.
 final class DispatchTaskExecutor: TaskExecutor {
-    private let queue: DispatchQueue
+    private let queues: [DispatchQueue]
+    private let next = Atomic<Int>(0)
 
-    init(label: String) {
-        queue = DispatchQueue(label: label, attributes: .concurrent)
+    init(label: String, queues count: Int = 8) {
+        queues = (0..<count).map { DispatchQueue(label: "\(label).\($0)") }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
-        queue.async { job.runSynchronously(on: executor) }
+        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % queues.count
+        queues[index < 0 ? index + queues.count : index].async { job.runSynchronously(on: executor) }
     }
 }

@@ -80,12 +80,18 @@ enum PostgresSchema {
     /// Every table, parents first (what a copy of the store takes).
     static let tables = ["meta", "users", "field_versions", "history", "devices", "trash"]
 
-    /// Applies the migrations not applied yet, in order, in one transaction.
-    /// Servers starting together on one database take turns (an advisory
-    /// lock), so each migration runs once.
-    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+    /// Applies the migrations not applied yet, in order, in one transaction,
+    /// in `schema` (created if missing; tests give each store one) or the
+    /// database's default. Servers starting together on one database take
+    /// turns (an advisory lock), so each migration runs once.
+    static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            if let schema {
+                // Under the lock: two CREATE SCHEMA IF NOT EXISTS at once can still collide.
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
+            }
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS readsync_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)
                 """, logger: logger)

@@ -91,11 +91,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         configuration.options.connectTimeout = .seconds(10)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         do {
-            if let schema {
-                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
-                try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
-            }
-            try await PostgresSchema.migrate(connection, logger: logger)
+            try await PostgresSchema.migrate(connection, schema: schema, logger: logger)
             let epoch = NodeID.random().rawValue
             try await connection.query("INSERT INTO meta (key, value) VALUES ('epoch', \(epoch)) ON CONFLICT (key) DO NOTHING", logger: logger)
             let stored = try await connection.query("SELECT value FROM meta WHERE key = 'epoch'", logger: logger).collect().first?.decode(String.self)
@@ -110,6 +106,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// What went wrong, in words that carry no credentials (PostgresNIO's
     /// own description of an error says nothing, on purpose).
     static func reason(_ error: any Error) -> String {
+        if let failed = error as? PostgresTransactionError, let inner = failed.closureError ?? failed.beginError ?? failed.commitError {
+            return reason(inner)
+        }
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] { return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "") }
         if let underlying = error.underlying { return "\(underlying)" }
@@ -147,7 +146,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private func transaction<T: Sendable>(_ isolation: Isolation = .readCommitted,
                                           _ body: @escaping @Sendable (Statements) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in
+            return try await onOwnExecutor { try await self.client.withConnection { connection in
                 let db = Statements(connection: connection, logger: self.logger)
                 do {
                     try await db.run(PostgresQuery(unsafeSQL: isolation.rawValue))
@@ -160,11 +159,20 @@ public final class PostgresSyncStore: SteppedSyncStore {
                     do { try await db.run("ROLLBACK") } catch { try? await connection.close() }
                     throw error
                 }
-            }
+            } }
         } catch let error as PSQLError {
             // PostgresNIO describes its errors in nothing but generic words.
             throw DatabaseFailure(reason: Self.reason(error))
         }
+    }
+
+    /// Runs database work on the store's own executor (`BlockingWait`'s),
+    /// never on Swift's shared cooperative pool: a caller that holds a pool
+    /// thread for long (a synchronous test, a blocked request) would
+    /// otherwise leave a transaction open and idle, holding its locks, until
+    /// PostgreSQL ends it.
+    private func onOwnExecutor<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(BlockingWait.executor) { try await work() }
     }
 
     /// What PostgreSQL answered when a statement failed, said plainly.
@@ -188,7 +196,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     public func user(forTokenHash hash: String) async throws -> UserID? {
-        try await client.query("SELECT id FROM users WHERE token_hash = \(hash)", logger: logger).collect().first.map { UserID(try $0.decode(Int64.self)) }
+        try await onOwnExecutor {
+            try await self.client.query("SELECT id FROM users WHERE token_hash = \(hash)", logger: self.logger).collect().first.map { UserID(try $0.decode(Int64.self)) }
+        }
     }
 
     /// The database's size on disk (`pg_database_size`).

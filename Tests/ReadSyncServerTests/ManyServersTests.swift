@@ -19,7 +19,9 @@ struct ManyServersTests {
         let user = try servers[0].addUserNow(name: "alice", tokenHash: "h")
         let (devices, batches, batchSize) = (12, 15, 4)
 
+        let pushing = Atomic<Bool>(true)
         let pushed = Task {
+            defer { pushing.store(false, ordering: .sequentiallyConsistent) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for device in 0..<devices {
                     group.addTask {
@@ -42,32 +44,20 @@ struct ManyServersTests {
         var held: Set<String> = []
         var cursor: Int64 = 0
         var pulls = 0
-        var pushing = true
         while true {
-            let finished = !pushing
+            // Once the pushes are done, one last round.
+            let finished = !pushing.load(ordering: .sequentiallyConsistent)
             let page = try await servers[pulls % servers.count].changes(for: user, after: cursor, limit: 7, excludingOrigin: NodeID("beef")!)
             pulls += 1
             for change in page.changes { held.insert(change.entity) }
             cursor = page.next
             if page.more { continue }
             if finished { break }
-            // Keep pulling while the pushes go on; once they are done, one last round.
-            if try await isDone(pushed) { pushing = false }
+            try await Task.sleep(for: .milliseconds(1))
         }
         try await pushed.value  // every push was taken
         #expect(held.count == devices * batches * batchSize, "the puller holds \(held.count) of \(devices * batches * batchSize) changes after \(pulls) pulls")
         #expect(cursor == Int64(devices * batches * batchSize))
-    }
-
-    private func isDone(_ task: Task<Void, any Error>) async throws -> Bool {
-        try await Task.sleep(for: .milliseconds(1))
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = try? await task.value; return true }
-            group.addTask { try? await Task.sleep(for: .milliseconds(2)); return false }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
     }
 
     /// Six devices write one field over and over, each new version having
