@@ -166,9 +166,8 @@ import Testing
         for server in servers { server.terminate() }
     }
 
-    /// A second server on the same data folder is refused; on PostgreSQL any
-    /// number start. A database that cannot be reached is one line naming
-    /// it, without its password.
+    /// A database that cannot be reached is one line naming it, without
+    /// its password.
     @Test func anUnreachableDatabaseIsOneLineWithoutThePassword() throws {
         let port = try Socket.freePort()
         let result = try ReadSyncBinary.run(["serve", "--port", "0", "--database", "postgres://alice:s3cret-word@127.0.0.1:\(port)/library"])
