@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import Metrics
 import NIOCore
 import ReadSyncCore
 
@@ -28,6 +29,23 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
                                        message: "missing, unknown or revoked token; send 'Authorization: Bearer <token>' with a token from `readsync user add` or `readsync user token`")
     static func notFound(_ path: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "no such endpoint: \(path.prefix(200)) (see /v1/openapi.yaml)")
+    }
+
+    /// The answer to a request the storage failed (`StorageFault`): nothing
+    /// of it was stored, and the client can send it again later.
+    init(_ fault: StorageFault) {
+        switch fault {
+        case .diskFull:
+            ServerMetrics.diskFullRefusals.increment()
+            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: "disk_full",
+                      message: "the server's disk is full; nothing of this request was stored. Try again once its operator has freed space")
+        case .readOnly:
+            self.init(.serviceUnavailable, code: "read_only",
+                      message: "the server's database is read-only; nothing of this request was stored. Try again later")
+        case .busy:
+            self.init(.serviceUnavailable, code: "busy",
+                      message: "the server's database is locked by another process; nothing of this request was stored. Try again later")
+        }
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -66,14 +84,19 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            context.logger.info("refused request", metadata: ["rs.path": "\(request.uri.path)", "rs.error": "\(error)"])
+            // The request's own log line has the status; why, at debug.
+            context.logger.debug("refused request", metadata: ["rs.error": "\(error)"])
             throw error
         } catch let error as HTTPError {
             if error.status == .notFound { throw APIError.notFound(request.uri.path) }
             let status = error.status.code >= 500 ? HTTPResponse.Status.internalServerError : error.status
             throw APIError(status, code: status == .contentTooLarge ? "too_large" : "bad_request", message: error.body ?? status.reasonPhrase)
         } catch {
-            context.logger.error("request failed", metadata: ["rs.path": "\(request.uri.path)", "rs.error": "\(error)"])
+            if let fault = StorageFault(error) {
+                context.logger.error("storage fault", metadata: ["rs.route": "\(context.endpointPath ?? "unmatched")", "rs.error": "\(error)"])
+                throw APIError(fault)
+            }
+            context.logger.error("request failed", metadata: ["rs.route": "\(context.endpointPath ?? "unmatched")", "rs.error": "\(error)"])
             throw APIError(.internalServerError, code: "internal", message: "the server failed to answer; it has logged why")
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import Metrics
 import NIOCore
 import ReadSyncCore
 
@@ -12,21 +13,20 @@ struct SyncRoutes: Sendable {
     let store: any SyncStore
     let clock: any WallClock
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/health") { _, _ in try JSONResponse.make(HealthResponse(epoch: store.epoch), epoch: store.epoch, for: nil) }
+    func register(on router: Router<SyncRequestContext>) {
         router.get("/v1/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         router.post("/v1/push") { request, context in try await push(request, context) }
-        router.get("/v1/changes") { request, _ in try await changes(request) }
-        router.get("/v1/digest") { request, _ in try await digest(request) }
-        router.post("/v1/entities") { request, _ in try await entities(request) }
+        router.get("/v1/changes") { request, context in try await changes(request, context) }
+        router.get("/v1/digest") { request, context in try await digest(request, context) }
+        router.post("/v1/entities") { request, context in try await entities(request, context) }
     }
 
     // MARK: Endpoints
 
-    private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let user = try await authenticate(request)
+    private func push(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let user = try await authenticate(request, context)
         let body = try await RequestBodyReader.read(request, limit: SyncProtocol.maxRequestBytes)
         let push: PushRequest
         do {
@@ -46,6 +46,7 @@ struct SyncRoutes: Sendable {
         }
         let now = clock.nowMilliseconds()
         if let skew = SyncProtocol.excessiveSkew(of: push.changes, serverTime: now) {
+            ServerMetrics.clockSkewRefusals.increment()
             throw APIError(.unprocessableContent, code: "clock_skew", message: """
                 this device's clock is \(DurationText.describe(milliseconds: skew)) ahead of the server's \
                 (at most \(DurationText.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
@@ -61,14 +62,16 @@ struct SyncRoutes: Sendable {
             throw APIError(.conflict, code: refusal.code, message: refusal.description)
         }
         FaultPoint.serverPushAfterCommit.reach()
-        context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)"])
+        ServerMetrics.recordPush(outcome)
+        context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)",
+                                                "rs.conflicts": "\(outcome.conflicts)"])
         return try JSONResponse.make(PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
                                                   checkpoint: outcome.checkpoint, pushToken: outcome.pushToken),
                                      epoch: outcome.epoch, for: request)
     }
 
-    private func changes(_ request: Request) async throws -> Response {
-        let user = try await authenticate(request)
+    private func changes(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let user = try await authenticate(request, context)
         let query = request.uri.queryParameters
         let after = try Self.integer(query["after"], name: "after", default: 0)
         let limit = try Self.integer(query["limit"], name: "limit", default: Int64(SyncProtocol.defaultPageSize))
@@ -107,6 +110,8 @@ struct SyncRoutes: Sendable {
         // answer brings may yet be lost on the way.
         if let origin { store.recordSighting(of: origin, for: user, name: deviceName, pulled: after) }
         FaultPoint.serverPullBeforeAnswer.reach()
+        ServerMetrics.recordPull(page)
+        context.logger.debug("pull", metadata: ["rs.user": "\(user)", "rs.after": "\(after)", "rs.changes": "\(page.changes.count)", "rs.more": "\(page.more)"])
         return try JSONResponse.make(
             PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
                          checkpoint: page.checkpoint, retired: page.retired),
@@ -114,8 +119,8 @@ struct SyncRoutes: Sendable {
     }
 
     /// Checksums over ranges of the user's entities (`LibraryDigest`).
-    private func digest(_ request: Request) async throws -> Response {
-        let user = try await authenticate(request)
+    private func digest(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let user = try await authenticate(request, context)
         let query = request.uri.queryParameters
         let prefix = query["prefix"].map(String.init) ?? ""
         guard LibraryDigest.isPrefix(prefix) else { throw APIError.badRequest("'prefix' must be 0–16 lowercase hex digits") }
@@ -129,8 +134,8 @@ struct SyncRoutes: Sendable {
     }
 
     /// Every stored version of the fields of the entities asked for.
-    private func entities(_ request: Request) async throws -> Response {
-        let user = try await authenticate(request)
+    private func entities(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let user = try await authenticate(request, context)
         let body = try await RequestBodyReader.read(request, limit: SyncProtocol.maxRequestBytes)
         let asked: EntitiesRequest
         do {
@@ -146,7 +151,8 @@ struct SyncRoutes: Sendable {
 
     // MARK: Checks shared by the endpoints
 
-    private func authenticate(_ request: Request) async throws -> UserID {
+    /// The user the request's token belongs to; noted for the request's log line.
+    private func authenticate(_ request: Request, _ context: SyncRequestContext) async throws -> UserID {
         if let version = request.headers[HTTPField.Name(SyncProtocol.versionHeader)!], version != String(SyncProtocol.version) {
             throw Self.unsupported(Int(version))
         }
@@ -155,6 +161,7 @@ struct SyncRoutes: Sendable {
               token.count == 64, token.allSatisfy(\.isHexDigit),
               let user = try await store.user(forTokenHash: AccessToken.hash(token.lowercased()))
         else { throw APIError.unauthorized }
+        context.facts.user = user
         return user
     }
 

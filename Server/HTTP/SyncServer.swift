@@ -56,13 +56,26 @@ public struct SyncServer: Sendable {
         self.logger = logger
     }
 
+    /// Every route and middleware of the server over `store`: what `run`
+    /// serves, and what route tests drive in process (HummingbirdTesting).
+    public static func router(store: any SyncStore, clock: any WallClock = SystemWallClock()) -> Router<SyncRequestContext> {
+        ServerMetrics.bootstrap()
+        let router = Router(context: SyncRequestContext.self)
+        // Outermost first: the log line and the metrics see the status
+        // the error middleware turns an error into.
+        router.middlewares.add(RequestLogMiddleware())
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(JSONErrorMiddleware())
+        OperatorRoutes(store: store).register(on: router)
+        SyncRoutes(store: store, clock: clock).register(on: router)
+        return router
+    }
+
     /// Serves until one of `shutdownSignals` arrives (or the task is
     /// cancelled), then lets in-flight requests finish and closes the
     /// database. `onRunning` receives the bound port.
     public func run(shutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let router = Router()
-        router.middlewares.add(JSONErrorMiddleware())
-        SyncRoutes(store: store, clock: clock).register(on: router)
+        let router = Self.router(store: store, clock: clock)
         let logger = self.logger
         let app = Application(
             router: router,

@@ -44,13 +44,13 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             devices[node] = device
         }
 
-        /// Merges one change into its field's versions, numbering it `seq` when new; returns whether it was.
-        mutating func merge(_ change: Change, from node: NodeID, seq: Int64) throws -> Bool {
+        /// Merges one change into its field's versions, numbering it `seq` when new.
+        mutating func merge(_ change: Change, from node: NodeID, seq: Int64) throws -> ServerMerge.Outcome {
             let stored = (versions[change.key] ?? [:]).sorted { $0.key < $1.key }
-            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.value.change.register)) else { return false }
+            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.value.change.register)) else { return .absorbed }
             for index in superseded { versions[change.key]![stored[index].key] = nil }
             versions[change.key, default: [:]][seq] = (change, node)
-            return true
+            return ServerMerge.outcome(superseded: superseded, of: stored.count)
         }
 
         func epoch(_ databaseEpoch: String) -> String { UserEpoch.of(databaseEpoch: databaseEpoch, lineage: lineage) }
@@ -87,6 +87,10 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func close() throws {}
 
+    /// Always ready, and nothing on disk: it lives in memory (simulations).
+    public func checkReady() async throws {}
+    public func databaseBytes() async throws -> Int { 0 }
+
     // MARK: Synchronous core
 
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
@@ -99,12 +103,8 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             }
             var outcome = PushOutcome()
             for change in changes {
-                guard try data.merge(change, from: node, seq: data.lastSeq + 1) else {
-                    outcome.ignored += 1
-                    continue
-                }
+                guard outcome.count(try data.merge(change, from: node, seq: data.lastSeq + 1)) else { continue }
                 data.lastSeq += 1
-                outcome.accepted += 1
             }
             if outcome.accepted > 0 {
                 data.history.append((data.lastSeq, HistoryCheckpoint.randomToken()))
@@ -267,7 +267,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             guard seconds(data.trash[article]!.since) <= seconds(now.addingTimeInterval(-policy.keepTrash)), latest <= horizon else { continue }
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 let purge = Tombstone.purge(over: versions.values.map(\.change.register), by: collector)
-                guard try data.merge(Change(key: key, register: purge), from: collector, seq: data.lastSeq + 1) else {
+                guard try data.merge(Change(key: key, register: purge), from: collector, seq: data.lastSeq + 1) != .absorbed else {
                     preconditionFailure("a collection's version was not taken")
                 }
                 data.lastSeq += 1

@@ -162,7 +162,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
             } }
         } catch let error as PSQLError {
             // PostgresNIO describes its errors in nothing but generic words.
-            throw DatabaseFailure(reason: Self.reason(error))
+            throw DatabaseFailure(reason: Self.reason(error), sqlState: error.serverInfo?[.sqlState])
         }
     }
 
@@ -178,6 +178,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// What PostgreSQL answered when a statement failed, said plainly.
     public struct DatabaseFailure: Error, CustomStringConvertible {
         public let reason: String
+        /// PostgreSQL's error code, when the server gave one (53100: its disk is full).
+        public var sqlState: String? = nil
         public var description: String { "the database failed: \(reason)" }
     }
 
@@ -202,6 +204,16 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     /// The database's size on disk (`pg_database_size`).
+    /// Ready when PostgreSQL answers. (It refuses writes itself when its
+    /// disk is full, which a push then answers with 507.)
+    public func checkReady() async throws {
+        do {
+            _ = try await onOwnExecutor { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+        } catch {
+            throw StoreNotReady(reason: "PostgreSQL does not answer: \(Self.reason(error))")
+        }
+    }
+
     public func databaseBytes() throws -> Int {
         try BlockingWait.run {
             Int(try await self.client.query("SELECT pg_database_size(current_database())", logger: self.logger).collect().first!.decode(Int64.self))
@@ -232,12 +244,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
         var outcome = PushOutcome()
         var batch = try await FieldVersionBatch.load(changes.map(\.key), of: user, db)
         for change in changes {
-            guard try batch.merge(change, from: node, seq: seq + 1) else {
-                outcome.ignored += 1
-                continue
-            }
+            guard outcome.count(try batch.merge(change, from: node, seq: seq + 1)) else { continue }
             seq += 1
-            outcome.accepted += 1
         }
         try await batch.save(for: user, db)
         if outcome.accepted > 0 {
@@ -326,15 +334,15 @@ public final class PostgresSyncStore: SteppedSyncStore {
             return batch
         }
 
-        /// Merges one change, numbering it `seq` when it is new; returns whether it was.
-        mutating func merge(_ change: Change, from node: NodeID, seq: Int64) throws -> Bool {
+        /// Merges one change, numbering it `seq` when it is new.
+        mutating func merge(_ change: Change, from node: NodeID, seq: Int64) throws -> ServerMerge.Outcome {
             let stored = versions[change.key] ?? []
-            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return false }
+            guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return .absorbed }
             let gone = Set(superseded.map { stored[$0].seq })
             for old in gone where inserted.removeValue(forKey: old) == nil { deleted.append(old) }
             versions[change.key] = stored.filter { !gone.contains($0.seq) } + [(seq, change.register)]
             inserted[seq] = (change.key, node, change.register)
-            return true
+            return ServerMerge.outcome(superseded: superseded, of: stored.count)
         }
 
         func save(for user: UserID, _ db: Statements) async throws {
@@ -629,7 +637,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
                         name = CASE WHEN excluded.name = '' THEN devices.name ELSE excluded.name END, retired_at = NULL
                     """, logger: logger).collect()
             } catch let error as PSQLError {
-                throw DatabaseFailure(reason: Self.reason(error))
+                throw DatabaseFailure(reason: Self.reason(error), sqlState: error.serverInfo?[.sqlState])
             }
         }
     }
@@ -765,7 +773,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
             var batch = try await FieldVersionBatch.load(Array(purgeable.keys), of: user, db)
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 seq += 1
-                guard try batch.merge(Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, seq: seq) else {
+                guard try batch.merge(Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, seq: seq) != .absorbed else {
                     throw CorruptDatabase(reason: "a collection's version was not taken")
                 }
             }

@@ -150,12 +150,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         var outcome = PushOutcome()
         var seq = try Self.lastSequence(of: user, db)
         for change in changes {
-            guard try Self.merge(change, from: node, for: user, nextSequence: seq + 1, db) else {
-                outcome.ignored += 1
-                continue
-            }
+            guard outcome.count(try Self.merge(change, from: node, for: user, nextSequence: seq + 1, db)) else { continue }
             seq += 1
-            outcome.accepted += 1
         }
         if outcome.accepted > 0 {
             try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
@@ -175,8 +171,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     /// Merges one change into the stored versions of its field (see
     /// `ServerMerge`), numbering it `seq` when it is new to the store.
-    /// Returns whether it was.
-    private static func merge(_ change: Change, from node: NodeID, for user: UserID, nextSequence seq: Int64, _ db: Database) throws -> Bool {
+    private static func merge(_ change: Change, from node: NodeID, for user: UserID, nextSequence seq: Int64, _ db: Database) throws -> ServerMerge.Outcome {
         // An array literal: GRDB's initialiser from a generic sequence
         // builds a key path at run time on every call (a tenth of a push).
         let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
@@ -195,7 +190,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             }
             stored.append((row[0], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[2]))))
         }
-        guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return false }
+        guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return .absorbed }
         for index in superseded {
             try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
         }
@@ -203,7 +198,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
                                      try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
-        return true
+        return ServerMerge.outcome(superseded: superseded, of: stored.count)
     }
 
     /// The time a device was seen, as `devices` keeps it.
@@ -521,7 +516,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 seq += 1
                 guard try merge(Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, for: user,
-                                nextSequence: seq, db) else {
+                                nextSequence: seq, db) != .absorbed else {
                     throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "a collection's version was not taken")
                 }
             }
@@ -541,6 +536,38 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, created_at, token_hash IS NOT NULL AS active, last_seq FROM users ORDER BY name")
                 .map { UserSummary(name: $0["name"], createdAt: $0["created_at"], active: $0["active"], changes: $0["last_seq"]) }
+        }
+    }
+}
+
+// MARK: Serving
+
+extension SQLiteSyncStore {
+    /// Below this much free space on the data folder's disk the store says it
+    /// is not ready: a push's commit may need several megabytes of log, and
+    /// a commit that finds the disk full fails whole (nothing is lost, but
+    /// nothing is stored either).
+    static let minimumFreeBytes: Int64 = 8 << 20
+
+    public func checkReady() async throws {
+        do {
+            try await database.read { db in try db.execute(sql: "SELECT 1 FROM meta LIMIT 1") }
+        } catch {
+            throw StoreNotReady(reason: "the database \(database.path) does not answer: \(error)")
+        }
+        let folder = (database.path as NSString).deletingLastPathComponent
+        var disk = statvfs()
+        guard statvfs(folder, &disk) == 0 else { return }
+        let free = Int64(disk.f_bavail) * Int64(disk.f_frsize)
+        if free < Self.minimumFreeBytes {
+            throw StoreNotReady(reason: "the disk holding \(folder) is full (\(free / 1024) KiB free); free some space")
+        }
+    }
+
+    /// The database file and its write-ahead log.
+    public func databaseBytes() async throws -> Int {
+        [database.path, database.path + "-wal"].reduce(0) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         }
     }
 }

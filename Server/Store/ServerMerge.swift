@@ -28,6 +28,20 @@ enum ServerMerge {
         return superseded
     }
 
+    /// What a store did with one pushed change.
+    enum Outcome: Equatable {
+        /// Already absorbed: neither stored nor numbered.
+        case absorbed
+        /// Stored and numbered; `concurrent` when versions it has not seen
+        /// stay beside it (a conflict every device will resolve the same way).
+        case stored(concurrent: Bool)
+    }
+
+    /// `accept`, told as an outcome: `superseded` of `versionCount` versions were replaced.
+    static func outcome(superseded: [Int], of versionCount: Int) -> Outcome {
+        .stored(concurrent: superseded.count < versionCount)
+    }
+
     /// The state of a field: the merge of its stored versions.
     static func state(of versions: [Register]) -> Register? {
         guard var merged = versions.first else { return nil }

@@ -14,12 +14,30 @@ public struct PushOutcome: Sendable, Equatable {
     public var accepted = 0
     /// Changes it already had, or that a merged write already supersedes.
     public var ignored = 0
+    /// Accepted changes that stay beside a concurrent version of their
+    /// field (a conflict, resolved the same way on every device).
+    public var conflicts = 0
     /// The user's epoch after the push (see `KnownHistory`).
     public var epoch = ""
     /// Where the accepted changes went in the user's history; nil when none was.
     public var checkpoint: HistoryCheckpoint?
     /// The token of the pusher's last push (`PushChain`).
     public var pushToken: String?
+}
+
+extension PushOutcome {
+    /// Counts what the store did with one change; returns whether it was stored.
+    mutating func count(_ merged: ServerMerge.Outcome) -> Bool {
+        switch merged {
+        case .absorbed:
+            ignored += 1
+            return false
+        case .stored(let concurrent):
+            accepted += 1
+            if concurrent { conflicts += 1 }
+            return true
+        }
+    }
 }
 
 /// One page of a user's changes.
@@ -129,8 +147,23 @@ public protocol SyncStore: Sendable {
     /// retired has pulled past (`Tombstone`).
     func collectGarbage(now: Date, policy: CollectionPolicy) throws -> CollectionReport
 
+    // MARK: Serving (`/ready`, `/metrics`)
+
+    /// Throws `StoreNotReady` when the store cannot take writes now: its
+    /// database does not answer, or the disk it writes to is full.
+    func checkReady() async throws
+    /// The bytes the store's database takes on disk.
+    func databaseBytes() async throws -> Int
+
     /// Closes the database cleanly.
     func close() throws
+}
+
+/// Why a store cannot serve now (`SyncStore.checkReady`), in words for the
+/// person running the server.
+public struct StoreNotReady: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }
 
 /// A store a deterministic simulation can drive step by step: the same

@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var store: ServerStoreOption
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: $LOG_LEVEL, else info).", valueName: "level"))
     var logLevel: String?
+    @Option(help: ArgumentHelp("text (one readable line per record) or json (one JSON object per line).", valueName: "format"))
+    var logFormat: String = LogFormat.text.rawValue
     @Option(help: ArgumentHelp("Retire a device unseen for this many days: it stops holding back the collection of deleted articles, and syncs in full when it returns.",
                                valueName: "days"))
     var retireAfter: Double = 180
@@ -29,16 +31,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard keepTrash >= 0, keepTrash.isFinite else { throw ValidationError("--keep-trash must be a number of days, 0 or more") }
         guard collectEvery >= 0.1, collectEvery.isFinite else { throw ValidationError("--collect-every must be at least 0.1 seconds") }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        if LogFormat(rawValue: logFormat) == nil { throw ValidationError("unknown --log-format '\(logFormat)': give text or json") }
     }
 
     func run() async throws {
         let levelName = logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
         let level = Logger.Level(rawValue: levelName.lowercased()) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { label in format.handler(label: label, level: level) }
         let logger = Logger(label: "readsync.server")
         let configuration = SyncServerConfiguration(
             host: host, port: port, database: try store.database(),

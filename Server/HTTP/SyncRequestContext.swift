@@ -1,0 +1,26 @@
+import Hummingbird
+import ReadSyncCore
+import Synchronization
+
+/// The request context of every route: Hummingbird's, plus what a handler
+/// learns that the request's log line reports (`RequestLogMiddleware`).
+public struct SyncRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Shared by the copies of the context the middleware chain passes along.
+    let facts = RequestFacts()
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// What a handler found out about its request, for the request's log line.
+final class RequestFacts: Sendable {
+    private let authenticated = Mutex<UserID?>(nil)
+
+    /// The user whose token the request carried, once it was checked.
+    var user: UserID? {
+        get { authenticated.withLock { $0 } }
+        set { authenticated.withLock { $0 = newValue } }
+    }
+}
