@@ -213,6 +213,8 @@ public final class ReadingList {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
               components.host?.isEmpty == false
         else { throw ClientError.invalidServerURL(url) }
+        // The URL is shown in `status`, sync summaries and errors: a secret in it would be too.
+        guard components.user == nil, components.password == nil else { throw ClientError.credentialsInServerURL }
         guard !token.isEmpty, token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
             throw ClientError.invalidToken
         }

@@ -11,7 +11,7 @@ struct SyncLock {
     /// Waits until no other process syncs the library in `directory`.
     init(directory: URL) throws {
         let path = directory.appendingPathComponent("sync.lock").path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ClientError.homeUnavailable(path: directory.path, reason: "its sync lock \(path) cannot be opened (\(String(cString: strerror(errno))))")
         }

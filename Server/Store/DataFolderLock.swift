@@ -15,9 +15,10 @@ final class DataFolderLock: Sendable {
 
     /// Takes the lock on `directory`, or throws `DataFolderInUse`.
     init(directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // 0700 when new (an existing folder is tightened by the store, which opens next).
+        if !FileManager.default.fileExists(atPath: directory.path) { try PrivateFiles.makeDirectory(directory) }
         let path = directory.appendingPathComponent("serve.lock").path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EINTR else {
