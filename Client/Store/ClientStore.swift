@@ -167,6 +167,10 @@ enum MetaKey: String {
     case pendingPushToken = "pending_push_token"
     /// What the server lists this device as (`client init --name`).
     case deviceName = "device_name"
+    /// The absolute path of the PEM file of the certificate authority that
+    /// signed the server's certificate (`client init --ca-file`), when it is
+    /// a private one; else the system's authorities are trusted.
+    case caFile = "ca_file"
     /// The furthest point of the server's history (in `epoch`) this device
     /// has seen, pulled up to or pushed into (`HistoryCheckpoint`, as text).
     case checkpoint
