@@ -72,9 +72,14 @@ enum PrivateFiles {
     /// still opens as it did.
     static func tighten(_ paths: [String]) -> [PermissionChange] {
         paths.compactMap { path in
-            var status = stat()
-            guard stat(path, &status) == 0 else { return nil }  // not there: nothing to tighten
-            let mode = UInt32(status.st_mode) & 0o7777
+            // Through a symbolic link to what it names, as chmod goes. (Foundation's
+            // attributes, not `struct stat`: which C module Swift thinks declares
+            // that struct varies from build to build, and MemberImportVisibility cares.)
+            let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+                  let permissions = attributes[.posixPermissions] as? Int
+            else { return nil }  // not there: nothing to tighten
+            let mode = UInt32(permissions) & 0o7777
             guard mode & 0o077 != 0 else { return nil }
             let tightened = mode & ~0o077
             guard chmod(path, mode_t(tightened)) == 0 else {

@@ -13,9 +13,8 @@ struct PrivateHomeTests {
     let temporary = TemporaryHome()
 
     static func mode(_ path: String) throws -> UInt32 {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw POSIXError(.ENOENT) }
-        return UInt32(status.st_mode) & 0o7777
+        guard let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int else { throw POSIXError(.ENOENT) }
+        return UInt32(permissions) & 0o7777
     }
 
     /// The usual umask, under which files are made 0644 and folders 0755.
