@@ -81,7 +81,8 @@ import Glibc
         #expect(token.count == 64)
         let device = Device()
         var outputs: [ReadSyncBinary.Result] = []
-        outputs.append(try device.client("init", "--server", server.url, "--token", token))
+        // From standard input: an argument would show in the process list while init runs.
+        outputs.append(try device.client("init", "--server", server.url, "--token", "-", stdin: token + "\n"))
         outputs.append(try device.client("add", try ReadSyncBinary.seed("002")))
         outputs.append(try device.client("sync"))
         outputs.append(try device.client("status"))
