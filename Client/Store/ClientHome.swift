@@ -32,7 +32,7 @@ public struct ClientHome: Sendable, Equatable {
         do {
             return try PrivateFiles.prepare(folder: directory, files: Self.privateFiles)
         } catch let error as PrivateFileError {
-            throw ClientError.homeUnavailable(path: directory.path, reason: error.path == directory.path ? error.reason : "the folder cannot be created")
+            throw ClientError.homeUnavailable(path: directory.path, reason: error.reason)
         }
     }
 }

@@ -44,7 +44,9 @@ enum PrivateFiles {
         }
         if mkdir(folder.path, 0o700) != 0 {
             // Made by another process just now: it is checked like any existing one next time.
-            guard errno == EEXIST else { throw PrivateFileError(path: folder.path, reason: String(cString: strerror(errno))) }
+            guard errno == EEXIST else {
+                throw PrivateFileError(path: folder.path, reason: "the folder cannot be created (\(String(cString: strerror(errno))))")
+            }
             return
         }
         // mkdir's mode passes through the umask, which might take the
