@@ -33,8 +33,9 @@ import Glibc
             process.standardOutput = log
             process.standardError = log
             try process.run()
-            // The first run may install nginx; then it makes the certificates and starts.
-            for _ in 0..<2400 {
+            // On a machine without nginx the script installs it first (apt):
+            // wait while it runs, up to ten minutes; it stops on any failure.
+            for _ in 0..<12_000 {
                 if let socket = try? Socket.connect(port: port) { close(socket); return }
                 guard process.isRunning else { break }
                 usleep(50_000)
