@@ -60,13 +60,6 @@ public struct HTTPLimits: Sendable {
 public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
     /// libcurl's error, in its words (e.g. "Couldn't connect to server").
     case failed(code: Int, message: String)
-
-    /// The server's certificate was not trusted (or not for its name):
-    /// libcurl's `CURLE_PEER_FAILED_VERIFICATION`.
-    public var isUntrustedCertificate: Bool {
-        if case .failed(let code, _) = self { return code == Int(CURLE_PEER_FAILED_VERIFICATION.rawValue) }
-        return false
-    }
     /// The response grew past `HTTPLimits.maxResponseBytes`.
     case responseTooLarge(limit: Int)
 
@@ -75,6 +68,13 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
         case .failed(_, let message): return message
         case .responseTooLarge(let limit): return "the response is larger than \(limit) bytes"
         }
+    }
+
+    /// The server's certificate was not trusted (or not for its name):
+    /// libcurl's `CURLE_PEER_FAILED_VERIFICATION`.
+    public var isUntrustedCertificate: Bool {
+        if case .failed(let code, _) = self { return code == Int(CURLE_PEER_FAILED_VERIFICATION.rawValue) }
+        return false
     }
 }
 

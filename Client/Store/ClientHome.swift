@@ -23,7 +23,8 @@ public struct ClientHome: Sendable, Equatable {
 
     /// The files of the home that hold the library (and the server token),
     /// kept readable by this account only.
-    static let privateFiles = ["library.sqlite", "library.sqlite-wal", "library.sqlite-shm", "sync.lock"]
+    /// (`sync.lock` holds nothing; `SyncLock` makes it 0600 itself.)
+    static let privateFiles = ["library.sqlite", "library.sqlite-wal", "library.sqlite-shm"]
 
     /// Creates the folder (0700) if it does not exist yet; else takes the
     /// group's and others' permissions off it and off its database files.

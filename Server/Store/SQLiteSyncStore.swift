@@ -12,8 +12,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// The data folder and files that other local accounts could read when
     /// the store was opened, now tightened (`ServerDatabase.open` logs them).
     public let permissionChanges: [PermissionChange]
-    /// The data folder's files that hold users' data or the server's lock.
-    static let privateFiles = ["server.sqlite", "server.sqlite-wal", "server.sqlite-shm", "serve.lock"]
+    /// The data folder's files that hold users' data. (`serve.lock` holds
+    /// only a process id; `DataFolderLock` makes it 0600 itself.)
+    static let privateFiles = ["server.sqlite", "server.sqlite-wal", "server.sqlite-shm"]
     /// The time devices are seen at (a simulation's, in tests).
     private let clock: @Sendable () -> Date
     /// Pushes waiting for the writer (see `push`).

@@ -80,6 +80,16 @@ struct PrivateHomeTests {
         #expect(try list.status().server == nil, "nothing was stored")
     }
 
+    @Test func aSyncLockLeftReadableIsMadeTheOwnersOnly() throws {
+        Self.usualUmask()
+        _ = try temporary.open()
+        let lockFile = temporary.home.directory.appendingPathComponent("sync.lock").path
+        #expect(FileManager.default.createFile(atPath: lockFile, contents: nil, attributes: [.posixPermissions: 0o644]))
+        let lock = try SyncLock(directory: temporary.home.directory)
+        lock.release()
+        #expect(try Self.mode(lockFile) == 0o600)
+    }
+
     @Test func onlyTheOthersBitsAreTaken() throws {
         Self.usualUmask()
         _ = try temporary.open()

@@ -64,6 +64,18 @@ struct PrivateDataFolderTests {
         #expect(try Self.mode(database + "-wal") == 0o600)
     }
 
+    /// serve.lock holds only a process id, so opening says nothing of it; it is 0600 all the same.
+    @Test func aLockFileLeftReadableIsMadeTheServersOnly() throws {
+        Self.usualUmask()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lockFile = directory.appendingPathComponent("serve.lock").path
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        #expect(FileManager.default.createFile(atPath: lockFile, contents: Data("123\n".utf8), attributes: [.posixPermissions: 0o644]))
+        let lock = try DataFolderLock(directory: directory)
+        defer { lock.release() }
+        #expect(try Self.mode(lockFile) == 0o600)
+    }
+
     @Test func aBackupIsTheServersOnly() throws {
         Self.usualUmask()
         defer { try? FileManager.default.removeItem(at: directory) }
