@@ -25,6 +25,10 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
     case emptySearch
     case invalidServerURL(String)
     case invalidToken
+    /// A server URL with a user name or password in it.
+    case credentialsInServerURL
+    case unreadableCAFile(path: String, reason: String)
+    case caFileWithoutHTTPS(String)
     case homeUnavailable(path: String, reason: String)
     case unsyncable(String)
     case unknownImportFormat(String)
@@ -54,6 +58,10 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case .emptySearch: return "search needs at least one word"
         case .invalidServerURL(let text): return "not an http(s) server URL: \(text)"
         case .invalidToken: return "the token must be non-empty and printable (as `readsync user add` prints it)"
+        case .credentialsInServerURL:
+            return "the server URL must not hold a user name or password (`client status` and sync messages show the URL); give the token with --token"
+        case .unreadableCAFile(let path, let reason): return "cannot use \(path) as the certificate authority: \(reason)"
+        case .caFileWithoutHTTPS(let url): return "--ca-file is for an https:// server, and \(url) is not one"
         case .homeUnavailable(let path, let reason): return "cannot use \(path) as the readsync home: \(reason)"
         case .unsyncable(let problem): return "not saved: the \(problem), more than sync carries"
         case .unknownImportFormat(let path):

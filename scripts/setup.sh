@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system libraries readsync builds against, only if missing.
+# Installs the system libraries readsync builds against (and the tools its
+# tests use), only if missing.
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
-packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev)
+# openssl: the HTTPS end-to-end test makes its certificate authority with it.
+packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

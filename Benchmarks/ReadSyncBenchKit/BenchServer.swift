@@ -34,7 +34,8 @@ final class BenchServer: @unchecked Sendable {
     static func start(binary: URL?, dataDirectory: URL, databaseURL: String?, count: Int, users names: [String]) throws
         -> (server: BenchServer, tokens: [String]) {
         let database: ServerDatabase = try databaseURL.map { .postgres(try PostgresURL($0)) } ?? .embedded(folder: dataDirectory)
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        // 0700 as the store makes one, or opening it would tighten it and log a notice.
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try database.open(logger: Logger(label: "readsync.bench"))
         let tokens = try names.map { name in
             let token = AccessToken.generate()

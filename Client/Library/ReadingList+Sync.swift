@@ -8,7 +8,7 @@ extension ReadingList {
     public func sync(pageSize: Int = SyncProtocol.defaultPageSize, progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
         let state = try store.syncState()
         guard let server = state.serverURL, let token = state.token else { throw SyncError.notConfigured }
-        let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName)
+        let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName, caFile: state.caFile)
         // One sync of a library at a time: a second one at once (a timer and
         // a person) would show the server a push chain the first had just
         // moved on, and be taken for a copy of this device. It waits its turn.
@@ -24,7 +24,7 @@ extension ReadingList {
     public func verify(repair: Bool = false) throws -> (report: VerifyReport, differing: [DifferingEntity]) {
         let state = try store.syncState()
         guard let server = state.serverURL, let token = state.token else { throw SyncError.notConfigured }
-        let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName)
+        let transport = CurlSyncTransport(serverURL: server, token: token, deviceName: state.deviceName, caFile: state.caFile)
         let lock = FileManager.default.fileExists(atPath: home.databaseURL.path) ? try SyncLock(directory: home.directory) : nil
         defer { lock?.release() }
         let verifier = Verifier(store: store, transport: transport)

@@ -207,19 +207,25 @@ public final class ReadingList {
 
     // MARK: Settings
 
-    /// Stores the sync server's address, this device's token and the name
-    /// the server lists it under.
-    public func configureServer(url: String, token: String, deviceName: String? = nil) throws {
+    /// Stores the sync server's address, this device's token, the name
+    /// the server lists it under, and the PEM file of the private
+    /// certificate authority that signed the server's certificate (nil: the
+    /// system's authorities; a stored one is forgotten).
+    public func configureServer(url: String, token: String, deviceName: String? = nil, caFile: String? = nil) throws {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
               components.host?.isEmpty == false
         else { throw ClientError.invalidServerURL(url) }
+        // The URL is shown in `status`, sync summaries and errors: a secret in it would be too.
+        guard components.user == nil, components.password == nil else { throw ClientError.credentialsInServerURL }
         guard !token.isEmpty, token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
             throw ClientError.invalidToken
         }
+        let caPath = try caFile.map { try Self.checkedCAFile($0, serverURL: url) }
         try store.database.write { db in
             let previous = (try MetaKey.serverURL.read(db), try MetaKey.serverToken.read(db))
             try MetaKey.serverURL.write(url, db)
             try MetaKey.serverToken.write(token, db)
+            try MetaKey.caFile.write(caPath, db)
             if let deviceName { try MetaKey.deviceName.write(deviceName, db) }
             // Another server or account: its cursor and epoch mean nothing
             // here, and it has none of this library, so send everything.
@@ -232,5 +238,28 @@ public final class ReadingList {
                 try MetaKey.pendingPushToken.write(nil, db)
             }
         }
+    }
+
+    /// `file` as an absolute path, once it is known to be a readable file
+    /// holding a PEM certificate (libcurl would only say so at the first
+    /// sync) for an https `serverURL`.
+    public static func checkedCAFile(_ file: String, serverURL: String) throws -> String {
+        guard URLComponents(string: serverURL)?.scheme?.lowercased() == "https" else { throw ClientError.caFileWithoutHTTPS(serverURL) }
+        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ClientError.unreadableCAFile(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw ClientError.unreadableCAFile(path: path, reason: "it is a folder; give the PEM file") }
+        let contents: Data
+        do {
+            contents = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ClientError.unreadableCAFile(path: path, reason: "it cannot be read (permission denied?)")
+        }
+        guard String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+            throw ClientError.unreadableCAFile(path: path, reason: "it holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)")
+        }
+        return path
     }
 }

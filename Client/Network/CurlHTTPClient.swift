@@ -69,6 +69,13 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
         case .responseTooLarge(let limit): return "the response is larger than \(limit) bytes"
         }
     }
+
+    /// The server's certificate was not trusted (or not for its name):
+    /// libcurl's `CURLE_PEER_FAILED_VERIFICATION`.
+    public var isUntrustedCertificate: Bool {
+        if case .failed(let code, _) = self { return code == Int(CURLE_PEER_FAILED_VERIFICATION.rawValue) }
+        return false
+    }
 }
 
 /// HTTP(S) over libcurl. One easy handle is reused for every request, so
@@ -76,19 +83,27 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
 /// followed (http and https only), TLS is verified, gzip/brotli/zstd are
 /// decoded, and the proxy environment variables (`HTTPS_PROXY`, …) apply.
 ///
+/// The server's certificate is always verified (libcurl's default: its
+/// chain against the trusted authorities, and its name against the host);
+/// nothing here turns that off. `caFile` only changes which authorities are
+/// trusted: a PEM file of a private one instead of the system's.
+///
 /// Not thread-safe: use one client per thread.
 public final class CurlHTTPClient {
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
     public let limits: HTTPLimits
+    /// The PEM file of the certificate authorities to trust, instead of the system's.
+    public let caFile: String?
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(limits: HTTPLimits = HTTPLimits()) {
+    public init(limits: HTTPLimits = HTTPLimits(), caFile: String? = nil) {
         Self.globalInit
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.limits = limits
+        self.caFile = caFile
     }
 
     deinit {
@@ -122,6 +137,9 @@ public final class CurlHTTPClient {
         try check(readsync_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
         try check(readsync_curl_setopt_string(handle, CURLOPT_USERAGENT, "readsync/0.1 (+offline-first reading list)"))
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        // libcurl copies the string. CURLOPT_CAINFO replaces the default
+        // bundle, so only this authority is trusted for this device's server.
+        if let caFile { try check(readsync_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList))
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
         try check(readsync_curl_setopt_write_function(handle) { data, size, count, context in

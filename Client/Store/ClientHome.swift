@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncCore
 
 /// Where a device keeps its library: one folder holding one SQLite database.
 public struct ClientHome: Sendable, Equatable {
@@ -20,19 +21,19 @@ public struct ClientHome: Sendable, Equatable {
         return ClientHome(directory: URL(fileURLWithPath: dataHome).appendingPathComponent("readsync"))
     }
 
-    /// Creates the folder if it does not exist yet.
-    func prepare() throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw ClientError.homeUnavailable(path: directory.path, reason: "it is a file, not a folder")
-            }
-            return
-        }
+    /// The files of the home that hold the library (and the server token),
+    /// kept readable by this account only.
+    /// (`sync.lock` holds nothing; `SyncLock` makes it 0600 itself.)
+    static let privateFiles = ["library.sqlite", "library.sqlite-wal", "library.sqlite-shm"]
+
+    /// Creates the folder (0700) if it does not exist yet; else takes the
+    /// group's and others' permissions off it and off its database files.
+    /// Returns what it tightened, for the caller to tell the user.
+    func prepare() throws -> [PermissionChange] {
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ClientError.homeUnavailable(path: directory.path, reason: "the folder cannot be created")
+            return try PrivateFiles.prepare(folder: directory, files: Self.privateFiles)
+        } catch let error as PrivateFileError {
+            throw ClientError.homeUnavailable(path: directory.path, reason: error.reason)
         }
     }
 }

@@ -11,6 +11,8 @@ extension ClientStore {
         var serverURL: String?
         var token: String?
         var deviceName: String?
+        /// The private certificate authority `init --ca-file` gave, if any.
+        var caFile: String?
         var cursor: Int64
         var epoch: String?
         var checkpoint: HistoryCheckpoint?
@@ -27,6 +29,7 @@ extension ClientStore {
         try read { db in
             SyncState(
                 serverURL: try MetaKey.serverURL.read(db), token: try MetaKey.serverToken.read(db), deviceName: try MetaKey.deviceName.read(db),
+                caFile: try MetaKey.caFile.read(db),
                 cursor: try MetaKey.cursor.read(db).flatMap { Int64($0) } ?? 0,
                 epoch: try MetaKey.epoch.read(db), checkpoint: try MetaKey.checkpoint.read(db).flatMap(HistoryCheckpoint.init),
                 lastPush: try MetaKey.pushToken.read(db), pendingPush: try MetaKey.pendingPushToken.read(db),

@@ -18,12 +18,15 @@ public final class ClientStore {
     /// Set when opening found the library to be a copy and gave it a new node id.
     public let fork: DeviceIdentity.Fork?
     let wallClock: any WallClock
+    /// The home's folder and files that other local accounts could read
+    /// when it was opened, now tightened (see `ClientHome.prepare`).
+    public private(set) var permissionChanges: [PermissionChange] = []
     /// The transaction `inOneTransaction` holds open, which commands join.
     private var openBatch: LocalWrite?
 
     /// Opens (creating and migrating if needed) the library in `home`.
     public convenience init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
-        try home.prepare()
+        let permissionChanges = try home.prepare()
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -33,7 +36,16 @@ public final class ClientStore {
             // not in a temporary file written for each command.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
-        if !FileManager.default.fileExists(atPath: home.databaseURL.path) {
+        // Created empty and 0600 here, before SQLite opens it: SQLite would
+        // make it 0644 under the usual umask, and its -wal and -shm files
+        // take the main file's permissions (see `PrivateFiles`).
+        do {
+            try PrivateFiles.makeFile(home.databaseURL.path)
+        } catch let error as PrivateFileError {
+            throw ClientError.homeUnavailable(path: home.directory.path, reason: "its database cannot be created (\(error.reason))")
+        }
+        // Empty: new (or made by a run that stopped before this step).
+        if (try? FileManager.default.attributesOfItem(atPath: home.databaseURL.path)[.size] as? Int) == 0 {
             // A new library's free pages can be handed back (`releaseFreePages`).
             // The mode must be set before the file turns to WAL, which the
             // pool does first; an existing library keeps the mode it has.
@@ -43,6 +55,7 @@ public final class ClientStore {
         }
         let pool = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
         try self.init(database: pool, wallClock: wallClock, node: nil, file: DeviceIdentity.ofFile(at: home.databaseURL.path))
+        self.permissionChanges = permissionChanges
     }
 
     /// A library in memory, gone when released: for simulations that run
@@ -154,6 +167,10 @@ enum MetaKey: String {
     case pendingPushToken = "pending_push_token"
     /// What the server lists this device as (`client init --name`).
     case deviceName = "device_name"
+    /// The absolute path of the PEM file of the certificate authority that
+    /// signed the server's certificate (`client init --ca-file`), when it is
+    /// a private one; else the system's authorities are trusted.
+    case caFile = "ca_file"
     /// The furthest point of the server's history (in `epoch`) this device
     /// has seen, pulled up to or pushed into (`HistoryCheckpoint`, as text).
     case checkpoint

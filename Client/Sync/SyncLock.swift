@@ -11,10 +11,12 @@ struct SyncLock {
     /// Waits until no other process syncs the library in `directory`.
     init(directory: URL) throws {
         let path = directory.appendingPathComponent("sync.lock").path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ClientError.homeUnavailable(path: directory.path, reason: "its sync lock \(path) cannot be opened (\(String(cString: strerror(errno))))")
         }
+        // 0600 whatever the umask, and for a lock file an earlier version made 0644.
+        _ = fchmod(descriptor, 0o600)
         while flock(descriptor, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 let reason = String(cString: strerror(errno))

@@ -22,6 +22,8 @@ extension SyncTransport {
 public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case notConfigured
     case unreachable(server: String, reason: String)
+    /// The server's TLS certificate failed verification.
+    case untrustedCertificate(server: String, reason: String)
     case refused(server: String, status: Int, code: String, message: String)
     /// A pushed change was stamped too far ahead of the server's clock.
     case clockSkew(server: String, message: String, serverTime: Int64)
@@ -35,6 +37,9 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
             return "no sync server is set for this device; run `readsync client init --server URL --token TOKEN`"
         case .unreachable(let server, let reason):
             return "cannot reach the sync server at \(server) (\(reason)); nothing was lost, local changes stay queued"
+        case .untrustedCertificate(let server, let reason):
+            return "refused to sync with \(server): its certificate is not trusted (\(reason)); if a private certificate authority signed it, "
+                + "give its PEM file with `readsync client init --ca-file FILE`; nothing was lost, local changes stay queued"
         case .refused(let server, let status, let code, let message):
             switch code {
             case "unauthorized":
@@ -77,10 +82,12 @@ public final class CurlSyncTransport: SyncTransport {
     /// What this transport has sent and received so far (bodies only).
     public private(set) var traffic = SyncTraffic()
 
-    public init(serverURL: String, token: String, deviceName: String? = nil,
+    /// `caFile`: the PEM file of a private certificate authority to trust
+    /// for the server's certificate, instead of the system's.
+    public init(serverURL: String, token: String, deviceName: String? = nil, caFile: String? = nil,
                 limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
         self.deviceNameQuery = deviceName?.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"))
-        self.http = CurlHTTPClient(limits: limits)
+        self.http = CurlHTTPClient(limits: limits, caFile: caFile)
         self.baseURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
         self.token = token
     }
@@ -131,6 +138,8 @@ public final class CurlSyncTransport: SyncTransport {
         let response: HTTPResponse
         do {
             response = try http.perform(request)
+        } catch let error as HTTPTransportError where error.isUntrustedCertificate {
+            throw SyncError.untrustedCertificate(server: baseURL, reason: error.description)
         } catch {
             throw SyncError.unreachable(server: baseURL, reason: String(describing: error))
         }

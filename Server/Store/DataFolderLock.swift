@@ -15,10 +15,13 @@ final class DataFolderLock: Sendable {
 
     /// Takes the lock on `directory`, or throws `DataFolderInUse`.
     init(directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // 0700 when new (an existing folder is tightened by the store, which opens next).
+        if !FileManager.default.fileExists(atPath: directory.path) { try PrivateFiles.makeDirectory(directory) }
         let path = directory.appendingPathComponent("serve.lock").path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        // 0600 whatever the umask, and for a lock file an earlier version made 0644.
+        _ = fchmod(fd, 0o600)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EINTR else {
                 let holder = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }

@@ -9,6 +9,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     // DatabasePool is Sendable and serialises writes itself.
     let database: DatabasePool
     public let epoch: String
+    /// The data folder and files that other local accounts could read when
+    /// the store was opened, now tightened (`ServerDatabase.open` logs them).
+    public let permissionChanges: [PermissionChange]
+    /// The data folder's files that hold users' data. (`serve.lock` holds
+    /// only a process id; `DataFolderLock` makes it 0600 itself.)
+    static let privateFiles = ["server.sqlite", "server.sqlite-wal", "server.sqlite-shm"]
     /// The time devices are seen at (a simulation's, in tests).
     private let clock: @Sendable () -> Date
     /// Pushes waiting for the writer (see `push`).
@@ -41,7 +47,11 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// `clock` tells when devices are seen.
     public init(directory: URL, clock: @escaping @Sendable () -> Date = Date.init) throws {
         self.clock = clock
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // The folder 0700 and the database 0600 before SQLite opens it (it
+        // would make it 0644 under the usual umask; its -wal and -shm take
+        // the main file's permissions): see `PrivateFiles`.
+        permissionChanges = try PrivateFiles.prepare(folder: directory, files: Self.privateFiles)
+        try PrivateFiles.makeFile(directory.appendingPathComponent("server.sqlite").path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         database = try DatabasePool(path: directory.appendingPathComponent("server.sqlite").path, configuration: configuration)

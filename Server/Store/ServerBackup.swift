@@ -13,12 +13,14 @@ public enum ServerBackup {
         case noDatabase(String)
         case exists(String)
         case damaged(String, String)
+        case unwritable(String, String)
 
         public var description: String {
             switch self {
             case .noDatabase(let path): return "no server database at \(path); --data must name the folder `readsync serve --data` uses"
             case .exists(let path): return "\(path) already exists; name a new file, a backup never overwrites one"
             case .damaged(let path, let problem): return "the copy at \(path) failed its integrity check (\(problem)); it was removed"
+            case .unwritable(let path, let reason): return "cannot write the backup to \(path): \(reason)"
             }
         }
     }
@@ -29,14 +31,28 @@ public enum ServerBackup {
     public static func write(dataDirectory: URL, to file: URL) throws -> Int {
         let source = dataDirectory.appendingPathComponent("server.sqlite").path
         guard FileManager.default.fileExists(atPath: source) else { throw Failure.noDatabase(source) }
-        guard !FileManager.default.fileExists(atPath: file.path) else { throw Failure.exists(file.path) }
+        // The copy holds every user's library: made empty and 0600 first
+        // (VACUUM INTO fills an empty file; it would create one 0644 under
+        // the usual umask). Exclusive creation is also the never-overwrite check.
+        let created: Bool
+        do {
+            created = try PrivateFiles.makeFile(file.path)
+        } catch let error as PrivateFileError {
+            throw Failure.unwritable(file.path, error.reason)
+        }
+        guard created else { throw Failure.exists(file.path) }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
-        let database = try DatabaseQueue(path: source, configuration: configuration)
-        // Outside any transaction: VACUUM INTO reads one snapshot of its own.
-        try database.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [file.path]) }
-        try database.close()
+        do {
+            let database = try DatabaseQueue(path: source, configuration: configuration)
+            // Outside any transaction: VACUUM INTO reads one snapshot of its own.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [file.path]) }
+            try database.close()
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
 
         let copy = try DatabaseQueue(path: file.path, configuration: configuration)
         let check = try copy.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }

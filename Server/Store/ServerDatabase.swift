@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReadSyncCore
 
 /// Where a server keeps its data.
 public enum ServerDatabase: Sendable, CustomStringConvertible {
@@ -11,7 +12,13 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
     /// Opens the store (creating and migrating it if needed).
     public func open(logger: Logger) throws -> any SyncStore {
         switch self {
-        case .embedded(let folder): return try SQLiteSyncStore(directory: folder)
+        case .embedded(let folder):
+            let store = try SQLiteSyncStore(directory: folder)
+            for change in store.permissionChanges {
+                // The server's way of saying things: its log (stderr for `readsync serve`, `user` and `backup`).
+                logger.notice("\(change): it holds every user's library", metadata: ["rs.path": "\(change.path)"])
+            }
+            return store
         case .postgres(let url): return try PostgresSyncStore(url: url, logger: logger)
         }
     }

@@ -7,20 +7,31 @@ extension ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Set the sync server and this device's token.")
         @ParentCommand var client: ClientCommand
         @Option(help: "The sync server, e.g. http://127.0.0.1:8080.") var server: String
-        @Option(help: "The token `readsync user add` printed.") var token: String
+        @Option(help: "The token `readsync user add` printed, or - to read it from standard input (an argument shows in the process list, to every local account).")
+        var token: String
         @Option(help: "What `readsync user devices` calls this device (default: the host name).") var name: String?
+        @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+            "The PEM file of the private certificate authority that signed an https server's certificate (default: the system's authorities).",
+            valueName: "pem"))
+        var caFile: String?
 
         func validate() throws {
             if let name, name.isEmpty || name.count > 100 || name.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
                 throw ValidationError("--name must be 1–100 characters without control characters")
             }
+            // Before the home is opened (and perhaps created) for nothing.
+            if let caFile { _ = try ReadingList.checkedCAFile(caFile, serverURL: server) }
         }
 
         func run() throws {
             let list = try client.openList()
             let deviceName = name ?? String(ProcessInfo.processInfo.hostName.prefix(100))
-            try list.configureServer(url: server, token: token, deviceName: deviceName)
+            let token = self.token == "-" ? (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces) : self.token
+            try list.configureServer(url: server, token: token, deviceName: deviceName, caFile: caFile)
             print("This device (\(deviceName), node \(list.store.node)) will sync with \(server). Its library is in \(list.home.directory.path).")
+            if let caFile {
+                print("It trusts the certificate authority in \(try ReadingList.checkedCAFile(caFile, serverURL: server)) for the server's certificate.")
+            }
         }
     }
 

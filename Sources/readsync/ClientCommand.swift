@@ -28,6 +28,9 @@ struct ClientCommand: ParsableCommand {
 
                 """.utf8))
         }
+        for change in list.store.permissionChanges {
+            FileHandle.standardError.write(Data("Note: \(change): it holds your library and your server token.\n".utf8))
+        }
         return list
     }
 }

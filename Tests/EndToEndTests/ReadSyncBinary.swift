@@ -19,11 +19,17 @@ struct ReadSyncBinary {
 
     static func seed(_ prefix: String) throws -> String { try RepositoryPaths.seed(prefix) }
 
+    /// `umask` runs it under that umask (through `sh`), as a user's shell would.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, umask: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", url.path] + arguments
+        } else {
+            process.executableURL = url
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "READSYNC_HOME")
         for (key, value) in environment { env[key] = value }
