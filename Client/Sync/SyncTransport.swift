@@ -105,7 +105,21 @@ public final class CurlSyncTransport: SyncTransport {
     }
 
     public func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
+        try pull(after: cursor, limit: limit, node: node, known: known, waitSeconds: nil)
+    }
+
+    /// A long poll: asks the server to answer once it has changes after
+    /// `cursor` that `node` did not push, or after `seconds`; returns
+    /// whether it has some. (Only the news: the sync that follows pulls them.)
+    /// It shows the server the device's history as a pull does: a request
+    /// without it would be taken for another device's.
+    public func waitForNews(after cursor: Int64, node: NodeID, known: KnownHistory, seconds: Int) throws -> Bool {
+        !(try pull(after: cursor, limit: 1, node: node, known: known, waitSeconds: seconds).changes.isEmpty)
+    }
+
+    private func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory, waitSeconds: Int?) throws -> PullResponse {
         var url = baseURL + "/v1/changes?after=\(cursor)&limit=\(limit)&node=\(node)"
+        if let waitSeconds { url += "&wait=\(waitSeconds)" }
         // Epochs are hex digits and dashes, checkpoints digits, a colon and hex: nothing to escape.
         if let epoch = known.epoch { url += "&epoch=\(epoch)" }
         if let checkpoint = known.checkpoint { url += "&checkpoint=\(checkpoint)" }

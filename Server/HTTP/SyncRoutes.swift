@@ -12,6 +12,8 @@ import ReadSyncCore
 struct SyncRoutes: Sendable {
     let store: any SyncStore
     let clock: any WallClock
+    /// Wakes pulls that wait for news (`wait=`) when a push brings some.
+    let notifier: ChangeNotifier
 
     func register(on router: Router<SyncRequestContext>) {
         router.get("/v1/openapi.yaml") { _, _ in
@@ -62,6 +64,7 @@ struct SyncRoutes: Sendable {
             throw APIError(.conflict, code: refusal.code, message: refusal.description)
         }
         FaultPoint.serverPushAfterCommit.reach()
+        if outcome.accepted > 0 { notifier.changed(user, by: push.node) }
         ServerMetrics.recordPush(outcome)
         context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)",
                                                 "rs.conflicts": "\(outcome.conflicts)"])
@@ -100,11 +103,24 @@ struct SyncRoutes: Sendable {
             }
             known.checkpoint = checkpoint
         }
-        let page: ChangePage
-        do {
-            page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin, known: known)
-        } catch let refusal as PushRefusal {
-            throw APIError(.conflict, code: refusal.code, message: refusal.description)
+        let wait = try Self.integer(query["wait"], name: "wait", default: 0)
+        guard (0...SyncProtocol.maxWaitSeconds).contains(wait) else {
+            throw APIError.badRequest("'wait' must be from 0 to \(SyncProtocol.maxWaitSeconds) seconds, not \(wait)")
+        }
+        var page: ChangePage
+        // A long poll: with nothing to send yet, hold the request until a
+        // push brings something for this device or `wait` seconds pass.
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            let generation = notifier.generation(of: user)
+            do {
+                page = try await store.changes(for: user, after: after, limit: Int(limit), excludingOrigin: origin, known: known)
+            } catch let refusal as PushRefusal {
+                throw APIError(.conflict, code: refusal.code, message: refusal.description)
+            }
+            let remaining = deadline - ContinuousClock.now
+            guard page.changes.isEmpty, !page.more, remaining > .zero,
+                  await notifier.wait(for: user, device: origin, pastGeneration: generation, timeout: remaining) else { break }
         }
         // What the device has applied is where it asks from: what this
         // answer brings may yet be lost on the way.

@@ -58,7 +58,8 @@ public struct SyncServer: Sendable {
 
     /// Every route and middleware of the server over `store`: what `run`
     /// serves, and what route tests drive in process (HummingbirdTesting).
-    public static func router(store: any SyncStore, clock: any WallClock = SystemWallClock()) -> Router<SyncRequestContext> {
+    public static func router(store: any SyncStore, clock: any WallClock = SystemWallClock(),
+                              notifier: ChangeNotifier = ChangeNotifier()) -> Router<SyncRequestContext> {
         ServerMetrics.bootstrap()
         let router = Router(context: SyncRequestContext.self)
         // Outermost first: the log line and the metrics see the status
@@ -67,7 +68,7 @@ public struct SyncServer: Sendable {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(JSONErrorMiddleware())
         OperatorRoutes(store: store).register(on: router)
-        SyncRoutes(store: store, clock: clock).register(on: router)
+        SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
         return router
     }
 
@@ -75,7 +76,8 @@ public struct SyncServer: Sendable {
     /// cancelled), then lets in-flight requests finish and closes the
     /// database. `onRunning` receives the bound port.
     public func run(shutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let router = Self.router(store: store, clock: clock)
+        let notifier = ChangeNotifier()
+        let router = Self.router(store: store, clock: clock, notifier: notifier)
         let logger = self.logger
         let app = Application(
             router: router,
@@ -91,7 +93,10 @@ public struct SyncServer: Sendable {
             logger: logger
         )
         let collector = GarbageCollector(store: store, policy: configuration.collection, interval: configuration.collectionInterval, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app, collector], gracefulShutdownSignals: shutdownSignals, logger: logger))
+        // Shut down last to first: waiting pulls are answered first, so that
+        // the server's wait for its requests in flight is not a long poll's.
+        let group = ServiceGroup(configuration: .init(services: [app, collector, WaitingPullsService(notifier: notifier)],
+                                                      gracefulShutdownSignals: shutdownSignals, logger: logger))
         // The folder is given up last, once the database is closed.
         defer { folderLock?.release() }
         do {
@@ -102,5 +107,15 @@ public struct SyncServer: Sendable {
         }
         try store.close()
         logger.info("readsync server stopped; database closed")
+    }
+}
+
+/// Answers every waiting pull when the server begins to shut down.
+private struct WaitingPullsService: Service {
+    let notifier: ChangeNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.close()
     }
 }

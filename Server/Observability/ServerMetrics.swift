@@ -37,6 +37,8 @@ public enum ServerMetrics {
     /// Requests answered 507: the disk the store writes to was full.
     static let diskFullRefusals = Counter(label: "readsync_disk_full_refusals_total")
     static let databaseBytes = Gauge(label: "readsync_database_bytes")
+    /// Pulls held open until the user's feed moves (`ChangeNotifier`).
+    static let waitingDevices = Gauge(label: "readsync_waiting_devices")
 
     /// Makes sure the backend is in place before anything is counted.
     static func bootstrap() { _ = registry }

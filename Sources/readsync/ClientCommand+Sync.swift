@@ -4,11 +4,19 @@ import ReadSyncClient
 
 extension ClientCommand {
     struct Sync: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Exchange changes with the sync server.")
+        static let configuration = CommandConfiguration(
+            abstract: "Exchange changes with the sync server.",
+            discussion: """
+                With --watch it keeps running: changes made on this device (by any readsync command) are pushed within \
+                about a second, and other devices' changes are pulled as the server announces them. One line per exchange; \
+                SIGINT or SIGTERM finishes the exchange in progress, pushes what is queued, and exits 0.
+                """)
         @ParentCommand var client: ClientCommand
+        @Flag(help: "Keep running and sync whenever this device or the server has something new.") var watch = false
 
         func run() throws {
             let list = try client.openList()
+            if watch { return try Self.watch(list) }
             let progress = ProgressPrinter()
             let summary: SyncSummary
             do {
@@ -29,6 +37,37 @@ extension ClientCommand {
             }
             if summary.resynchronised { line += " The server was new to this device or had lost part of the library (restored from a copy), so everything was exchanged again." }
             print(line)
+        }
+
+        /// `--watch`: one line per exchange until SIGINT or SIGTERM.
+        static func watch(_ list: ReadingList) throws {
+            let live = try LiveSync(list: list)
+            // The signals stop the watch, which then finishes its exchange:
+            // taken from their default action (exit at once) first.
+            let signalSources = [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { live.stop() }
+                source.resume()
+                return source
+            }
+            defer { signalSources.forEach { $0.cancel() } }
+            // Unbuffered: each line reaches a pipe or a log as it happens.
+            func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+            try live.run { event in
+                let time = ISOTime.string(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+                switch event {
+                case .synced(let summary, let reason):
+                    var line = "\(time) \(reason.rawValue): pushed \(summary.pushed), pulled \(summary.pulled)"
+                    if summary.conflicts > 0 { line += ", \(summary.conflicts) conflict\(summary.conflicts == 1 ? "" : "s") (see `readsync client conflicts`)" }
+                    if summary.resynchronised { line += "; everything was exchanged again (the server was new to this device or restored)" }
+                    say(line)
+                case .failed(let error, let pause):
+                    say("\(time) \(String(describing: error).split(separator: "\n").first ?? ""); trying again within \(pause.components.seconds) s")
+                }
+            }
+            let pending = try list.status().pendingChanges
+            say(pending == 0 ? "Stopped watching; every change is pushed." : "Stopped watching; \(pending) change\(pending == 1 ? "" : "s") stay queued for the next sync.")
         }
     }
 

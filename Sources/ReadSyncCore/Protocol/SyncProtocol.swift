@@ -31,6 +31,8 @@ public enum SyncProtocol {
     public static let maxPageSize = 1_000
     /// The page size a client asks for by default.
     public static let defaultPageSize = 1_000
+    /// The longest a pull may ask the server to wait for news (`wait=`).
+    public static let maxWaitSeconds: Int64 = 60
     /// Largest request body accepted, in bytes (after gzip decoding).
     public static let maxRequestBytes = 16 * 1_048_576
     /// How far ahead of the server's clock a change's timestamp may be.
