@@ -77,6 +77,7 @@ public struct SyncServer: Sendable {
     /// database. `onRunning` receives the bound port.
     public func run(shutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let notifier = ChangeNotifier()
+        store.observePushes { user, node in notifier.changed(user, by: node) }
         let router = Self.router(store: store, clock: clock, notifier: notifier)
         let logger = self.logger
         let app = Application(

@@ -90,6 +90,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     /// Always ready, and nothing on disk: it lives in memory (simulations).
     public func checkReady() async throws {}
     public func databaseBytes() async throws -> Int { 0 }
+    public func observePushes(_ handler: @escaping @Sendable (UserID, NodeID) -> Void) {}
 
     // MARK: Synchronous core
 

@@ -38,6 +38,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private let sightings = Mutex<(seen: [DeviceKey: Sighting], writer: Task<(any Error)?, Never>?)>(([:], nil))
     /// Copies taken by `copy` (tests): table-name prefixes.
     private let copies = Atomic<Int>(0)
+    /// The task listening for other servers' pushes (`observePushes`).
+    private let listener = Mutex<Task<Void, Never>?>(nil)
 
     private struct DeviceKey: Hashable, Comparable {
         let user: UserID
@@ -116,7 +118,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     public func close() throws {
-        defer { running.cancel() }
+        defer { running.cancel(); listener.withLock { $0?.cancel() } }
         try BlockingWait.run { try await self.flushSightings() }
     }
 
@@ -125,7 +127,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// schema of its own).
     public func closeAndDropSchema() throws {
         guard let schema else { throw CorruptDatabase(reason: "only a store opened in a schema of its own can drop it") }
-        defer { running.cancel() }
+        defer { running.cancel(); listener.withLock { $0?.cancel() } }
         try BlockingWait.run {
             try? await self.flushSightings()
             _ = try await self.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(schema)\" CASCADE"), logger: self.logger).collect()
@@ -204,15 +206,61 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     /// The database's size on disk (`pg_database_size`).
+    /// The NOTIFY channel of the store's schema: stores in other schemas of
+    /// the same database (tests) do not hear each other.
+    static func pushChannel(_ schema: String?) -> String { "readsync_pushes" + (schema.map { "_" + $0 } ?? "") }
+
+    /// Every push committed into this database, by any server, as
+    /// PostgreSQL announces it (LISTEN on a connection of its own, opened
+    /// again after a failure). A notice missed while reconnecting is not
+    /// lost work: a waiting pull then answers at the end of its wait.
+    public func observePushes(_ handler: @escaping @Sendable (UserID, NodeID) -> Void) {
+        let (url, schema, logger) = (self.url, self.schema, self.logger)
+        let task = Task(executorPreference: BlockingWait.executor) {
+            while !Task.isCancelled {
+                do {
+                    var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                         database: url.database, tls: try url.connectionTLS())
+                    configuration.options.connectTimeout = .seconds(10)
+                    let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                    defer { Task { try? await connection.close() } }
+                    try await connection.listen(on: Self.pushChannel(schema)) { notifications in
+                        for try await notification in notifications {
+                            let parts = notification.payload.split(separator: " ")
+                            guard parts.count == 2, let user = Int64(parts[0]), let node = NodeID(String(parts[1])) else { continue }
+                            handler(UserID(user), node)
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("not hearing other servers' pushes; trying again in a second", metadata: ["rs.error": "\(Self.reason(error))"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        listener.withLock { $0?.cancel(); $0 = task }
+    }
+
     /// Ready when PostgreSQL answers. (It refuses writes itself when its
     /// disk is full, which a push then answers with 507.)
+    /// An orchestrator's probe wants an answer, not a wait for the pool's
+    /// next attempt to connect: at most `readinessTimeout`.
     public func checkReady() async throws {
+        let answered: Bool
         do {
-            _ = try await onOwnExecutor { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+            answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { _ = try await self.onOwnExecutor { try await self.client.query("SELECT 1", logger: self.logger).collect() }; return true }
+                group.addTask { try await Task.sleep(for: Self.readinessTimeout); return false }
+                defer { group.cancelAll() }
+                return try await group.next() ?? false
+            }
         } catch {
             throw StoreNotReady(reason: "PostgreSQL does not answer: \(Self.reason(error))")
         }
+        guard answered else { throw StoreNotReady(reason: "PostgreSQL does not answer within \(Self.readinessTimeout)") }
     }
+
+    static let readinessTimeout: Duration = .seconds(5)
 
     public func databaseBytes() throws -> Int {
         try BlockingWait.run {
@@ -223,16 +271,16 @@ public final class PostgresSyncStore: SteppedSyncStore {
     // MARK: Pushing
 
     public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {
-        let now = now()
+        let (now, channel) = (now(), Self.pushChannel(schema))
         return try await transaction { db in
-            let outcome = try await Self.store(changes, from: node, for: user, known: known, chain: chain, at: now, db)
+            let outcome = try await Self.store(changes, from: node, for: user, known: known, chain: chain, at: now, announcingOn: channel, db)
             FaultPoint.serverPushBeforeCommit.reach()
             return outcome
         }
     }
 
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
-                              at now: String, _ db: Statements) async throws -> PushOutcome {
+                              at now: String, announcingOn channel: String, _ db: Statements) async throws -> PushOutcome {
         // First the user's row, locked until commit: see the type's comment.
         var state = try await userState(user, locking: true, device: node, known: known, db)
         if state.lostHistory { state = try await startLineage(of: user, device: node, db) }
@@ -251,6 +299,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
         if outcome.accepted > 0 {
             let token = HistoryCheckpoint.randomToken()
             try await commitHistory(of: user, through: seq, token: token, db)
+            // Delivered at commit to every server listening (`observePushes`).
+            try await db.run("SELECT pg_notify(\(channel), \("\(user.rawValue) \(node.rawValue)"))")
             outcome.checkpoint = HistoryCheckpoint(seq: seq, token: token)
         }
         let pushToken = chain?.token ?? recorded

@@ -574,6 +574,10 @@ extension SQLiteSyncStore {
         }
     }
 
+    /// One `readsync serve` per data folder (`DataFolderLock`): no other
+    /// server pushes into it.
+    public func observePushes(_ handler: @escaping @Sendable (UserID, NodeID) -> Void) {}
+
     /// The database file and its write-ahead log.
     public func databaseBytes() async throws -> Int {
         [database.path, database.path + "-wal"].reduce(0) { total, path in

@@ -154,6 +154,11 @@ public protocol SyncStore: Sendable {
     func checkReady() async throws
     /// The bytes the store's database takes on disk.
     func databaseBytes() async throws -> Int
+    /// Calls `handler` with the user and the device of every push other
+    /// servers commit into this store, for as long as the store is open
+    /// (so that their pulls waiting here hear of it). A store that only one
+    /// process serves hears nothing: its own pushes are known without it.
+    func observePushes(_ handler: @escaping @Sendable (UserID, NodeID) -> Void)
 
     /// Closes the database cleanly.
     func close() throws

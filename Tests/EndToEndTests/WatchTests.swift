@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncTestSupport
 import Testing
 
 /// `readsync client sync --watch`: devices that stay in step by themselves,
@@ -133,5 +134,26 @@ import Testing
         #expect(server.terminate() == 0)
         #expect(Date().timeIntervalSince(started) < 20, "the server held its stop for a waiting pull")
         #expect(phone.terminate() == 0)
+    }
+
+    /// Servers sharing a PostgreSQL database tell each other of pushes
+    /// (LISTEN/NOTIFY): a device watching through one hears of a push made
+    /// through another at once, not when its 25 s wait ends.
+    @Test func aWatcherHearsOfAPushMadeThroughAnotherServer() async throws {
+        let database = try await TestPostgres.makeDatabase()
+        let first = try ServerProcess(databaseURL: database), second = try ServerProcess(databaseURL: database)
+        defer { first.terminate(); second.terminate() }
+        let token = try first.addUser("alice")
+        let (watching, writing) = (Device(), Device())
+        #expect(try watching.client("init", "--server", first.url, "--token", token).status == 0)
+        #expect(try writing.client("init", "--server", second.url, "--token", token).status == 0)
+        let watcher = try Watcher(watching)
+        usleep(1_000_000)  // its long poll is under way
+        let id = try writing.client("add", try ReadSyncBinary.seed("000")).lastLine
+        #expect(try writing.client("sync").status == 0)
+        #expect(try Self.waitFor(seconds: 10) { try state(of: id, on: watching) != nil },
+                "the push through the second server did not wake the poll waiting on the first: \(watcher.lines)")
+        #expect(watcher.lines.contains { $0.contains("server news: pushed 0, pulled") }, "\(watcher.lines)")
+        #expect(watcher.terminate() == 0)
     }
 }

@@ -153,7 +153,14 @@ import Testing
             }
             try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
             try await run("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")
-            try await client.execute(uri: "/ready", method: .get) { #expect($0.status == .ok) }
+            // Ready again once the pool's next attempt to connect succeeds
+            // (it waits longer after each failure).
+            var ready = false
+            for _ in 0..<60 where !ready {
+                ready = try await client.execute(uri: "/ready", method: .get) { $0.status == .ok }
+                if !ready { try await Task.sleep(for: .seconds(1)) }
+            }
+            #expect(ready, "/ready never recovered once PostgreSQL accepted connections again")
         }
         try await admin.close()
     }
