@@ -33,6 +33,9 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
     case unsyncable(String)
     case unknownImportFormat(String)
     case unreadableImport(String, reason: String)
+    /// The storage under the library failed a write (disk full, read-only,
+    /// locked): `home` is the folder to act on.
+    case homeStorage(HomeStorageFault, home: String, during: HomeStorageFault.Activity)
 
     public var description: String {
         switch self {
@@ -67,6 +70,7 @@ public enum ClientError: Error, Equatable, CustomStringConvertible, LocalizedErr
         case .unknownImportFormat(let path):
             return "\(path) is not an export readsync knows (\(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))); give --format if it is one"
         case .unreadableImport(let path, let reason): return "cannot import \(path): \(reason)"
+        case .homeStorage(let fault, let home, let activity): return fault.message(home: home, during: activity)
         }
     }
 

@@ -20,3 +20,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v swift >/dev/null || { echo "swift is not on PATH; install Swift 6.1 or later" >&2; exit 1; }
+
+# The metrics end-to-end test reads /metrics with the Prometheus project's
+# own Python parser (prometheus-client from PyPI), kept in a virtual
+# environment in the build folder so that nothing of the system's Python changes.
+tools="$(cd "$(dirname "$0")/.." && pwd)/.build/python-tools"
+if ! "$tools/bin/python" -c "import prometheus_client" 2>/dev/null; then
+    echo "Installing prometheus-client into $tools" >&2
+    sudo_cmd=()
+    [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+    command -v python3 >/dev/null || { "${sudo_cmd[@]}" apt-get update -qq; DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3 >/dev/null; }
+    # Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+    if ! python3 -m venv --clear "$tools" >/dev/null 2>&1; then
+        "${sudo_cmd[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv --clear "$tools"
+    fi
+    "$tools/bin/python" -m pip install -q --disable-pip-version-check "prometheus-client>=0.20,<1"
+fi

@@ -221,7 +221,7 @@ public final class ReadingList {
             throw ClientError.invalidToken
         }
         let caPath = try caFile.map { try Self.checkedCAFile($0, serverURL: url) }
-        try store.database.write { db in
+        try store.write(during: .command) { db in
             let previous = (try MetaKey.serverURL.read(db), try MetaKey.serverToken.read(db))
             try MetaKey.serverURL.write(url, db)
             try MetaKey.serverToken.write(token, db)

@@ -60,7 +60,7 @@ extension ClientStore {
     /// This device's next push in its chain (`PushChain`): the token the
     /// server recorded last, and the one for this push, kept until recorded.
     func nextPushChain() throws -> PushChain {
-        try database.write { db in
+        try write(during: .sync) { db in
             let token = try MetaKey.pendingPushToken.read(db) ?? PushChain.newToken()
             try MetaKey.pendingPushToken.write(token, db)
             return PushChain(previous: try MetaKey.pushToken.read(db), token: token)
@@ -70,7 +70,7 @@ extension ClientStore {
     /// The server stored `batch`, at `checkpoint` of its history, and now
     /// records `pushToken` as this device's last push.
     func acknowledge(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?, pushToken: String? = nil) throws {
-        try database.write { db in
+        try write(during: .sync) { db in
             if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
             try Self.advanceCheckpoint(to: checkpoint, db)
             try Self.recordPushToken(pushToken, db)
@@ -88,7 +88,7 @@ extension ClientStore {
 
     /// The server now records `pushToken` as this device's last push.
     func recordPushToken(_ pushToken: String?) throws {
-        try database.write { db in try Self.recordPushToken(pushToken, db) }
+        try write(during: .sync) { db in try Self.recordPushToken(pushToken, db) }
     }
 
     private static func recordPushToken(_ pushToken: String?, _ db: Database) throws {
@@ -110,7 +110,7 @@ extension ClientStore {
     /// Applies one pulled page and moves the cursor (to `checkpoint` of the
     /// server's history), in one transaction.
     func applyPulled(_ changes: [Change], cursor: Int64, checkpoint: HistoryCheckpoint?) throws -> RemoteApply.Result {
-        try database.write { db in
+        try write(during: .sync) { db in
             let result = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(changes)
             try MetaKey.cursor.write(String(cursor), db)
             try Self.advanceCheckpoint(to: checkpoint, db)
@@ -125,7 +125,7 @@ extension ClientStore {
     /// search). Returns how many articles were re-indexed.
     @discardableResult
     func refreshSearchIndex() throws -> Int {
-        try database.write { db in
+        try write(during: .sync) { db in
             let count = try SearchIndex.refreshQueued(db)
             FaultPoint.clientIndexBeforeCommit.reach()
             return count
@@ -143,14 +143,14 @@ extension ClientStore {
 
     /// Remembers the epoch of the server first synced with.
     func adoptEpoch(_ epoch: String) throws {
-        try database.write { db in try MetaKey.epoch.write(epoch, db) }
+        try write(during: .sync) { db in try MetaKey.epoch.write(epoch, db) }
     }
 
     /// The server is not the one the cursor belongs to (new epoch, or it lost
     /// changes): queue every register to be sent again and pull from zero.
     /// Merges are idempotent, so re-sending what the server has is harmless.
     func resetForResync(epoch: String) throws {
-        try database.write { db in
+        try write(during: .sync) { db in
             try Outbox.requeueEverything(db)
             try MetaKey.cursor.write("0", db)
             try MetaKey.checkpoint.write(nil, db)
@@ -162,7 +162,7 @@ extension ClientStore {
     /// everything again from zero. The checkpoint stays: it is how a server
     /// restored meanwhile notices what it lost of this device's pushes.
     func prepareToPullEverything() throws {
-        try database.write { db in try MetaKey.cursor.write("0", db) }
+        try write(during: .sync) { db in try MetaKey.cursor.write("0", db) }
     }
 
     /// Whether this device's clock is now within half the allowed skew of
@@ -180,7 +180,7 @@ extension ClientStore {
     /// have been accepted with their acknowledgement lost). Returns how many
     /// were re-stamped.
     func restampChanges(aheadOf cutoff: Int64) throws -> Int {
-        try database.write { db in
+        try write(during: .sync) { db in
             let waiting = try Outbox.waiting(db)
             // Only this device's own writes: others' (queued again by a resync)
             // were accepted by the server, so they are at or before `cutoff`.
@@ -209,7 +209,7 @@ extension ClientStore {
         let old = node
         let new = NodeID.random()
         var fork = DeviceIdentity.Fork(from: old, to: new)
-        try database.write { db in
+        try write(during: .sync) { db in
             // Only writes not sent yet: one that waits to be sent again (no
             // base) was accepted once, by a server that may since have lost it.
             let waiting = try Outbox.waiting(db).filter { $0.timestamp.node == old && $0.base != nil }
@@ -242,7 +242,7 @@ extension ClientStore {
     /// device's fields of the entities wait to be sent again (the server may
     /// lack them). Nothing is deleted.
     func repair(_ entities: [EntitiesRequest.Address], with versions: [Change]) throws {
-        try database.write { db in
+        try write(during: .sync) { db in
             var loaded: [EntityAddress: StoredEntity] = [:]
             for version in versions {
                 let address = EntityAddress(kind: version.kind, id: version.entity)
@@ -290,7 +290,7 @@ extension ClientStore {
     }
 
     func recordSuccessfulSync() throws {
-        try database.write { db in try MetaKey.lastSync.write(ISOTime.string(milliseconds: wallClock.nowMilliseconds()), db) }
+        try write(during: .sync) { db in try MetaKey.lastSync.write(ISOTime.string(milliseconds: wallClock.nowMilliseconds()), db) }
         try releaseFreePages()
     }
 
@@ -299,12 +299,12 @@ extension ClientStore {
     /// 10,000 articles), and SQLite keeps free pages in the file otherwise.
     /// Only past a megabyte of them, so that an ordinary sync writes nothing more.
     func releaseFreePages() throws {
-        try database.writeWithoutTransaction { db in
+        try Self.saying(.sync, home: homePath) { try database.writeWithoutTransaction { db in
             let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             if free > 256, try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 {
                 try db.execute(sql: "PRAGMA incremental_vacuum")
             }
-        }
+        } }
     }
 }
 

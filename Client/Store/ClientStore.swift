@@ -23,6 +23,8 @@ public final class ClientStore {
     public private(set) var permissionChanges: [PermissionChange] = []
     /// The transaction `inOneTransaction` holds open, which commands join.
     private var openBatch: LocalWrite?
+    /// The home folder, named when its storage fails (nil for a library in memory).
+    let homePath: String?
 
     /// Opens (creating and migrating if needed) the library in `home`.
     public convenience init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
@@ -53,8 +55,10 @@ public final class ClientStore {
             try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL") }
             try new.close()
         }
-        let pool = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
-        try self.init(database: pool, wallClock: wallClock, node: nil, file: DeviceIdentity.ofFile(at: home.databaseURL.path))
+        let pool = try Self.saying(.command, home: home.directory.path) {
+            try DatabasePool(path: home.databaseURL.path, configuration: configuration)
+        }
+        try self.init(database: pool, wallClock: wallClock, node: nil, file: DeviceIdentity.ofFile(at: home.databaseURL.path), homePath: home.directory.path)
         self.permissionChanges = permissionChanges
     }
 
@@ -82,17 +86,20 @@ public final class ClientStore {
         return database
     }
 
-    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?, file: String? = nil) throws {
+    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?, file: String? = nil, homePath: String? = nil) throws {
         self.database = database
-        try ClientSchema.migrator.migrate(database)
-        // Fields and entities an earlier version kept aside (rare: only after
-        // an upgrade that taught this version a field or kind); a command that only reads opens
-        // no write transaction for it.
-        if try database.read(StoredEntity.hasKnownFieldsKeptAside) {
-            try database.write(StoredEntity.adoptKnownFields)
-        }
+        self.homePath = homePath
         self.wallClock = wallClock
-        (self.node, self.fork) = try database.write { db in try DeviceIdentity.resolve(requested: node, file: file, db) }
+        (self.node, self.fork) = try Self.saying(.command, home: homePath) {
+            try ClientSchema.migrator.migrate(database)
+            // Fields and entities an earlier version kept aside (rare: only after
+            // an upgrade that taught this version a field or kind); a command that only reads opens
+            // no write transaction for it.
+            if try database.read(StoredEntity.hasKnownFieldsKeptAside) {
+                try database.write(StoredEntity.adoptKnownFields)
+            }
+            return try database.write { db in try DeviceIdentity.resolve(requested: node, file: file, db) }
+        }
     }
 
     /// Runs `body` as one command, all or nothing: in a transaction of its
@@ -101,8 +108,11 @@ public final class ClientStore {
     /// through the `LocalWrite`, which stamps each field, marks it in the
     /// outbox and keeps the search index in step.
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
+        // A command of a batch fails as SQLite said, so that the batch stops
+        // (an import skips items that fail with a `ClientError`, and must
+        // not skip on to the next item on a full disk); the batch says it.
         if let batch = openBatch { return try batch.command(body) }
-        return try database.write { db in
+        return try write(during: .command) { db in
             let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))
             let write = LocalWrite(db: db, clock: clock, wallClock: wallClock)
             let result = try body(write)
@@ -117,7 +127,7 @@ public final class ClientStore {
     /// once, at the end, for every article the commands touched.
     func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
         precondition(openBatch == nil, "inOneTransaction does not nest")
-        return try database.write { db in
+        return try write(during: .batch) { db in
             let clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: try Self.storedClock(db))
             let write = LocalWrite(db: db, clock: clock, wallClock: wallClock)
             openBatch = write
@@ -125,6 +135,23 @@ public final class ClientStore {
             let result = try body()
             try write.finish()
             return result
+        }
+    }
+
+    /// Every write transaction of the library: the storage failing under it
+    /// (disk full, read-only, locked) is said as `ClientError.homeStorage`,
+    /// naming the home and what `activity` kept; other errors pass as they are.
+    func write<T>(during activity: HomeStorageFault.Activity, _ updates: (Database) throws -> T) throws -> T {
+        try Self.saying(activity, home: homePath) { try database.write(updates) }
+    }
+
+    /// Runs `body`, saying a storage fault it meets as `ClientError.homeStorage`.
+    static func saying<T>(_ activity: HomeStorageFault.Activity, home: String?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            guard let fault = HomeStorageFault(error, home: home) else { throw error }
+            throw ClientError.homeStorage(fault, home: home ?? "memory", during: activity)
         }
     }
 

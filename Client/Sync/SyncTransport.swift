@@ -44,6 +44,13 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
             switch code {
             case "unauthorized":
                 return "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` and run `readsync client init` again"
+            // The server's storage failed, not this device: its answer says
+            // nothing of this request was stored, and the outbox is cleared
+            // only by an acknowledged push, so everything waits here.
+            case "disk_full", "read_only", "busy":
+                let why = code == "disk_full" ? "its disk is full" : code == "read_only" ? "its database is read-only" : "its database is locked by another process"
+                return "the server at \(server) could not store the sync: \(why) (HTTP \(status), \(code)); nothing was lost and this device's changes "
+                    + "stay queued for the next sync, once the server's operator has fixed it"
             default:
                 return "the server at \(server) refused the sync (HTTP \(status), \(code)): \(message)"
             }
