@@ -15,6 +15,9 @@ public struct BenchOptions: Sendable {
     /// Most client syncs in flight at once (the threads that drive them).
     public var clientConcurrency: Int
     public var microIterations: Int
+    /// Timed writes seen by a watching device, and devices held waiting at once.
+    public var watchRounds = 200
+    public var waitingDevices = 1_000
     public var seed: UInt64 = 20_261_121
     /// `readsync` to run as the server process; nil runs the server in this process.
     public var serverBinary: URL?
@@ -52,6 +55,8 @@ public struct BenchOptions: Sendable {
         var options = BenchOptions(articles: 40, incrementalScales: [20, 40], incrementalRounds: 2, clientCounts: [1, 4], clientRounds: 2,
                                    clientConcurrency: 4, microIterations: 1_000, serverBinary: serverBinary, workDirectory: workDirectory)
         options.incrementalChanges = 20
+        options.watchRounds = 5
+        options.waitingDevices = 20
         return options
     }
 }

@@ -64,6 +64,19 @@ public struct BenchReport: Codable, Sendable {
     /// Issue 12's measures of the storage: the disk each database takes
     /// after the full sync, `client add` of the library as files (separate
     /// processes), and a Pocket import.
+    /// `sync --watch` (issue 15).
+    public struct Live: Codable, Sendable {
+        /// A write synced on A until it is in watching B's database.
+        public var rounds = 0
+        public var p50Milliseconds = 0.0, p99Milliseconds = 0.0
+        /// Devices holding a long poll on one server at once, and what they cost it.
+        public var waitingDevices = 0
+        public var serverRSSMegabytesBefore = 0.0, serverRSSMegabytesWaiting = 0.0
+        public var serverDescriptorsBefore = 0, serverDescriptorsWaiting = 0
+        /// One push until every waiting device has its answer.
+        public var fanOutMilliseconds = 0.0
+    }
+
     public struct Storage: Codable, Sendable {
         public var textBytes = 0
         public var deviceABytes = 0, deviceBBytes = 0, serverBytes = 0
@@ -97,6 +110,7 @@ public struct BenchReport: Codable, Sendable {
     public var storage = Storage()
     public var incremental: [Incremental] = []
     public var clients: [Clients] = []
+    public var live = Live()
     public var micro: [Micro] = []
     public var targets: [Target] = []
 
@@ -145,6 +159,14 @@ public struct BenchReport: Codable, Sendable {
         for run in clients {
             row("\(run.clients) clients × \(run.rounds) rounds, \(run.threads) threads",
                 String(format: "%.0f syncs/s; p50 %.1f ms, p99 %.1f ms", run.syncsPerSecond, run.p50Milliseconds, run.p99Milliseconds), "", "")
+        }
+        row("watch: write synced on A until in watching B's database (\(live.rounds) rounds)",
+            String(format: "p50 %.1f ms, p99 %.1f ms", live.p50Milliseconds, live.p99Milliseconds), "", "")
+        if live.waitingDevices > 0 {
+            row("\(live.waitingDevices) devices waiting on one server: its memory / file descriptors",
+                String(format: "%.0f → %.0f MB, %d → %d", live.serverRSSMegabytesBefore, live.serverRSSMegabytesWaiting,
+                       live.serverDescriptorsBefore, live.serverDescriptorsWaiting), "", "")
+            row("one push until all \(live.waitingDevices) waiting devices are answered", String(format: "%.1f ms", live.fanOutMilliseconds), "", "")
         }
         for micro in self.micro {
             row("micro: \(micro.name)", String(format: "%.0f ns/op", micro.nanosecondsPerOperation), "", "")

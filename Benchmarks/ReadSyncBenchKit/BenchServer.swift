@@ -14,6 +14,10 @@ final class BenchServer: @unchecked Sendable {
     private var processes: [Process] = []
     private var task: Task<Void, any Error>?
 
+    /// The server processes (empty when the server runs in this process).
+    var processIdentifiers: [Int32] { processes.map(\.processIdentifier) }
+    func port(_ index: Int) -> Int { ports[index % ports.count] }
+
     /// The first server's address; `url(index)` spreads devices over all of them.
     var url: String { url(0) }
     func url(_ index: Int) -> String { "http://127.0.0.1:\(ports[index % ports.count])" }

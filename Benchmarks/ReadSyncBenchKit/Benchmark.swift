@@ -32,7 +32,7 @@ public struct Benchmark {
         let clientUsers = options.clientCounts.flatMap { count in (0..<(count + 1) / 2).map { "c\(count)-\($0)" } }
         let (server, tokens) = try BenchServer.start(binary: options.serverBinary, dataDirectory: work.appendingPathComponent("server"),
                                                      databaseURL: options.databaseURL, count: options.servers,
-                                                     users: ["library"] + otherScales.map { "scale-\($0)" } + clientUsers)
+                                                     users: ["library"] + otherScales.map { "scale-\($0)" } + clientUsers + ["live"])
         defer { server.stop() }
         report.server = server.describe
         log("server: \(server.describe) at \((0..<options.servers).map(server.url).joined(separator: ", "))")
@@ -104,6 +104,10 @@ public struct Benchmark {
                 report.incremental.append(try incremental(a, b, articles: scale, server: server))
             }
         }
+
+        log("watch: \(options.watchRounds) writes seen by a watching device, \(options.waitingDevices) devices waiting")
+        report.live = try LiveSyncBench(server: server, token: tokens.last!, rounds: options.watchRounds, waitingDevices: options.waitingDevices,
+                                        work: work).run()
 
         var clientTokens = tokens.dropFirst(1 + otherScales.count)
         for count in options.clientCounts {
@@ -212,6 +216,9 @@ public struct Benchmark {
         if let ratio = report.storage.addFilesRatioToRawInsertWithFTS {
             targets.append(.init(name: "`client add` of the library as files vs raw insert + FTS", target: "≤ 2×", measured: x(ratio), met: ratio <= 2))
         }
+        targets.append(.init(name: "watch latency p50 / p99", target: "≤ 50 / 200 ms",
+                             measured: String(format: "%.1f / %.1f ms", report.live.p50Milliseconds, report.live.p99Milliseconds),
+                             met: report.live.p50Milliseconds <= 50 && report.live.p99Milliseconds <= 200))
         targets.append(.init(name: "Pocket CSV import, \(report.storage.pocketRows) rows", target: "≤ 1.5 s",
                              measured: String(format: "%.2f s", report.storage.pocketImportSeconds), met: report.storage.pocketImportSeconds <= 1.5))
         if let worst = report.incremental.map(\.medianMilliseconds).max() {
