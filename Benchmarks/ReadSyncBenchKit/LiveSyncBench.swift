@@ -1,6 +1,7 @@
 import Foundation
 import ReadSyncClient
 import ReadSyncCore
+import ReadSyncServer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,6 +61,7 @@ struct LiveSyncBench {
         let cursor = try JSONDecoder().decode(PullResponse.self, from: Data(head.body)).latest
         let rssBefore = Memory.megabytes("VmRSS", pid: String(pid)) ?? 0
         let fdsBefore = Self.openDescriptors(pid: pid)
+        OpenFileLimit.raiseToHardLimit()  // a socket each, here as in the server
         var sockets: [Int32] = []
         defer { sockets.forEach { close($0) } }
         for _ in 0..<waitingDevices {

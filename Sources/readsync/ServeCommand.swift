@@ -44,6 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, database: try store.database(),
             collection: CollectionPolicy(retireAfter: retireAfter * CollectionPolicy.days, keepTrash: keepTrash * CollectionPolicy.days),
             collectionInterval: .milliseconds(Int64(collectEvery * 1000)))
+        let openFiles = OpenFileLimit.raiseToHardLimit()
+        logger.debug("open files allowed", metadata: ["rs.open_files": "\(openFiles.map(String.init) ?? "unknown")"])
         let server = try SyncServer(configuration: configuration, logger: logger)
         try await server.run()
     }
