@@ -192,6 +192,7 @@ let package = Package(
                 "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

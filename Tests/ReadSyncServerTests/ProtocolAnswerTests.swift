@@ -1,4 +1,7 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
 import Testing
 import ReadSyncClient
 import ReadSyncCore
@@ -6,7 +9,9 @@ import ReadSyncCore
 import ReadSyncTestSupport
 
 /// Every refusal is a 4xx with a JSON error body, the server keeps serving,
-/// and nothing stored changes.
+/// and nothing stored changes. Route-level answers are driven in process
+/// (HummingbirdTesting); what needs a real socket (idle timeouts, libcurl's
+/// gzip) runs on a real port.
 @Suite struct ProtocolAnswerTests {
     struct Case: Sendable, CustomStringConvertible {
         let name: String
@@ -102,36 +107,56 @@ import ReadSyncTestSupport
         ]
     }()
 
-    @Test func everyRefusalIsA4xxWithAJSONErrorAndChangesNothing() async throws {
-        let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let revoked = try server.addUser("mallory")
-        try server.store.revoke(name: "mallory")
-        let http = CurlHTTPClient()
-        let good = PushRequest(node: NodeID(Self.node)!, changes: [])
-        let stateBefore = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
+    /// A fresh SQLite store with users "alice" and "mallory" (revoked), and
+    /// the router a server would build over it, driven in process.
+    static func routes() throws -> (store: SQLiteSyncStore, folder: URL, app: some ApplicationProtocol, token: String, revoked: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-answers-\(UUID().uuidString)")
+        let store = try SQLiteSyncStore(directory: folder)
+        let token = AccessToken.generate(), revoked = AccessToken.generate()
+        try store.addUser(name: "alice", tokenHash: AccessToken.hash(token))
+        try store.addUser(name: "mallory", tokenHash: AccessToken.hash(revoked))
+        try store.revoke(name: "mallory")
+        return (store, folder, Application(router: SyncServer.router(store: store)), token, revoked)
+    }
 
-        var cases = Self.cases
-        cases.append(Case(name: "revoked token", headers: ["Authorization": "Bearer \(revoked)"], body: Self.push([Self.change()]), authorized: false, status: 401, code: "unauthorized"))
-        for test in cases {
-            var headers = test.headers.map { (name: $0.key, value: $0.value) }
-            if test.authorized { headers.append((name: "Authorization", value: "Bearer \(token)")) }
-            headers.append((name: "Content-Type", value: "application/json"))
-            let request = HTTPRequest(method: test.method, url: server.url + test.path, headers: headers, body: test.method == "POST" ? (test.body ?? Self.push([Self.change()])) : nil)
-            let response = try await offloaded { try http.perform(request) }
-            #expect(response.status == test.status, "\(test): status \(response.status)")
-            #expect(response.mediaType == "application/json", "\(test): not JSON")
-            let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(response.body))
-            #expect(error?.error.code == test.code, "\(test): body \(String(decoding: response.body.prefix(200), as: UTF8.self))")
-            #expect(error.map { !$0.error.message.isEmpty } == true)
-
-            // Still up, and a good request still works.
-            let pushed = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).push(good) }
-            #expect(pushed.accepted == 0)
+    /// Everything alice's account holds, as a device that never pushed pulls it.
+    static func everything(_ client: some TestClientProtocol, token: String) async throws -> PullResponse {
+        try await client.execute(uri: "/v1/changes?after=0&limit=1000&node=ffff", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+            #expect(response.status == .ok)
+            return try JSONDecoder().decode(PullResponse.self, from: Data(response.body.readableBytesView))
         }
-        let stateAfter = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
-        #expect(stateAfter == PullResponse(epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false, latest: stateBefore.latest, serverTime: stateAfter.serverTime))
-        await server.destroy()
+    }
+
+    @Test func everyRefusalIsA4xxWithAJSONErrorAndChangesNothing() async throws {
+        let (store, folder, app, token, revoked) = try Self.routes()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        let cases = Self.cases + [Case(name: "revoked token", headers: ["Authorization": "Bearer \(revoked)"], body: Self.push([Self.change()]),
+                                       authorized: false, status: 401, code: "unauthorized")]
+        try await app.test(.router) { client in
+            let stateBefore = try await Self.everything(client, token: token)
+            for test in cases {
+                var headers = HTTPFields()
+                for (name, value) in test.headers { headers[HTTPField.Name(name)!] = value }
+                if test.authorized { headers[.authorization] = "Bearer \(token)" }
+                headers[.contentType] = "application/json"
+                let body = test.method == "POST" ? ByteBuffer(bytes: test.body ?? Self.push([Self.change()])) : nil
+                try await client.execute(uri: test.path, method: HTTPTypes.HTTPRequest.Method(test.method)!, headers: headers, body: body) { response in
+                    #expect(response.status.code == test.status, "\(test): status \(response.status)")
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true, "\(test): not JSON")
+                    let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(response.body.readableBytesView))
+                    #expect(error?.error.code == test.code, "\(test): body \(String(buffer: response.body).prefix(200))")
+                    #expect(error.map { !$0.error.message.isEmpty } == true)
+                }
+                // A good request still works after it.
+                let good = ByteBuffer(bytes: try WireCoding.encode(PushRequest(node: NodeID(Self.node)!, changes: [])))
+                try await client.execute(uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: good) {
+                    #expect($0.status == .ok, "after \(test)")
+                }
+            }
+            let stateAfter = try await Self.everything(client, token: token)
+            #expect(stateAfter == PullResponse(epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false,
+                                               latest: stateBefore.latest, serverTime: stateAfter.serverTime))
+        }
     }
 
     @Test func stalledAndSlowClientsAreCutOffWhileOthersAreServed() async throws {
@@ -167,11 +192,11 @@ import ReadSyncTestSupport
         let http = CurlHTTPClient()
         let changes = (0..<50).map { n in Self.change(field: "content", value: "\"" + String(repeating: "word \(n) ", count: 300) + "\"") }
         let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Content-Encoding", value: "gzip"), (name: "Content-Type", value: "application/json")]
-        let pushed = try await offloaded { try http.perform(HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes)))) }
+        let pushed = try await offloaded { try http.perform(ReadSyncClient.HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes)))) }
         #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
         #expect(try JSONDecoder().decode(PushResponse.self, from: Data(pushed.body)).accepted == 1, "fifty changes with one timestamp are one write: stored once")
 
-        let pulled = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")])) }
+        let pulled = try await offloaded { try http.perform(ReadSyncClient.HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")])) }
         #expect(pulled.status == 200)
         #expect(pulled.headers["content-encoding"] == "gzip", "a large page is sent gzipped (libcurl decoded it)")
         #expect(try JSONDecoder().decode(PullResponse.self, from: Data(pulled.body)).changes.count == 1)
@@ -180,29 +205,33 @@ import ReadSyncTestSupport
 
     /// A client of protocol 1 is told which versions meet, not that its JSON is bad.
     @Test func aClientOfTheFirstProtocolIsToldBothVersions() async throws {
-        let server = try await TestServer.start()
-        let token = try server.addUser("alice")
-        let http = CurlHTTPClient()
-        let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Content-Type", value: "application/json")]
-        let answer = try await offloaded { try http.perform(HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Self.protocolOnePush)) }
-        let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(answer.body))
-        #expect(answer.status == 400 && error.error.code == "unsupported_protocol")
-        #expect(error.error.message.contains("protocol 2") && error.error.message.contains("speaks 1"), "\(error.error.message)")
-        await server.destroy()
+        let (store, folder, app, token, _) = try Self.routes()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                                     body: ByteBuffer(bytes: Self.protocolOnePush)) { answer in
+                let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(answer.body.readableBytesView))
+                #expect(answer.status == .badRequest && error.error.code == "unsupported_protocol")
+                #expect(error.error.message.contains("protocol 2") && error.error.message.contains("speaks 1"), "\(error.error.message)")
+            }
+        }
     }
 
     @Test func healthAndTheOpenAPIDocument() async throws {
-        let server = try await TestServer.start()
-        let http = CurlHTTPClient()
-        let health = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/health")) }
-        #expect(health.status == 200)
-        #expect(try JSONDecoder().decode(HealthResponse.self, from: Data(health.body)) == HealthResponse(epoch: server.store.epoch))
-        #expect(health.headers["x-readsync-protocol"] == String(SyncProtocol.version))
-
-        let document = try await offloaded { try http.perform(HTTPRequest(url: server.url + "/v1/openapi.yaml")) }
-        #expect(document.status == 200)
-        let inRepository = try String(contentsOf: RepositoryPaths.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
-        #expect(String(decoding: document.body, as: UTF8.self) == inRepository, "the served document is Server/HTTP/openapi.yaml (docs/openapi.yaml)")
-        await server.destroy()
+        let (store, folder, app, _, _) = try Self.routes()
+        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { health in
+                #expect(health.status == .ok)
+                let answer = try JSONDecoder().decode(HealthResponse.self, from: Data(health.body.readableBytesView))
+                #expect(answer == HealthResponse(epoch: store.epoch))
+                #expect(health.headers[HTTPField.Name("X-ReadSync-Protocol")!] == String(SyncProtocol.version))
+            }
+            try await client.execute(uri: "/v1/openapi.yaml", method: .get) { document in
+                #expect(document.status == .ok)
+                let inRepository = try String(contentsOf: RepositoryPaths.root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+                #expect(String(buffer: document.body) == inRepository, "the served document is Server/HTTP/openapi.yaml (docs/openapi.yaml)")
+            }
+        }
     }
 }
