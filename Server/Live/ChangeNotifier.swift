@@ -11,9 +11,9 @@ import Synchronization
 /// generation to move past it: a push committed between the two wakes it at
 /// once instead of being missed.
 ///
-/// In-process: servers sharing a PostgreSQL database wake only their own
-/// waiters (a push through another server is seen at the waiter's next
-/// wake or when its wait ends).
+/// In-process: pushes through this server call `changed` from the push
+/// route; pushes through other servers sharing a PostgreSQL database reach
+/// it through the store's `observePushes` (PostgreSQL's LISTEN/NOTIFY).
 public final class ChangeNotifier: Sendable {
     private struct Waiter {
         let user: UserID
