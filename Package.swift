@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.9.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // Only the MallocInterposer trait: the default traits also need
         // swift-runtime-interposer, which the package mirror does not have.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
@@ -48,8 +49,9 @@ let package = Package(
         ),
 
         .systemLibrary(
-            name: "CZlib",
-            path: "Sources/CZlib",
+            // Not "CZlib": ZIPFoundation's own zlib module has that name.
+            name: "CSystemZlib",
+            path: "Sources/CSystemZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
@@ -63,13 +65,24 @@ let package = Package(
         ),
         .target(
             name: "ReadSyncCore",
-            dependencies: ["CZlib"],
+            dependencies: ["CSystemZlib"],
+            swiftSettings: swiftSettings
+        ),
+        // What both sides make of saved articles (EPUB books), without
+        // either side's storage or network.
+        .target(
+            name: "ReadSyncArticles",
+            dependencies: [
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Articles",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "ReadSyncClient",
             dependencies: [
                 "ReadSyncCore",
+                "ReadSyncArticles",
                 "FaultPoints",
                 "CCurl",
                 "CLibXML2",

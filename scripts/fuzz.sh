@@ -23,9 +23,9 @@ echo "fuzz: building (swiftc -sanitize=fuzzer -O)…"
 swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncCore \
     -emit-module -emit-module-path "$out/ReadSyncCore.swiftmodule" \
     -emit-library -static -o "$out/libReadSyncCore.a" \
-    -I Sources/CZlib $(find Sources/ReadSyncCore -name '*.swift' | sort)
+    -I Sources/CSystemZlib $(find Sources/ReadSyncCore -name '*.swift' | sort)
 swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncFuzz \
-    -I "$out" -I Sources/CZlib -I Sources/CLibXML2 "${xml_cflags[@]}" \
+    -I "$out" -I Sources/CSystemZlib -I Sources/CLibXML2 "${xml_cflags[@]}" \
     Fuzz/Checks/*.swift Fuzz/libFuzzer/*.swift \
     Client/Ingestion/HTMLArticleExtractor.swift Client/Ingestion/TextArticleParser.swift Client/Library/ArticleDraft.swift Client/Library/String+Trimming.swift \
     -L "$out" -lReadSyncCore -lxml2 -lz -o "$out/readsync-fuzz"

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # openssl: the HTTPS end-to-end test makes its certificate authority with it.
-packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev openssl)
+# epubcheck (with its Java): the EPUB tests check every book readsync makes.
+packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev openssl epubcheck)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncCore
 
 /// The formats `export` writes.
@@ -11,17 +12,25 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     case markdown
     /// One row per article (Pocket's columns first, so `import` reads it too).
     case csv
+    /// An EPUB 3 book for e-readers: a chapter per article with its notes.
+    case epub
+
+    /// Text a terminal can show; the rest is a file to open elsewhere.
+    public var isText: Bool { self != .epub }
 }
 
 /// Renders a library's articles in an export format. Pure: the articles in,
-/// the text out.
+/// the file's bytes out.
 public enum LibraryExporter {
-    public static func render(_ articles: [ArticleDetail], as format: ExportFormat, exportedAt: String) throws -> String {
+    /// `title` names the collection where a format has a place for it (the EPUB's title).
+    public static func render(_ articles: [ArticleDetail], as format: ExportFormat, exportedAt: Date, title: String = "readsync") throws -> Data {
+        let stamp = ISOTime.string(milliseconds: Int64(exportedAt.timeIntervalSince1970 * 1000))
         switch format {
-        case .json: return try json(articles, exportedAt: exportedAt)
-        case .netscape: return netscape(articles)
-        case .markdown: return markdown(articles, exportedAt: exportedAt)
-        case .csv: return csv(articles)
+        case .json: return Data(try json(articles, exportedAt: stamp).utf8)
+        case .netscape: return Data(netscape(articles).utf8)
+        case .markdown: return Data(markdown(articles, exportedAt: stamp).utf8)
+        case .csv: return Data(csv(articles).utf8)
+        case .epub: return try EPUBBook(articles, title: title, modified: exportedAt).data()
         }
     }
 

@@ -247,12 +247,11 @@ extension Array {
 }
 
 extension ReadingList {
-    /// Every live article with its body, notes and tags, oldest first (the
-    /// order they were added), for `export`.
-    public func exportArticles() throws -> [ArticleDetail] {
-        let ids = try store.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM articles WHERE deleted = 0 ORDER BY added_at, id")
-        }
-        return try ids.map(show)
+    /// The live articles `filter` chooses (all by default) with their
+    /// bodies, notes and tags, oldest first (the order they were added), for
+    /// `export`.
+    public func exportArticles(_ filter: ListFilter = ListFilter()) throws -> [ArticleDetail] {
+        let chosen = try list(filter).sorted { ($0.addedAt, $0.id) < ($1.addedAt, $1.id) }
+        return try chosen.map { try show($0.id) }
     }
 }

@@ -82,22 +82,47 @@ extension ClientCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export the library (JSON re-imports losslessly).")
+        static let configuration = CommandConfiguration(
+            abstract: "Export the library (JSON re-imports losslessly).",
+            discussion: "epub makes one book for an e-reader, a chapter per article with its notes: `export --format epub --unread --out unread.epub`.")
         @ParentCommand var client: ClientCommand
-        @Option(help: "json (every field, note and tag), netscape (bookmarks HTML), markdown or csv.") var format: ExportFormat = .json
+        @Option(help: "json (every field, note and tag), netscape (bookmarks HTML), markdown, csv or epub (a book for e-readers).")
+        var format: ExportFormat = .json
         @Option(help: "Write to this file instead of standard output.") var out: String?
+        @Flag(help: "Only articles not read yet.") var unread = false
+        @Option(help: "Only articles with this tag.") var tag: String?
+
+        func validate() throws {
+            if !format.isText, out == nil, isatty(STDOUT_FILENO) == 1 {
+                throw ValidationError("an \(format.rawValue) file is not for a terminal: give --out FILE.\(format.rawValue) (or redirect standard output)")
+            }
+        }
 
         func run() throws {
             let list = try client.openList()
-            let articles = try list.exportArticles()
-            let text = try LibraryExporter.render(articles, as: format, exportedAt: ISOTime.string(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
-            guard let out else { return FileHandle.standardOutput.write(Data(text.utf8)) }
+            let articles = try list.exportArticles(ListFilter(unread: unread, tag: tag))
+            if format == .epub, articles.isEmpty {
+                throw CommandFailure("there are no \(chosen) to put in an EPUB; nothing was written")
+            }
+            let title = "readsync: " + (unread || tag != nil ? chosen : "every article")
+            let bytes = try LibraryExporter.render(articles, as: format, exportedAt: Date(), title: title)
+            guard let out else { return FileHandle.standardOutput.write(bytes) }
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                try bytes.write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
-                throw ValidationError("cannot write \(out): \((error as NSError).localizedDescription)")
+                throw CommandFailure("cannot write \(out): \((error as NSError).localizedDescription)")
             }
             FileHandle.standardError.write(Data("Exported \(articles.count) articles to \(out) (\(format.rawValue)).\n".utf8))
+        }
+
+        /// Which articles, in words: "articles", "unread articles tagged news".
+        var chosen: String {
+            switch (unread, tag) {
+            case (false, nil): return "articles"
+            case (true, nil): return "unread articles"
+            case (false, let tag?): return "articles tagged \(tag)"
+            case (true, let tag?): return "unread articles tagged \(tag)"
+            }
         }
     }
 }

@@ -61,3 +61,11 @@ enum Terminal {
         FileHandle.standardError.write(Data("Error: \(String(describing: error))\n".utf8))
     }
 }
+
+/// A command that could not do what it was asked, for a reason no library
+/// error names (a file it cannot write): one line, exit status 1. (64 is for a
+/// mistyped command line: ArgumentParser's `ValidationError`.)
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

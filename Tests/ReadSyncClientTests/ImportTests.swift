@@ -237,7 +237,7 @@ struct ImportTests {
         try list.setProgress(article.id, percent: 40)
         try list.add(ArticleDraft(url: nil, title: "From a file", content: "Words typed into a file, with no URL at all."), tags: ["local"])
 
-        let json = try LibraryExporter.render(try list.exportArticles(), as: .json, exportedAt: "2026-01-01T00:00:00.000Z")
+        let json = String(decoding: try LibraryExporter.render(try list.exportArticles(), as: .json, exportedAt: Date(timeIntervalSince1970: 1_767_225_600)), as: UTF8.self)
         let freshHome = TemporaryHome()
         let fresh = try freshHome.open()
         let summary = try fresh.importSource(ImportSource(name: "export.json", data: Data(json.utf8))).summary
@@ -255,7 +255,7 @@ struct ImportTests {
         let (list, _) = try imported("pocket-2025.csv", "instapaper.csv")
         let articles = try list.exportArticles()
         for format in [ExportFormat.csv, .netscape] {
-            let text = try LibraryExporter.render(articles, as: format, exportedAt: "now")
+            let text = String(decoding: try LibraryExporter.render(articles, as: format, exportedAt: Date()), as: UTF8.self)
             let freshHome = TemporaryHome()
             let fresh = try freshHome.open()
             let summary = try fresh.importSource(ImportSource(name: "export", data: Data(text.utf8))).summary
@@ -270,7 +270,7 @@ struct ImportTests {
 
     @Test func markdownHasOneSectionPerArticleWithItsNotes() throws {
         let (list, _) = try imported("wallabag.json")
-        let markdown = try LibraryExporter.render(try list.exportArticles(), as: .markdown, exportedAt: "now")
+        let markdown = String(decoding: try LibraryExporter.render(try list.exportArticles(), as: .markdown, exportedAt: Date()), as: UTF8.self)
         #expect(markdown.components(separatedBy: "\n## ").count == 3)
         #expect(markdown.contains("## [Wallabag with content](https://wb.example.com/one)"))
         #expect(markdown.contains("> First paragraph\n\nImportant\n"))

@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 
 /// gzip for protocol bodies, both ways, with zlib. Pure computation.
 public enum Gzip {
