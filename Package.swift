@@ -96,6 +96,7 @@ let package = Package(
             name: "ReadSyncServer",
             dependencies: [
                 "ReadSyncCore",
+                "ReadSyncArticles",
                 "FaultPoints",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

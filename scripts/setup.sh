@@ -22,12 +22,13 @@ fi
 
 command -v swift >/dev/null || { echo "swift is not on PATH; install Swift 6.1 or later" >&2; exit 1; }
 
-# The metrics end-to-end test reads /metrics with the Prometheus project's
-# own Python parser (prometheus-client from PyPI), kept in a virtual
-# environment in the build folder so that nothing of the system's Python changes.
+# Third-party parsers the end-to-end tests read the server's answers with:
+# /metrics with the Prometheus project's own (prometheus-client), the OPDS
+# catalog with feedparser; from PyPI, kept in a virtual environment in the
+# build folder so that nothing of the system's Python changes.
 tools="$(cd "$(dirname "$0")/.." && pwd)/.build/python-tools"
-if ! "$tools/bin/python" -c "import prometheus_client" 2>/dev/null; then
-    echo "Installing prometheus-client into $tools" >&2
+if ! "$tools/bin/python" -c "import prometheus_client, feedparser" 2>/dev/null; then
+    echo "Installing prometheus-client and feedparser into $tools" >&2
     sudo_cmd=()
     [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
     command -v python3 >/dev/null || { "${sudo_cmd[@]}" apt-get update -qq; DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3 >/dev/null; }
@@ -37,5 +38,5 @@ if ! "$tools/bin/python" -c "import prometheus_client" 2>/dev/null; then
         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >/dev/null
         python3 -m venv --clear "$tools"
     fi
-    "$tools/bin/python" -m pip install -q --disable-pip-version-check "prometheus-client>=0.20,<1"
+    "$tools/bin/python" -m pip install -q --disable-pip-version-check "prometheus-client>=0.20,<1" "feedparser>=6,<7"
 fi

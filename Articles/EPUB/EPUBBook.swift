@@ -255,11 +255,11 @@ public enum EPUBError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Text made safe for XML 1.0 content and attribute values.
-enum XML {
+public enum XML {
     /// Escapes the five markup characters and drops what XML 1.0 cannot hold
     /// (control characters other than tab and newline, U+FFFE and U+FFFF) and
     /// the C1 controls, which are never text.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var escaped = ""
         escaped.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {

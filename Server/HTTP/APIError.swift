@@ -15,6 +15,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public let message: String
     /// The server's clock, for `clock_skew` answers.
     public let serverTime: Int64?
+    /// Headers the answer carries besides the JSON ones (`WWW-Authenticate`).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, serverTime: Int64? = nil) {
         self.status = status
@@ -51,7 +53,9 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(ErrorResponse(code: code, message: message, serverTime: serverTime), status: status, for: nil)
+        var response = try JSONResponse.make(ErrorResponse(code: code, message: message, serverTime: serverTime), status: status, for: nil)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 }
 

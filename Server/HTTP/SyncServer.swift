@@ -69,6 +69,7 @@ public struct SyncServer: Sendable {
         router.middlewares.add(JSONErrorMiddleware())
         OperatorRoutes(store: store).register(on: router)
         SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
+        OPDSRoutes(store: store).register(on: router)
         return router
     }
 

@@ -205,6 +205,13 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
     }
 
+    public func user(named name: String, tokenHash hash: String) async throws -> UserID? {
+        try await onOwnExecutor {
+            try await self.client.query("SELECT id FROM users WHERE name = \(name) AND token_hash = \(hash)", logger: self.logger).collect().first
+                .map { UserID(try $0.decode(Int64.self)) }
+        }
+    }
+
     /// The database's size on disk (`pg_database_size`).
     /// The NOTIFY channel of the store's schema: stores in other schemas of
     /// the same database (tests) do not hear each other.

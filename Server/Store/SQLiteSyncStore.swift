@@ -93,6 +93,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
     }
 
+    public func user(named name: String, tokenHash hash: String) async throws -> UserID? {
+        try await database.read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM users WHERE name = ? AND token_hash = ?"), arguments: [name, hash]).map(UserID.init)
+        }
+    }
+
     /// Commits pushes in groups: each push waits in `waitingPushes` and asks
     /// the writer for a turn, and the first turn to come takes every push
     /// waiting by then into one transaction, so concurrent pushes share one

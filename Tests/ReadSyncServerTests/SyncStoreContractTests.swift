@@ -169,12 +169,19 @@ struct SyncStoreContractTests {
         try store.replaceToken(name: "alice", tokenHash: "three")
         #expect(try await store.user(forTokenHash: "three") == alice, "the new token works")
         #expect(try await store.user(forTokenHash: "one") == nil, "the old one stops")
+        // Signing in with a name and the token as password (OPDS): both must match.
+        let carol = try store.addUserNow(name: "carol", tokenHash: "carols")
+        #expect(try await store.user(named: "alice", tokenHash: "three") == alice)
+        #expect(try await store.user(named: "carol", tokenHash: "carols") == carol)
+        #expect(try await store.user(named: "carol", tokenHash: "three") == nil, "alice's token is not carol's password")
+        #expect(try await store.user(named: "alice", tokenHash: "one") == nil)
 
         try store.revoke(name: "alice")
         #expect(try await store.user(forTokenHash: "three") == nil)
+        #expect(try await store.user(named: "alice", tokenHash: "three") == nil)
         #expect(throws: UserError.unknown("bob")) { try store.revoke(name: "bob") }
         #expect(throws: UserError.unknown("bob")) { try store.replaceToken(name: "bob", tokenHash: "x") }
-        #expect(try store.users().map(\.name) == ["alice"] && store.users().map(\.active) == [false])
+        #expect(try store.users().map(\.name) == ["alice", "carol"] && store.users().map(\.active) == [false, true])
     }
 
     /// Each commit of a push is a point of the user's history a device can

@@ -1,0 +1,92 @@
+import Foundation
+import ReadSyncCore
+
+/// A user's library as readers see it (the OPDS catalog), made from the
+/// merged fields the store holds: the same fields every device materialises,
+/// read the same way (a deleted article, note or tag is gone; a field never
+/// set reads as unset).
+struct LibraryView {
+    struct Article {
+        let id: String
+        var url: String?
+        var title = ""
+        var author: String?
+        var site: String?
+        var published: String?
+        var excerpt: String?
+        var content = ""
+        var addedAt = ""
+        var status = ReadStatus.unread
+        var archived = false
+        var favorite = false
+        var tags: [String] = []
+        var notes: [Note] = []
+    }
+
+    struct Note {
+        let body: String
+        let quote: String?
+        let createdAt: String?
+    }
+
+    /// The live articles, newest first.
+    let articles: [Article]
+
+    init(_ registers: [RegisterKey: Register]) {
+        var articles: [String: Article] = [:]
+        var deleted: Set<String> = []
+        var readStates: [String: [String: FieldValue]] = [:]
+        var notes: [String: [String: FieldValue]] = [:]
+        var tags: [(article: String, name: String)] = []
+        for (key, register) in registers {
+            switch key.kind {
+            case .article:
+                var article = articles[key.entity] ?? Article(id: key.entity)
+                let value = register.value
+                switch ArticleField(rawValue: key.field) {
+                case .url: article.url = value.text
+                case .title: article.title = value.text ?? ""
+                case .author: article.author = value.text
+                case .site: article.site = value.text
+                case .published: article.published = value.text
+                case .excerpt: article.excerpt = value.text
+                case .content: article.content = value.text ?? ""
+                case .addedAt: article.addedAt = value.text ?? ""
+                case .deleted: if value.bool { deleted.insert(key.entity) }
+                case .wordCount, nil: break
+                }
+                articles[key.entity] = article
+            case .readState: readStates[key.entity, default: [:]][key.field] = register.value
+            case .note: notes[key.entity, default: [:]][key.field] = register.value
+            case .tag:
+                // A tag's id is `<article id>/<tag name>`.
+                guard register.value.bool, let slash = key.entity.firstIndex(of: "/") else { continue }
+                tags.append((String(key.entity[..<slash]), String(key.entity[key.entity.index(after: slash)...])))
+            default: continue  // a kind a newer version brought: not shown here
+            }
+        }
+        for (id, fields) in readStates where articles[id] != nil {
+            articles[id]?.status = fields[ReadStateField.status.rawValue]?.text.flatMap(ReadStatus.init) ?? .unread
+            articles[id]?.archived = fields[ReadStateField.archived.rawValue]?.bool ?? false
+            articles[id]?.favorite = fields[ReadStateField.favorite.rawValue]?.bool ?? false
+        }
+        for tag in tags where articles[tag.article] != nil { articles[tag.article]?.tags.append(tag.name) }
+        for fields in notes.values.sorted(by: { ($0["created_at"]?.text ?? "") < ($1["created_at"]?.text ?? "") }) {
+            guard !(fields[NoteField.deleted.rawValue]?.bool ?? false), let article = fields[NoteField.articleID.rawValue]?.text,
+                  let body = fields[NoteField.body.rawValue]?.text, articles[article] != nil else { continue }
+            articles[article]?.notes.append(Note(body: body, quote: fields[NoteField.quote.rawValue]?.text,
+                                                 createdAt: fields[NoteField.createdAt.rawValue]?.text))
+        }
+        self.articles = articles.values
+            .filter { !deleted.contains($0.id) }
+            .map { article in
+                var article = article
+                article.tags.sort()
+                return article
+            }
+            .sorted { ($0.addedAt, $0.id) > ($1.addedAt, $1.id) }
+    }
+
+    /// Every tag on a live article, sorted.
+    var tags: [String] { Array(Set(articles.flatMap(\.tags))).sorted() }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import ReadSyncArticles
+import ReadSyncCore
+
+/// An OPDS 1.2 catalog of a user's library, for e-readers (KOReader, Kobo
+/// with a plugin, Thorium, Foliate…), which sign in with HTTP Basic: the
+/// readsync user name and their sync token as the password.
+///
+/// `/opds` is the navigation feed: Unread, Favorites, Archived and one
+/// entry per tag. Each leads to an acquisition feed listing its articles,
+/// newest first, each with a link to the article as an EPUB
+/// (`/opds/articles/{id}.epub`).
+///
+/// Each request reads the user's whole merged state once (`LibraryView`):
+/// simple and always current, and proportional to the library, not to the
+/// page shown.
+struct OPDSRoutes: Sendable {
+    let store: any SyncStore
+
+    static let navigationType = "application/atom+xml;profile=opds-catalog;kind=navigation"
+    static let acquisitionType = "application/atom+xml;profile=opds-catalog;kind=acquisition"
+
+    /// The shelves of the navigation feed, and which articles each holds.
+    enum Shelf: String, CaseIterable {
+        case unread, favorites, archived
+
+        var title: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+
+        func holds(_ article: LibraryView.Article) -> Bool {
+            switch self {
+            // What is left to read: not read and not put away.
+            case .unread: return article.status != .read && !article.archived
+            case .favorites: return article.favorite
+            case .archived: return article.archived
+            }
+        }
+    }
+
+    func register(on router: Router<SyncRequestContext>) {
+        router.get("/opds") { request, context in
+            let (user, library) = try await signIn(request, context)
+            return feed(navigation(library, user: user), type: Self.navigationType)
+        }
+        for shelf in Shelf.allCases {
+            router.get("/opds/\(shelf.rawValue)") { request, context in
+                let (_, library) = try await signIn(request, context)
+                return feed(acquisition(id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
+                                        articles: library.articles.filter(shelf.holds)), type: Self.acquisitionType)
+            }
+        }
+        router.get("/opds/tags/:tag") { request, context in
+            let (_, library) = try await signIn(request, context)
+            let tag = try context.parameters.require("tag").removingPercentEncoding ?? ""
+            let articles = library.articles.filter { $0.tags.contains(tag) }
+            guard !articles.isEmpty else { throw APIError(.notFound, code: "not_found", message: "no article is tagged '\(tag.prefix(100))'") }
+            return feed(acquisition(id: "urn:readsync:opds:tag:\(tag)", title: "Tagged \(tag)", path: Self.tagPath(tag), articles: articles),
+                        type: Self.acquisitionType)
+        }
+        router.get("/opds/articles/:file") { request, context in
+            let (_, library) = try await signIn(request, context)
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".epub"), let article = library.articles.first(where: { $0.id == file.dropLast(5) }) else {
+                throw APIError(.notFound, code: "not_found", message: "no such article: \(file.prefix(100))")
+            }
+            let book = EPUBBook(identifier: "urn:readsync:article:\(article.id)", title: article.title, author: article.author,
+                                chapters: [Self.chapter(article)])
+            var headers: HTTPFields = [.contentType: "application/epub+zip"]
+            headers[.contentDisposition] = #"attachment; filename="\#(article.id).epub""#
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try book.data())))
+        }
+    }
+
+    // MARK: - Signing in
+
+    /// HTTP Basic: the user name and the sync token. A refusal asks for them
+    /// (`WWW-Authenticate`), so a reader shows its sign-in form.
+    private func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (UserID, LibraryView) {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+              let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":"),
+              case let token = pair[pair.index(after: colon)...].lowercased(), token.count == 64, token.allSatisfy(\.isHexDigit),
+              let user = try await store.user(named: String(pair[..<colon]), tokenHash: AccessToken.hash(token))
+        else {
+            var refusal = APIError(.unauthorized, code: "unauthorized",
+                                   message: "sign in with your readsync user name and your sync token (from `readsync user add` or `readsync user token`) as the password")
+            refusal.headers[.wwwAuthenticate] = #"Basic realm="readsync", charset="UTF-8""#
+            throw refusal
+        }
+        context.facts.user = user
+        return (user, LibraryView(try await store.state(for: user).registers))
+    }
+
+    // MARK: - Feeds
+
+    private func navigation(_ library: LibraryView, user: UserID) -> String {
+        let updated = Self.updated(library.articles)
+        var entries = Shelf.allCases.map { shelf in
+            Self.navigationEntry(id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
+                                 count: library.articles.filter(shelf.holds).count, updated: updated)
+        }
+        for tag in library.tags {
+            entries.append(Self.navigationEntry(id: "urn:readsync:opds:tag:\(XML.escape(tag))", title: "Tagged \(tag)", path: Self.tagPath(tag),
+                                                count: library.articles.filter { $0.tags.contains(tag) }.count, updated: updated))
+        }
+        return Self.feedDocument(id: "urn:readsync:opds:\(user)", title: "readsync", path: "/opds", type: Self.navigationType,
+                                 updated: updated, entries: entries)
+    }
+
+    private func acquisition(id: String, title: String, path: String, articles: [LibraryView.Article]) -> String {
+        let entries = articles.map { article in
+            var entry = """
+                  <entry>
+                    <id>urn:readsync:article:\(article.id)</id>
+                    <title>\(XML.escape(article.title.isEmpty ? "Untitled" : article.title))</title>
+                    <updated>\(Self.atomTime(article.addedAt))</updated>
+
+                """
+            if let author = article.author, !author.isEmpty { entry += "      <author><name>\(XML.escape(author))</name></author>\n" }
+            if let excerpt = article.excerpt, !excerpt.isEmpty { entry += "      <summary>\(XML.escape(excerpt))</summary>\n" }
+            for tag in article.tags { entry += #"      <category term="\#(XML.escape(tag))" label="\#(XML.escape(tag))"/>"# + "\n" }
+            entry += #"      <link rel="http://opds-spec.org/acquisition" href="/opds/articles/\#(article.id).epub" type="application/epub+zip"/>"# + "\n"
+            if let url = article.url { entry += #"      <link rel="alternate" href="\#(XML.escape(url))" type="text/html"/>"# + "\n" }
+            return entry + "    </entry>"
+        }
+        return Self.feedDocument(id: XML.escape(id), title: title, path: path, type: Self.acquisitionType, updated: Self.updated(articles), entries: entries)
+    }
+
+    private static func navigationEntry(id: String, title: String, path: String, count: Int, updated: String) -> String {
+        """
+            <entry>
+              <id>\(id)</id>
+              <title>\(XML.escape(title))</title>
+              <updated>\(updated)</updated>
+              <content type="text">\(count) article\(count == 1 ? "" : "s")</content>
+              <link rel="subsection" href="\(XML.escape(path))" type="\(acquisitionType)"/>
+            </entry>
+        """
+    }
+
+    private static func feedDocument(id: String, title: String, path: String, type: String, updated: String, entries: [String]) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <feed xmlns="http://www.w3.org/2005/Atom" xmlns:opds="http://opds-spec.org/2010/catalog">
+          <id>\(id)</id>
+          <title>\(XML.escape(title))</title>
+          <updated>\(updated)</updated>
+          <author><name>readsync</name></author>
+          <link rel="self" href="\(XML.escape(path))" type="\(type)"/>
+          <link rel="start" href="/opds" type="\(navigationType)"/>
+        \(entries.joined(separator: "\n"))
+        </feed>
+
+        """
+    }
+
+    private func feed(_ document: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type + ";charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: document)))
+    }
+
+    // MARK: - Helpers
+
+    static func tagPath(_ tag: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#%")
+        return "/opds/tags/" + (tag.addingPercentEncoding(withAllowedCharacters: allowed) ?? tag)
+    }
+
+    /// The newest article's time: when the feed last changed, as far as it shows.
+    private static func updated(_ articles: [LibraryView.Article]) -> String {
+        atomTime(articles.map(\.addedAt).max() ?? "")
+    }
+
+    /// An RFC 3339 time, as Atom requires; readsync's times are already ISO 8601 in UTC.
+    private static func atomTime(_ iso: String) -> String {
+        ISO8601DateFormatter.withFractionalSeconds.date(from: iso) != nil || ISO8601DateFormatter().date(from: iso) != nil
+            ? iso : "1970-01-01T00:00:00Z"
+    }
+
+    static func chapter(_ article: LibraryView.Article) -> EPUBBook.Chapter {
+        EPUBBook.Chapter(title: article.title, author: article.author, site: article.site, url: article.url, published: article.published,
+                         text: article.content,
+                         notes: article.notes.map { EPUBBook.Note(body: $0.body, quote: $0.quote, createdAt: $0.createdAt) })
+    }
+}
+
+extension ISO8601DateFormatter {
+    fileprivate static var withFractionalSeconds: ISO8601DateFormatter {
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return format
+    }
+}
