@@ -48,7 +48,7 @@ struct OPDSRoutes: Sendable {
             router.get("/opds/\(shelf.rawValue)") { request, context in
                 let (_, library) = try await signIn(request, context)
                 return feed(acquisition(id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
-                                        articles: library.articles.filter(shelf.holds)), type: Self.acquisitionType)
+                                        articles: library.articles.filter(shelf.holds), page: try Self.page(request)), type: Self.acquisitionType)
             }
         }
         router.get("/opds/tags/:tag") { request, context in
@@ -56,8 +56,8 @@ struct OPDSRoutes: Sendable {
             let tag = try context.parameters.require("tag").removingPercentEncoding ?? ""
             let articles = library.articles.filter { $0.tags.contains(tag) }
             guard !articles.isEmpty else { throw APIError(.notFound, code: "not_found", message: "no article is tagged '\(tag.prefix(100))'") }
-            return feed(acquisition(id: "urn:readsync:opds:tag:\(tag)", title: "Tagged \(tag)", path: Self.tagPath(tag), articles: articles),
-                        type: Self.acquisitionType)
+            return feed(acquisition(id: "urn:readsync:opds:tag:\(tag)", title: "Tagged \(tag)", path: Self.tagPath(tag), articles: articles,
+                                    page: try Self.page(request)), type: Self.acquisitionType)
         }
         router.get("/opds/articles/:file") { request, context in
             let (_, library) = try await signIn(request, context)
@@ -109,8 +109,22 @@ struct OPDSRoutes: Sendable {
                                  updated: updated, entries: entries)
     }
 
-    private func acquisition(id: String, title: String, path: String, articles: [LibraryView.Article]) -> String {
-        let entries = articles.map { article in
+    /// Articles an acquisition feed shows at once; readers follow `next` for more.
+    static let pageSize = 50
+
+    /// `?page=N`, from 1; a page past the end is an empty feed.
+    static func page(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["page"] else { return 1 }
+        guard let page = Int(text), page >= 1 else { throw APIError.badRequest("'page' must be a page number from 1, not '\(text.prefix(40))'") }
+        return page
+    }
+
+    private func acquisition(id: String, title: String, path: String, articles: [LibraryView.Article], page: Int) -> String {
+        let pages = max(1, (articles.count + Self.pageSize - 1) / Self.pageSize)
+        let shown = articles.dropFirst(min(articles.count, (page - 1) * Self.pageSize)).prefix(Self.pageSize)
+        var links = page > 1 ? [("first", path), ("previous", path + "?page=\(min(page - 1, pages))")] : []
+        if page < pages { links.append(("next", path + "?page=\(page + 1)")) }
+        let entries = shown.map { article in
             var entry = """
                   <entry>
                     <id>urn:readsync:article:\(article.id)</id>
@@ -125,7 +139,8 @@ struct OPDSRoutes: Sendable {
             if let url = article.url { entry += #"      <link rel="alternate" href="\#(XML.escape(url))" type="text/html"/>"# + "\n" }
             return entry + "    </entry>"
         }
-        return Self.feedDocument(id: XML.escape(id), title: title, path: path, type: Self.acquisitionType, updated: Self.updated(articles), entries: entries)
+        return Self.feedDocument(id: XML.escape(id), title: title, path: page == 1 ? path : path + "?page=\(page)", type: Self.acquisitionType,
+                                 updated: Self.updated(articles), links: links, entries: entries)
     }
 
     private static func navigationEntry(id: String, title: String, path: String, count: Int, updated: String) -> String {
@@ -140,8 +155,11 @@ struct OPDSRoutes: Sendable {
         """
     }
 
-    private static func feedDocument(id: String, title: String, path: String, type: String, updated: String, entries: [String]) -> String {
-        """
+    /// `links`: more of the feed (`next`, `previous`, `first`), as (relation, path).
+    private static func feedDocument(id: String, title: String, path: String, type: String, updated: String, links: [(String, String)] = [],
+                                     entries: [String]) -> String {
+        let more = links.map { #"  <link rel="\#($0.0)" href="\#(XML.escape($0.1))" type="\#(type)"/>"# + "\n" }.joined()
+        return """
         <?xml version="1.0" encoding="UTF-8"?>
         <feed xmlns="http://www.w3.org/2005/Atom" xmlns:opds="http://opds-spec.org/2010/catalog">
           <id>\(id)</id>
@@ -150,7 +168,7 @@ struct OPDSRoutes: Sendable {
           <author><name>readsync</name></author>
           <link rel="self" href="\(XML.escape(path))" type="\(type)"/>
           <link rel="start" href="/opds" type="\(navigationType)"/>
-        \(entries.joined(separator: "\n"))
+        \(more)\(entries.joined(separator: "\n"))
         </feed>
 
         """

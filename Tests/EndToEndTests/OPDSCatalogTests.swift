@@ -32,12 +32,17 @@ struct OPDSCatalogTests {
         root = parse(body)
         result = {"rootType": headers["Content-Type"], "rootTitle": root.feed.title, "shelves": {}, "books": {}}
         for entry in root.entries:
-            link = next(l for l in entry.links if l.rel == "subsection")
-            status, headers, body = get(link.href)
-            shelf = parse(body)
+            # A shelf, page by page: readers follow the feed's "next" link.
+            href, items, pages = next(l for l in entry.links if l.rel == "subsection").href, [], 0
+            while href:
+                status, headers, body = get(href)
+                shelf = parse(body)
+                pages += 1
+                items += shelf.entries
+                href = next((l.href for l in shelf.feed.links if l.rel == "next"), None)
             result["shelves"][entry.title] = {"status": status, "type": headers["Content-Type"], "count": entry.content[0].value,
-                                              "titles": [item.title for item in shelf.entries]}
-            for item in shelf.entries:
+                                              "titles": [item.title for item in items], "pages": pages}
+            for item in items:
                 acquisition = next(l for l in item.links if l.rel == "http://opds-spec.org/acquisition")
                 if item.id in result["books"]:
                     continue
@@ -61,7 +66,7 @@ struct OPDSCatalogTests {
         """#
 
     struct Catalog: Decodable {
-        struct Shelf: Decodable { let status: Int; let type: String; let count: String; let titles: [String] }
+        struct Shelf: Decodable { let status: Int; let type: String; let count: String; let titles: [String]; let pages: Int }
         struct Book: Decodable { let status: Int; let type: String; let declared: String; let path: String; let title: String; let tags: [String] }
         struct Refusal: Decodable { let status: Int; let challenge: String?; let error: String }
         let rootType: String
@@ -135,6 +140,28 @@ struct OPDSCatalogTests {
         // Bob's catalog is his own: empty shelves, none of Alice's books.
         let bobs = try Self.browse(server.url, user: "bob", token: bobsToken, into: books)
         #expect(bobs.books.isEmpty && bobs.shelves["Unread"]?.titles == [])
+    }
+
+    @Test func aLongShelfComesInPagesThatAReaderFollows() throws {
+        let server = try ServerProcess()
+        defer { server.terminate(); server.removeData() }
+        let token = try server.addUser("alice")
+        let laptop = Device()
+        #expect(try laptop.client("init", "--server", server.url, "--token", token).status == 0)
+        // 120 unread articles, one import.
+        let rows = (1...120).map { "Article \($0),https://paging.example.com/\($0),\(1_700_000_000 + $0),c\($0),,unread" }
+        let csv = URL(fileURLWithPath: laptop.home).appendingPathComponent("part_000000.csv")
+        try FileManager.default.createDirectory(atPath: laptop.home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Data((["title,url,time_added,cursor,tags,status"] + rows).joined(separator: "\n").utf8).write(to: csv)
+        #expect(try laptop.client("import", csv.path).status == 0)
+        #expect(try laptop.client("sync").status == 0)
+
+        let books = URL(fileURLWithPath: laptop.home).appendingPathComponent("books")
+        try FileManager.default.createDirectory(at: books, withIntermediateDirectories: true)
+        let unread = try #require(try Self.browse(server.url, user: "alice", token: token, into: books).shelves["Unread"])
+        #expect(unread.pages == 3, "50 a page")
+        #expect(unread.count == "120 articles")
+        #expect(unread.titles == (1...120).reversed().map { "Article \($0)" }, "every article once, newest first, across the pages")
     }
 
     static func browse(_ base: String, user: String, token: String, into folder: URL) throws -> Catalog {
