@@ -91,6 +91,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // The request's own log line has the status; why, at debug.
             context.logger.debug("refused request", metadata: ["rs.error": "\(error)"])
             throw error
+        } catch let error as OAuthError {
+            // wallabag apps read OAuth's own error shape: kept as it is.
+            throw error
         } catch let error as HTTPError {
             if error.status == .notFound { throw APIError.notFound(request.uri.path) }
             let status = error.status.code >= 500 ? HTTPResponse.Status.internalServerError : error.status

@@ -9,8 +9,12 @@ public struct SyncRequestContext: RequestContext {
     /// Shared by the copies of the context the middleware chain passes along.
     let facts = RequestFacts()
 
+    /// The peer's IP address (nil in process, in tests), for counting failed sign-ins.
+    public let remoteAddress: String?
+
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 

@@ -66,10 +66,15 @@ public struct SyncServer: Sendable {
         // the error middleware turns an error into.
         router.middlewares.add(RequestLogMiddleware())
         router.middlewares.add(MetricsMiddleware())
+        // The wallabag browser extension calls from a web page: preflights
+        // answered, any origin (tokens travel in a header, never a cookie).
+        router.middlewares.add(CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
+                                              allowMethods: [.get, .post, .put, .patch, .delete, .options]))
         router.middlewares.add(JSONErrorMiddleware())
         OperatorRoutes(store: store).register(on: router)
         SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
         OPDSRoutes(store: store).register(on: router)
+        WallabagRoutes(store: store, clock: clock, throttle: SignInThrottle()).register(on: router)
         return router
     }
 

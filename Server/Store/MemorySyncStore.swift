@@ -9,6 +9,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     private struct UserData {
         var tokenHash: String?
         var name: String
+        var wallabag: WallabagCredentialHashes?
         /// Each field's current versions: seq → (change, the node that pushed it).
         var versions: [RegisterKey: [Int64: (change: Change, origin: NodeID)]] = [:]
         var lastSeq: Int64 = 0
@@ -151,6 +152,21 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
 
     public func user(forTokenHash hash: String) async throws -> UserID? {
         lock.withLock { accounts.first { $0.value.tokenHash == hash }.map { UserID($0.key) } }
+    }
+
+    public func setWallabagCredentials(name: String, _ credentials: WallabagCredentialHashes?) throws {
+        try lock.withLock {
+            guard let id = accounts.first(where: { $0.value.name == name })?.key else { throw UserError.unknown(name) }
+            accounts[id]?.wallabag = credentials
+        }
+    }
+
+    public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
+        lock.withLock {
+            accounts.first { $0.value.wallabag?.clientID == clientID && $0.value.tokenHash != nil }.map {
+                WallabagAccount(user: UserID($0.key), name: $0.value.name, credentials: $0.value.wallabag!)
+            }
+        }
     }
 
     public func user(named name: String, tokenHash hash: String) async throws -> UserID? {

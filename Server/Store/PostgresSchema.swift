@@ -75,6 +75,14 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // As SQLite's `v7-wallabag-credentials`.
+        ("v2-wallabag-credentials", [
+            """
+            ALTER TABLE users ADD COLUMN wallabag_client_id TEXT COLLATE "C" UNIQUE,
+                              ADD COLUMN wallabag_secret_hash TEXT,
+                              ADD COLUMN wallabag_password_hash TEXT
+            """,
+        ]),
     ]
 
     /// Every table, parents first (what a copy of the store takes).

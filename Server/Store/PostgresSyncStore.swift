@@ -617,6 +617,28 @@ public final class PostgresSyncStore: SteppedSyncStore {
         try updateUser(name, "UPDATE users SET token_hash = NULL WHERE name = \(name) RETURNING id")
     }
 
+    public func setWallabagCredentials(name: String, _ credentials: WallabagCredentialHashes?) throws {
+        try updateUser(name, """
+            UPDATE users SET wallabag_client_id = \(credentials?.clientID), wallabag_secret_hash = \(credentials?.secretHash),
+                             wallabag_password_hash = \(credentials?.passwordHash)
+            WHERE name = \(name) RETURNING id
+            """)
+    }
+
+    public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
+        try await onOwnExecutor {
+            let rows = try await self.client.query("""
+                SELECT id, name, wallabag_secret_hash, wallabag_password_hash FROM users
+                WHERE wallabag_client_id = \(clientID) AND token_hash IS NOT NULL
+                """, logger: self.logger).collect()
+            return try rows.first.map { row in
+                let (id, name, secretHash, passwordHash) = try row.decode((Int64, String, String, String).self)
+                return WallabagAccount(user: UserID(id), name: name,
+                                       credentials: WallabagCredentialHashes(clientID: clientID, secretHash: secretHash, passwordHash: passwordHash))
+            }
+        }
+    }
+
     private func updateUser(_ name: String, _ update: PostgresQuery) throws {
         let updated = try BlockingWait.run { try await self.transaction { db in try await db.rows(update).count } }
         guard updated == 1 else { throw UserError.unknown(name) }

@@ -381,6 +381,28 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
     }
 
+    public func setWallabagCredentials(name: String, _ credentials: WallabagCredentialHashes?) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE users SET wallabag_client_id = ?, wallabag_secret_hash = ?, wallabag_password_hash = ? WHERE name = ?
+                """, arguments: [credentials?.clientID, credentials?.secretHash, credentials?.passwordHash, name])
+            guard db.changesCount == 1 else { throw UserError.unknown(name) }
+        }
+    }
+
+    public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
+        try await database.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, name, wallabag_secret_hash, wallabag_password_hash FROM users
+                WHERE wallabag_client_id = ? AND token_hash IS NOT NULL
+                """), arguments: [clientID]).map { row in
+                WallabagAccount(user: UserID(row["id"]), name: row["name"],
+                                credentials: WallabagCredentialHashes(clientID: clientID, secretHash: row["wallabag_secret_hash"],
+                                                                      passwordHash: row["wallabag_password_hash"]))
+            }
+        }
+    }
+
     // MARK: Devices
 
     /// Pulls write nothing themselves: sightings wait in memory, and the

@@ -164,6 +164,17 @@ enum ServerSchema {
                 ON CONFLICT (user_id, node) DO NOTHING
                 """, arguments: [now, now])
         }
+        migrator.registerMigration("v7-wallabag-credentials") { db in
+            // What wallabag apps sign in with (`readsync user wallabag`):
+            // a client id, and the SHA-256 of the client secret and of the
+            // password, all random; NULL until made, and again once revoked.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN wallabag_client_id TEXT;
+                ALTER TABLE users ADD COLUMN wallabag_secret_hash TEXT;
+                ALTER TABLE users ADD COLUMN wallabag_password_hash TEXT;
+                CREATE UNIQUE INDEX users_by_wallabag_client ON users(wallabag_client_id);
+                """)
+        }
         return migrator
     }
 }

@@ -79,6 +79,28 @@ public struct DeviceSummary: Sendable, Equatable, Codable {
     public let retiredAt: String?
 }
 
+/// What a user's wallabag apps sign in with, as the store keeps it: the
+/// client id, and the SHA-256 of the client secret and of the password
+/// (`WallabagCredentials`).
+public struct WallabagCredentialHashes: Sendable, Equatable {
+    public let clientID: String
+    public let secretHash: String
+    public let passwordHash: String
+
+    public init(clientID: String, secretHash: String, passwordHash: String) {
+        self.clientID = clientID
+        self.secretHash = secretHash
+        self.passwordHash = passwordHash
+    }
+}
+
+/// A user who can sign in from wallabag apps.
+public struct WallabagAccount: Sendable, Equatable {
+    public let user: UserID
+    public let name: String
+    public let credentials: WallabagCredentialHashes
+}
+
 /// A user as `readsync user list` shows them.
 public struct UserSummary: Sendable, Equatable {
     public let name: String
@@ -128,6 +150,14 @@ public protocol SyncStore: Sendable {
     /// Revokes a user's token; their data stays.
     func revoke(name: String) throws
     func users() throws -> [UserSummary]
+
+    // MARK: wallabag apps
+    /// Gives the user called `name` these wallabag credentials, replacing
+    /// any before (every token made with those stops working), or takes
+    /// them away (`nil`). Throws `UserError.unknown` for no such user.
+    func setWallabagCredentials(name: String, _ credentials: WallabagCredentialHashes?) throws
+    /// The user whose wallabag client id is `clientID`, unless revoked.
+    func wallabagAccount(clientID: String) async throws -> WallabagAccount?
 
     // MARK: Devices
 

@@ -6,7 +6,7 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the sync server's users.",
-        subcommands: [Add.self, List.self, Revoke.self, Token.self, Devices.self, ForgetDevice.self])
+        subcommands: [Add.self, List.self, Revoke.self, Token.self, Wallabag.self, Devices.self, ForgetDevice.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints their token as the last line.")
@@ -59,6 +59,29 @@ struct UserCommand: ParsableCommand {
             try data.withStore { try $0.replaceToken(name: name, tokenHash: AccessToken.hash(token)) }
             print("New token for \(name):")
             print(token)
+        }
+    }
+
+    struct Wallabag: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a user's credentials for wallabag apps (KOReader, the Android and iOS apps, the browser extension); prints them as `key: value` lines.",
+            discussion: "Running it again replaces them: apps signed in with the old ones must sign in again. They are shown only now; the server keeps their hashes.")
+        @Argument var name: String
+        @Flag(help: "Take the user's wallabag credentials away instead (every app signed in with them is signed out).") var revoke = false
+        @OptionGroup var data: ServerStoreOption
+
+        func run() throws {
+            if revoke {
+                try data.withStore { try $0.setWallabagCredentials(name: name, nil) }
+                print("Revoked \(name)'s wallabag credentials; apps signed in with them can no longer sync.")
+                return
+            }
+            let credentials = WallabagCredentials.generate()
+            try data.withStore { try $0.setWallabagCredentials(name: name, credentials.hashes) }
+            print("client_id: \(credentials.clientID)")
+            print("client_secret: \(credentials.clientSecret)")
+            print("username: \(name)")
+            print("password: \(credentials.password)")
         }
     }
 

@@ -176,9 +176,23 @@ struct SyncStoreContractTests {
         #expect(try await store.user(named: "carol", tokenHash: "three") == nil, "alice's token is not carol's password")
         #expect(try await store.user(named: "alice", tokenHash: "one") == nil)
 
+        // wallabag apps' credentials: set, found by client id, replaced, taken away.
+        let first = WallabagCredentialHashes(clientID: "readsync_one", secretHash: "s1", passwordHash: "p1")
+        try store.setWallabagCredentials(name: "alice", first)
+        #expect(try await store.wallabagAccount(clientID: "readsync_one") == WallabagAccount(user: alice, name: "alice", credentials: first))
+        let second = WallabagCredentialHashes(clientID: "readsync_two", secretHash: "s2", passwordHash: "p2")
+        try store.setWallabagCredentials(name: "alice", second)
+        #expect(try await store.wallabagAccount(clientID: "readsync_one") == nil, "the old client id stops")
+        #expect(try await store.wallabagAccount(clientID: "readsync_two")?.credentials == second)
+        try store.setWallabagCredentials(name: "carol", first)
+        try store.setWallabagCredentials(name: "carol", nil)
+        #expect(try await store.wallabagAccount(clientID: "readsync_one") == nil)
+        #expect(throws: UserError.unknown("bob")) { try store.setWallabagCredentials(name: "bob", first) }
+
         try store.revoke(name: "alice")
         #expect(try await store.user(forTokenHash: "three") == nil)
         #expect(try await store.user(named: "alice", tokenHash: "three") == nil)
+        #expect(try await store.wallabagAccount(clientID: "readsync_two") == nil, "a revoked user signs in nowhere")
         #expect(throws: UserError.unknown("bob")) { try store.revoke(name: "bob") }
         #expect(throws: UserError.unknown("bob")) { try store.replaceToken(name: "bob", tokenHash: "x") }
         #expect(try store.users().map(\.name) == ["alice", "carol"] && store.users().map(\.active) == [false, true])
