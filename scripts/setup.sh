@@ -22,13 +22,14 @@ fi
 
 command -v swift >/dev/null || { echo "swift is not on PATH; install Swift 6.1 or later" >&2; exit 1; }
 
-# Third-party parsers the end-to-end tests read the server's answers with:
-# /metrics with the Prometheus project's own (prometheus-client), the OPDS
-# catalog with feedparser; from PyPI, kept in a virtual environment in the
-# build folder so that nothing of the system's Python changes.
+# Third-party software the end-to-end tests use against the server: /metrics
+# read with the Prometheus project's own parser (prometheus-client), the
+# OPDS catalog with feedparser, the wallabag API driven by the wallabag-client
+# CLI; from PyPI, kept in a virtual environment in the build folder so that
+# nothing of the system's Python changes.
 tools="$(cd "$(dirname "$0")/.." && pwd)/.build/python-tools"
-if ! "$tools/bin/python" -c "import prometheus_client, feedparser" 2>/dev/null; then
-    echo "Installing prometheus-client and feedparser into $tools" >&2
+if ! "$tools/bin/python" -c "import prometheus_client, feedparser, wallabag" 2>/dev/null; then
+    echo "Installing prometheus-client, feedparser and wallabag-client into $tools" >&2
     sudo_cmd=()
     [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
     command -v python3 >/dev/null || { "${sudo_cmd[@]}" apt-get update -qq; DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3 >/dev/null; }
@@ -38,5 +39,5 @@ if ! "$tools/bin/python" -c "import prometheus_client, feedparser" 2>/dev/null; 
         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >/dev/null
         python3 -m venv --clear "$tools"
     fi
-    "$tools/bin/python" -m pip install -q --disable-pip-version-check "prometheus-client>=0.20,<1" "feedparser>=6,<7"
+    "$tools/bin/python" -m pip install -q --disable-pip-version-check "prometheus-client>=0.20,<1" "feedparser>=6,<7" "wallabag-client==1.8.12"
 fi

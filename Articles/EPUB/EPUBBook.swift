@@ -224,7 +224,7 @@ public struct EPUBBook: Sendable {
 
     /// The non-blank lines of `text`, trimmed. Only line feeds end a line:
     /// readsync's text has them, and a stray U+0085 or U+2028 is no paragraph.
-    static func paragraphs(_ text: String) -> [String] {
+    public static func paragraphs(_ text: String) -> [String] {
         text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 

@@ -81,6 +81,11 @@ enum JSONResponse {
     }
 }
 
+/// An error answered in the shape another project's apps expect (OAuth's
+/// `{"error", "error_description"}`, wallabag's `{"code", "message"}`),
+/// not ours.
+protocol ForeignShapedError: HTTPResponseError {}
+
 /// Turns every error into a JSON answer: ours as they are, Hummingbird's own
 /// HTTP errors with their status, anything else as a 500 that hides details.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -91,8 +96,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // The request's own log line has the status; why, at debug.
             context.logger.debug("refused request", metadata: ["rs.error": "\(error)"])
             throw error
-        } catch let error as OAuthError {
-            // wallabag apps read OAuth's own error shape: kept as it is.
+        } catch let error as any ForeignShapedError {
+            // An API of another project's (wallabag's, OAuth's) answers in
+            // that project's shape, which its apps read: kept as it is.
             throw error
         } catch let error as HTTPError {
             if error.status == .notFound { throw APIError.notFound(request.uri.path) }

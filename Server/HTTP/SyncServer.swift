@@ -75,6 +75,7 @@ public struct SyncServer: Sendable {
         SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
         OPDSRoutes(store: store).register(on: router)
         WallabagRoutes(store: store, clock: clock, throttle: SignInThrottle()).register(on: router)
+        WallabagEntries(store: store, clock: clock).register(on: router)
         return router
     }
 

@@ -21,6 +21,9 @@ struct LibraryView {
         var favorite = false
         var tags: [String] = []
         var notes: [Note] = []
+        /// When anything of it last changed (its fields, read-state, tags or
+        /// notes), in Unix milliseconds, by the clocks of the writes.
+        var updatedAt: Int64 = 0
     }
 
     struct Note {
@@ -38,7 +41,16 @@ struct LibraryView {
         var readStates: [String: [String: FieldValue]] = [:]
         var notes: [String: [String: FieldValue]] = [:]
         var tags: [(article: String, name: String)] = []
+        var updated: [String: Int64] = [:]
+        var noteTimes: [String: Int64] = [:]
         for (key, register) in registers {
+            // The article a field belongs to, for its time of last change.
+            let owner: String? = switch key.kind {
+            case .article, .readState: key.entity
+            case .tag: key.entity.split(separator: "/", maxSplits: 1).first.map(String.init)
+            default: nil  // a note names its article in a field: counted below
+            }
+            if let owner { updated[owner] = max(updated[owner] ?? 0, register.timestamp.physical) }
             switch key.kind {
             case .article:
                 var article = articles[key.entity] ?? Article(id: key.entity)
@@ -57,7 +69,9 @@ struct LibraryView {
                 }
                 articles[key.entity] = article
             case .readState: readStates[key.entity, default: [:]][key.field] = register.value
-            case .note: notes[key.entity, default: [:]][key.field] = register.value
+            case .note:
+                notes[key.entity, default: [:]][key.field] = register.value
+                noteTimes[key.entity] = max(noteTimes[key.entity] ?? 0, register.timestamp.physical)
             case .tag:
                 // A tag's id is `<article id>/<tag name>`.
                 guard register.value.bool, let slash = key.entity.firstIndex(of: "/") else { continue }
@@ -77,6 +91,10 @@ struct LibraryView {
             articles[article]?.notes.append(Note(body: body, quote: fields[NoteField.quote.rawValue]?.text,
                                                  createdAt: fields[NoteField.createdAt.rawValue]?.text))
         }
+        for (note, stamp) in noteTimes {
+            if let article = notes[note]?[NoteField.articleID.rawValue]?.text { updated[article] = max(updated[article] ?? 0, stamp) }
+        }
+        for (id, time) in updated where articles[id] != nil { articles[id]?.updatedAt = time }
         self.articles = articles.values
             .filter { !deleted.contains($0.id) }
             .map { article in

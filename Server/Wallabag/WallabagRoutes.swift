@@ -19,7 +19,17 @@ struct WallabagRoutes: Sendable {
     static let version = "2.6.10"
 
     func register(on router: Router<SyncRequestContext>) {
-        router.post("/oauth/v2/token") { request, context in try await token(request, context) }
+        router.post("/oauth/v2/token") { request, context in
+            let body = try await RequestBodyReader.read(request, limit: 16_384)
+            return try await token(try Self.fields(of: body, contentType: request.headers[.contentType] ?? ""), context)
+        }
+        // The wallabag-client CLI asks with GET and the fields in the query,
+        // as wallabag itself allows.
+        router.get("/oauth/v2/token") { request, context in
+            var fields: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters { fields[String(name)] = String(value) }
+            return try await token(fields, context)
+        }
         for path in ["/api/version", "/api/version.json"] {
             router.get(RouterPath(path)) { _, _ in try Self.json(Self.version) }
         }
@@ -32,9 +42,7 @@ struct WallabagRoutes: Sendable {
 
     // MARK: - Signing in
 
-    private func token(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
-        let body = try await RequestBodyReader.read(request, limit: 16_384)
-        let fields = try Self.fields(of: body, contentType: request.headers[.contentType] ?? "")
+    private func token(_ fields: [String: String], _ context: SyncRequestContext) async throws -> Response {
         let now = clock.nowMilliseconds() / 1000
         let address = context.remoteAddress ?? "unknown"
         switch fields["grant_type"] {
@@ -116,18 +124,20 @@ struct WallabagRoutes: Sendable {
 
 /// OAuth2's own error answers (RFC 6749 §5.2), which wallabag apps read:
 /// `{"error": …, "error_description": …}`.
-enum OAuthError: Error, HTTPResponseError {
+enum OAuthError: Error, ForeignShapedError {
     case invalidClient
     case invalidGrant(String)
     case unsupportedGrant(String)
     case invalidRequest(String)
+    /// A missing, unknown or expired access token on an API call.
+    case invalidToken
 
-    var status: HTTPResponse.Status { self == .invalidClient ? .unauthorized : .badRequest }
+    var status: HTTPResponse.Status { self == .invalidClient || self == .invalidToken ? .unauthorized : .badRequest }
 
     var code: String {
         switch self {
         case .invalidClient: return "invalid_client"
-        case .invalidGrant: return "invalid_grant"
+        case .invalidGrant, .invalidToken: return "invalid_grant"
         case .unsupportedGrant: return "unsupported_grant_type"
         case .invalidRequest: return "invalid_request"
         }
@@ -139,6 +149,7 @@ enum OAuthError: Error, HTTPResponseError {
         case .invalidGrant(let why): return why
         case .unsupportedGrant(let grant): return "grant_type must be password or refresh_token, not '\(grant.prefix(40))'"
         case .invalidRequest(let why): return why
+        case .invalidToken: return "The access token provided is invalid."
         }
     }
 

@@ -1,0 +1,201 @@
+import Foundation
+import ReadSyncTestSupport
+import Testing
+
+/// wallabag apps reading a readsync library through a real server process:
+/// the `wallabag-client` CLI from PyPI, unchanged, and KOReader's request
+/// sequence (`shared/WALLABAG-API.md`) replayed with Python's urllib.
+struct WallabagAppsTests {
+    static let python = RepositoryPaths.root.appendingPathComponent(".build/python-tools/bin/python")
+    static let wallabag = RepositoryPaths.root.appendingPathComponent(".build/python-tools/bin/wallabag")
+
+    /// A server, alice's library made and synced by a real device, and her wallabag credentials.
+    struct Library {
+        let server: ServerProcess
+        let laptop = Device()
+        let credentials: [String: String]
+        var read = "", favorite = "", plain = ""
+
+        init() throws {
+            server = try ServerProcess()
+            let token = try server.addUser("alice")
+            _ = try server.addUser("bob")
+            #expect(try laptop.client("init", "--server", server.url, "--token", token).status == 0)
+            let laptop = self.laptop
+            func add(_ seed: String, tag: String? = nil) throws -> String {
+                let added = try laptop.client("add", try ReadSyncBinary.seed(seed))
+                if let tag { #expect(try laptop.client("tag", added.lastLine, "+" + tag).status == 0) }
+                return added.lastLine
+            }
+            read = try add("000", tag: "news")
+            favorite = try add("001", tag: "news")
+            plain = try add("002")
+            #expect(try laptop.client("read", read).status == 0)
+            #expect(try laptop.client("archive", read).status == 0)
+            #expect(try laptop.client("favorite", favorite).status == 0)
+            #expect(try laptop.client("note", favorite, "Keep this", "--quote", "enhanced bilateral cooperation").status == 0)
+            #expect(try laptop.client("sync").status == 0)
+            let made = try ReadSyncBinary.run(["user", "wallabag", "alice"] + server.storeOptions)
+            credentials = WallabagCredentialsTests.credentials(made.stdout)
+        }
+
+        func title(_ id: String) throws -> String { try #require((try laptop.json("show", id) as? [String: Any])?["title"] as? String) }
+    }
+
+    /// Runs the wallabag CLI with a configuration made by its own code (it
+    /// encrypts the password and secret in its file).
+    static func wallabagCLI(_ library: Library, _ arguments: String...) throws -> (status: Int32, output: String) {
+        let config = URL(fileURLWithPath: library.laptop.home).appendingPathComponent("wallabag.ini").path
+        if !FileManager.default.fileExists(atPath: config) {
+            let setup = #"""
+                import sys
+                from wallabag.config import Configs, Sections, Options
+                path, url, client, secret, user, password = sys.argv[1:7]
+                config = Configs(path)
+                config.set(Sections.API, Options.SERVERURL, url)
+                config.set(Sections.API, Options.USERNAME, user)
+                config.set(Sections.API, Options.PASSWORD, password)
+                config.set(Sections.OAUTH2, Options.CLIENT, client)
+                config.set(Sections.OAUTH2, Options.SECRET, secret)
+                config.save(path)
+                """#
+            let c = library.credentials
+            let made = try Command.run(python.path, ["-c", setup, config, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
+                                                     c["username"] ?? "", c["password"] ?? ""])
+            try #require(made.status == 0, "wallabag-client is not installed (run scripts/setup.sh): \(made.output)")
+        }
+        return try Command.run(wallabag.path, ["--no-spinner", "--config", config] + arguments)
+    }
+
+    /// The entry ids `wallabag list` printed, in its order.
+    static func ids(_ listing: String) -> [String] {
+        listing.split(separator: "\n").compactMap { line in line.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy(\.isNumber) }
+    }
+
+    @Test func theWallabagCLIListsShowsAndExportsWhatTheDevicesSynced() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let check = try Self.wallabagCLI(library, "config", "--check")
+        #expect(check.output.contains("The config is suitable"), "\(check.output)")
+
+        let all = try Self.wallabagCLI(library, "list", "-a")
+        #expect(all.status == 0 && Self.ids(all.output).count == 3, "\(all.output)")
+        for id in [library.read, library.favorite, library.plain] { #expect(all.output.contains(try library.title(id).prefix(30))) }
+        let archived = try Self.wallabagCLI(library, "list", "-r")
+        let readTitle = try library.title(library.read), favoriteTitle = try library.title(library.favorite)
+        #expect(Self.ids(archived.output).count == 1 && archived.output.contains(readTitle.prefix(30)))
+        let starred = try Self.wallabagCLI(library, "list", "-s")
+        #expect(Self.ids(starred.output).count == 1 && starred.output.contains(favoriteTitle.prefix(30)))
+        let tagged = try Self.wallabagCLI(library, "list", "-a", "-g", "news", "-c")
+        #expect(tagged.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(tagged.output)")
+        let tags = try Self.wallabagCLI(library, "tags")
+        #expect(tags.output.contains("news"))
+
+        let favoriteID = try #require(Self.ids(starred.output).first)
+        let info = try Self.wallabagCLI(library, "info", favoriteID)
+        #expect(info.output.contains("Is starred: True") && info.output.contains("Annotations: 1") && info.output.contains("Tags: news"), "\(info.output)")
+        let shown = try Self.wallabagCLI(library, "show", favoriteID)
+        #expect(shown.status == 0 && shown.output.contains("bilateral cooperation"), "\(shown.output.prefix(500))")
+
+        let exports = URL(fileURLWithPath: library.laptop.home).appendingPathComponent("exports")
+        try FileManager.default.createDirectory(at: exports, withIntermediateDirectories: true)
+        let exported = try Self.wallabagCLI(library, "export", "-f", "epub", "-o", exports.path + "/", favoriteID)
+        #expect(exported.status == 0, "\(exported.output)")
+        let book = try #require(try FileManager.default.contentsOfDirectory(at: exports, includingPropertiesForKeys: nil).first)
+        try EPUBCheck.passes(book)
+
+        // A device's edit shows in the app at its next request.
+        #expect(try library.laptop.client("favorite", library.plain).status == 0)
+        #expect(try library.laptop.client("sync").status == 0)
+        #expect(Self.ids(try Self.wallabagCLI(library, "list", "-s").output).count == 2)
+    }
+
+    /// KOReader's plugin, step by step: token (JSON body), the unarchived
+    /// entries page by page, each one's EPUB. It takes only 200 as success
+    /// and needs a JSON object body.
+    static let koreaderScript = #"""
+        import json, sys, urllib.error, urllib.request
+        base, client, secret, user, password, out = sys.argv[1:7]
+        def call(method, path, body=None, token=None):
+            headers = {"Content-Type": "application/json", "Accept": "*/*"}
+            if token:
+                headers["Authorization"] = "Bearer " + token
+            data = json.dumps(body).encode() if body is not None else None
+            try:
+                with urllib.request.urlopen(urllib.request.Request(base + path, data=data, headers=headers, method=method)) as answer:
+                    return answer.status, answer.read()
+            except urllib.error.HTTPError as refusal:
+                return refusal.code, refusal.read()
+        log = {}
+        status, body = call("POST", "/oauth/v2/token", {"grant_type": "password", "client_id": client, "client_secret": secret,
+                                                        "username": user, "password": password})
+        assert status == 200 and body.startswith(b"{"), (status, body)
+        token = json.loads(body)["access_token"]
+        log["expires_in"] = json.loads(body)["expires_in"]
+        entries, page, pages = [], 1, 1
+        while page <= pages:
+            status, body = call("GET", f"/api/entries.json?archive=0&page={page}&perPage=1", token=token)
+            assert status == 200 and body.startswith(b"{"), (status, body)
+            listing = json.loads(body)
+            pages = listing["pages"]
+            entries += listing["_embedded"]["items"]
+            page += 1
+        log["pages"] = pages
+        log["entries"] = [{"id": e["id"], "title": e["title"], "mimetype": e["mimetype"], "updated_at": e["updated_at"],
+                           "tags": [t["label"] for t in e["tags"]]} for e in entries]
+        log["books"] = []
+        for entry in entries:
+            status, book = call("GET", f"/api/entries/{entry['id']}/export.epub", token=token)
+            assert status == 200, status
+            path = f"{out}/koreader-{entry['id']}.epub"
+            open(path, "wb").write(book)
+            log["books"].append(path)
+        status, body = call("GET", "/api/entries.json", token="readsync_nothing.access.1.2.3")
+        log["badToken"] = [status, json.loads(body)]
+        status, body = call("POST", "/oauth/v2/token", {"grant_type": "password", "client_id": client, "client_secret": secret,
+                                                        "username": user, "password": "wrong"})
+        log["badPassword"] = [status, json.loads(body)]
+        print(json.dumps(log))
+        """#
+
+    @Test func koreadersSequenceGetsTheUnreadEntriesAndTheirEPUBs() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let folder = URL(fileURLWithPath: library.laptop.home).appendingPathComponent("koreader")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let c = library.credentials
+        let run = try Command.run(Self.python.path, ["-c", Self.koreaderScript, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
+                                                     c["username"] ?? "", c["password"] ?? "", folder.path])
+        try #require(run.status == 0, "\(run.output)")
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(run.output.split(separator: "\n").last!.utf8)) as? [String: Any])
+        #expect(log["expires_in"] as? Int == 3600)
+        #expect(log["pages"] as? Int == 2, "one entry a page, two unarchived entries")
+        let entries = try #require(log["entries"] as? [[String: Any]])
+        #expect(Set(entries.compactMap { $0["title"] as? String }) == [try library.title(library.favorite), try library.title(library.plain)],
+                "an archived article drops out of archive=0")
+        #expect(entries.allSatisfy { ($0["id"] as? Int ?? 0) > 0 && $0["mimetype"] as? String == "text/html" }, "integer ids")
+        for book in try #require(log["books"] as? [String]) { try EPUBCheck.passes(URL(fileURLWithPath: book)) }
+        let badToken = try #require(log["badToken"] as? [Any])
+        #expect(badToken.first as? Int == 401 && (badToken.last as? [String: Any])?["error"] as? String == "invalid_grant")
+        let badPassword = try #require(log["badPassword"] as? [Any])
+        #expect(badPassword.first as? Int == 400 && (badPassword.last as? [String: Any])?["error"] as? String == "invalid_grant")
+
+        // Users are apart: bob, signed in, gets a 404 for alice's integer id.
+        let bobs = WallabagCredentialsTests.credentials(try ReadSyncBinary.run(["user", "wallabag", "bob"] + library.server.storeOptions).stdout)
+        let alicesID = try #require(entries.first?["id"] as? Int)
+        let probe = #"""
+            import json, sys, urllib.error, urllib.request
+            base, client, secret, user, password, entry = sys.argv[1:7]
+            body = json.dumps({"grant_type": "password", "client_id": client, "client_secret": secret, "username": user, "password": password}).encode()
+            token = json.load(urllib.request.urlopen(urllib.request.Request(base + "/oauth/v2/token", data=body, headers={"Content-Type": "application/json"})))["access_token"]
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{base}/api/entries/{entry}.json", headers={"Authorization": "Bearer " + token}))
+                print(json.dumps([200, {}]))
+            except urllib.error.HTTPError as refusal:
+                print(json.dumps([refusal.code, json.loads(refusal.read())]))
+            """#
+        let answer = try Command.run(Self.python.path, ["-c", probe, library.server.url, bobs["client_id"] ?? "", bobs["client_secret"] ?? "",
+                                                        "bob", bobs["password"] ?? "", String(alicesID)])
+        #expect(answer.output.contains(#"[404, {"code": 404, "message": "Entry not found"}]"#), "\(answer.output)")
+    }
+}
