@@ -31,6 +31,22 @@ struct WallabagEntries: Sendable {
             headers[.contentDisposition] = #"attachment; filename="\#(WallabagID.of(article.id)).epub""#
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try book.data())))
         }
+        // Changes through the API (saving a URL, archiving, starring,
+        // deleting, tags, annotations) need the server to write as a replica
+        // of its own; until it does, apps are told so plainly instead of 404.
+        let writes: [(HTTPRequest.Method, String)] = [
+            (.post, "/api/entries"), (.post, "/api/entries.json"),
+            (.patch, "/api/entries/:id"), (.delete, "/api/entries/:id"),
+            (.post, "/api/entries/:id/tags"), (.delete, "/api/entries/:id/tags/:tag"),
+            (.post, "/api/annotations/:id"), (.put, "/api/annotations/:id"), (.delete, "/api/annotations/:id"),
+        ]
+        for (method, path) in writes {
+            router.on(RouterPath(path), method: method) { request, context -> Response in
+                _ = try await signIn(request, context)
+                throw WallabagError(.notImplemented, "readsync does not take changes through the wallabag API yet: "
+                    + "make them on a device (readsync client …) and they show here at its next sync")
+            }
+        }
         for path in ["/api/tags", "/api/tags.json"] {
             router.get(RouterPath(path)) { request, context in
                 let (_, library) = try await signIn(request, context)
