@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncCore
 
 /// A user's library as readers see it (the OPDS catalog), made from the
@@ -16,6 +17,8 @@ struct LibraryView {
         var excerpt: String?
         var content = ""
         var addedAt = ""
+        /// `addedAt` in Unix milliseconds (0 when unset or unreadable), read once here.
+        var addedMilliseconds: Int64 = 0
         var status = ReadStatus.unread
         var archived = false
         var favorite = false
@@ -100,11 +103,28 @@ struct LibraryView {
             .map { article in
                 var article = article
                 article.tags.sort()
+                article.addedMilliseconds = Self.milliseconds(article.addedAt)
                 return article
             }
             .sorted { ($0.addedAt, $0.id) > ($1.addedAt, $1.id) }
     }
 
+    /// An ISO 8601 time as readsync writes them (`2026-12-01T23:36:14.356Z`), in Unix milliseconds; 0 if unreadable.
+    static func milliseconds(_ iso: String) -> Int64 {
+        let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(iso)) ?? (try? Date.ISO8601FormatStyle().parse(iso))
+        return date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0
+    }
+
     /// Every tag on a live article, sorted.
     var tags: [String] { Array(Set(articles.flatMap(\.tags))).sorted() }
+}
+
+extension LibraryView.Article {
+    /// The article as a book of its own, with its notes: what the OPDS
+    /// catalog and the wallabag API hand to e-readers.
+    var book: EPUBBook {
+        EPUBBook(identifier: "urn:readsync:article:\(id)", title: title, author: author,
+                 chapters: [EPUBBook.Chapter(title: title, author: author, site: site, url: url, published: published, text: content,
+                                             notes: notes.map { EPUBBook.Note(body: $0.body, quote: $0.quote, createdAt: $0.createdAt) })])
+    }
 }

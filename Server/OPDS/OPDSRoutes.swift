@@ -65,8 +65,7 @@ struct OPDSRoutes: Sendable {
             guard file.hasSuffix(".epub"), let article = library.articles.first(where: { $0.id == file.dropLast(5) }) else {
                 throw APIError(.notFound, code: "not_found", message: "no such article: \(file.prefix(100))")
             }
-            let book = EPUBBook(identifier: "urn:readsync:article:\(article.id)", title: article.title, author: article.author,
-                                chapters: [Self.chapter(article)])
+            let book = article.book
             var headers: HTTPFields = [.contentType: "application/epub+zip"]
             headers[.contentDisposition] = #"attachment; filename="\#(article.id).epub""#
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try book.data())))
@@ -129,7 +128,7 @@ struct OPDSRoutes: Sendable {
                   <entry>
                     <id>urn:readsync:article:\(article.id)</id>
                     <title>\(XML.escape(article.title.isEmpty ? "Untitled" : article.title))</title>
-                    <updated>\(Self.atomTime(article.addedAt))</updated>
+                    <updated>\(Self.atomTime(article.addedMilliseconds))</updated>
 
                 """
             if let author = article.author, !author.isEmpty { entry += "      <author><name>\(XML.escape(author))</name></author>\n" }
@@ -188,26 +187,11 @@ struct OPDSRoutes: Sendable {
 
     /// The newest article's time: when the feed last changed, as far as it shows.
     private static func updated(_ articles: [LibraryView.Article]) -> String {
-        atomTime(articles.map(\.addedAt).max() ?? "")
+        atomTime(articles.map(\.addedMilliseconds).max() ?? 0)
     }
 
-    /// An RFC 3339 time, as Atom requires; readsync's times are already ISO 8601 in UTC.
-    private static func atomTime(_ iso: String) -> String {
-        ISO8601DateFormatter.withFractionalSeconds.date(from: iso) != nil || ISO8601DateFormatter().date(from: iso) != nil
-            ? iso : "1970-01-01T00:00:00Z"
-    }
-
-    static func chapter(_ article: LibraryView.Article) -> EPUBBook.Chapter {
-        EPUBBook.Chapter(title: article.title, author: article.author, site: article.site, url: article.url, published: article.published,
-                         text: article.content,
-                         notes: article.notes.map { EPUBBook.Note(body: $0.body, quote: $0.quote, createdAt: $0.createdAt) })
-    }
-}
-
-extension ISO8601DateFormatter {
-    fileprivate static var withFractionalSeconds: ISO8601DateFormatter {
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return format
+    /// An RFC 3339 time, as Atom requires.
+    private static func atomTime(_ milliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
     }
 }

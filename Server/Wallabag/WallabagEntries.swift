@@ -25,8 +25,7 @@ struct WallabagEntries: Sendable {
         router.get("/api/entries/:id/export.epub") { request, context in
             let (_, library) = try await signIn(request, context)
             let article = try article(context, in: library)
-            let book = EPUBBook(identifier: "urn:readsync:article:\(article.id)", title: article.title, author: article.author,
-                                chapters: [OPDSRoutes.chapter(article)])
+            let book = article.book
             var headers: HTTPFields = [.contentType: "application/epub+zip"]
             headers[.contentDisposition] = #"attachment; filename="\#(WallabagID.of(article.id)).epub""#
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try book.data())))
@@ -112,7 +111,7 @@ struct WallabagEntries: Sendable {
                 && tags.allSatisfy(article.tags.contains) && article.updatedAt / 1000 >= since
         }
         chosen.sort { first, second in
-            let (a, b) = byUpdate ? (first.updatedAt, second.updatedAt) : (Self.milliseconds(first.addedAt), Self.milliseconds(second.addedAt))
+            let (a, b) = byUpdate ? (first.updatedAt, second.updatedAt) : (first.addedMilliseconds, second.addedMilliseconds)
             return a == b ? (ascending ? first.id < second.id : first.id > second.id) : (ascending ? a < b : a > b)
         }
         let perPage = askedPerPage == 0 ? max(1, chosen.count) : min(askedPerPage, max(1, chosen.count))
@@ -127,7 +126,7 @@ struct WallabagEntries: Sendable {
     // MARK: - An entry, as wallabag shapes it
 
     private func entry(_ article: LibraryView.Article, of account: WallabagAccount, full: Bool) -> [String: any Sendable] {
-        let created = Self.wallabagTime(Self.milliseconds(article.addedAt))
+        let created = Self.wallabagTime(article.addedMilliseconds)
         let domain = article.url.flatMap { URLComponents(string: $0)?.host }
         let words = article.content.split(whereSeparator: \.isWhitespace).count
         return [
@@ -138,7 +137,7 @@ struct WallabagEntries: Sendable {
             "content": full ? Self.html(article.content) : NSNull(),
             "is_archived": article.archived ? 1 : 0, "is_starred": article.favorite ? 1 : 0,
             "tags": article.tags.map(Self.tag),
-            "created_at": created, "updated_at": Self.wallabagTime(max(article.updatedAt, Self.milliseconds(article.addedAt))),
+            "created_at": created, "updated_at": Self.wallabagTime(max(article.updatedAt, article.addedMilliseconds)),
             "archived_at": NSNull(), "starred_at": NSNull(),
             "published_at": article.published ?? NSNull(),
             "published_by": article.author.map { [$0] } ?? [String](),
@@ -147,8 +146,8 @@ struct WallabagEntries: Sendable {
             "mimetype": "text/html",
             "annotations": article.notes.enumerated().map { index, note in
                 ["id": index + 1, "text": note.body, "quote": note.quote ?? "", "ranges": [Self.range(of: note.quote, in: article.content)],
-                 "created_at": note.createdAt.map { Self.wallabagTime(Self.milliseconds($0)) } ?? created,
-                 "updated_at": note.createdAt.map { Self.wallabagTime(Self.milliseconds($0)) } ?? created] as [String: any Sendable]
+                 "created_at": note.createdAt.map { Self.wallabagTime(LibraryView.milliseconds($0)) } ?? created,
+                 "updated_at": note.createdAt.map { Self.wallabagTime(LibraryView.milliseconds($0)) } ?? created] as [String: any Sendable]
             },
             "user_name": account.name, "user_id": account.user.rawValue,
         ]
@@ -177,13 +176,6 @@ struct WallabagEntries: Sendable {
     /// readsync keeps text, one paragraph a line; wallabag apps show HTML.
     static func html(_ text: String) -> String {
         EPUBBook.paragraphs(text).map { "<p>\(XML.escape($0))</p>" }.joined(separator: "\n")
-    }
-
-    static func milliseconds(_ iso: String) -> Int64 {
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let date = format.date(from: iso) ?? ISO8601DateFormatter().date(from: iso)
-        return date.map { Int64($0.timeIntervalSince1970 * 1000) } ?? 0
     }
 
     /// `2024-01-02T03:04:05+0000`, as wallabag writes its dates.
