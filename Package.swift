@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "ReadSyncClient",
                 "ReadSyncServer",
+                "ReadSyncCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

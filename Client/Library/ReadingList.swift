@@ -156,10 +156,8 @@ public final class ReadingList {
     }
 
     static func normalizedTag(_ name: String) throws -> String {
-        let trimmed = name.trimmingScalars(in: .whitespacesAndNewlines).lowercased()
-        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
-        else { throw ClientError.invalidTag(name) }
-        return trimmed
+        guard let normalized = TagEntity.normalizedName(name) else { throw ClientError.invalidTag(name) }
+        return normalized
     }
 
     // MARK: Notes

@@ -75,7 +75,8 @@ public struct SyncServer: Sendable {
         SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
         OPDSRoutes(store: store).register(on: router)
         WallabagRoutes(store: store, clock: clock, throttle: SignInThrottle()).register(on: router)
-        WallabagEntries(store: store, clock: clock).register(on: router)
+        let replica = ServerReplica(store: store, notifier: notifier, wallClock: clock)
+        WallabagEntries(store: store, clock: clock, replica: replica).register(on: router)
         return router
     }
 

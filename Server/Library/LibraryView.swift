@@ -30,6 +30,7 @@ struct LibraryView {
     }
 
     struct Note {
+        let id: String
         let body: String
         let quote: String?
         let createdAt: String?
@@ -88,10 +89,10 @@ struct LibraryView {
             articles[id]?.favorite = fields[ReadStateField.favorite.rawValue]?.bool ?? false
         }
         for tag in tags where articles[tag.article] != nil { articles[tag.article]?.tags.append(tag.name) }
-        for fields in notes.values.sorted(by: { ($0["created_at"]?.text ?? "") < ($1["created_at"]?.text ?? "") }) {
+        for (id, fields) in notes.sorted(by: { ($0.value["created_at"]?.text ?? "", $0.key) < ($1.value["created_at"]?.text ?? "", $1.key) }) {
             guard !(fields[NoteField.deleted.rawValue]?.bool ?? false), let article = fields[NoteField.articleID.rawValue]?.text,
                   let body = fields[NoteField.body.rawValue]?.text, articles[article] != nil else { continue }
-            articles[article]?.notes.append(Note(body: body, quote: fields[NoteField.quote.rawValue]?.text,
+            articles[article]?.notes.append(Note(id: id, body: body, quote: fields[NoteField.quote.rawValue]?.text,
                                                  createdAt: fields[NoteField.createdAt.rawValue]?.text))
         }
         for (note, stamp) in noteTimes {

@@ -96,6 +96,14 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     // MARK: Synchronous core
 
     public func pushNow(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
+        try push(changes, from: node, for: user, known: known, chain: chain, byDevice: true)
+    }
+
+    public func pushAsServer(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
+        try push(changes, from: node, for: user, known: .nothing, chain: nil, byDevice: false)
+    }
+
+    private func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?, byDevice: Bool) throws -> PushOutcome {
         try lock.withLock {
             var data = accounts[user.rawValue]!
             data.check(known, databaseEpoch: epoch)
@@ -112,10 +120,12 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
                 data.history.append((data.lastSeq, HistoryCheckpoint.randomToken()))
                 outcome.checkpoint = data.checkpoint(at: data.lastSeq)
             }
-            if let chain { data.pushTokens[node] = chain.token }
-            data.saw(node, at: clock())
-            outcome.pushToken = data.pushTokens[node]
             outcome.epoch = data.epoch(epoch)
+            if byDevice {
+                if let chain { data.pushTokens[node] = chain.token }
+                data.saw(node, at: clock())
+                outcome.pushToken = data.pushTokens[node]
+            }
             accounts[user.rawValue] = data
             return outcome
         }

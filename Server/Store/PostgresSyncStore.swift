@@ -286,8 +286,15 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
     }
 
+    public func pushAsServer(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
+        let (now, channel) = (now(), Self.pushChannel(schema))
+        return try await transaction { db in
+            try await Self.store(changes, from: node, for: user, known: .nothing, chain: nil, byDevice: false, at: now, announcingOn: channel, db)
+        }
+    }
+
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
-                              at now: String, announcingOn channel: String, _ db: Statements) async throws -> PushOutcome {
+                              byDevice: Bool = true, at now: String, announcingOn channel: String, _ db: Statements) async throws -> PushOutcome {
         // First the user's row, locked until commit: see the type's comment.
         var state = try await userState(user, locking: true, device: node, known: known, db)
         if state.lostHistory { state = try await startLineage(of: user, device: node, db) }
@@ -310,13 +317,14 @@ public final class PostgresSyncStore: SteppedSyncStore {
             try await db.run("SELECT pg_notify(\(channel), \("\(user.rawValue) \(node.rawValue)"))")
             outcome.checkpoint = HistoryCheckpoint(seq: seq, token: token)
         }
+        outcome.epoch = epoch
+        guard byDevice else { return outcome }
         let pushToken = chain?.token ?? recorded
         try await db.run("""
             INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (\(user.rawValue), \(node.rawValue), \(now), \(now), \(pushToken))
             ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
             """)
         outcome.pushToken = pushToken
-        outcome.epoch = epoch
         return outcome
     }
 

@@ -40,6 +40,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         let user: UserID
         let known: KnownHistory
         let chain: PushChain?
+        /// False for the server's own writes (`pushAsServer`).
+        let byDevice: Bool
         let answer: CheckedContinuation<PushOutcome, any Error>
     }
 
@@ -107,7 +109,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// leaves nothing and fails alone. No push is answered before its commit.
     public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { answer in
-            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, chain: chain, answer: answer)) }
+            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, chain: chain, byDevice: true, answer: answer)) }
+            database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
+        }
+    }
+
+    public func pushAsServer(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
+        try await withCheckedThrowingContinuation { answer in
+            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: .nothing, chain: nil, byDevice: false, answer: answer)) }
             database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
         }
     }
@@ -130,14 +139,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                     // sub-journal would copy every page the push changes
                     // first; a refused push rolls the transaction back.
                     outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
-                                                        at: now(), db))]
+                                                        byDevice: push.byDevice, at: now(), db))]
                 } else {
                     outcomes = group.map { push in
                         Result {
                             var outcome = PushOutcome()
                             try db.inSavepoint {
                                 outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
-                                                         at: now(), db)
+                                                         byDevice: push.byDevice, at: now(), db)
                                 return .commit
                             }
                             return outcome
@@ -156,7 +165,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
     private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
-                              at now: String, _ db: Database) throws -> PushOutcome {
+                              byDevice: Bool = true, at now: String, _ db: Database) throws -> PushOutcome {
         try startLineageIfLost(known, user, db)
         let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
                                            arguments: [user.rawValue, node.rawValue])
@@ -175,13 +184,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             try db.cachedStatement(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)").execute(arguments: [user.rawValue, seq, token])
             outcome.checkpoint = HistoryCheckpoint(seq: seq, token: token)
         }
+        outcome.epoch = try Self.epoch(of: user, db)
+        guard byDevice else { return outcome }
         let pushToken = chain?.token ?? recorded
         try db.cachedStatement(sql: """
             INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
             """).execute(arguments: [user.rawValue, node.rawValue, now, now, pushToken])
         outcome.pushToken = pushToken
-        outcome.epoch = try Self.epoch(of: user, db)
         return outcome
     }
 

@@ -129,6 +129,12 @@ public protocol SyncStore: Sendable {
     /// throws `PushRefusal.nodeInUse`).
     func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome
 
+    /// Merges changes the server wrote itself, as a replica with node id
+    /// `node` (a change through the wallabag API), exactly as a device's
+    /// push. The server is no device: it is not listed, keeps no push chain,
+    /// and, never pulling, must not hold back collecting deleted articles.
+    func pushAsServer(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome
+
     /// The changes after `cursor`, at most `limit`, in sequence order,
     /// leaving out those pushed by `origin` (the asking device has them).
     /// The device's `known` history is checked first.

@@ -13,6 +13,8 @@ import ReadSyncCore
 struct WallabagEntries: Sendable {
     let store: any SyncStore
     let clock: any WallClock
+    /// Writes through the API (`WallabagWrites.swift`).
+    let replica: ServerReplica
 
     func register(on router: Router<SyncRequestContext>) {
         for path in ["/api/entries", "/api/entries.json"] {
@@ -30,22 +32,7 @@ struct WallabagEntries: Sendable {
             headers[.contentDisposition] = #"attachment; filename="\#(WallabagID.of(article.id)).epub""#
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try book.data())))
         }
-        // Changes through the API (saving a URL, archiving, starring,
-        // deleting, tags, annotations) need the server to write as a replica
-        // of its own; until it does, apps are told so plainly instead of 404.
-        let writes: [(HTTPRequest.Method, String)] = [
-            (.post, "/api/entries"), (.post, "/api/entries.json"),
-            (.patch, "/api/entries/:id"), (.delete, "/api/entries/:id"),
-            (.post, "/api/entries/:id/tags"), (.delete, "/api/entries/:id/tags/:tag"),
-            (.post, "/api/annotations/:id"), (.put, "/api/annotations/:id"), (.delete, "/api/annotations/:id"),
-        ]
-        for (method, path) in writes {
-            router.on(RouterPath(path), method: method) { request, context -> Response in
-                _ = try await signIn(request, context)
-                throw WallabagError(.notImplemented, "readsync does not take changes through the wallabag API yet: "
-                    + "make them on a device (readsync client …) and they show here at its next sync")
-            }
-        }
+        registerWrites(on: router)
         for path in ["/api/tags", "/api/tags.json"] {
             router.get(RouterPath(path)) { request, context in
                 let (_, library) = try await signIn(request, context)
@@ -57,7 +44,7 @@ struct WallabagEntries: Sendable {
     // MARK: - Signing in
 
     /// The access token `POST /oauth/v2/token` gave, and the user's library.
-    private func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (WallabagAccount, LibraryView) {
+    func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (WallabagAccount, LibraryView) {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
               case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces),
               let clientID = WallabagToken.clientID(of: token), let account = try await store.wallabagAccount(clientID: clientID),
@@ -68,9 +55,8 @@ struct WallabagEntries: Sendable {
     }
 
     /// The live article whose integer id the path names.
-    private func article(_ context: SyncRequestContext, in library: LibraryView) throws -> LibraryView.Article {
-        let text = try context.parameters.require("id")
-        let id = Int64(text.hasSuffix(".json") ? String(text.dropLast(5)) : text)
+    func article(_ context: SyncRequestContext, in library: LibraryView) throws -> LibraryView.Article {
+        let id = Int64(Self.withoutJSON(try context.parameters.require("id")))
         guard let id, let article = library.articles.first(where: { WallabagID.of($0.id) == id }) else {
             throw WallabagError(.notFound, "Entry not found")
         }
@@ -107,7 +93,7 @@ struct WallabagEntries: Sendable {
         let full = query["detail"] != "metadata"
 
         var chosen = library.articles.filter { article in
-            (archived.map { $0 == article.archived } ?? true) && (starred.map { $0 == article.favorite } ?? true)
+            (archived.map { $0 == Self.isArchived(article) } ?? true) && (starred.map { $0 == article.favorite } ?? true)
                 && tags.allSatisfy(article.tags.contains) && article.updatedAt / 1000 >= since
         }
         chosen.sort { first, second in
@@ -125,7 +111,7 @@ struct WallabagEntries: Sendable {
 
     // MARK: - An entry, as wallabag shapes it
 
-    private func entry(_ article: LibraryView.Article, of account: WallabagAccount, full: Bool) -> [String: any Sendable] {
+    func entry(_ article: LibraryView.Article, of account: WallabagAccount, full: Bool) -> [String: any Sendable] {
         let created = Self.wallabagTime(article.addedMilliseconds)
         let domain = article.url.flatMap { URLComponents(string: $0)?.host }
         let words = article.content.split(whereSeparator: \.isWhitespace).count
@@ -135,7 +121,7 @@ struct WallabagEntries: Sendable {
             "hashed_url": article.url.map(Self.sha1Hex) ?? NSNull(),
             "title": article.title,
             "content": full ? Self.html(article.content) : NSNull(),
-            "is_archived": article.archived ? 1 : 0, "is_starred": article.favorite ? 1 : 0,
+            "is_archived": Self.isArchived(article) ? 1 : 0, "is_starred": article.favorite ? 1 : 0,
             "tags": article.tags.map(Self.tag),
             "created_at": created, "updated_at": Self.wallabagTime(max(article.updatedAt, article.addedMilliseconds)),
             "archived_at": NSNull(), "starred_at": NSNull(),
@@ -144,13 +130,19 @@ struct WallabagEntries: Sendable {
             "reading_time": max(1, (words + 119) / 238),
             "domain_name": domain ?? NSNull(), "preview_picture": NSNull(), "language": NSNull(),
             "mimetype": "text/html",
-            "annotations": article.notes.enumerated().map { index, note in
-                ["id": index + 1, "text": note.body, "quote": note.quote ?? "", "ranges": [Self.range(of: note.quote, in: article.content)],
-                 "created_at": note.createdAt.map { Self.wallabagTime(LibraryView.milliseconds($0)) } ?? created,
-                 "updated_at": note.createdAt.map { Self.wallabagTime(LibraryView.milliseconds($0)) } ?? created] as [String: any Sendable]
-            },
+            "annotations": article.notes.map { annotation($0, in: article) },
             "user_name": account.name, "user_id": account.user.rawValue,
         ]
+    }
+
+    /// wallabag's "archived" is done with: read to the end, or archived.
+    static func isArchived(_ article: LibraryView.Article) -> Bool { article.archived || article.status == .read }
+
+    /// A note as a wallabag annotation (annotator.js's shape).
+    func annotation(_ note: LibraryView.Note, in article: LibraryView.Article) -> [String: any Sendable] {
+        let created = note.createdAt.map { Self.wallabagTime(LibraryView.milliseconds($0)) } ?? Self.wallabagTime(article.addedMilliseconds)
+        return ["id": WallabagID.of(note: note.id), "text": note.body, "quote": note.quote ?? "",
+                "ranges": [Self.range(of: note.quote, in: article.content)], "created_at": created, "updated_at": created]
     }
 
     /// Where a note's quoted passage sits in the entry's HTML, as wallabag

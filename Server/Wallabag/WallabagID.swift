@@ -13,6 +13,12 @@ enum WallabagID {
         Int64(articleID.prefix(13), radix: 16) ?? 0
     }
 
+    /// A note's (an annotation's) integer: the first 13 hex digits of its
+    /// UUID, as an entry's.
+    static func of(note id: String) -> Int64 {
+        Int64(String(id.filter(\.isHexDigit).prefix(13)), radix: 16) ?? 0
+    }
+
     /// A tag's integer: the same from its name, as tags have no id of their own.
     static func of(tag name: String) -> Int64 {
         Int64(String(sha1Hex(name).prefix(13)), radix: 16) ?? 0

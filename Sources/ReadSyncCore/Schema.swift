@@ -1,3 +1,5 @@
+import Foundation
+
 /// The kind of a replicated entity. Everything a user can change is a set of
 /// field registers addressed by (kind, entity id, field).
 ///
@@ -158,6 +160,16 @@ public struct RegisterKey: Hashable, Sendable, Codable, CustomStringConvertible 
 public enum TagEntity {
     /// The entity id of `tag` on `articleID`.
     public static func id(articleID: String, tag: String) -> String { articleID + "/" + tag }
+
+    /// A tag's name as every replica stores it: trimmed and lower-cased, one
+    /// line of 1–100 characters without control characters; nil for a name
+    /// that cannot be one.
+    public static func normalizedName(_ name: String) -> String? {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
+        else { return nil }
+        return trimmed
+    }
 
     /// Splits a tag entity id at its first `/` (article ids never contain one).
     public static func parts(of entity: String) -> (articleID: String, tag: String)? {

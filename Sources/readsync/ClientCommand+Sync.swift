@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReadSyncClient
+import ReadSyncCore
 
 extension ClientCommand {
     struct Sync: ParsableCommand {

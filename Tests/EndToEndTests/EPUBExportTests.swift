@@ -160,18 +160,23 @@ struct BookContents: Decodable {
 enum Command {
     struct Failure: Error, CustomStringConvertible { let output: String; var description: String { output } }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs a program to its end; `input` is what it reads on standard input (nothing if nil).
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         // A file rather than a pipe: nothing to drain while the program runs.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-command-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        try stdin.fileHandleForWriting.write(contentsOf: Data((input ?? "").utf8))
+        try stdin.fileHandleForWriting.close()
         process.waitUntilExit()
         try handle.close()
         return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))

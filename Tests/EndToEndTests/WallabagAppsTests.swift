@@ -45,6 +45,11 @@ struct WallabagAppsTests {
     /// Runs the wallabag CLI with a configuration made by its own code (it
     /// encrypts the password and secret in its file).
     static func wallabagCLI(_ library: Library, _ arguments: String...) throws -> (status: Int32, output: String) {
+        try wallabagCLI(library, arguments)
+    }
+
+    /// `input` answers its questions ("Continue? [y/N]").
+    static func wallabagCLI(_ library: Library, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
         let config = URL(fileURLWithPath: library.laptop.home).appendingPathComponent("wallabag.ini").path
         if !FileManager.default.fileExists(atPath: config) {
             let setup = #"""
@@ -64,7 +69,32 @@ struct WallabagAppsTests {
                                                      c["username"] ?? "", c["password"] ?? ""])
             try #require(made.status == 0, "wallabag-client is not installed (run scripts/setup.sh): \(made.output)")
         }
-        return try Command.run(wallabag.path, ["--no-spinner", "--config", config] + arguments)
+        return try Command.run(wallabag.path, ["--no-spinner", "--config", config] + arguments, input: input)
+    }
+
+    /// One request to the wallabag API as an app makes it (signed in with
+    /// the password grant), by Python's urllib; the status and the body.
+    static func api(_ library: Library, _ method: String, _ path: String, json body: String? = nil) throws -> (status: Int, body: String) {
+        let script = #"""
+            import json, sys, urllib.error, urllib.request
+            base, client, secret, user, password, method, path, body = sys.argv[1:9]
+            grant = json.dumps({"grant_type": "password", "client_id": client, "client_secret": secret, "username": user, "password": password})
+            token = json.load(urllib.request.urlopen(urllib.request.Request(base + "/oauth/v2/token", data=grant.encode(),
+                                                                            headers={"Content-Type": "application/json"})))["access_token"]
+            headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+            request = urllib.request.Request(base + path, data=body.encode() if body else None, headers=headers, method=method)
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    print(answer.status); print(answer.read().decode())
+            except urllib.error.HTTPError as refusal:
+                print(refusal.code); print(refusal.read().decode())
+            """#
+        let c = library.credentials
+        let run = try Command.run(python.path, ["-c", script, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "", c["username"] ?? "",
+                                                c["password"] ?? "", method, path, body ?? ""])
+        let lines = run.output.split(separator: "\n", maxSplits: 1)
+        guard run.status == 0, let first = lines.first, let status = Int(first) else { throw Command.Failure(output: run.output) }
+        return (status, lines.count > 1 ? String(lines[1]) : "")
     }
 
     /// The entry ids `wallabag list` printed, in its order.
@@ -108,6 +138,57 @@ struct WallabagAppsTests {
         #expect(try library.laptop.client("favorite", library.plain).status == 0)
         #expect(try library.laptop.client("sync").status == 0)
         #expect(Self.ids(try Self.wallabagCLI(library, "list", "-s").output).count == 2)
+    }
+
+    /// Changes made in the app reach a device at its next sync, as the
+    /// server's own writes, and nothing else changes.
+    @Test func changesMadeWithTheWallabagCLIReachTheDevice() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let before = try library.laptop.library()
+        let listing = try Self.wallabagCLI(library, "list", "-a")
+        let ids = Self.ids(listing.output)
+        func entryID(_ articleID: String) throws -> String {
+            let title = try library.title(articleID)
+            return try #require(listing.output.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init))
+        }
+        let plain = try entryID(library.plain), favorite = try entryID(library.favorite), read = try entryID(library.read)
+        #expect(Set(ids) == [plain, favorite, read])
+
+        for arguments in [["read", plain], ["star", plain], ["update", "-t", "Renamed in the app", favorite],
+                          ["tags", "-c", "add", "-e", plain, "-t", "later,ideas"], ["delete", "-f", read]] {
+            let run = try Self.wallabagCLI(library, arguments)
+            #expect(run.status == 0 && !run.output.lowercased().contains("error"), "\(arguments): \(run.output)")
+        }
+        // The CLI's `tags -c remove` asks for a confirmation and, given one
+        // without a terminal, never ends (its spinner); the request it makes
+        // is sent as the browser extension sends it.
+        let tagList = try Self.wallabagCLI(library, "tags").output
+        let newsID = try #require(tagList.split(separator: "\n").first { $0.hasSuffix(". news") }?.split(separator: ".").first.map(String.init))
+        let removal = try Self.api(library, "DELETE", "/api/entries/\(favorite)/tags/\(newsID).json")
+        #expect(removal.status == 200, "\(removal.body)")
+        let annotations = try Self.wallabagCLI(library, "anno", "-e", favorite)
+        let annotation = try #require(annotations.output.split(separator: ".").first.map(String.init), "\(annotations.output)")
+        #expect(try Self.wallabagCLI(library, "anno", "-c", "remove", "-a", annotation).status == 0)
+        // The app sees its own changes at once.
+        #expect(Self.ids(try Self.wallabagCLI(library, "list", "-a").output).sorted() == [plain, favorite].sorted())
+        #expect(Self.ids(try Self.wallabagCLI(library, "list", "-r").output) == [plain])
+
+        #expect(try library.laptop.client("sync").status == 0)
+        // What a person sees of each article, before and after, but the text (unchanged, compared apart).
+        func seen(_ library: [[String: String]]) -> [String: [String: String]] {
+            Dictionary(uniqueKeysWithValues: library.map { ($0["id"]!, $0.filter { $0.key != "content" && $0.key != "id" }) })
+        }
+        var expected = seen(before)
+        expected[library.read] = nil
+        expected[library.plain]!.merge(["status": "read", "progress": "1", "archived": "1", "favorite": "1",
+                                        "tags": #"["ideas", "later"]"#]) { $1 }
+        expected[library.favorite]!.merge(["title": "Renamed in the app", "tags": "[]", "notes": ""]) { $1 }
+        let after = try library.laptop.library()
+        #expect(seen(after) == expected)
+        #expect(after.map { $0["content"] } == before.filter { $0["id"] != library.read }.map { $0["content"] })
+        #expect((try library.laptop.json("trash") as? [[String: Any]])?.map { $0["id"] as? String } == [library.read])
+        #expect((try library.laptop.json("conflicts") as? [Any])?.isEmpty == true)
     }
 
     /// KOReader's plugin, step by step: token (JSON body), the unarchived

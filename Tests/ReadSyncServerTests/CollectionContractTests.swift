@@ -116,6 +116,31 @@ extension SyncStoreContractTests {
         #expect(try await store.versions(of: [tagEntity], for: user).map(\.value) == [.null], "one purge, having seen both")
     }
 
+    /// The server's own writes (the wallabag API) enter the feed as a
+    /// device's do and reach every device, but the server is no device: it
+    /// is not listed and, never pulling, does not hold back the collection.
+    @Test(arguments: StoreUnderTest.allCases)
+    func theServersOwnWritesReachTheDevicesWithoutHoldingBackCollection(_ kind: StoreUnderTest) async throws {
+        let clock = TestClock()
+        let (store, user, dispose) = try kind.withAlice(clock: clock.read)
+        defer { dispose() }
+        try store.addUser(name: "bob", tokenHash: "hb")
+        let (family, _) = Self.deletedArticleWithFamily(at: 1_000)
+        _ = try store.pushNow(family, from: Self.a, for: user)
+        let live = family.first { $0.field == "deleted" }!
+        let server = NodeID("5e4e4e4e4e4e4e4e")!
+        let delete = Change(key: live.key, register: live.register.overwritten(with: .bool(true), at: HLCTimestamp(physical: 1_500, counter: 0, node: server)))
+        let outcome = try await store.pushAsServer([delete], from: server, for: user)
+        #expect(outcome.accepted == 1 && outcome.pushToken == nil)
+        #expect(try await store.pushAsServer([delete], from: server, for: user).ignored == 1, "sent again: nothing new")
+
+        #expect(try everything(store, user, excluding: Self.a).changes == [delete], "the device pulls the server's write")
+        #expect(try store.devices(ofUserNamed: "alice").map(\.node) == [Self.a.rawValue], "the server is not a device")
+        store.recordSighting(of: Self.a, for: user, name: "a", pulled: try everything(store, user, excluding: Self.a).next)
+        #expect(try store.collectGarbage(now: clock.now, policy: Self.now).articles == 1, "once the only device has it")
+        #expect(try everything(store, user).latest > 0 && store.registers(for: user)[delete.key]?.value == .bool(true))
+    }
+
     /// A device unseen for longer than `retireAfter` is retired: the
     /// collection goes on without it, and its pulls say so until the server
     /// notes one (the HTTP server notes every pull), which brings it back.

@@ -123,18 +123,19 @@ import Testing
         }
     }
 
-    @Test func changesThroughTheAPIAreRefusedPlainlyNotAsMissingRoutes() async throws {
+    @Test func writesToWhatIsNotThereAreWallabagsNotFoundAndNeedASignIn() async throws {
         defer { close() }
         try await app.test(.router) { client in
             let signedIn = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
                                                     body: try Self.json(passwordGrant()))
             let token = try #require(try Self.object(signedIn)["access_token"] as? String)
-            for (method, path) in [(HTTPRequest.Method.patch, "/api/entries/12.json"), (.post, "/api/entries.json"), (.delete, "/api/entries/12.json")] {
+            for (method, path) in [(HTTPRequest.Method.patch, "/api/entries/12.json"), (.delete, "/api/entries/12.json"),
+                                   (.post, "/api/entries/12/tags.json"), (.put, "/api/annotations/7.json"), (.delete, "/api/annotations/7")] {
                 let answer = try await client.execute(uri: path, method: method, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
-                                                      body: ByteBuffer(string: #"{"archive": 1}"#))
-                #expect(answer.status == .notImplemented, "\(method) \(path)")
+                                                      body: ByteBuffer(string: #"{"archive": 1, "tags": "a", "text": "t"}"#))
+                #expect(answer.status == .notFound, "\(method) \(path)")
                 let object = try Self.object(answer)
-                #expect(object["code"] as? Int == 501 && (object["message"] as? String)?.contains("make them on a device") == true)
+                #expect(object["code"] as? Int == 404 && (object["message"] as? String)?.hasSuffix("not found") == true, "\(object)")
             }
             let anonymous = try await client.execute(uri: "/api/entries/12.json", method: .patch)
             #expect(anonymous.status == .unauthorized, "signed in first, as every API call")

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-@testable import ReadSyncClient
 import ReadSyncCore
+import Testing
 
 /// User-visible times are written without a date formatter; they must read
 /// exactly as Foundation's ISO 8601 style writes them.
