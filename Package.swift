@@ -69,11 +69,16 @@ let package = Package(
             dependencies: ["CSystemZlib"],
             swiftSettings: swiftSettings
         ),
-        // What both sides make of saved articles (EPUB books), without
-        // either side's storage or network.
+        // What both sides make of saved articles, without either side's
+        // storage: a page fetched (libcurl) and extracted (libxml2) into an
+        // article the same way on both, so one page is one article, and EPUB
+        // books.
         .target(
             name: "ReadSyncArticles",
             dependencies: [
+                "ReadSyncCore",
+                "CCurl",
+                "CLibXML2",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Articles",
@@ -85,8 +90,6 @@ let package = Package(
                 "ReadSyncCore",
                 "ReadSyncArticles",
                 "FaultPoints",
-                "CCurl",
-                "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Client",
@@ -122,6 +125,7 @@ let package = Package(
             dependencies: [
                 "ReadSyncClient",
                 "ReadSyncServer",
+                "ReadSyncArticles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -133,7 +137,7 @@ let package = Package(
         .target(
             name: "ReadSyncBenchKit",
             dependencies: [
-                "ReadSyncClient", "ReadSyncServer", "ReadSyncCore",
+                "ReadSyncClient", "ReadSyncServer", "ReadSyncCore", "ReadSyncArticles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -170,7 +174,7 @@ let package = Package(
         // the tests.
         .target(
             name: "FuzzChecks",
-            dependencies: ["ReadSyncCore", "ReadSyncClient"],
+            dependencies: ["ReadSyncCore", "ReadSyncArticles"],
             path: "Fuzz/Checks",
             swiftSettings: swiftSettings
         ),
@@ -184,6 +188,7 @@ let package = Package(
             dependencies: [
                 "ReadSyncClient",
                 "ReadSyncCore",
+                "ReadSyncArticles",
                 "ReadSyncTestSupport",
                 "FuzzChecks",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -205,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "ReadSyncServerTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -216,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -224,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

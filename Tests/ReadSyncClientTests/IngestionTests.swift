@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
 
