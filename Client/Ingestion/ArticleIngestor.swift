@@ -9,11 +9,11 @@ public struct ArticleIngestor {
     /// The most bytes read from a file or standard input.
     public static let maxFileBytes = 20 * 1_048_576
 
-    private let http: CurlHTTPClient
+    private let pages: PageFetcher
     private let readStandardInput: () -> Data
 
     public init(limits: HTTPLimits = HTTPLimits(), readStandardInput: @escaping () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }) {
-        self.http = CurlHTTPClient(limits: limits)
+        self.pages = PageFetcher(limits: limits)
         self.readStandardInput = readStandardInput
     }
 
@@ -39,29 +39,13 @@ public struct ArticleIngestor {
         return try draft(fromBytes: Array(data), source: path, isHTMLByName: ["html", "htm", "xhtml"].contains(ext), url: nil)
     }
 
+    /// A page, fetched as the server fetches one (`PageFetcher`), with its
+    /// refusals in the client's words.
     private func fetch(_ text: String) throws -> ArticleDraft {
-        guard let url = CanonicalURL(text) else { throw ClientError.invalidURL(text) }
-        let response: HTTPResponse
-        do {
-            response = try http.perform(HTTPRequest(url: text, headers: [("Accept", "text/html,application/xhtml+xml,text/plain;q=0.8")]))
-        } catch HTTPTransportError.responseTooLarge(let limit) {
-            throw ClientError.responseTooLarge(url: text, limit: limit)
+        do throws(FetchError) {
+            return try pages.draft(from: text)
         } catch {
-            throw ClientError.fetchFailed(url: text, reason: String(describing: error))
-        }
-        guard (200..<300).contains(response.status) else { throw ClientError.httpStatus(url: text, status: response.status) }
-        let mediaType = response.mediaType ?? "text/html"
-        switch mediaType {
-        case "text/html", "application/xhtml+xml":
-            let draft = HTMLArticleExtractor.extract(response.body, charset: response.charset, url: url)
-            return try nonEmpty(draft, source: text)
-        case "text/plain", "text/markdown", "text/x-markdown":
-            guard let decoded = TextDecoding.decode(response.body, charset: response.charset) else {
-                throw ClientError.unsupportedContentType(url: text, contentType: "binary data labelled \(mediaType)")
-            }
-            return try nonEmpty(TextArticleParser.parse(decoded, fallbackURL: url), source: text)
-        default:
-            throw ClientError.unsupportedContentType(url: text, contentType: mediaType)
+            throw ClientError(error)
         }
     }
 
@@ -76,7 +60,22 @@ public struct ArticleIngestor {
     }
 
     private func nonEmpty(_ draft: ArticleDraft, source: String) throws -> ArticleDraft {
-        guard draft.content.contains(where: { $0.isLetter || $0.isNumber }) else { throw ClientError.emptyArticle(source) }
+        guard draft.hasText else { throw ClientError.emptyArticle(source) }
         return draft
+    }
+}
+
+extension ClientError {
+    /// The client's error for a page that could not be fetched: the same
+    /// message `readsync client add URL` has always printed.
+    init(_ error: FetchError) {
+        switch error {
+        case .invalidURL(let text): self = .invalidURL(text)
+        case .fetchFailed(let url, let reason): self = .fetchFailed(url: url, reason: reason)
+        case .responseTooLarge(let url, let limit): self = .responseTooLarge(url: url, limit: limit)
+        case .httpStatus(let url, let status): self = .httpStatus(url: url, status: status)
+        case .unsupportedContentType(let url, let type): self = .unsupportedContentType(url: url, contentType: type)
+        case .emptyArticle(let url): self = .emptyArticle(url)
+        }
     }
 }
