@@ -184,6 +184,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ReadSyncArticlesTests",
+            dependencies: ["ReadSyncArticles", "ReadSyncCore", "ReadSyncTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReadSyncClientTests",
             dependencies: [
                 "ReadSyncClient",
