@@ -16,6 +16,10 @@ public enum FetchError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case unsupportedContentType(url: String, contentType: String)
     /// The page holds no letter or digit to save.
     case emptyArticle(url: String)
+    /// The page's address, or that of a page a redirect led to
+    /// (`redirectedTo`), is one the `AddressPolicy` refuses: the server's own
+    /// machine or network, say. Nothing was sent there.
+    case refusedAddress(url: String, redirectedTo: String?, address: IPAddress, addressClass: IPAddressClass)
 
     public var description: String {
         switch self {
@@ -25,6 +29,9 @@ public enum FetchError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .httpStatus(let url, let status): return "could not fetch \(url): the server answered HTTP \(status)"
         case .unsupportedContentType(let url, let type): return "\(url) is \(type), not an HTML or text page"
         case .emptyArticle(let url): return "\(url) has no text to save"
+        case .refusedAddress(let url, let redirectedTo, let address, let addressClass):
+            let target = redirectedTo.map { "it redirects to \($0), which resolves to" } ?? "it resolves to"
+            return "refused to fetch \(url): \(target) \(address), \(addressClass); `readsync serve --fetch-private` allows private addresses"
         }
     }
 

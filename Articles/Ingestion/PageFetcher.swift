@@ -13,9 +13,10 @@ public final class PageFetcher {
     private let http: CurlHTTPClient
 
     /// A fetcher whose every transfer is bounded by `limits` (time, size,
-    /// redirects).
-    public init(limits: HTTPLimits = HTTPLimits()) {
-        self.http = CurlHTTPClient(limits: limits)
+    /// redirects) and connects only where `addressPolicy` allows: `any` for
+    /// the client, `publicOnly` for the server (see `AddressPolicy`).
+    public init(limits: HTTPLimits = HTTPLimits(), addressPolicy: AddressPolicy = .any) {
+        self.http = CurlHTTPClient(limits: limits, addressPolicy: addressPolicy)
     }
 
     /// Fetches `text`, an absolute http(s) URL, following redirects. The
@@ -28,6 +29,8 @@ public final class PageFetcher {
             response = try http.perform(HTTPRequest(url: text, headers: [("Accept", "text/html,application/xhtml+xml,text/plain;q=0.8")]))
         } catch HTTPTransportError.responseTooLarge(let limit) {
             throw .responseTooLarge(url: text, limit: limit)
+        } catch HTTPTransportError.refusedAddress(let hop, let redirected, let address, let addressClass) {
+            throw .refusedAddress(url: text, redirectedTo: redirected ? hop : nil, address: address, addressClass: addressClass)
         } catch {
             throw .fetchFailed(url: text, reason: String(describing: error))
         }

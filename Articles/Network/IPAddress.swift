@@ -96,8 +96,8 @@ public enum IPAddressClass: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .public: return "a public address"
-        case .unspecified: return "an unspecified address (this machine)"
-        case .loopback: return "a loopback address (this machine)"
+        case .unspecified: return "an unspecified address"
+        case .loopback: return "a loopback address"
         case .private: return "a private-network address"
         case .sharedAddressSpace: return "a carrier-grade NAT address (a provider's private network)"
         case .linkLocal: return "a link-local address"

@@ -76,6 +76,9 @@ extension ClientError {
         case .httpStatus(let url, let status): self = .httpStatus(url: url, status: status)
         case .unsupportedContentType(let url, let type): self = .unsupportedContentType(url: url, contentType: type)
         case .emptyArticle(let url): self = .emptyArticle(url)
+        // Not under the client's policy (`any`), which refuses no address.
+        case .refusedAddress(let url, _, let address, let addressClass):
+            self = .fetchFailed(url: url, reason: "it resolves to \(address), \(addressClass), which is refused")
         }
     }
 }

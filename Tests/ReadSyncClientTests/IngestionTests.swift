@@ -3,6 +3,7 @@ import Testing
 import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
+import ReadSyncTestSupport
 
 /// Turning files, HTML and URLs into articles.
 struct IngestionTests {
