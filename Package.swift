@@ -69,11 +69,16 @@ let package = Package(
             dependencies: ["CSystemZlib"],
             swiftSettings: swiftSettings
         ),
-        // What both sides make of saved articles (EPUB books), without
-        // either side's storage or network.
+        // What both sides make of saved articles, without either side's
+        // storage: a page fetched (libcurl) and extracted (libxml2) into an
+        // article the same way on both, so one page is one article, and EPUB
+        // books.
         .target(
             name: "ReadSyncArticles",
             dependencies: [
+                "ReadSyncCore",
+                "CCurl",
+                "CLibXML2",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Articles",
@@ -85,8 +90,6 @@ let package = Package(
                 "ReadSyncCore",
                 "ReadSyncArticles",
                 "FaultPoints",
-                "CCurl",
-                "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Client",
@@ -123,6 +126,7 @@ let package = Package(
                 "ReadSyncClient",
                 "ReadSyncServer",
                 "ReadSyncCore",
+                "ReadSyncArticles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -134,7 +138,7 @@ let package = Package(
         .target(
             name: "ReadSyncBenchKit",
             dependencies: [
-                "ReadSyncClient", "ReadSyncServer", "ReadSyncCore",
+                "ReadSyncClient", "ReadSyncServer", "ReadSyncCore", "ReadSyncArticles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -171,7 +175,7 @@ let package = Package(
         // the tests.
         .target(
             name: "FuzzChecks",
-            dependencies: ["ReadSyncCore", "ReadSyncClient"],
+            dependencies: ["ReadSyncCore", "ReadSyncArticles"],
             path: "Fuzz/Checks",
             swiftSettings: swiftSettings
         ),
@@ -181,10 +185,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ReadSyncArticlesTests",
+            dependencies: ["ReadSyncArticles", "ReadSyncCore", "ReadSyncTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReadSyncClientTests",
             dependencies: [
                 "ReadSyncClient",
                 "ReadSyncCore",
+                "ReadSyncArticles",
                 "ReadSyncTestSupport",
                 "FuzzChecks",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -206,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "ReadSyncServerTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -217,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -225,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncTestSupport",
+                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -24,10 +24,11 @@ swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncCore \
     -emit-module -emit-module-path "$out/ReadSyncCore.swiftmodule" \
     -emit-library -static -o "$out/libReadSyncCore.a" \
     -I Sources/CSystemZlib $(find Sources/ReadSyncCore -name '*.swift' | sort)
-swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncFuzz \
+# -package-name: the extractor's files use `package` helpers.
+swiftc -O -sanitize=fuzzer -parse-as-library -module-name ReadSyncFuzz -package-name readsync \
     -I "$out" -I Sources/CSystemZlib -I Sources/CLibXML2 "${xml_cflags[@]}" \
     Fuzz/Checks/*.swift Fuzz/libFuzzer/*.swift \
-    Client/Ingestion/HTMLArticleExtractor.swift Client/Ingestion/TextArticleParser.swift Client/Library/ArticleDraft.swift Client/Library/String+Trimming.swift \
+    Articles/Ingestion/HTMLArticleExtractor.swift Articles/Ingestion/TextArticleParser.swift Articles/Ingestion/ArticleDraft.swift Articles/Text/String+Trimming.swift \
     -L "$out" -lReadSyncCore -lxml2 -lz -o "$out/readsync-fuzz"
 
 status=0

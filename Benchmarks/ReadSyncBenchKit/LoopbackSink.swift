@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import ReadSyncArticles
 import ReadSyncClient
 
 /// The physical limit for moving bytes: a minimal HTTP/1.1 server on

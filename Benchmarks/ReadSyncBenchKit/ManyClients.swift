@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncClient
 import ReadSyncCore
 

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 
 /// Fetches the bodies of imported articles with libcurl, several at a time
 /// and politely: at most `perHost` requests to one host at once, each bounded

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 
 /// Netscape bookmark files (every browser, Linkding, Shiori, Karakeep):
 /// nested `<DL><p>` lists; a folder `<DT><H3>name</H3>` followed by its `<DL>`;

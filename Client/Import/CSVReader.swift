@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 
 /// An RFC 4180 CSV reader: fields separated by commas, quoted fields may hold
 /// commas, doubled quotes and line breaks; CRLF or LF line ends. Each record

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 
 /// The export formats `import` reads.
 public enum ImportFormat: String, CaseIterable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 
 /// Reading the loosely typed values export files hold: dates as unix seconds
 /// or ISO 8601 in several spellings, booleans as words or numbers, tag lists.

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncCore
 
 /// The JSON formats read through `JSONSerialization` (their fields are loosely

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 
 /// Pocket's CSV export: `title,url,time_added,cursor,tags,status` (2025) or
 /// `title,url,time_added,tags,status` (older). Tags separated by `|`, status

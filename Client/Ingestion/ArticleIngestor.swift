@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncCore
 
 /// Turns what `add` was given — a file path, an http(s) URL, or `-` for
@@ -8,11 +9,11 @@ public struct ArticleIngestor {
     /// The most bytes read from a file or standard input.
     public static let maxFileBytes = 20 * 1_048_576
 
-    private let http: CurlHTTPClient
+    private let pages: PageFetcher
     private let readStandardInput: () -> Data
 
     public init(limits: HTTPLimits = HTTPLimits(), readStandardInput: @escaping () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }) {
-        self.http = CurlHTTPClient(limits: limits)
+        self.pages = PageFetcher(limits: limits)
         self.readStandardInput = readStandardInput
     }
 
@@ -38,29 +39,13 @@ public struct ArticleIngestor {
         return try draft(fromBytes: Array(data), source: path, isHTMLByName: ["html", "htm", "xhtml"].contains(ext), url: nil)
     }
 
+    /// A page, fetched as the server fetches one (`PageFetcher`), with its
+    /// refusals in the client's words.
     private func fetch(_ text: String) throws -> ArticleDraft {
-        guard let url = CanonicalURL(text) else { throw ClientError.invalidURL(text) }
-        let response: HTTPResponse
-        do {
-            response = try http.perform(HTTPRequest(url: text, headers: [("Accept", "text/html,application/xhtml+xml,text/plain;q=0.8")]))
-        } catch HTTPTransportError.responseTooLarge(let limit) {
-            throw ClientError.responseTooLarge(url: text, limit: limit)
+        do throws(FetchError) {
+            return try pages.draft(from: text)
         } catch {
-            throw ClientError.fetchFailed(url: text, reason: String(describing: error))
-        }
-        guard (200..<300).contains(response.status) else { throw ClientError.httpStatus(url: text, status: response.status) }
-        let mediaType = response.mediaType ?? "text/html"
-        switch mediaType {
-        case "text/html", "application/xhtml+xml":
-            let draft = HTMLArticleExtractor.extract(response.body, charset: response.charset, url: url)
-            return try nonEmpty(draft, source: text)
-        case "text/plain", "text/markdown", "text/x-markdown":
-            guard let decoded = TextDecoding.decode(response.body, charset: response.charset) else {
-                throw ClientError.unsupportedContentType(url: text, contentType: "binary data labelled \(mediaType)")
-            }
-            return try nonEmpty(TextArticleParser.parse(decoded, fallbackURL: url), source: text)
-        default:
-            throw ClientError.unsupportedContentType(url: text, contentType: mediaType)
+            throw ClientError(error)
         }
     }
 
@@ -75,39 +60,25 @@ public struct ArticleIngestor {
     }
 
     private func nonEmpty(_ draft: ArticleDraft, source: String) throws -> ArticleDraft {
-        guard draft.content.contains(where: { $0.isLetter || $0.isNumber }) else { throw ClientError.emptyArticle(source) }
+        guard draft.hasText else { throw ClientError.emptyArticle(source) }
         return draft
     }
 }
 
-/// Byte-level sniffing and decoding of text.
-enum TextDecoding {
-    /// NUL bytes, or many control characters, in the first 8 KB mean binary.
-    static func looksBinary(_ bytes: [UInt8]) -> Bool {
-        let head = bytes.prefix(8192)
-        if head.contains(0) { return true }
-        let controls = head.count(where: { $0 < 32 && $0 != 9 && $0 != 10 && $0 != 13 && $0 != 12 && $0 != 27 })
-        return controls * 20 > head.count  // over 5 %
-    }
-
-    static func looksLikeHTML(_ bytes: [UInt8]) -> Bool {
-        let head = String(decoding: bytes.prefix(1024), as: UTF8.self).lowercased()
-        let trimmed = head.drop(while: { $0.isWhitespace || $0 == "\u{FEFF}" })
-        return trimmed.hasPrefix("<!doctype html") || trimmed.hasPrefix("<html") || (trimmed.hasPrefix("<") && head.contains("<body"))
-    }
-
-    /// UTF-8 (with or without BOM), else the named charset, else Windows-1252
-    /// (what mislabelled "Latin-1" text almost always is).
-    static func decode(_ bytes: [UInt8], charset: String?) -> String? {
-        var bytes = bytes[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
-        let encoding: String.Encoding
-        switch charset?.lowercased() {
-        case "iso-8859-1", "latin1", "latin-1": encoding = .isoLatin1
-        case "utf-16": encoding = .utf16
-        default: encoding = .windowsCP1252
+extension ClientError {
+    /// The client's error for a page that could not be fetched: the same
+    /// message `readsync client add URL` has always printed.
+    init(_ error: FetchError) {
+        switch error {
+        case .invalidURL(let text): self = .invalidURL(text)
+        case .fetchFailed(let url, let reason): self = .fetchFailed(url: url, reason: reason)
+        case .responseTooLarge(let url, let limit): self = .responseTooLarge(url: url, limit: limit)
+        case .httpStatus(let url, let status): self = .httpStatus(url: url, status: status)
+        case .unsupportedContentType(let url, let type): self = .unsupportedContentType(url: url, contentType: type)
+        case .emptyArticle(let url): self = .emptyArticle(url)
+        // Not under the client's policy (`any`), which refuses no address.
+        case .refusedAddress(let url, _, let address, let addressClass):
+            self = .fetchFailed(url: url, reason: "it resolves to \(address), \(addressClass), which is refused")
         }
-        return String(data: Data(bytes), encoding: encoding) ?? String(data: Data(bytes), encoding: .isoLatin1)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReadSyncArticles
 
 /// Resolves what a user typed as an article id: the whole id or a unique
 /// prefix of it (like git's short hashes).

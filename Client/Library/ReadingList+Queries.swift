@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReadSyncArticles
 import ReadSyncCore
 
 extension ReadingList {

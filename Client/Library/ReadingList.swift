@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReadSyncArticles
 import ReadSyncCore
 
 /// The reading list of one device: every command's effect, as register

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncCore
 
 /// `readsync client sync --watch`: keeps a library in step with the server

@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncArticles
 import ReadSyncCore
 
 /// How sync reaches the server: the seam between the real libcurl transport

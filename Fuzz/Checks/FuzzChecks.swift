@@ -1,7 +1,7 @@
 import Foundation
 import ReadSyncCore
-#if canImport(ReadSyncClient)
-import ReadSyncClient  // scripts/fuzz.sh compiles the extractor into this module instead
+#if canImport(ReadSyncArticles)
+import ReadSyncArticles  // scripts/fuzz.sh compiles the extractor into this module instead
 #endif
 
 /// What must hold for any input bytes at all. libFuzzer drives these

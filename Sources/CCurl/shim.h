@@ -34,6 +34,14 @@ static inline CURLcode readsync_curl_setopt_header_function(CURL *curl, readsync
     return curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, callback);
 }
 
+static inline CURLcode readsync_curl_setopt_opensocket_function(CURL *curl, curl_opensocket_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
+static inline CURLcode readsync_curl_setopt_prereq_function(CURL *curl, curl_prereq_callback callback) {
+    return curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, callback);
+}
+
 static inline CURLcode readsync_curl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }

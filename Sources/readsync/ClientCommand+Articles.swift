@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReadSyncArticles
 import ReadSyncClient
 
 extension ClientCommand {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
+import ReadSyncTestSupport
 
 /// Each bad input gets its own error and leaves the stored library exactly as it was.
 struct BadInputTests {

@@ -1,5 +1,6 @@
 import GRDB
 import Testing
+import ReadSyncArticles
 @testable import ReadSyncClient
 
 /// Naming an article or a note by its id or a prefix of it costs the same

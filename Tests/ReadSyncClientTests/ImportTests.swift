@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
+import ReadSyncTestSupport
 
 /// Each export format imports to the library it describes; import is
 /// idempotent; readsync's export re-imports losslessly.

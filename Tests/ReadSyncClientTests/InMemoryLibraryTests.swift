@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import ReadSyncArticles
 import ReadSyncCore
 @testable import ReadSyncClient
 

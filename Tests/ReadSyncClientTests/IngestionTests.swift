@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
+import ReadSyncTestSupport
 
 /// Turning files, HTML and URLs into articles.
 struct IngestionTests {

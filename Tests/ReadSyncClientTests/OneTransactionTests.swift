@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ReadSyncArticles
 import ReadSyncCore
 @testable import ReadSyncClient
 #if canImport(Glibc)

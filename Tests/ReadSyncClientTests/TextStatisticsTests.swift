@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import HTTPTypes
 import Testing
+import ReadSyncArticles
 import ReadSyncClient
 import ReadSyncCore
 @testable import ReadSyncServer
@@ -192,11 +193,11 @@ import ReadSyncTestSupport
         let http = CurlHTTPClient()
         let changes = (0..<50).map { n in Self.change(field: "content", value: "\"" + String(repeating: "word \(n) ", count: 300) + "\"") }
         let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Content-Encoding", value: "gzip"), (name: "Content-Type", value: "application/json")]
-        let pushed = try await offloaded { try http.perform(ReadSyncClient.HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes)))) }
+        let pushed = try await offloaded { try http.perform(ReadSyncArticles.HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes)))) }
         #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
         #expect(try JSONDecoder().decode(PushResponse.self, from: Data(pushed.body)).accepted == 1, "fifty changes with one timestamp are one write: stored once")
 
-        let pulled = try await offloaded { try http.perform(ReadSyncClient.HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")])) }
+        let pulled = try await offloaded { try http.perform(ReadSyncArticles.HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")])) }
         #expect(pulled.status == 200)
         #expect(pulled.headers["content-encoding"] == "gzip", "a large page is sent gzipped (libcurl decoded it)")
         #expect(try JSONDecoder().decode(PullResponse.self, from: Data(pulled.body)).changes.count == 1)

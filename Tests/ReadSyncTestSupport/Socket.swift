@@ -6,10 +6,11 @@ import Glibc
 /// Plain blocking IPv4 loopback sockets, for tests that need to misbehave
 /// below HTTP or stand in for a server.
 public enum Socket {
-    /// A listening socket on 127.0.0.1 and the port the kernel chose.
-    public static func listen() throws -> (Int32, Int) {
+    /// A listening socket on `host` (127.0.0.1, or another loopback address
+    /// such as 127.0.0.2) and the port the kernel chose.
+    public static func listen(host: String = "127.0.0.1") throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: 0)
+        var address = loopback(port: 0, host: host)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ready = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -37,11 +38,11 @@ public enum Socket {
         return port
     }
 
-    private static func loopback(port: Int) -> sockaddr_in {
+    private static func loopback(port: Int, host: String = "127.0.0.1") -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         return address
     }
 
@@ -88,8 +89,8 @@ public final class LoopbackListener: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
 
-    public init(serve: @escaping @Sendable (Int32) -> Void) throws {
-        (listener, port) = try Socket.listen()
+    public init(host: String = "127.0.0.1", serve: @escaping @Sendable (Int32) -> Void) throws {
+        (listener, port) = try Socket.listen(host: host)
         Thread { [self] in acceptLoop(serve) }.start()
     }
 

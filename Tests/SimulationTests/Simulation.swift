@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReadSyncArticles
 @testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer

@@ -1,5 +1,8 @@
 import CCurl
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An HTTP request for `CurlHTTPClient`.
 public struct HTTPRequest: Sendable {
@@ -62,11 +65,15 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
     case failed(code: Int, message: String)
     /// The response grew past `HTTPLimits.maxResponseBytes`.
     case responseTooLarge(limit: Int)
+    /// `CurlHTTPClient.addressPolicy` refused the address `url` resolved to;
+    /// `redirected` when a redirect led to `url`. Nothing was sent there.
+    case refusedAddress(url: String, redirected: Bool, address: IPAddress, addressClass: IPAddressClass)
 
     public var description: String {
         switch self {
         case .failed(_, let message): return message
         case .responseTooLarge(let limit): return "the response is larger than \(limit) bytes"
+        case .refusedAddress(let url, _, let address, let addressClass): return "\(url) resolves to \(address), \(addressClass)"
         }
     }
 
@@ -81,7 +88,13 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
 /// HTTP(S) over libcurl. One easy handle is reused for every request, so
 /// consecutive requests to one server share a connection. Redirects are
 /// followed (http and https only), TLS is verified, gzip/brotli/zstd are
-/// decoded, and the proxy environment variables (`HTTPS_PROXY`, …) apply.
+/// decoded, and the proxy environment variables (`HTTPS_PROXY`, …) apply
+/// (but not under `AddressPolicy.publicOnly`).
+///
+/// `addressPolicy` decides which addresses may be connected to, checked on
+/// the addresses themselves after DNS, for every connection and every
+/// request, redirects' included; a refusal is
+/// `HTTPTransportError.refusedAddress`.
 ///
 /// The server's certificate is always verified (libcurl's default: its
 /// chain against the trusted authorities, and its name against the host);
@@ -95,15 +108,23 @@ public final class CurlHTTPClient {
     public let limits: HTTPLimits
     /// The PEM file of the certificate authorities to trust, instead of the system's.
     public let caFile: String?
+    /// Which addresses may be connected to: `any` for the client, which
+    /// fetches for its own user; `publicOnly` for the server.
+    public let addressPolicy: AddressPolicy
+    /// Whether a refused address is refused before connecting, as well as
+    /// before each request. Off only in the test that shows the check
+    /// before each request holds on its own.
+    var checksBeforeConnecting = true
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(limits: HTTPLimits = HTTPLimits(), caFile: String? = nil) {
+    public init(limits: HTTPLimits = HTTPLimits(), caFile: String? = nil, addressPolicy: AddressPolicy = .any) {
         Self.globalInit
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.limits = limits
         self.caFile = caFile
+        self.addressPolicy = addressPolicy
     }
 
     deinit {
@@ -151,6 +172,10 @@ public final class CurlHTTPClient {
             let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
             return receiver.receiveHeader(data, size * count)
         })
+        let addresses = AddressCheck(policy: addressPolicy, handle: handle)
+        let checking = Unmanaged.passRetained(addresses)
+        defer { checking.release() }
+        if addressPolicy.refusesNonPublic { try checkAddresses(checking) }
 
         switch request.method {
         case "GET":
@@ -168,6 +193,9 @@ public final class CurlHTTPClient {
 
         let code = curl_easy_perform(handle)
         if receiver.exceeded { throw HTTPTransportError.responseTooLarge(limit: limits.maxResponseBytes) }
+        // A refusal that did not end the transfer (a host's other address
+        // was public and answered) is no failure.
+        if code != CURLE_OK, let refusal = addresses.refusal { throw refusal }
         guard code == CURLE_OK else { throw failure(code) }
 
         var status = 0
@@ -178,6 +206,36 @@ public final class CurlHTTPClient {
                             effectiveURL: effective.map { String(cString: $0) } ?? request.url)
     }
 
+    /// Makes libcurl check every address it connects to, and every request's,
+    /// against `addressPolicy`.
+    private func checkAddresses(_ checking: Unmanaged<AddressCheck>) throws {
+        // Through a proxy, the address connected to would be the proxy's,
+        // and the proxy would connect to the page's host for us, unchecked.
+        try check(readsync_curl_setopt_string(handle, CURLOPT_NOPROXY, "*"))
+        if checksBeforeConnecting {
+            // Before connecting: a refused address is never connected to, so
+            // an answer does not tell an open port of the server's network
+            // from a closed one. Returning no socket makes libcurl try the
+            // host's next address, if any.
+            try check(readsync_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, checking.toOpaque()))
+            try check(readsync_curl_setopt_opensocket_function(handle) { context, _, address in
+                let addresses = Unmanaged<AddressCheck>.fromOpaque(context!).takeUnretainedValue()
+                guard let address, let ip = IPAddress(socketAddress: address), addresses.allows(ip) else { return CURL_SOCKET_BAD }
+                return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+            })
+        }
+        // Before each request is sent, on the address its connection is to:
+        // libcurl calls this after connecting (or reusing a connection), for
+        // the first request and for each redirect's.
+        try check(readsync_curl_setopt_pointer(handle, CURLOPT_PREREQDATA, checking.toOpaque()))
+        try check(readsync_curl_setopt_prereq_function(handle) { context, primaryIP, _, _, _ in
+            let addresses = Unmanaged<AddressCheck>.fromOpaque(context!).takeUnretainedValue()
+            // An address libcurl did not say, or that does not parse, is refused.
+            guard let primaryIP, let ip = IPAddress(String(cString: primaryIP)), addresses.allows(ip) else { return CURL_PREREQFUNC_ABORT }
+            return CURL_PREREQFUNC_OK
+        })
+    }
+
     private func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else { throw failure(code) }
     }
@@ -185,6 +243,53 @@ public final class CurlHTTPClient {
     private func failure(_ code: CURLcode) -> HTTPTransportError {
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         return .failed(code: Int(code.rawValue), message: detail)
+    }
+}
+
+/// Applies an `AddressPolicy` during one transfer, and keeps the first
+/// refusal; reached from libcurl's C callbacks.
+private final class AddressCheck {
+    let policy: AddressPolicy
+    let handle: UnsafeMutableRawPointer
+    var refusal: HTTPTransportError?
+
+    init(policy: AddressPolicy, handle: UnsafeMutableRawPointer) {
+        self.policy = policy
+        self.handle = handle
+    }
+
+    func allows(_ address: IPAddress) -> Bool {
+        guard let addressClass = policy.refusal(of: address) else { return true }
+        if refusal == nil {
+            // The URL being fetched now: a redirect's, after one.
+            var url: UnsafeMutablePointer<CChar>?
+            _ = readsync_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &url)
+            var redirects = 0
+            _ = readsync_curl_getinfo_long(handle, CURLINFO_REDIRECT_COUNT, &redirects)
+            refusal = .refusedAddress(url: url.map { String(cString: $0) } ?? "", redirected: redirects > 0,
+                                      address: address, addressClass: addressClass)
+        }
+        return false
+    }
+}
+
+extension IPAddress {
+    /// The address libcurl is about to connect to.
+    fileprivate init?(socketAddress: UnsafeMutablePointer<curl_sockaddr>) {
+        // `addr` is declared a `sockaddr`, but libcurl keeps room for the
+        // whole `sockaddr_in6` there (`addrlen` says how much is used).
+        let start = UnsafeRawPointer(socketAddress) + MemoryLayout<curl_sockaddr>.offset(of: \.addr)!
+        let length = Int(socketAddress.pointee.addrlen)
+        switch socketAddress.pointee.family {
+        case AF_INET where length >= MemoryLayout<sockaddr_in>.size:
+            let address = start.loadUnaligned(as: sockaddr_in.self).sin_addr
+            self.init(bytes: withUnsafeBytes(of: address) { Array($0) })
+        case AF_INET6 where length >= MemoryLayout<sockaddr_in6>.size:
+            let address = start.loadUnaligned(as: sockaddr_in6.self).sin6_addr
+            self.init(bytes: withUnsafeBytes(of: address) { Array($0) })
+        default:
+            return nil
+        }
     }
 }
 

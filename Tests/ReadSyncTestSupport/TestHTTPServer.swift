@@ -1,49 +1,59 @@
 import Foundation
-import ReadSyncTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A real HTTP/1.1 server on 127.0.0.1 and a kernel-chosen port, for tests
-/// that fetch URLs with the real libcurl client. Each route answers with a
-/// fixed response; one connection at a time, `Connection: close`.
-final class TestHTTPServer: @unchecked Sendable {
+/// A real HTTP/1.1 server on 127.0.0.1 (or another loopback address) and a
+/// kernel-chosen port, for tests that fetch URLs with the real libcurl
+/// client. Each route answers with a fixed response; one connection at a
+/// time, `Connection: close`.
+public final class TestHTTPServer: @unchecked Sendable {
     // @unchecked: `routes` and `listener` are written in init and only read
     // afterwards; `served` is guarded by `lock`.
-    struct Response: Sendable {
-        var status = 200
-        var headers: [String: String] = ["Content-Type": "text/html; charset=utf-8"]
-        var body: [UInt8] = []
+    public struct Response: Sendable {
+        public var status = 200
+        public var headers: [String: String] = ["Content-Type": "text/html; charset=utf-8"]
+        public var body: [UInt8] = []
         /// Seconds to wait before answering (for timeout tests).
-        var delay: Double = 0
+        public var delay: Double = 0
 
-        static func html(_ text: String) -> Response { Response(body: Array(text.utf8)) }
-        static func redirect(to location: String) -> Response {
+        public init(status: Int = 200, headers: [String: String] = ["Content-Type": "text/html; charset=utf-8"], body: [UInt8] = [], delay: Double = 0) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
+
+        public static func html(_ text: String) -> Response { Response(body: Array(text.utf8)) }
+        public static func redirect(to location: String) -> Response {
             Response(status: 302, headers: ["Location": location, "Content-Type": "text/plain"])
         }
     }
 
     private var routes: [String: Response]
+    private let host: String
     private let lock = NSLock()
     private var served: [String] = []
     private var listener: LoopbackListener?
 
     /// Paths requested so far, query strings included.
-    var requests: [String] { lock.withLock { served } }
+    public var requests: [String] { lock.withLock { served } }
 
-    var port: Int { listener!.port }
+    public var port: Int { listener!.port }
 
-    init(routes: [String: Response]) throws {
+    /// Listens on `host`, a loopback address.
+    public init(routes: [String: Response], host: String = "127.0.0.1") throws {
         self.routes = routes
-        listener = try LoopbackListener { [self] connection in
+        self.host = host
+        listener = try LoopbackListener(host: host) { [self] connection in
             handle(connection)
             close(connection)
         }
     }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String) -> String { "http://\(host):\(port)\(path)" }
 
-    func stop() { listener?.stop() }
+    public func stop() { listener?.stop() }
 
     private func handle(_ connection: Int32) {
         var request: [UInt8] = []

@@ -1,11 +1,14 @@
 import Foundation
 
+// `package`, not public: the client trims with these too (one copy), but
+// they are no part of the library's API.
+
 extension Substring {
     /// What `trimmingCharacters(in:)` gives — the scalars in `set` removed
     /// from both ends — without its trip through NSString, which on Linux
     /// copies the whole text to UTF-16 and back (a visible share of every
     /// saved article and note).
-    func trimmingScalars(in set: CharacterSet) -> String {
+    package func trimmingScalars(in set: CharacterSet) -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !set.contains($0) }),
               let last = scalars.lastIndex(where: { !set.contains($0) })
@@ -16,7 +19,7 @@ extension Substring {
 
 extension String {
     /// What `trimmingCharacters(in:)` gives, without NSString (see `Substring`'s).
-    func trimmingScalars(in set: CharacterSet) -> String {
+    package func trimmingScalars(in set: CharacterSet) -> String {
         self[...].trimmingScalars(in: set)
     }
 }

@@ -27,6 +27,10 @@ public struct ArticleDraft: Sendable, Equatable {
         return Identity.articleID(forContent: content)
     }
 
+    /// Whether the body holds a letter or a digit: an article without any
+    /// is refused, from a file or from the web alike.
+    public var hasText: Bool { content.contains(where: { $0.isLetter || $0.isNumber }) }
+
     /// Words in the body.
     public var wordCount: Int { TextStatistics.wordCount(content) }
 
