@@ -48,6 +48,19 @@ public struct ArticleDraft: Sendable, Equatable {
         }
         return TextStatistics.shorten(first ?? "", to: 200)
     }
+
+    /// The article fields saving this draft writes, on a device (`client
+    /// add`) or on the server (a page saved through the wallabag API): all
+    /// of them, so that one page saved on either side is the same article,
+    /// and saving it again brings back what the page says now. (When it was
+    /// added and whether it is deleted are the saver's to set.)
+    public var fields: [(field: ArticleField, value: FieldValue)] {
+        func optional(_ text: String?) -> FieldValue { text.map(FieldValue.text) ?? .null }
+        return [
+            (.url, optional(url?.string)), (.title, .text(title)), (.author, optional(author)), (.site, optional(site)),
+            (.published, optional(published)), (.content, .text(content)), (.excerpt, .text(excerpt)), (.wordCount, .int(Int64(wordCount))),
+        ]
+    }
 }
 
 /// Word counts and reading time.

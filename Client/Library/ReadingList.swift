@@ -43,16 +43,7 @@ public final class ReadingList {
         return try store.command { write in
             let existing = try Row.fetchOne(write.db.cachedStatement(sql: "SELECT deleted FROM articles WHERE id = ?"), arguments: [id])
             func key(_ field: ArticleField) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field.rawValue) }
-            func optional(_ text: String?) -> FieldValue { text.map(FieldValue.text) ?? .null }
-
-            try write.set(key(.url), optional(draft.url?.string))
-            try write.set(key(.title), .text(draft.title))
-            try write.set(key(.author), optional(draft.author))
-            try write.set(key(.site), optional(draft.site))
-            try write.set(key(.published), optional(draft.published))
-            try write.set(key(.content), .text(draft.content))
-            try write.set(key(.excerpt), .text(draft.excerpt))
-            try write.set(key(.wordCount), .int(Int64(draft.wordCount)))
+            for (field, value) in draft.fields { try write.set(key(field), value) }
             try write.setIfAbsent(key(.addedAt), .text(write.now))
             try write.set(key(.deleted), .bool(false))
             for tag in tagNames {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ReadSyncArticles
 import ReadSyncCore
 import ServiceLifecycle
 import UnixSignals
@@ -20,15 +21,20 @@ public struct SyncServerConfiguration: Sendable {
     /// often the server looks (`GarbageCollector`).
     public var collection: CollectionPolicy
     public var collectionInterval: Swift.Duration
+    /// Where pages saved through the wallabag API may be fetched from:
+    /// public addresses only, unless `readsync serve --fetch-private`.
+    public var fetchPolicy: AddressPolicy
 
     public init(host: String = "127.0.0.1", port: Int = 8080, database: ServerDatabase, idleTimeout: Swift.Duration = .seconds(30),
-                collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600)) {
+                collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600),
+                fetchPolicy: AddressPolicy = .publicOnly) {
         self.host = host
         self.port = port
         self.database = database
         self.idleTimeout = idleTimeout
         self.collection = collection
         self.collectionInterval = collectionInterval
+        self.fetchPolicy = fetchPolicy
     }
 }
 
@@ -59,7 +65,7 @@ public struct SyncServer: Sendable {
     /// Every route and middleware of the server over `store`: what `run`
     /// serves, and what route tests drive in process (HummingbirdTesting).
     public static func router(store: any SyncStore, clock: any WallClock = SystemWallClock(),
-                              notifier: ChangeNotifier = ChangeNotifier()) -> Router<SyncRequestContext> {
+                              notifier: ChangeNotifier = ChangeNotifier(), fetchPolicy: AddressPolicy = .publicOnly) -> Router<SyncRequestContext> {
         ServerMetrics.bootstrap()
         let router = Router(context: SyncRequestContext.self)
         // Outermost first: the log line and the metrics see the status
@@ -76,7 +82,7 @@ public struct SyncServer: Sendable {
         OPDSRoutes(store: store).register(on: router)
         WallabagRoutes(store: store, clock: clock, throttle: SignInThrottle()).register(on: router)
         let replica = ServerReplica(store: store, notifier: notifier, wallClock: clock)
-        WallabagEntries(store: store, clock: clock, replica: replica).register(on: router)
+        WallabagEntries(store: store, clock: clock, replica: replica, fetchPolicy: fetchPolicy).register(on: router)
         return router
     }
 
@@ -86,7 +92,7 @@ public struct SyncServer: Sendable {
     public func run(shutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let notifier = ChangeNotifier()
         store.observePushes { user, node in notifier.changed(user, by: node) }
-        let router = Self.router(store: store, clock: clock, notifier: notifier)
+        let router = Self.router(store: store, clock: clock, notifier: notifier, fetchPolicy: configuration.fetchPolicy)
         let logger = self.logger
         let app = Application(
             router: router,

@@ -15,6 +15,8 @@ struct WallabagEntries: Sendable {
     let clock: any WallClock
     /// Writes through the API (`WallabagWrites.swift`).
     let replica: ServerReplica
+    /// Where saved pages may be fetched from.
+    let fetchPolicy: AddressPolicy
 
     func register(on router: Router<SyncRequestContext>) {
         for path in ["/api/entries", "/api/entries.json"] {

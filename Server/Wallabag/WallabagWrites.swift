@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
+import ReadSyncArticles
 import ReadSyncCore
 
 /// The writing side of the wallabag API: archiving, starring, renaming,
@@ -14,6 +15,9 @@ import ReadSyncCore
 /// archived on a device is archived here.
 extension WallabagEntries {
     func registerWrites(on router: Router<SyncRequestContext>) {
+        for path in ["/api/entries", "/api/entries.json"] {
+            router.post(RouterPath(path)) { request, context in try await save(request, context) }
+        }
         router.patch("/api/entries/:id") { request, context in
             let (account, library) = try await signIn(request, context)
             let article = try article(context, in: library)
@@ -110,10 +114,72 @@ extension WallabagEntries {
         }
     }
 
+    // MARK: - Saving a page
+
+    /// Saves the page at `url`: fetched here with the client's own
+    /// ingestion, so that it is the same article (same id, same text) as
+    /// when a device saves it, unless the app sent its `content` (HTML). A
+    /// page that cannot be fetched is saved all the same, with its address
+    /// as its title and no text, as a device's import of a bare link is: an
+    /// app saving links offline (KOReader) must not lose them. A page saved
+    /// before is not fetched again; the fields sent still apply.
+    private func save(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let (account, library) = try await signIn(request, context)
+        let fields = try await Self.fields(of: request)
+        guard let text = fields["url"]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+            throw WallabagError(.badRequest, "'url' is required")
+        }
+        guard let url = CanonicalURL(text) else { throw WallabagError(.badRequest, "'url' must be an http(s) URL, not '\(text.prefix(200))'") }
+        let archive = try Self.flag("archive", in: fields), starred = try Self.flag("starred", in: fields)
+        let title = fields["title"]?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+        let tags = try Self.tags(fields["tags"])
+
+        let known = library.articles.first { $0.id == ArticleDraft(url: url, title: "", content: "").id }
+        var draft: ArticleDraft?
+        if known?.content.isEmpty ?? true {
+            if let html = fields["content"]?.nonEmpty {
+                draft = HTMLArticleExtractor.extract(Array(html.utf8), url: url)
+                if draft?.hasText == false { draft = nil }
+            } else {
+                draft = try? await fetch(text)
+            }
+        }
+        let id = draft?.id ?? known?.id ?? ArticleDraft(url: url, title: "", content: "").id
+        let now = self.now
+        try await write(account, article: id, tags: tags) { [draft] edit in
+            if let draft {
+                for (field, value) in draft.fields { edit.set(Self.articleField(id, field), value) }
+            } else {
+                edit.setIfAbsent(Self.articleField(id, .url), .text(url.string))
+                edit.setIfAbsent(Self.articleField(id, .title), .text(url.string))
+            }
+            if let title { edit.set(Self.articleField(id, .title), .text(title)) }
+            edit.setIfAbsent(Self.articleField(id, .addedAt), .text(now))
+            edit.set(Self.articleField(id, .deleted), .bool(false))
+            for tag in tags { edit.set(Self.tagPresence(id, tag), .bool(true)) }
+            if let archive { Self.setArchived(archive, id, now: now, &edit) }
+            if let starred { edit.set(Self.readState(id, .favorite), .bool(starred)) }
+        }
+        return try await answerEntry(id, of: account)
+    }
+
+    /// The page, fetched off the server's event loops (libcurl blocks),
+    /// from the addresses `fetchPolicy` allows.
+    private func fetch(_ url: String) async throws -> ArticleDraft {
+        let policy = fetchPolicy
+        return try await withCheckedThrowingContinuation { answer in
+            DispatchQueue.global().async {
+                answer.resume(with: Result { () throws(FetchError) -> ArticleDraft in
+                    try PageFetcher(addressPolicy: policy).draft(from: url)
+                })
+            }
+        }
+    }
+
     // MARK: - Writing
 
     /// The time a write stamps into user-visible dates (read at, created at).
-    private var now: String { ISOTime.string(milliseconds: clock.nowMilliseconds()) }
+    var now: String { ISOTime.string(milliseconds: clock.nowMilliseconds()) }
 
     /// One edit of an article's fields, read-state, `tags` and `notes`, as the server's replica.
     private func write(_ account: WallabagAccount, article id: String, tags: [String] = [], notes: [String] = [],
@@ -249,4 +315,9 @@ extension WallabagEntries {
     static func tagPresence(_ id: String, _ tag: String) -> RegisterKey {
         RegisterKey(kind: .tag, entity: TagEntity.id(articleID: id, tag: tag), field: TagField.present.rawValue)
     }
+}
+
+extension String {
+    /// nil for an empty string.
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

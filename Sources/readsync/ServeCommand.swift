@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReadSyncArticles
 import ReadSyncServer
 
 /// `readsync serve`: the sync server.
@@ -24,6 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
     var keepTrash: Double = 30
     @Option(help: ArgumentHelp("Look for devices to retire and articles to collect every this many seconds (and at start).", valueName: "seconds"))
     var collectEvery: Double = 3600
+    @Flag(help: ArgumentHelp("Let pages saved through the wallabag API be fetched from loopback, private and link-local addresses too (a home lab; by default only public addresses, so that no one can make the server reach inside its network)."))
+    var fetchPrivate = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
@@ -43,7 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = SyncServerConfiguration(
             host: host, port: port, database: try store.database(),
             collection: CollectionPolicy(retireAfter: retireAfter * CollectionPolicy.days, keepTrash: keepTrash * CollectionPolicy.days),
-            collectionInterval: .milliseconds(Int64(collectEvery * 1000)))
+            collectionInterval: .milliseconds(Int64(collectEvery * 1000)),
+            fetchPolicy: fetchPrivate ? .any : .publicOnly)
         let openFiles = OpenFileLimit.raiseToHardLimit()
         logger.debug("open files allowed", metadata: ["rs.open_files": "\(openFiles.map(String.init) ?? "unknown")"])
         let server = try SyncServer(configuration: configuration, logger: logger)

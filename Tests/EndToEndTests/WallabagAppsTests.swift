@@ -1,4 +1,5 @@
 import Foundation
+import ReadSyncCore
 import ReadSyncTestSupport
 import Testing
 
@@ -16,8 +17,9 @@ struct WallabagAppsTests {
         let credentials: [String: String]
         var read = "", favorite = "", plain = ""
 
-        init() throws {
-            server = try ServerProcess()
+        /// `serverOptions`: what `readsync serve` is given besides its port and data.
+        init(serverOptions: [String] = []) throws {
+            server = try ServerProcess(options: serverOptions)
             let token = try server.addUser("alice")
             _ = try server.addUser("bob")
             #expect(try laptop.client("init", "--server", server.url, "--token", token).status == 0)
@@ -143,8 +145,12 @@ struct WallabagAppsTests {
     /// Changes made in the app reach a device at its next sync, as the
     /// server's own writes, and nothing else changes.
     @Test func changesMadeWithTheWallabagCLIReachTheDevice() throws {
-        let library = try Library()
+        // The page saved in the app is served on this machine: the server
+        // fetches it only when told it may reach private addresses.
+        let library = try Library(serverOptions: ["--fetch-private"])
         defer { library.server.terminate(); library.server.removeData() }
+        let site = try TestHTTPServer(routes: ["/saved-in-the-app": .html(Self.page)])
+        defer { site.stop() }
         let before = try library.laptop.library()
         let listing = try Self.wallabagCLI(library, "list", "-a")
         let ids = Self.ids(listing.output)
@@ -167,11 +173,15 @@ struct WallabagAppsTests {
         let newsID = try #require(tagList.split(separator: "\n").first { $0.hasSuffix(". news") }?.split(separator: ".").first.map(String.init))
         let removal = try Self.api(library, "DELETE", "/api/entries/\(favorite)/tags/\(newsID).json")
         #expect(removal.status == 200, "\(removal.body)")
+        let added = try Self.wallabagCLI(library, "add", "-a", "saved", site.url("/saved-in-the-app"))
+        #expect(added.status == 0 && !added.output.lowercased().contains("error"), "\(added.output)")
+        #expect(site.requests.count == 2, "the app looks at the page (HEAD), then the server fetches it: \(site.requests)")
         let annotations = try Self.wallabagCLI(library, "anno", "-e", favorite)
         let annotation = try #require(annotations.output.split(separator: ".").first.map(String.init), "\(annotations.output)")
         #expect(try Self.wallabagCLI(library, "anno", "-c", "remove", "-a", annotation).status == 0)
         // The app sees its own changes at once.
-        #expect(Self.ids(try Self.wallabagCLI(library, "list", "-a").output).sorted() == [plain, favorite].sorted())
+        let listed = try Self.wallabagCLI(library, "list", "-a").output
+        #expect(Self.ids(listed).count == 3 && listed.contains("A page saved in the app"), "\(listed)")
         #expect(Self.ids(try Self.wallabagCLI(library, "list", "-r").output) == [plain])
 
         #expect(try library.laptop.client("sync").status == 0)
@@ -179,16 +189,53 @@ struct WallabagAppsTests {
         func seen(_ library: [[String: String]]) -> [String: [String: String]] {
             Dictionary(uniqueKeysWithValues: library.map { ($0["id"]!, $0.filter { $0.key != "content" && $0.key != "id" }) })
         }
+        // The saved page is one more article, with the text the server
+        // fetched: the very article this device makes of that page.
+        let saved = try #require((try library.laptop.json("list") as? [[String: Any]])?.first { $0["title"] as? String == "A page saved in the app" })
+        let savedID = try #require(saved["id"] as? String)
+        let savedHere = try library.laptop.client("add", site.url("/saved-in-the-app"))
+        #expect(savedHere.lastLine == savedID && savedHere.stdout.contains("unchanged"), "\(savedHere.stdout)")
+        let shownSaved = try #require(try library.laptop.json("show", savedID) as? [String: Any])
+        #expect((shownSaved["content"] as? String)?.contains("Offline-first reading") == true && "\(shownSaved["tags"]!)" == #"["saved"]"#)
+
         var expected = seen(before)
         expected[library.read] = nil
+        expected[savedID] = seen(try library.laptop.library())[savedID]
         expected[library.plain]!.merge(["status": "read", "progress": "1", "archived": "1", "favorite": "1",
                                         "tags": #"["ideas", "later"]"#]) { $1 }
         expected[library.favorite]!.merge(["title": "Renamed in the app", "tags": "[]", "notes": ""]) { $1 }
         let after = try library.laptop.library()
         #expect(seen(after) == expected)
-        #expect(after.map { $0["content"] } == before.filter { $0["id"] != library.read }.map { $0["content"] })
+        #expect(after.filter { $0["id"] != savedID }.map { $0["content"] } == before.filter { $0["id"] != library.read }.map { $0["content"] })
         #expect((try library.laptop.json("trash") as? [[String: Any]])?.map { $0["id"] as? String } == [library.read])
         #expect((try library.laptop.json("conflicts") as? [Any])?.isEmpty == true)
+    }
+
+    /// The page the app saves.
+    static let page = """
+        <html><head><title>A page saved in the app</title></head><body><article>
+        <h1>A page saved in the app</h1>
+        <p>Offline-first reading means the library lives on every device, and the server is one more replica of it.</p>
+        <p>A second paragraph, so that the extractor has a body to keep.</p>
+        </article></body></html>
+        """
+
+    /// A server asked to save a page at a private address saves the link
+    /// without fetching it (unless `--fetch-private`): nobody can make it
+    /// reach inside its own network.
+    @Test func aPageAtAPrivateAddressIsSavedButNotFetched() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let site = try TestHTTPServer(routes: ["/internal": .html(Self.page)])
+        defer { site.stop() }
+        for url in [site.url("/internal"), "http://localhost:\(site.port)/internal"] {
+            let answer = try Self.api(library, "POST", "/api/entries.json", json: #"{"url": "\#(url)", "tags": ""}"#)
+            let entry = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+            #expect(answer.status == 200 && entry["title"] as? String == CanonicalURL(url)?.string && entry["content"] as? String == "", "\(answer)")
+        }
+        #expect(site.requests.isEmpty, "the server never connected")
+        let bad = try Self.api(library, "POST", "/api/entries.json", json: #"{"url": "file:///etc/passwd"}"#)
+        #expect(bad.status == 400 && bad.body.contains("http(s) URL"), "\(bad)")
     }
 
     /// KOReader's plugin, step by step: token (JSON body), the unarchived
@@ -231,6 +278,15 @@ struct WallabagAppsTests {
             path = f"{out}/koreader-{entry['id']}.epub"
             open(path, "wb").write(book)
             log["books"].append(path)
+        # Finished on the e-reader: archived. Saved on the e-reader: a new URL.
+        status, body = call("PATCH", f"/api/entries/{entries[0]['id']}.json", {"archive": 1}, token=token)
+        assert status == 200 and body.startswith(b"{") and json.loads(body)["is_archived"] == 1, (status, body)
+        status, body = call("POST", "/api/entries.json", {"url": "https://example.org/saved-on-the-e-reader", "tags": ""}, token=token)
+        assert status == 200 and body.startswith(b"{"), (status, body)
+        log["saved"] = json.loads(body)["id"]
+        status, body = call("GET", "/api/entries.json?archive=0&page=1&perPage=30", token=token)
+        log["unreadAfter"] = [e["id"] for e in json.loads(body)["_embedded"]["items"]]
+        log["archived"] = entries[0]["id"]
         status, body = call("GET", "/api/entries.json", token="readsync_nothing.access.1.2.3")
         log["badToken"] = [status, json.loads(body)]
         status, body = call("POST", "/oauth/v2/token", {"grant_type": "password", "client_id": client, "client_secret": secret,
@@ -256,6 +312,10 @@ struct WallabagAppsTests {
                 "an archived article drops out of archive=0")
         #expect(entries.allSatisfy { ($0["id"] as? Int ?? 0) > 0 && $0["mimetype"] as? String == "text/html" }, "integer ids")
         for book in try #require(log["books"] as? [String]) { try EPUBCheck.passes(URL(fileURLWithPath: book)) }
+        let unreadAfter = try #require(log["unreadAfter"] as? [Int]), saved = try #require(log["saved"] as? Int)
+        let archived = try #require(log["archived"] as? Int)
+        #expect(unreadAfter.count == 2 && unreadAfter.contains(saved) && !unreadAfter.contains(archived),
+                "the archived entry drops out, the saved one comes in")
         let badToken = try #require(log["badToken"] as? [Any])
         #expect(badToken.first as? Int == 401 && (badToken.last as? [String: Any])?["error"] as? String == "invalid_grant")
         let badPassword = try #require(log["badPassword"] as? [Any])
