@@ -211,6 +211,28 @@ struct WallabagAppsTests {
         #expect((try library.laptop.json("conflicts") as? [Any])?.isEmpty == true)
     }
 
+    /// An app's change and a device's offline change to the same field are
+    /// concurrent: they merge by the rules every replica follows, and the
+    /// device lists the conflict rather than losing one without a trace.
+    @Test func anAppsChangeConcurrentWithADevicesIsAListedConflict() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let listing = try Self.wallabagCLI(library, "list", "-a").output
+        let title = try library.title(library.plain)
+        let entry = try #require(listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init))
+        #expect(try library.laptop.client("progress", library.plain, "50").status == 0, "offline, not synced yet")
+        #expect(try Self.api(library, "PATCH", "/api/entries/\(entry).json", json: #"{"archive": 1}"#).status == 200)
+
+        #expect(try library.laptop.client("sync").status == 0)
+        let conflicts = try #require(try library.laptop.json("conflicts") as? [[String: Any]])
+        #expect(!conflicts.isEmpty && conflicts.allSatisfy { "\($0)".contains(library.plain) }, "\(conflicts)")
+        // Both sides settle on one state.
+        let status = (try library.laptop.json("show", library.plain) as? [String: Any])?["status"] as? String
+        let shown = try Self.api(library, "GET", "/api/entries/\(entry).json")
+        let archived = (try JSONSerialization.jsonObject(with: Data(shown.body.utf8)) as? [String: Any])?["is_archived"] as? Int
+        #expect((status == "read") == (archived == 1), "device: \(status ?? "?"), app: \(archived ?? -1)")
+    }
+
     /// The page the app saves.
     static let page = """
         <html><head><title>A page saved in the app</title></head><body><article>
