@@ -79,8 +79,10 @@ public struct SyncServer: Sendable {
         router.middlewares.add(JSONErrorMiddleware())
         OperatorRoutes(store: store).register(on: router)
         SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
-        OPDSRoutes(store: store).register(on: router)
-        WallabagRoutes(store: store, clock: clock, throttle: SignInThrottle()).register(on: router)
+        // One count of failed sign-ins for every place a password is taken.
+        let throttle = SignInThrottle()
+        OPDSRoutes(store: store, throttle: throttle).register(on: router)
+        WallabagRoutes(store: store, clock: clock, throttle: throttle).register(on: router)
         let replica = ServerReplica(store: store, notifier: notifier, wallClock: clock)
         WallabagEntries(store: store, clock: clock, replica: replica, fetchPolicy: fetchPolicy).register(on: router)
         return router

@@ -19,6 +19,9 @@ import ReadSyncCore
 /// page shown.
 struct OPDSRoutes: Sendable {
     let store: any SyncStore
+    /// Failed sign-ins, counted with the wallabag apps' (a password guessed
+    /// here is a password guessed there).
+    let throttle: SignInThrottle
 
     static let navigationType = "application/atom+xml;profile=opds-catalog;kind=navigation"
     static let acquisitionType = "application/atom+xml;profile=opds-catalog;kind=acquisition"
@@ -74,22 +77,34 @@ struct OPDSRoutes: Sendable {
 
     // MARK: - Signing in
 
-    /// HTTP Basic: the user name and the sync token. A refusal asks for them
-    /// (`WWW-Authenticate`), so a reader shows its sign-in form.
+    /// HTTP Basic: the user name, and the sync token or the wallabag
+    /// password. A refusal asks for them (`WWW-Authenticate`), so a reader
+    /// shows its sign-in form; repeated failures are refused for a while, as
+    /// the wallabag sign-in's are.
     private func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (UserID, LibraryView) {
+        let address = context.remoteAddress ?? "unknown"
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":"),
-              case let token = pair[pair.index(after: colon)...].lowercased(), token.count == 64, token.allSatisfy(\.isHexDigit),
-              let user = try await store.user(named: String(pair[..<colon]), tokenHash: AccessToken.hash(token))
-        else {
-            var refusal = APIError(.unauthorized, code: "unauthorized",
-                                   message: "sign in with your readsync user name and your sync token (from `readsync user add` or `readsync user token`) as the password")
-            refusal.headers[.wwwAuthenticate] = #"Basic realm="readsync", charset="UTF-8""#
-            throw refusal
+              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+        else { throw Self.signInRefusal }
+        let name = String(pair[..<colon])
+        if let wait = throttle.refusal(user: name, address: address) { throw WallabagRoutes.tooManyAttempts(wait) }
+        let password = String(pair[pair.index(after: colon)...])
+        // A sync token is hex, and e-readers may change its case.
+        let secret = password.count == 64 && password.allSatisfy(\.isHexDigit) ? password.lowercased() : password
+        guard let user = try await store.user(named: name, secretHash: AccessToken.hash(secret)) else {
+            throttle.failed(user: name, address: address)
+            throw Self.signInRefusal
         }
         context.facts.user = user
         return (user, LibraryView(try await store.state(for: user).registers))
+    }
+
+    private static var signInRefusal: APIError {
+        var refusal = APIError(.unauthorized, code: "unauthorized",
+                               message: "sign in with your readsync user name and, as the password, your sync token (from `readsync user add` or `readsync user token`) or your wallabag password (`readsync user wallabag`)")
+        refusal.headers[.wwwAuthenticate] = #"Basic realm="readsync", charset="UTF-8""#
+        return refusal
     }
 
     // MARK: - Feeds

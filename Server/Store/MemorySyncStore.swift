@@ -179,8 +179,11 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         }
     }
 
-    public func user(named name: String, tokenHash hash: String) async throws -> UserID? {
-        lock.withLock { accounts.first { $0.value.name == name && $0.value.tokenHash == hash }.map { UserID($0.key) } }
+    public func user(named name: String, secretHash hash: String) async throws -> UserID? {
+        lock.withLock {
+            accounts.first { $0.value.name == name && $0.value.tokenHash != nil && ($0.value.tokenHash == hash || $0.value.wallabag?.passwordHash == hash) }
+                .map { UserID($0.key) }
+        }
     }
 
     public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {

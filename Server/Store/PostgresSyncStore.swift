@@ -205,9 +205,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
     }
 
-    public func user(named name: String, tokenHash hash: String) async throws -> UserID? {
+    public func user(named name: String, secretHash hash: String) async throws -> UserID? {
         try await onOwnExecutor {
-            try await self.client.query("SELECT id FROM users WHERE name = \(name) AND token_hash = \(hash)", logger: self.logger).collect().first
+            try await self.client.query("""
+                SELECT id FROM users WHERE name = \(name) AND token_hash IS NOT NULL AND (token_hash = \(hash) OR wallabag_password_hash = \(hash))
+                """, logger: self.logger).collect().first
                 .map { UserID(try $0.decode(Int64.self)) }
         }
     }

@@ -95,9 +95,11 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
     }
 
-    public func user(named name: String, tokenHash hash: String) async throws -> UserID? {
+    public func user(named name: String, secretHash hash: String) async throws -> UserID? {
         try await database.read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM users WHERE name = ? AND token_hash = ?"), arguments: [name, hash]).map(UserID.init)
+            try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT id FROM users WHERE name = ? AND token_hash IS NOT NULL AND (token_hash = ? OR wallabag_password_hash = ?)
+                """), arguments: [name, hash, hash]).map(UserID.init)
         }
     }
 

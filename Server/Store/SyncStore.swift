@@ -118,9 +118,10 @@ public protocol SyncStore: Sendable {
 
     /// The user a token hash belongs to, if any and not revoked.
     func user(forTokenHash hash: String) async throws -> UserID?
-    /// The user called `name`, if `hash` is their token (HTTP Basic sign-in,
-    /// where e-readers send a user name and a password).
-    func user(named name: String, tokenHash hash: String) async throws -> UserID?
+    /// The user called `name`, not revoked, if `hash` is the hash of their
+    /// sync token or of their wallabag password (HTTP Basic sign-in, where
+    /// e-readers send a user name and a password).
+    func user(named name: String, secretHash hash: String) async throws -> UserID?
 
     /// Merges a batch of changes pushed by the device `node` into `user`'s
     /// fields, all or nothing. Pulls by `node` leave out the versions it

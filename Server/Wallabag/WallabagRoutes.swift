@@ -85,7 +85,7 @@ struct WallabagRoutes: Sendable {
         ] as [String: any Sendable])
     }
 
-    private static func tooManyAttempts(_ wait: Int) -> APIError {
+    static func tooManyAttempts(_ wait: Int) -> APIError {
         var refusal = APIError(.tooManyRequests, code: "too_many_attempts",
                                message: "too many failed sign-ins for this user or from this address; try again in \(wait) s")
         refusal.headers[.retryAfter] = String(wait)

@@ -140,6 +140,11 @@ struct OPDSCatalogTests {
         // Bob's catalog is his own: empty shelves, none of Alice's books.
         let bobs = try Self.browse(server.url, user: "bob", token: bobsToken, into: books)
         #expect(bobs.books.isEmpty && bobs.shelves["Unread"]?.titles == [])
+
+        // The wallabag password an e-reader already has opens the catalog too.
+        let wallabag = WallabagCredentialsTests.credentials(try ReadSyncBinary.run(["user", "wallabag", "alice"] + server.storeOptions).stdout)
+        let withPassword = try Self.browse(server.url, user: "alice", token: try #require(wallabag["password"]), into: books)
+        #expect(withPassword.shelves.mapValues(\.titles) == catalog.shelves.mapValues(\.titles))
     }
 
     @Test func aLongShelfComesInPagesThatAReaderFollows() throws {

@@ -171,10 +171,10 @@ struct SyncStoreContractTests {
         #expect(try await store.user(forTokenHash: "one") == nil, "the old one stops")
         // Signing in with a name and the token as password (OPDS): both must match.
         let carol = try store.addUserNow(name: "carol", tokenHash: "carols")
-        #expect(try await store.user(named: "alice", tokenHash: "three") == alice)
-        #expect(try await store.user(named: "carol", tokenHash: "carols") == carol)
-        #expect(try await store.user(named: "carol", tokenHash: "three") == nil, "alice's token is not carol's password")
-        #expect(try await store.user(named: "alice", tokenHash: "one") == nil)
+        #expect(try await store.user(named: "alice", secretHash: "three") == alice)
+        #expect(try await store.user(named: "carol", secretHash: "carols") == carol)
+        #expect(try await store.user(named: "carol", secretHash: "three") == nil, "alice's token is not carol's password")
+        #expect(try await store.user(named: "alice", secretHash: "one") == nil)
 
         // wallabag apps' credentials: set, found by client id, replaced, taken away.
         let first = WallabagCredentialHashes(clientID: "readsync_one", secretHash: "s1", passwordHash: "p1")
@@ -184,6 +184,9 @@ struct SyncStoreContractTests {
         try store.setWallabagCredentials(name: "alice", second)
         #expect(try await store.wallabagAccount(clientID: "readsync_one") == nil, "the old client id stops")
         #expect(try await store.wallabagAccount(clientID: "readsync_two")?.credentials == second)
+        #expect(try await store.user(named: "alice", secretHash: "p2") == alice, "the wallabag password signs in e-readers too")
+        #expect(try await store.user(named: "alice", secretHash: "p1") == nil)
+        #expect(try await store.user(named: "carol", secretHash: "p2") == nil)
         try store.setWallabagCredentials(name: "carol", first)
         try store.setWallabagCredentials(name: "carol", nil)
         #expect(try await store.wallabagAccount(clientID: "readsync_one") == nil)
@@ -191,7 +194,8 @@ struct SyncStoreContractTests {
 
         try store.revoke(name: "alice")
         #expect(try await store.user(forTokenHash: "three") == nil)
-        #expect(try await store.user(named: "alice", tokenHash: "three") == nil)
+        #expect(try await store.user(named: "alice", secretHash: "three") == nil)
+        #expect(try await store.user(named: "alice", secretHash: "p2") == nil)
         #expect(try await store.wallabagAccount(clientID: "readsync_two") == nil, "a revoked user signs in nowhere")
         #expect(throws: UserError.unknown("bob")) { try store.revoke(name: "bob") }
         #expect(throws: UserError.unknown("bob")) { try store.replaceToken(name: "bob", tokenHash: "x") }

@@ -123,6 +123,29 @@ import Testing
         }
     }
 
+    /// The OPDS catalog takes the wallabag password too, so guessing it
+    /// there counts against the same limit as guessing it here.
+    @Test func guessesThroughTheCatalogCountAgainstTheSameLimit() async throws {
+        defer { close() }
+        @Sendable func basic(_ password: String) -> HTTPFields {
+            [.authorization: "Basic " + Data("alice:\(password)".utf8).base64EncodedString()]
+        }
+        try await app.test(.router) { client in
+            #expect(try await client.execute(uri: "/opds", method: .get, headers: basic(credentials.password)).status == .ok)
+            for guess in 0..<6 {
+                #expect(try await client.execute(uri: "/opds", method: .get, headers: basic("guess-\(guess)")).status == .unauthorized)
+            }
+            for _ in 0..<4 {
+                _ = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                                             body: try Self.json(passwordGrant(password: "guess")))
+            }
+            let blocked = try await client.execute(uri: "/opds", method: .get, headers: basic(credentials.password))
+            #expect(blocked.status == .tooManyRequests, "ten failures in all, wherever they were made")
+            #expect(try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                                             body: try Self.json(passwordGrant())).status == .tooManyRequests)
+        }
+    }
+
     @Test func writesToWhatIsNotThereAreWallabagsNotFoundAndNeedASignIn() async throws {
         defer { close() }
         try await app.test(.router) { client in
