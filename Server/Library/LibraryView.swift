@@ -16,6 +16,8 @@ struct LibraryView {
         var published: String?
         var excerpt: String?
         var content = ""
+        /// Words in the body, as the device that saved it counted them.
+        var wordCount: Int?
         var addedAt = ""
         /// `addedAt` in Unix milliseconds (0 when unset or unreadable), read once here.
         var addedMilliseconds: Int64 = 0
@@ -69,7 +71,8 @@ struct LibraryView {
                 case .content: article.content = value.text ?? ""
                 case .addedAt: article.addedAt = value.text ?? ""
                 case .deleted: if value.bool { deleted.insert(key.entity) }
-                case .wordCount, nil: break
+                case .wordCount: article.wordCount = value.int.map(Int.init)
+                case nil: break
                 }
                 articles[key.entity] = article
             case .readState: readStates[key.entity, default: [:]][key.field] = register.value

@@ -116,7 +116,7 @@ struct WallabagEntries: Sendable {
     func entry(_ article: LibraryView.Article, of account: WallabagAccount, full: Bool) -> [String: any Sendable] {
         let created = Self.wallabagTime(article.addedMilliseconds)
         let domain = article.url.flatMap { URLComponents(string: $0)?.host }
-        let words = article.content.split(whereSeparator: \.isWhitespace).count
+        let words = article.wordCount ?? TextStatistics.wordCount(article.content)
         return [
             "id": WallabagID.of(article.id),
             "url": article.url ?? NSNull(), "given_url": article.url ?? NSNull(), "origin_url": NSNull(),
@@ -129,7 +129,7 @@ struct WallabagEntries: Sendable {
             "archived_at": NSNull(), "starred_at": NSNull(),
             "published_at": article.published ?? NSNull(),
             "published_by": article.author.map { [$0] } ?? [String](),
-            "reading_time": max(1, (words + 119) / 238),
+            "reading_time": TextStatistics.readingMinutes(words: words),
             "domain_name": domain ?? NSNull(), "preview_picture": NSNull(), "language": NSNull(),
             "mimetype": "text/html",
             "annotations": article.notes.map { annotation($0, in: article) },
@@ -172,13 +172,10 @@ struct WallabagEntries: Sendable {
         EPUBBook.paragraphs(text).map { "<p>\(XML.escape($0))</p>" }.joined(separator: "\n")
     }
 
-    /// `2024-01-02T03:04:05+0000`, as wallabag writes its dates.
+    /// `2024-01-02T03:04:05+0000`, as wallabag writes its dates: readsync's
+    /// own ISO time to the second, in UTC.
     static func wallabagTime(_ milliseconds: Int64) -> String {
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.timeZone = TimeZone(identifier: "UTC")
-        format.dateFormat = "yyyy-MM-dd'T'HH:mm:ssZ"
-        return format.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        ISOTime.string(milliseconds: milliseconds).prefix(19) + "+0000"
     }
 
     /// wallabag's `hashed_url`: the SHA-1 of the URL, in hex (Foundation has
