@@ -1,4 +1,7 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
+import ReadSyncArticles
 import ReadSyncCore
 import Synchronization
 
@@ -16,6 +19,22 @@ public struct SyncRequestContext: RequestContext {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
     }
+
+    /// The address failed sign-ins are counted by: the peer's, or, when the
+    /// peer is this machine (a TLS proxy in front, as `scripts/tls-proxy.sh`
+    /// sets up), the address the proxy says it served: the last entry of
+    /// `X-Forwarded-For`, which the proxy appends (earlier entries are the
+    /// client's to forge). Without it every user behind the proxy would
+    /// share one count, and one forgotten password lock them all out.
+    func signInAddress(_ headers: HTTPFields) -> String {
+        guard let peer = remoteAddress else { return "unknown" }
+        guard IPAddress(peer)?.addressClass == .loopback, let forwarded = headers[Self.forwardedFor],
+              let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
+        else { return peer }
+        return last
+    }
+
+    private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 }
 
 /// What a handler found out about its request, for the request's log line.

@@ -15,7 +15,9 @@ import Synchronization
 /// two different values under one version vector, which the merge would take
 /// for the same write and keep only one of, silently. Within the process,
 /// a user's writes take turns, for the same reason. The price is one entry
-/// per process lifetime in the version vector of each field it writes.
+/// per process lifetime in the version vector of each field it writes
+/// (a vector holds at most `ChangeValidation.maxVectorEntries`, 256: a field
+/// written through the API after that many server restarts would be refused).
 final class ServerReplica: Sendable {
     let node: NodeID
     private let store: any SyncStore

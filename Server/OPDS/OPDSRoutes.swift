@@ -82,7 +82,7 @@ struct OPDSRoutes: Sendable {
     /// shows its sign-in form; repeated failures are refused for a while, as
     /// the wallabag sign-in's are.
     private func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (UserID, LibraryView) {
-        let address = context.remoteAddress ?? "unknown"
+        let address = context.signInAddress(request.headers)
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
               let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":")

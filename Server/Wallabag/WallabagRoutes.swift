@@ -21,14 +21,14 @@ struct WallabagRoutes: Sendable {
     func register(on router: Router<SyncRequestContext>) {
         router.post("/oauth/v2/token") { request, context in
             let body = try await RequestBodyReader.read(request, limit: 16_384)
-            return try await token(try Self.fields(of: body, contentType: request.headers[.contentType] ?? ""), context)
+            return try await token(try Self.fields(of: body, contentType: request.headers[.contentType] ?? ""), from: context.signInAddress(request.headers), context)
         }
         // The wallabag-client CLI asks with GET and the fields in the query,
         // as wallabag itself allows.
         router.get("/oauth/v2/token") { request, context in
             var fields: [String: String] = [:]
             for (name, value) in request.uri.queryParameters { fields[String(name)] = String(value) }
-            return try await token(fields, context)
+            return try await token(fields, from: context.signInAddress(request.headers), context)
         }
         for path in ["/api/version", "/api/version.json"] {
             router.get(RouterPath(path)) { _, _ in try Self.json(Self.version) }
@@ -42,9 +42,8 @@ struct WallabagRoutes: Sendable {
 
     // MARK: - Signing in
 
-    private func token(_ fields: [String: String], _ context: SyncRequestContext) async throws -> Response {
+    private func token(_ fields: [String: String], from address: String, _ context: SyncRequestContext) async throws -> Response {
         let now = clock.nowMilliseconds() / 1000
-        let address = context.remoteAddress ?? "unknown"
         switch fields["grant_type"] {
         case "password":
             let name = fields["username"] ?? ""

@@ -81,8 +81,9 @@ extension WallabagEntries {
             let article = try article(context, in: library)
             let fields = try await Self.fields(of: request)
             let text = (fields["text"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { throw WallabagError(.badRequest, "'text' must not be empty") }
             let quote = fields["quote"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+            // A highlight is a quote without a comment.
+            guard !text.isEmpty || quote?.isEmpty == false else { throw WallabagError(.badRequest, "give a 'text', a 'quote' or both") }
             let id = UUID().uuidString.lowercased()
             try await write(account, article: article.id, notes: [id]) { edit in
                 func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
@@ -122,7 +123,9 @@ extension WallabagEntries {
     /// page that cannot be fetched is saved all the same, with its address
     /// as its title and no text, as a device's import of a bare link is: an
     /// app saving links offline (KOReader) must not lose them. A page saved
-    /// before is not fetched again; the fields sent still apply.
+    /// before is not fetched again; the fields sent still apply. As on a
+    /// device, a page naming another canonical URL (`<link rel=canonical>`)
+    /// is saved under that one.
     private func save(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
         let (account, library) = try await signIn(request, context)
         let fields = try await Self.fields(of: request)
@@ -143,6 +146,9 @@ extension WallabagEntries {
             } else {
                 draft = try? await fetch(text)
             }
+            // A page too large for one field (a book as plain text: the fetch
+            // allows 20 MB, a field 4 MB) is kept as a link, not refused.
+            if let body = draft?.content, body.utf8.count > ChangeValidation.maxTextBytes { draft = nil }
         }
         let id = draft?.id ?? known?.id ?? ArticleDraft(url: url, title: "", content: "").id
         let now = self.now
@@ -164,13 +170,13 @@ extension WallabagEntries {
     }
 
     /// The page, fetched off the server's event loops (libcurl blocks),
-    /// from the addresses `fetchPolicy` allows.
+    /// from the addresses `fetchPolicy` allows, a few at a time (`Fetches`).
     private func fetch(_ url: String) async throws -> ArticleDraft {
         let policy = fetchPolicy
         return try await withCheckedThrowingContinuation { answer in
-            DispatchQueue.global().async {
+            Fetches.queue.addOperation {
                 answer.resume(with: Result { () throws(FetchError) -> ArticleDraft in
-                    try PageFetcher(addressPolicy: policy).draft(from: url)
+                    try PageFetcher(limits: Fetches.limits, addressPolicy: policy).draft(from: url)
                 })
             }
         }
@@ -242,8 +248,13 @@ extension WallabagEntries {
     /// many. A URL is found by its canonical form, as saving finds it.
     private func exists(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
         let (_, library) = try await signIn(request, context)
-        let query = request.uri.queryParameters
-        let returnID = query["return_id"] == "1"
+        // Keys as sent may be percent-encoded (OkHttp, the Android app's
+        // client, sends `urls%5B%5D`); Hummingbird decodes only the values.
+        var query: [String: [String]] = [:]
+        for (key, value) in request.uri.queryParameters {
+            query[String(key).removingPercentEncoding ?? String(key), default: []].append(String(value))
+        }
+        let returnID = query["return_id"]?.first == "1"
         var byCanonical: [String: Int64] = [:], byHash: [String: Int64] = [:]
         for article in library.articles {
             guard let url = article.url else { continue }
@@ -254,16 +265,16 @@ extension WallabagEntries {
         func answer(_ id: Int64?) -> any Sendable {
             returnID ? (id.map { $0 as any Sendable } ?? NSNull()) : (id != nil)
         }
-        let urls = query.getAll("urls[]").map { String($0) }, hashes = query.getAll("hashed_urls[]").map { String($0) }
+        let urls = query["urls[]"] ?? [], hashes = query["hashed_urls[]"] ?? []
         if !urls.isEmpty || !hashes.isEmpty {
             var answers: [String: any Sendable] = [:]
             for url in urls { answers[url] = answer(found(url: url)) }
             for hash in hashes { answers[hash] = answer(byHash[hash.lowercased()]) }
             return try WallabagRoutes.json(answers)
         }
-        if let url = query["url"] { return try WallabagRoutes.json(["exists": answer(found(url: String(url)))] as [String: any Sendable]) }
-        if let hash = query["hashed_url"] {
-            return try WallabagRoutes.json(["exists": answer(byHash[String(hash).lowercased()])] as [String: any Sendable])
+        if let url = query["url"]?.first { return try WallabagRoutes.json(["exists": answer(found(url: url))] as [String: any Sendable]) }
+        if let hash = query["hashed_url"]?.first {
+            return try WallabagRoutes.json(["exists": answer(byHash[hash.lowercased()])] as [String: any Sendable])
         }
         throw WallabagError(.badRequest, "give url, hashed_url, urls[] or hashed_urls[]")
     }
@@ -320,4 +331,17 @@ extension WallabagEntries {
 extension String {
     /// nil for an empty string.
     fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// The server's fetches of saved pages: at most four at once, whoever asks
+/// (the rest wait their turn without holding a thread), each within 20 s,
+/// so that apps saving many links cannot tie the server up.
+private enum Fetches {
+    static let queue: OperationQueue = {
+        let queue = OperationQueue()
+        queue.name = "readsync.page-fetches"
+        queue.maxConcurrentOperationCount = 4
+        return queue
+    }()
+    static let limits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 20)
 }

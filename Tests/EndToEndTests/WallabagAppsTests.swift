@@ -233,6 +233,53 @@ struct WallabagAppsTests {
         #expect((status == "read") == (archived == 1), "device: \(status ?? "?"), app: \(archived ?? -1)")
     }
 
+    /// A highlight made in an app (a quote, no comment) is a note on every device.
+    @Test func aHighlightWithoutACommentIsANoteOnTheDevice() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let listing = try Self.wallabagCLI(library, "list", "-a").output
+        let title = try library.title(library.plain)
+        let entry = try #require(listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init))
+        let body = try #require((try library.laptop.json("show", library.plain) as? [String: Any])?["content"] as? String)
+        let quote = String(try #require(body.split(separator: "\n").first { $0.count > 40 }).prefix(40))
+        let made = try Self.api(library, "POST", "/api/annotations/\(entry).json",
+                                json: #"{"text": "", "quote": "\#(quote)", "ranges": [{"start": "/p[1]", "end": "/p[1]", "startOffset": 0, "endOffset": 40}]}"#)
+        #expect(made.status == 200 && made.body.contains(#""quote""#), "\(made)")
+        #expect(try library.laptop.client("sync").status == 0)
+        let notes = try #require((try library.laptop.json("show", library.plain) as? [String: Any])?["notes"] as? [[String: Any]])
+        #expect(notes.count == 1 && notes.first?["quote"] as? String == quote, "\(notes)")
+    }
+
+    /// Behind a TLS proxy on the same machine every request comes from
+    /// 127.0.0.1: failed sign-ins are counted by the address the proxy
+    /// forwards, so one client's wrong passwords do not lock out the others.
+    @Test func failedSignInsBehindAProxyAreCountedByTheForwardedAddress() throws {
+        let library = try Library()
+        defer { library.server.terminate(); library.server.removeData() }
+        let script = #"""
+            import json, sys, urllib.error, urllib.request
+            base, client, secret, user, password = sys.argv[1:6]
+            def grant(name, word, forwarded):
+                body = json.dumps({"grant_type": "password", "client_id": client, "client_secret": secret, "username": name, "password": word})
+                request = urllib.request.Request(base + "/oauth/v2/token", data=body.encode(),
+                                                 headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded})
+                try:
+                    return urllib.request.urlopen(request).status
+                except urllib.error.HTTPError as refusal:
+                    return refusal.code
+            guesses = [grant("mallory", "guess", "198.51.100.7, 203.0.113.7") for _ in range(10)]
+            print(json.dumps({"guesses": guesses, "other": grant(user, password, "198.51.100.7, 198.51.100.9"),
+                              "same": grant(user, password, "203.0.113.7")}))
+            """#
+        let c = library.credentials
+        let run = try Command.run(Self.python.path, ["-c", script, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
+                                                     c["username"] ?? "", c["password"] ?? ""])
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.output.split(separator: "\n").last!.utf8)) as? [String: Any], "\(run.output)")
+        #expect((result["guesses"] as? [Int])?.allSatisfy { $0 == 400 } == true, "invalid_grant: \(result)")
+        #expect(result["other"] as? Int == 200, "another address behind the proxy signs in")
+        #expect(result["same"] as? Int == 429, "the guessing address is refused for a while")
+    }
+
     /// The page the app saves.
     static let page = """
         <html><head><title>A page saved in the app</title></head><body><article>
@@ -256,6 +303,11 @@ struct WallabagAppsTests {
             #expect(answer.status == 200 && entry["title"] as? String == CanonicalURL(url)?.string && entry["content"] as? String == "", "\(answer)")
         }
         #expect(site.requests.isEmpty, "the server never connected")
+        // The Android app asks for many at once, its keys percent-encoded.
+        let url = CanonicalURL(site.url("/internal"))!.string
+        let many = try Self.api(library, "GET", "/api/entries/exists?urls%5B%5D=\(url)&urls%5B%5D=https://nowhere.example/&return_id=1")
+        let found = try #require(try JSONSerialization.jsonObject(with: Data(many.body.utf8)) as? [String: Any], "\(many)")
+        #expect(found[url] as? Int != nil && found["https://nowhere.example/"] is NSNull, "\(found)")
         let bad = try Self.api(library, "POST", "/api/entries.json", json: #"{"url": "file:///etc/passwd"}"#)
         #expect(bad.status == 400 && bad.body.contains("http(s) URL"), "\(bad)")
     }
@@ -303,7 +355,7 @@ struct WallabagAppsTests {
         # Finished on the e-reader: archived. Saved on the e-reader: a new URL.
         status, body = call("PATCH", f"/api/entries/{entries[0]['id']}.json", {"archive": 1}, token=token)
         assert status == 200 and body.startswith(b"{") and json.loads(body)["is_archived"] == 1, (status, body)
-        status, body = call("POST", "/api/entries.json", {"url": "https://example.org/saved-on-the-e-reader", "tags": ""}, token=token)
+        status, body = call("POST", "/api/entries.json", {"url": "http://127.0.0.1:9/saved-on-the-e-reader", "tags": ""}, token=token)
         assert status == 200 and body.startswith(b"{"), (status, body)
         log["saved"] = json.loads(body)["id"]
         status, body = call("GET", "/api/entries.json?archive=0&page=1&perPage=30", token=token)
