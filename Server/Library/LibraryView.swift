@@ -132,3 +132,26 @@ extension LibraryView.Article {
                                              notes: notes.map { EPUBBook.Note(body: $0.body, quote: $0.quote, createdAt: $0.createdAt) })])
     }
 }
+
+extension SyncStore {
+    /// A user's library as readers list it: every article without its body,
+    /// the bulk of a library's bytes; `withBodies` reads the bodies of the
+    /// articles a view shows in full.
+    func library(of user: UserID) async throws -> LibraryView {
+        LibraryView(try await state(for: user, bodies: false).registers)
+    }
+
+    /// `articles` with their bodies.
+    func withBodies(_ articles: [LibraryView.Article], of user: UserID) async throws -> [LibraryView.Article] {
+        let bodies = try await self.bodies(of: articles.map(\.id), for: user)
+        return articles.map { article in
+            var article = article
+            article.content = bodies[article.id] ?? ""
+            return article
+        }
+    }
+
+    func withBody(_ article: LibraryView.Article, of user: UserID) async throws -> LibraryView.Article {
+        try await withBodies([article], of: user)[0]
+    }
+}

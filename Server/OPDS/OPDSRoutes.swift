@@ -63,11 +63,12 @@ struct OPDSRoutes: Sendable {
                                     page: try Self.page(request)), type: Self.acquisitionType)
         }
         router.get("/opds/articles/:file") { request, context in
-            let (_, library) = try await signIn(request, context)
+            let (user, library) = try await signIn(request, context)
             let file = try context.parameters.require("file")
-            guard file.hasSuffix(".epub"), let article = library.articles.first(where: { $0.id == file.dropLast(5) }) else {
+            guard file.hasSuffix(".epub"), let listed = library.articles.first(where: { $0.id == file.dropLast(5) }) else {
                 throw APIError(.notFound, code: "not_found", message: "no such article: \(file.prefix(100))")
             }
+            let article = try await store.withBody(listed, of: user)
             let book = article.book
             var headers: HTTPFields = [.contentType: "application/epub+zip"]
             headers[.contentDisposition] = #"attachment; filename="\#(article.id).epub""#
@@ -97,7 +98,7 @@ struct OPDSRoutes: Sendable {
             throw Self.signInRefusal
         }
         context.facts.user = user
-        return (user, LibraryView(try await store.state(for: user).registers))
+        return (user, try await store.library(of: user))
     }
 
     private static var signInRefusal: APIError {

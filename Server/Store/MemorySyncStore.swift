@@ -217,9 +217,10 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         }
     }
 
-    public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
+    public func state(for user: UserID, bodies: Bool) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
         let latest = lock.withLock { accounts[user.rawValue]?.lastSeq ?? 0 }
-        return (try registers(for: user), latest)
+        let registers = try registers(for: user)
+        return (bodies ? registers : registers.filter { !($0.key.kind == .article && $0.key.field == ArticleField.content.rawValue) }, latest)
     }
 
     public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {

@@ -521,9 +521,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     // MARK: Verifying
 
-    public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
+    public func state(for user: UserID, bodies: Bool) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
         try await transaction(.snapshot) { db in
-            let versions = try await Self.storedVersions(of: user, db)
+            let versions = try await Self.storedVersions(of: user, bodies: bodies, db)
             let latest = try await Self.userState(user, locking: false, db).lastSequence
             return (versions.compactMapValues(ServerMerge.state), latest)
         }
@@ -545,10 +545,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
     }
 
-    private static func storedVersions(of user: UserID, _ db: Statements) async throws -> [RegisterKey: [Register]] {
+    private static func storedVersions(of user: UserID, bodies: Bool = true, _ db: Statements) async throws -> [RegisterKey: [Register]] {
         var versions: [RegisterKey: [Register]] = [:]
         for row in try await db.rows("""
-            SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = \(user.rawValue) ORDER BY seq
+            SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = \(user.rawValue)
+            AND (\(bodies) OR NOT (kind = 'article' AND field = 'content')) ORDER BY seq
             """) {
             let (_, key, register) = try version(row)
             versions[key, default: []].append(register)

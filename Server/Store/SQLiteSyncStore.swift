@@ -315,9 +315,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try database.read { db in try Self.storedVersions(of: user, db) }
     }
 
-    private static func storedVersions(of user: UserID, _ db: Database) throws -> [RegisterKey: [Register]] {
+    private static func storedVersions(of user: UserID, bodies: Bool = true, _ db: Database) throws -> [RegisterKey: [Register]] {
         var versions: [RegisterKey: [Register]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ? ORDER BY seq",
+        let leavingOutBodies = bodies ? "" : " AND NOT (kind = 'article' AND field = 'content')"
+        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ?\(leavingOutBodies) ORDER BY seq",
                                     arguments: [user.rawValue]) {
             versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try register(row))
         }
@@ -334,10 +335,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try (copy.contents as! DatabaseQueue).backup(to: database)
     }
 
-    public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
+    public func state(for user: UserID, bodies: Bool) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
         // One read transaction: the fields and the sequence number agree.
         try await database.read { db in
-            (try Self.storedVersions(of: user, db).compactMapValues(ServerMerge.state), try Self.lastSequence(of: user, db))
+            (try Self.storedVersions(of: user, bodies: bodies, db).compactMapValues(ServerMerge.state), try Self.lastSequence(of: user, db))
         }
     }
 

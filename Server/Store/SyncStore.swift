@@ -144,7 +144,10 @@ public protocol SyncStore: Sendable {
     // MARK: Verifying
 
     /// A user's merged fields, and the latest sequence number they include.
-    func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64)
+    /// Without `bodies`, the articles' bodies (most of a library's bytes)
+    /// are left out: for the views that list a library and read a body only
+    /// where they show one (`bodies(of:for:)`).
+    func state(for user: UserID, bodies: Bool) async throws -> (registers: [RegisterKey: Register], latest: Int64)
     /// Every stored version of every field of `entities`.
     func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change]
 
@@ -235,6 +238,21 @@ public struct StoreCopy: @unchecked Sendable {
 }
 
 extension SyncStore {
+    /// A user's merged fields, bodies included.
+    public func state(for user: UserID) async throws -> (registers: [RegisterKey: Register], latest: Int64) {
+        try await state(for: user, bodies: true)
+    }
+
+    /// The merged bodies of these articles (an article without one is left out).
+    func bodies(of articleIDs: [String], for user: UserID) async throws -> [String: String] {
+        let addresses = articleIDs.map { EntitiesRequest.Address(kind: .article, entity: $0) }
+        var versions: [String: [Register]] = [:]
+        for change in try await self.versions(of: addresses, for: user) where change.field == ArticleField.content.rawValue {
+            versions[change.entity, default: []].append(change.register)
+        }
+        return versions.compactMapValues { ServerMerge.state(of: $0)?.value.text }
+    }
+
     /// A push from a device that shows no history (tests, first contact).
     public func push(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
         try await push(changes, from: node, for: user, known: .nothing, chain: nil)

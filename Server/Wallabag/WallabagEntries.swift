@@ -24,11 +24,11 @@ struct WallabagEntries: Sendable {
         }
         router.get("/api/entries/:id") { request, context in
             let (account, library) = try await signIn(request, context)
-            return try WallabagRoutes.json(entry(try article(context, in: library), of: account, full: true))
+            return try WallabagRoutes.json(entry(try await store.withBody(try article(context, in: library), of: account.user), of: account, full: true))
         }
         router.get("/api/entries/:id/export.epub") { request, context in
-            let (_, library) = try await signIn(request, context)
-            let article = try article(context, in: library)
+            let (account, library) = try await signIn(request, context)
+            let article = try await store.withBody(try article(context, in: library), of: account.user)
             let book = article.book
             var headers: HTTPFields = [.contentType: "application/epub+zip"]
             headers[.contentDisposition] = #"attachment; filename="\#(WallabagID.of(article.id)).epub""#
@@ -53,7 +53,7 @@ struct WallabagEntries: Sendable {
               WallabagToken.isValid(token, .access, for: account, now: clock.nowMilliseconds() / 1000)
         else { throw OAuthError.invalidToken }
         context.facts.user = account.user
-        return (account, LibraryView(try await store.state(for: account.user).registers))
+        return (account, try await store.library(of: account.user))
     }
 
     /// The live article whose integer id the path names.
@@ -104,7 +104,9 @@ struct WallabagEntries: Sendable {
         }
         let perPage = askedPerPage == 0 ? max(1, chosen.count) : min(askedPerPage, max(1, chosen.count))
         let pages = max(1, (chosen.count + perPage - 1) / perPage)
-        let items = chosen.dropFirst(min(chosen.count, (page - 1) * perPage)).prefix(perPage).map { entry($0, of: account, full: full) }
+        var shown = Array(chosen.dropFirst(min(chosen.count, (page - 1) * perPage)).prefix(perPage))
+        if full { shown = try await store.withBodies(shown, of: account.user) }
+        let items = shown.map { entry($0, of: account, full: full) }
         return try WallabagRoutes.json([
             "page": page, "limit": perPage, "pages": pages, "total": chosen.count,
             "_embedded": ["items": items],

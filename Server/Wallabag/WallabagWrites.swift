@@ -36,7 +36,7 @@ extension WallabagEntries {
         }
         router.delete("/api/entries/:id") { request, context in
             let (account, library) = try await signIn(request, context)
-            let article = try article(context, in: library)
+            let article = try await store.withBody(try article(context, in: library), of: account.user)
             try await write(account, article: article.id) { edit in edit.set(Self.articleField(article.id, .deleted), .bool(true)) }
             // wallabag answers the entry as it was.
             return try WallabagRoutes.json(entry(article, of: account, full: true))
@@ -71,8 +71,8 @@ extension WallabagEntries {
         }
 
         router.get("/api/annotations/:id") { request, context in
-            let (_, library) = try await signIn(request, context)
-            let article = try article(context, in: library)
+            let (account, library) = try await signIn(request, context)
+            let article = try await store.withBody(try article(context, in: library), of: account.user)
             let rows = article.notes.map { annotation($0, in: article) }
             return try WallabagRoutes.json(["total": rows.count, "rows": rows] as [String: any Sendable])
         }
@@ -111,7 +111,7 @@ extension WallabagEntries {
             try await write(account, article: article.id, notes: [note.id]) { edit in
                 edit.set(RegisterKey(kind: .note, entity: note.id, field: NoteField.deleted.rawValue), .bool(true))
             }
-            return try WallabagRoutes.json(annotation(note, in: article))
+            return try WallabagRoutes.json(annotation(note, in: try await store.withBody(article, of: account.user)))
         }
     }
 
@@ -137,7 +137,8 @@ extension WallabagEntries {
         let title = fields["title"]?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
         let tags = try Self.tags(fields["tags"])
 
-        let known = library.articles.first { $0.id == ArticleDraft(url: url, title: "", content: "").id }
+        var known = library.articles.first { $0.id == ArticleDraft(url: url, title: "", content: "").id }
+        if let listed = known { known = try await store.withBody(listed, of: account.user) }
         var draft: ArticleDraft?
         if known?.content.isEmpty ?? true {
             if let html = fields["content"]?.nonEmpty {
@@ -219,15 +220,17 @@ extension WallabagEntries {
 
     /// The entry as it is after a write.
     private func answerEntry(_ id: String, of account: WallabagAccount) async throws -> Response {
-        let library = LibraryView(try await store.state(for: account.user).registers)
+        let library = try await store.library(of: account.user)
         guard let article = library.articles.first(where: { $0.id == id }) else { throw WallabagError(.notFound, "Entry not found") }
-        return try WallabagRoutes.json(entry(article, of: account, full: true))
+        return try WallabagRoutes.json(entry(try await store.withBody(article, of: account.user), of: account, full: true))
     }
 
     private func answerAnnotation(_ id: String, of account: WallabagAccount) async throws -> Response {
-        let library = LibraryView(try await store.state(for: account.user).registers)
+        let library = try await store.library(of: account.user)
         for article in library.articles {
-            if let note = article.notes.first(where: { $0.id == id }) { return try WallabagRoutes.json(annotation(note, in: article)) }
+            if let note = article.notes.first(where: { $0.id == id }) {
+                return try WallabagRoutes.json(annotation(note, in: try await store.withBody(article, of: account.user)))
+            }
         }
         throw WallabagError(.notFound, "Annotation not found")
     }

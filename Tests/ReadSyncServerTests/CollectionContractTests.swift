@@ -141,6 +141,21 @@ extension SyncStoreContractTests {
         #expect(try everything(store, user).latest > 0 && store.registers(for: user)[delete.key]?.value == .bool(true))
     }
 
+    /// Views that list a library read it without the articles' bodies
+    /// (most of its bytes), and a body where they show one.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aLibraryIsReadWithoutItsBodiesAndABodyOnItsOwn(_ kind: StoreUnderTest) async throws {
+        let (store, user, dispose) = try kind.withAlice()
+        defer { dispose() }
+        let (family, _) = Self.deletedArticleWithFamily(at: 1_000)
+        _ = try store.pushNow(family, from: Self.a, for: user)
+        let whole = try await store.state(for: user).registers, listed = try await store.state(for: user, bodies: false).registers
+        let content = family.first { $0.field == "content" }!
+        #expect(whole[content.key]?.value == .text("the body") && listed[content.key] == nil)
+        #expect(listed.count == whole.count - 1, "only the body is left out")
+        #expect(try await store.bodies(of: [Self.article, "fedcba9876543210"], for: user) == [Self.article: "the body"])
+    }
+
     /// A device unseen for longer than `retireAfter` is retired: the
     /// collection goes on without it, and its pulls say so until the server
     /// notes one (the HTTP server notes every pull), which brings it back.
