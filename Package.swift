@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // Only the MallocInterposer trait: the default traits also need
         // swift-runtime-interposer, which the package mirror does not have.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
@@ -113,6 +114,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             path: "Server",
             resources: [.embedInCode("HTTP/openapi.yaml")],
@@ -250,7 +252,7 @@ let package = Package(
             name: "EndToEndTests",
             // Depending on the executable makes `swift test` build it first.
             dependencies: [
-                "readsync", "FaultPoints", "ReadSyncCore", "ReadSyncTestSupport",
+                "readsync", "FaultPoints", "ReadSyncCore", "ReadSyncServer", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -10,6 +10,7 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         var tokenHash: String?
         var name: String
         var wallabag: WallabagCredentialHashes?
+        var webPasswordHash: String?
         /// Each field's current versions: seq → (change, the node that pushed it).
         var versions: [RegisterKey: [Int64: (change: Change, origin: NodeID)]] = [:]
         var lastSeq: Int64 = 0
@@ -168,6 +169,20 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
         try lock.withLock {
             guard let id = accounts.first(where: { $0.value.name == name })?.key else { throw UserError.unknown(name) }
             accounts[id]?.wallabag = credentials
+        }
+    }
+
+    public func setWebPassword(name: String, hash: String?) throws {
+        try lock.withLock {
+            guard let id = accounts.first(where: { $0.value.name == name })?.key else { throw UserError.unknown(name) }
+            accounts[id]?.webPasswordHash = hash
+        }
+    }
+
+    public func webPassword(ofUserNamed name: String) async throws -> (user: UserID, hash: String)? {
+        lock.withLock {
+            accounts.first { $0.value.name == name && $0.value.tokenHash != nil && $0.value.webPasswordHash != nil }
+                .map { (UserID($0.key), $0.value.webPasswordHash!) }
         }
     }
 

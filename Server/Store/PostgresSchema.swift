@@ -83,6 +83,10 @@ enum PostgresSchema {
                               ADD COLUMN wallabag_password_hash TEXT
             """,
         ]),
+        // As SQLite's `v8-web-password`.
+        ("v3-web-password", [
+            "ALTER TABLE users ADD COLUMN web_password_hash TEXT",
+        ]),
     ]
 
     /// Every table, parents first (what a copy of the store takes).

@@ -636,6 +636,21 @@ public final class PostgresSyncStore: SteppedSyncStore {
             """)
     }
 
+    public func setWebPassword(name: String, hash: String?) throws {
+        try updateUser(name, "UPDATE users SET web_password_hash = \(hash) WHERE name = \(name) RETURNING id")
+    }
+
+    public func webPassword(ofUserNamed name: String) async throws -> (user: UserID, hash: String)? {
+        try await onOwnExecutor {
+            try await self.client.query("""
+                SELECT id, web_password_hash FROM users WHERE name = \(name) AND token_hash IS NOT NULL AND web_password_hash IS NOT NULL
+                """, logger: self.logger).collect().first.map { row in
+                let (id, hash) = try row.decode((Int64, String).self)
+                return (UserID(id), hash)
+            }
+        }
+    }
+
     public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
         try await onOwnExecutor {
             let rows = try await self.client.query("""

@@ -403,6 +403,21 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
     }
 
+    public func setWebPassword(name: String, hash: String?) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE users SET web_password_hash = ? WHERE name = ?", arguments: [hash, name])
+            guard db.changesCount == 1 else { throw UserError.unknown(name) }
+        }
+    }
+
+    public func webPassword(ofUserNamed name: String) async throws -> (user: UserID, hash: String)? {
+        try await database.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, web_password_hash FROM users WHERE name = ? AND token_hash IS NOT NULL AND web_password_hash IS NOT NULL
+                """), arguments: [name]).map { (UserID($0[0]), $0[1]) }
+        }
+    }
+
     public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
         try await database.read { db in
             try Row.fetchOne(db.cachedStatement(sql: """

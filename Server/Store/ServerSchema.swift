@@ -175,6 +175,11 @@ enum ServerSchema {
                 CREATE UNIQUE INDEX users_by_wallabag_client ON users(wallabag_client_id);
                 """)
         }
+        migrator.registerMigration("v8-web-password") { db in
+            // The bcrypt hash of the password for the web reader
+            // (`readsync user password`); NULL until one is set.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN web_password_hash TEXT")
+        }
         return migrator
     }
 }

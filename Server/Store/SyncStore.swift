@@ -169,6 +169,15 @@ public protocol SyncStore: Sendable {
     /// The user whose wallabag client id is `clientID`, unless revoked.
     func wallabagAccount(clientID: String) async throws -> WallabagAccount?
 
+    // MARK: The web reader
+    /// Gives the user called `name` this hash of a web-reader password
+    /// (`WebPassword`), replacing any before, or takes it away (`nil`).
+    /// Throws `UserError.unknown` for no such user.
+    func setWebPassword(name: String, hash: String?) throws
+    /// The user called `name`, unless revoked, and the hash of their
+    /// web-reader password, if they have one.
+    func webPassword(ofUserNamed name: String) async throws -> (user: UserID, hash: String)?
+
     // MARK: Devices
 
     /// Notes that `node` of `user`, calling itself `name`, asked for the

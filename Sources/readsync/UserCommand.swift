@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ReadSyncServer
 
 /// `readsync user …`: accounts on the sync server (run beside it, on its data folder or database).
@@ -6,7 +7,7 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the sync server's users.",
-        subcommands: [Add.self, List.self, Revoke.self, Token.self, Wallabag.self, Devices.self, ForgetDevice.self])
+        subcommands: [Add.self, List.self, Revoke.self, Token.self, Wallabag.self, Password.self, Devices.self, ForgetDevice.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints their token as the last line.")
@@ -82,6 +83,46 @@ struct UserCommand: ParsableCommand {
             print("client_secret: \(credentials.clientSecret)")
             print("username: \(name)")
             print("password: \(credentials.password)")
+        }
+    }
+
+    struct Password: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the password a user signs in to the web reader with.",
+            discussion: """
+                Read from standard input: asked twice at a terminal, one line from a pipe. --generate makes a random one and \
+                prints it as the last line. The server keeps a bcrypt hash of it.
+                """)
+        @Argument var name: String
+        @Flag(help: "Make a random password and print it, instead of reading one.") var generate = false
+        @OptionGroup var data: ServerStoreOption
+
+        func run() throws {
+            let password = generate ? WebPassword.generate() : try Self.readPassword(for: name)
+            let hash: String
+            do { hash = try WebPassword.hash(password) } catch { throw CommandFailure(error.description) }
+            try data.withStore { try $0.setWebPassword(name: name, hash: hash) }
+            if generate {
+                print("Web reader password for \(name) (shown only now; the server keeps only its hash):")
+                print(password)
+            } else {
+                print("Set \(name)'s web reader password.")
+            }
+        }
+
+        /// Twice without echo at a terminal; else the first line of standard input.
+        static func readPassword(for name: String) throws -> String {
+            if isatty(STDIN_FILENO) != 0 {
+                guard let first = getpass("New web reader password for \(name): ").map({ String(cString: $0) }),
+                      let second = getpass("Again: ").map({ String(cString: $0) })
+                else { throw CommandFailure("no password was read") }
+                guard first == second else { throw CommandFailure("the two passwords differ; nothing was changed") }
+                return first
+            }
+            guard let line = readLine(strippingNewline: true) else {
+                throw CommandFailure("no password on standard input: pipe one line, or use --generate")
+            }
+            return line.hasSuffix("\r") ? String(line.dropLast()) : line
         }
     }
 

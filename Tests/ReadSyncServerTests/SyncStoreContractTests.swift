@@ -192,7 +192,18 @@ struct SyncStoreContractTests {
         #expect(try await store.wallabagAccount(clientID: "readsync_one") == nil)
         #expect(throws: UserError.unknown("bob")) { try store.setWallabagCredentials(name: "bob", first) }
 
+        // The web reader's password: set, replaced, taken away; never for a revoked user.
+        #expect(try await store.webPassword(ofUserNamed: "alice") == nil)
+        try store.setWebPassword(name: "alice", hash: "$2b$first")
+        try store.setWebPassword(name: "alice", hash: "$2b$second")
+        #expect(try await store.webPassword(ofUserNamed: "alice").map { [String(describing: $0.user), $0.hash] } == [String(describing: alice), "$2b$second"])
+        try store.setWebPassword(name: "carol", hash: "$2b$carol")
+        try store.setWebPassword(name: "carol", hash: nil)
+        #expect(try await store.webPassword(ofUserNamed: "carol") == nil)
+        #expect(throws: UserError.unknown("bob")) { try store.setWebPassword(name: "bob", hash: "x") }
+
         try store.revoke(name: "alice")
+        #expect(try await store.webPassword(ofUserNamed: "alice") == nil, "a revoked user signs in nowhere")
         #expect(try await store.user(forTokenHash: "three") == nil)
         #expect(try await store.user(named: "alice", secretHash: "three") == nil)
         #expect(try await store.user(named: "alice", secretHash: "p2") == nil)
