@@ -137,7 +137,8 @@ extension WallabagEntries {
         let title = fields["title"]?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
         let tags = try Self.tags(fields["tags"])
 
-        var known = library.articles.first { $0.id == ArticleDraft(url: url, title: "", content: "").id }
+        let urlID = Identity.articleID(for: url)
+        var known = library.articles.first { $0.id == urlID }
         if let listed = known { known = try await store.withBody(listed, of: account.user) }
         var draft: ArticleDraft?
         if known?.content.isEmpty ?? true {
@@ -151,7 +152,7 @@ extension WallabagEntries {
             // allows 20 MB, a field 4 MB) is kept as a link, not refused.
             if let body = draft?.content, body.utf8.count > ChangeValidation.maxTextBytes { draft = nil }
         }
-        let id = draft?.id ?? known?.id ?? ArticleDraft(url: url, title: "", content: "").id
+        let id = draft?.id ?? urlID
         let now = self.now
         try await write(account, article: id, tags: tags) { [draft] edit in
             if let draft {

@@ -99,6 +99,13 @@ struct WallabagAppsTests {
         return (status, lines.count > 1 ? String(lines[1]) : "")
     }
 
+    /// The integer id the wallabag CLI lists an article under (found by its title).
+    static func entryID(of articleID: String, in library: Library) throws -> String {
+        let listing = try wallabagCLI(library, "list", "-a").output, title = try library.title(articleID)
+        return try #require(listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init),
+                            "\(listing)")
+    }
+
     /// The entry ids `wallabag list` printed, in its order.
     static func ids(_ listing: String) -> [String] {
         listing.split(separator: "\n").compactMap { line in line.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy(\.isNumber) }
@@ -217,9 +224,7 @@ struct WallabagAppsTests {
     @Test func anAppsChangeConcurrentWithADevicesIsAListedConflict() throws {
         let library = try Library()
         defer { library.server.terminate(); library.server.removeData() }
-        let listing = try Self.wallabagCLI(library, "list", "-a").output
-        let title = try library.title(library.plain)
-        let entry = try #require(listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init))
+        let entry = try Self.entryID(of: library.plain, in: library)
         #expect(try library.laptop.client("progress", library.plain, "50").status == 0, "offline, not synced yet")
         #expect(try Self.api(library, "PATCH", "/api/entries/\(entry).json", json: #"{"archive": 1}"#).status == 200)
 
@@ -237,9 +242,7 @@ struct WallabagAppsTests {
     @Test func aHighlightWithoutACommentIsANoteOnTheDevice() throws {
         let library = try Library()
         defer { library.server.terminate(); library.server.removeData() }
-        let listing = try Self.wallabagCLI(library, "list", "-a").output
-        let title = try library.title(library.plain)
-        let entry = try #require(listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init))
+        let entry = try Self.entryID(of: library.plain, in: library)
         let body = try #require((try library.laptop.json("show", library.plain) as? [String: Any])?["content"] as? String)
         let quote = String(try #require(body.split(separator: "\n").first { $0.count > 40 }).prefix(40))
         let made = try Self.api(library, "POST", "/api/annotations/\(entry).json",
