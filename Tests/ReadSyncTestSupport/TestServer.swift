@@ -3,10 +3,16 @@ import GRDB
 import Logging
 @testable import ReadSyncClient
 import ReadSyncCore
-import ReadSyncServer
+@testable import ReadSyncServer
 
 /// A real readsync server in this process, on 127.0.0.1 and a port the
 /// kernel picks, over a fresh SQLite data folder.
+///
+/// It serves from threads of its own, as a server process would. Tests run
+/// on Swift's shared cooperative pool, one thread per core, and many of them
+/// block a thread of it for seconds (waiting for a child process, a libcurl
+/// call); a server on that pool would then stop answering, and a test talking
+/// to it would time out for reasons that have nothing to do with the server.
 public final class TestServer: @unchecked Sendable {
     // @unchecked: all stored properties are set once in `start` and only read after.
     public let dataDirectory: URL
@@ -26,7 +32,9 @@ public final class TestServer: @unchecked Sendable {
         let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: directory), idleTimeout: idleTimeout), logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        instance.task = Task { try await server.run(shutdownSignals: []) { port in continuation.yield(port) } }
+        instance.task = Task(executorPreference: serverExecutor) {
+            try await server.run(shutdownSignals: []) { port in continuation.yield(port) }
+        }
         for await port in ports {
             instance.port = port
             break
@@ -37,6 +45,10 @@ public final class TestServer: @unchecked Sendable {
         }
         return instance
     }
+
+    /// The executor every test server's tasks prefer (its child tasks, which
+    /// serve the connections, inherit the preference).
+    private static let serverExecutor = DispatchTaskExecutor(label: "readsync.test-server")
 
     private init(dataDirectory: URL, server: SyncServer) {
         self.dataDirectory = dataDirectory
