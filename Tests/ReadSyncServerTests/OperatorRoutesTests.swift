@@ -116,7 +116,9 @@ import Testing
             try await client.execute(uri: "/v1/push", method: .post, headers: Self.bearer(token), body: try Self.push(title: "Logged")) {
                 #expect($0.status == .ok)
             }
-            try await client.execute(uri: "/v1/changes?after=0", method: .get, headers: Self.bearer("0" + token.dropFirst())) {
+            // Another token: its first character changed (to "0", or "1" when it was "0").
+            let wrong = (token.first == "0" ? "1" : "0") + token.dropFirst()
+            try await client.execute(uri: "/v1/changes?after=0", method: .get, headers: Self.bearer(wrong)) {
                 #expect($0.status == .unauthorized)
             }
         }
