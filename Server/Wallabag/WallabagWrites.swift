@@ -26,18 +26,19 @@ extension WallabagEntries {
             let title = fields["title"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             if let title, title.isEmpty { throw WallabagError(.badRequest, "'title' must not be empty") }
             let tags = try Self.tags(fields["tags"])
+            let now = self.now
             try await write(account, article: article.id, tags: tags) { edit in
                 if let archive { Self.setArchived(archive, article.id, now: now, &edit) }
-                if let starred { edit.set(Self.readState(article.id, .favorite), .bool(starred)) }
-                if let title { edit.set(Self.articleField(article.id, .title), .text(title)) }
-                for tag in tags { edit.set(Self.tagPresence(article.id, tag), .bool(true)) }
+                if let starred { edit.setFavorite(article.id, starred) }
+                if let title { edit.setTitle(article.id, title) }
+                for tag in tags { edit.setTag(tag, on: article.id, true) }
             }
             return try await answerEntry(article.id, of: account)
         }
         router.delete("/api/entries/:id") { request, context in
             let (account, library) = try await signIn(request, context)
             let article = try await store.withBody(try article(context, in: library), of: account.user)
-            try await write(account, article: article.id) { edit in edit.set(Self.articleField(article.id, .deleted), .bool(true)) }
+            try await write(account, article: article.id) { edit in edit.setDeleted(article.id, true) }
             // wallabag answers the entry as it was.
             return try WallabagRoutes.json(entry(article, of: account, full: true))
         }
@@ -52,7 +53,7 @@ extension WallabagEntries {
                 let article = try article(context, in: library)
                 let tags = try Self.tags(try await Self.fields(of: request)["tags"])
                 try await write(account, article: article.id, tags: tags) { edit in
-                    for tag in tags { edit.set(Self.tagPresence(article.id, tag), .bool(true)) }
+                    for tag in tags { edit.setTag(tag, on: article.id, true) }
                 }
                 return try await answerEntry(article.id, of: account)
             }
@@ -62,7 +63,7 @@ extension WallabagEntries {
             let article = try article(context, in: library)
             let tagID = Int64(Self.withoutJSON(try context.parameters.require("tag")))
             guard let tag = article.tags.first(where: { WallabagID.of(tag: $0) == tagID }) else { throw WallabagError(.notFound, "Tag not found") }
-            try await write(account, article: article.id, tags: [tag]) { edit in edit.set(Self.tagPresence(article.id, tag), .bool(false)) }
+            try await write(account, article: article.id, tags: [tag]) { edit in edit.setTag(tag, on: article.id, false) }
             return try await answerEntry(article.id, of: account)
         }
 
@@ -84,14 +85,9 @@ extension WallabagEntries {
             let quote = fields["quote"]?.trimmingCharacters(in: .whitespacesAndNewlines)
             // A highlight is a quote without a comment.
             guard !text.isEmpty || quote?.isEmpty == false else { throw WallabagError(.badRequest, "give a 'text', a 'quote' or both") }
-            let id = UUID().uuidString.lowercased()
+            let id = UUID().uuidString.lowercased(), now = self.now
             try await write(account, article: article.id, notes: [id]) { edit in
-                func key(_ field: NoteField) -> RegisterKey { RegisterKey(kind: .note, entity: id, field: field.rawValue) }
-                edit.set(key(.articleID), .text(article.id))
-                edit.set(key(.body), .text(text))
-                if let quote, !quote.isEmpty { edit.set(key(.quote), .text(quote)) }
-                edit.set(key(.createdAt), .text(now))
-                edit.set(key(.deleted), .bool(false))
+                edit.addNote(id, to: article.id, body: text, quote: quote, now: now)
             }
             return try await answerAnnotation(id, of: account)
         }
@@ -100,17 +96,13 @@ extension WallabagEntries {
             let (article, note) = try annotated(context, in: library)
             let text = (try await Self.fields(of: request)["text"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw WallabagError(.badRequest, "'text' must not be empty") }
-            try await write(account, article: article.id, notes: [note.id]) { edit in
-                edit.set(RegisterKey(kind: .note, entity: note.id, field: NoteField.body.rawValue), .text(text))
-            }
+            try await write(account, article: article.id, notes: [note.id]) { edit in edit.setNoteBody(note.id, text) }
             return try await answerAnnotation(note.id, of: account)
         }
         router.delete("/api/annotations/:id") { request, context in
             let (account, library) = try await signIn(request, context)
             let (article, note) = try annotated(context, in: library)
-            try await write(account, article: article.id, notes: [note.id]) { edit in
-                edit.set(RegisterKey(kind: .note, entity: note.id, field: NoteField.deleted.rawValue), .bool(true))
-            }
+            try await write(account, article: article.id, notes: [note.id]) { edit in edit.deleteNote(note.id) }
             return try WallabagRoutes.json(annotation(note, in: try await store.withBody(article, of: account.user)))
         }
     }
@@ -140,48 +132,18 @@ extension WallabagEntries {
         let urlID = Identity.articleID(for: url)
         var known = library.articles.first { $0.id == urlID }
         if let listed = known { known = try await store.withBody(listed, of: account.user) }
-        var draft: ArticleDraft?
-        if known?.content.isEmpty ?? true {
-            if let html = fields["content"]?.nonEmpty {
-                draft = HTMLArticleExtractor.extract(Array(html.utf8), url: url)
-                if draft?.hasText == false { draft = nil }
-            } else {
-                draft = try? await fetch(text)
-            }
-            // A page too large for one field (a book as plain text: the fetch
-            // allows 20 MB, a field 4 MB) is kept as a link, not refused.
-            if let body = draft?.content, body.utf8.count > ChangeValidation.maxTextBytes { draft = nil }
-        }
+        // A page saved with its text is not read again; the fields sent still apply.
+        let draft = known?.content.isEmpty ?? true ? await PageSaving(fetchPolicy: fetchPolicy).draft(of: url, html: fields["content"]) : nil
         let id = draft?.id ?? urlID
         let now = self.now
         try await write(account, article: id, tags: tags) { [draft] edit in
-            if let draft {
-                for (field, value) in draft.fields { edit.set(Self.articleField(id, field), value) }
-            } else {
-                edit.setIfAbsent(Self.articleField(id, .url), .text(url.string))
-                edit.setIfAbsent(Self.articleField(id, .title), .text(url.string))
-            }
-            if let title { edit.set(Self.articleField(id, .title), .text(title)) }
-            edit.setIfAbsent(Self.articleField(id, .addedAt), .text(now))
-            edit.set(Self.articleField(id, .deleted), .bool(false))
-            for tag in tags { edit.set(Self.tagPresence(id, tag), .bool(true)) }
+            edit.save(id, url: url, draft: draft, now: now)
+            if let title { edit.setTitle(id, title) }
+            for tag in tags { edit.setTag(tag, on: id, true) }
             if let archive { Self.setArchived(archive, id, now: now, &edit) }
-            if let starred { edit.set(Self.readState(id, .favorite), .bool(starred)) }
+            if let starred { edit.setFavorite(id, starred) }
         }
         return try await answerEntry(id, of: account)
-    }
-
-    /// The page, fetched off the server's event loops (libcurl blocks),
-    /// from the addresses `fetchPolicy` allows, a few at a time (`Fetches`).
-    private func fetch(_ url: String) async throws -> ArticleDraft {
-        let policy = fetchPolicy
-        return try await withCheckedThrowingContinuation { answer in
-            Fetches.queue.addOperation {
-                answer.resume(with: Result { () throws(FetchError) -> ArticleDraft in
-                    try PageFetcher(limits: Fetches.limits, addressPolicy: policy).draft(from: url)
-                })
-            }
-        }
     }
 
     // MARK: - Writing
@@ -192,11 +154,8 @@ extension WallabagEntries {
     /// One edit of an article's fields, read-state, `tags` and `notes`, as the server's replica.
     private func write(_ account: WallabagAccount, article id: String, tags: [String] = [], notes: [String] = [],
                        _ body: @Sendable @escaping (inout ReplicaEdit) -> Void) async throws {
-        let entities = [EntitiesRequest.Address(kind: .article, entity: id), EntitiesRequest.Address(kind: .readState, entity: id)]
-            + tags.map { EntitiesRequest.Address(kind: .tag, entity: TagEntity.id(articleID: id, tag: $0)) }
-            + notes.map { EntitiesRequest.Address(kind: .note, entity: $0) }
         do {
-            try await replica.edit(account.user, reading: entities) { edit in body(&edit) }
+            try await replica.edit(account.user, article: id, tags: tags, notes: notes) { edit in body(&edit) }
         } catch let refused as ReplicaWriteRefused {
             throw WallabagError(.badRequest, refused.reason)
         }
@@ -205,16 +164,8 @@ extension WallabagEntries {
     /// Archiving is reading to the end; taking an entry back from the
     /// archive makes it unread (and keeps no progress: wallabag has none).
     private static func setArchived(_ archived: Bool, _ id: String, now: String, _ edit: inout ReplicaEdit) {
-        edit.set(readState(id, .archived), .bool(archived))
-        let status = edit.value(readState(id, .status))?.text.flatMap(ReadStatus.init) ?? .unread
-        if archived, status != .read {
-            edit.set(readState(id, .status), .text(ReadStatus.read.rawValue))
-            edit.set(readState(id, .progress), .double(1))
-            edit.set(readState(id, .readAt), .text(now))
-        } else if !archived, status == .read {
-            edit.set(readState(id, .status), .text(ReadStatus.unread.rawValue))
-            edit.set(readState(id, .progress), .double(0))
-        }
+        edit.setArchived(id, archived)
+        if archived != (edit.status(id) == .read) { edit.setRead(id, archived, now: now) }
     }
 
     // MARK: - Answers
@@ -318,34 +269,9 @@ extension WallabagEntries {
     }
 
     static func withoutJSON(_ text: String) -> String { text.hasSuffix(".json") ? String(text.dropLast(5)) : text }
-
-    static func articleField(_ id: String, _ field: ArticleField) -> RegisterKey {
-        RegisterKey(kind: .article, entity: id, field: field.rawValue)
-    }
-
-    static func readState(_ id: String, _ field: ReadStateField) -> RegisterKey {
-        RegisterKey(kind: .readState, entity: id, field: field.rawValue)
-    }
-
-    static func tagPresence(_ id: String, _ tag: String) -> RegisterKey {
-        RegisterKey(kind: .tag, entity: TagEntity.id(articleID: id, tag: tag), field: TagField.present.rawValue)
-    }
 }
 
 extension String {
     /// nil for an empty string.
     fileprivate var nonEmpty: String? { isEmpty ? nil : self }
-}
-
-/// The server's fetches of saved pages: at most four at once, whoever asks
-/// (the rest wait their turn without holding a thread), each within 20 s,
-/// so that apps saving many links cannot tie the server up.
-private enum Fetches {
-    static let queue: OperationQueue = {
-        let queue = OperationQueue()
-        queue.name = "readsync.page-fetches"
-        queue.maxConcurrentOperationCount = 4
-        return queue
-    }()
-    static let limits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 20)
 }
