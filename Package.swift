@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.9.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
@@ -115,9 +116,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Server",
-            resources: [.embedInCode("HTTP/openapi.yaml")],
+            resources: [
+                .embedInCode("HTTP/openapi.yaml"),
+                // The web reader's pages and files (`Web/`).
+                .embedInCode("Web/Templates/head.mustache"), .embedInCode("Web/Templates/foot.mustache"),
+                .embedInCode("Web/Templates/signin.mustache"), .embedInCode("Web/Templates/list.mustache"),
+                .embedInCode("Web/Templates/article.mustache"), .embedInCode("Web/Templates/message.mustache"),
+                .embedInCode("Web/Static/reader.css"), .embedInCode("Web/Static/reader.js"),
+                .embedInCode("Web/Static/icon.svg"), .embedInCode("Web/Static/manifest.webmanifest"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -34,7 +34,16 @@ public struct SyncRequestContext: RequestContext {
         return last
     }
 
+    /// Whether the browser reached the server over TLS: through a TLS proxy
+    /// on this machine that says so (`X-Forwarded-Proto: https`, as
+    /// `scripts/tls-proxy.sh` sets it). The server itself speaks plain HTTP.
+    func servedOverTLS(_ headers: HTTPFields) -> Bool {
+        guard let peer = remoteAddress, IPAddress(peer)?.addressClass == .loopback else { return false }
+        return headers[Self.forwardedProto]?.lowercased() == "https"
+    }
+
     private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    private static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
 }
 
 /// What a handler found out about its request, for the request's log line.

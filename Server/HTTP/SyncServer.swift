@@ -85,6 +85,7 @@ public struct SyncServer: Sendable {
         WallabagRoutes(store: store, clock: clock, throttle: throttle).register(on: router)
         let replica = ServerReplica(store: store, notifier: notifier, wallClock: clock)
         WallabagEntries(store: store, clock: clock, replica: replica, fetchPolicy: fetchPolicy).register(on: router)
+        WebRoutes(store: store, clock: clock, replica: replica, throttle: throttle, saving: PageSaving(fetchPolicy: fetchPolicy)).register(on: router)
         return router
     }
 

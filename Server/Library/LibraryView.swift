@@ -22,6 +22,8 @@ struct LibraryView {
         /// `addedAt` in Unix milliseconds (0 when unset or unreadable), read once here.
         var addedMilliseconds: Int64 = 0
         var status = ReadStatus.unread
+        /// How far it is read, 0…1.
+        var progress = 0.0
         var archived = false
         var favorite = false
         var tags: [String] = []
@@ -40,6 +42,8 @@ struct LibraryView {
 
     /// The live articles, newest first.
     let articles: [Article]
+    /// The articles in the trash (deleted, and kept so they can be brought back), newest first.
+    let trash: [Article]
 
     init(_ registers: [RegisterKey: Register]) {
         var articles: [String: Article] = [:]
@@ -90,6 +94,7 @@ struct LibraryView {
             articles[id]?.status = fields[ReadStateField.status.rawValue]?.text.flatMap(ReadStatus.init) ?? .unread
             articles[id]?.archived = fields[ReadStateField.archived.rawValue]?.bool ?? false
             articles[id]?.favorite = fields[ReadStateField.favorite.rawValue]?.bool ?? false
+            articles[id]?.progress = fields[ReadStateField.progress.rawValue]?.double ?? 0
         }
         for tag in tags where articles[tag.article] != nil { articles[tag.article]?.tags.append(tag.name) }
         for (id, fields) in notes.sorted(by: { ($0.value["created_at"]?.text ?? "", $0.key) < ($1.value["created_at"]?.text ?? "", $1.key) }) {
@@ -102,8 +107,7 @@ struct LibraryView {
             if let article = notes[note]?[NoteField.articleID.rawValue]?.text { updated[article] = max(updated[article] ?? 0, stamp) }
         }
         for (id, time) in updated where articles[id] != nil { articles[id]?.updatedAt = time }
-        self.articles = articles.values
-            .filter { !deleted.contains($0.id) }
+        let all = articles.values
             .map { article in
                 var article = article
                 article.tags.sort()
@@ -111,6 +115,8 @@ struct LibraryView {
                 return article
             }
             .sorted { ($0.addedAt, $0.id) > ($1.addedAt, $1.id) }
+        self.articles = all.filter { !deleted.contains($0.id) }
+        trash = all.filter { deleted.contains($0.id) }
     }
 
     /// An ISO 8601 time as readsync writes them (`2026-12-01T23:36:14.356Z`), in Unix milliseconds; 0 if unreadable.
