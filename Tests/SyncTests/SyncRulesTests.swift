@@ -345,9 +345,13 @@ import ReadSyncTestSupport
         // With only the laptop seen for longer than the server keeps track
         // (seconds here, for months): the reader is retired and the deleted
         // article collected.
-        usleep(4_000_000)
+        // The round's "now" is fixed by the laptop's last sync, not read
+        // after it: the store keeps sightings to the second, and a loaded
+        // machine can take seconds between that sync and the round.
+        try await Task.sleep(for: .seconds(4))
+        let laptopSeen = Date()
         try await laptop.sync()
-        let report = try server.store.collectGarbage(now: Date(), policy: CollectionPolicy(retireAfter: 2.5, keepTrash: 0))
+        let report = try server.store.collectGarbage(now: laptopSeen.addingTimeInterval(1), policy: CollectionPolicy(retireAfter: 2.5, keepTrash: 0))
         #expect(report.retiredDevices == 1 && report.articles == 1)
         #expect(try server.store.devices(ofUserNamed: "alice").filter { $0.retiredAt != nil }.count == 1)
 
