@@ -126,7 +126,7 @@ let package = Package(
                 .embedInCode("Web/Templates/signin.mustache"), .embedInCode("Web/Templates/list.mustache"),
                 .embedInCode("Web/Templates/article.mustache"), .embedInCode("Web/Templates/message.mustache"),
                 .embedInCode("Web/Static/reader.css"), .embedInCode("Web/Static/reader.js"),
-                .embedInCode("Web/Static/icon.svg"), .embedInCode("Web/Static/manifest.webmanifest"),
+                .embedInCode("Web/Static/icon.svg"), .embedInCode("Web/Static/manifest.webmanifest"), .embedInCode("Web/Static/sw.js"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,9 +6,16 @@ reason when the reader does not behave.
 
     web_reader.py edit URL USER PASSWORD TITLE QUOTE NOTE WORD SCREENSHOTS
     web_reader.py shows URL USER PASSWORD ARTICLE TEXT
+    web_reader.py offline URL USER PASSWORD ARTICLE HANDSHAKE_FOLDER
+
+In offline mode the test and this script take turns through files in
+HANDSHAKE_FOLDER: this one writes "ready" and waits for "offline" (the
+server stopped), writes "queued" and waits for "online" (started again).
 """
 import json
+import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -145,11 +152,50 @@ def shows(url, user, password, article, text):
         driver.quit()
 
 
+def handshake(folder, mine, theirs, seconds=120):
+    open(os.path.join(folder, mine), "w").close()
+    deadline = time.time() + seconds
+    while not os.path.exists(os.path.join(folder, theirs)):
+        check(time.time() < deadline, "the test did not answer " + mine)
+        time.sleep(0.05)
+
+
+def offline(url, user, password, article, folder):
+    found = {}
+    driver = browser()
+    try:
+        sign_in(driver, url, user, password)
+        # The list has the service worker keep its unread articles.
+        wait = WebDriverWait(driver, 20)
+        wait.until(lambda d: d.execute_script("return document.documentElement.dataset.offlineReady"))
+        found["kept"] = int(driver.execute_script("return document.documentElement.dataset.offlineReady"))
+        handshake(folder, "ready", "offline")
+
+        # No server: the kept article opens, and Mark read is queued.
+        driver.get(url + "/articles/" + article)
+        found["offline_title"] = driver.find_element(By.CSS_SELECTOR, "#reader h1").text
+        driver.find_element(By.CSS_SELECTOR, "button[value=read]").click()
+        wait.until(lambda d: d.execute_script("return document.documentElement.dataset.queued") == "1")
+        found["queue_shown"] = driver.find_element(By.ID, "queue").text
+        handshake(folder, "queued", "online")
+
+        # The server is back: the next page load sends the queue.
+        driver.get(url + "/")
+        wait.until(lambda d: d.execute_script("return document.documentElement.dataset.queued") == "0")
+        driver.get(url + "/articles/" + article)
+        found["read_after"] = bool(driver.find_elements(By.CSS_SELECTOR, "button[value=unread]"))
+    finally:
+        driver.quit()
+    print(json.dumps(found))
+
+
 if __name__ == "__main__":
     mode, arguments = sys.argv[1], sys.argv[2:]
     if mode == "edit":
         edit(*arguments)
     elif mode == "shows":
         shows(*arguments)
+    elif mode == "offline":
+        offline(*arguments)
     else:
         raise SystemExit("unknown mode " + mode)

@@ -13,15 +13,22 @@ struct WebReaderTests {
     /// A server and alice's library of the three sample articles, made and
     /// synced by her laptop, with a web password set.
     struct Library {
-        let server: ServerProcess
+        var server: ServerProcess
+        /// In front of the server when asked for: the browser and the laptop
+        /// keep its address while the server comes back on another port.
+        let relay: TCPRelay?
         let laptop = Device()
         var articles: [String: String] = [:]  // title → id
 
-        init() throws {
+        /// The address the browser and the laptop use.
+        var url: String { relay?.url ?? server.url }
+
+        init(throughRelay: Bool = false) throws {
             server = try ServerProcess()
+            relay = throughRelay ? try TCPRelay(to: server.port) : nil
             let token = try server.addUser("alice")
             _ = try server.addUser("bob")
-            #expect(try laptop.client("init", "--server", server.url, "--token", token).status == 0)
+            #expect(try laptop.client("init", "--server", relay?.url ?? server.url, "--token", token).status == 0)
             for seed in ["000", "001", "002"] {
                 let added = try laptop.client("add", try ReadSyncBinary.seed(seed))
                 try #require(added.status == 0, "\(added.stderr)")
@@ -109,5 +116,61 @@ struct WebReaderTests {
         #expect(try library.laptop.client("sync").status == 0)
         let shows = try Self.browse(["shows", library.server.url, "alice", Self.password, id, "Written on the laptop"])
         #expect(shows["shows"] as? Bool == true)
+    }
+
+    /// On a phone with no network: the list was loaded, the server goes
+    /// away, a kept article opens and is marked read; the server comes
+    /// back, the next page load sends the mark, and it reaches a device.
+    @Test func anArticleReadOfflineInTheBrowserReachesADeviceOnceOnline() throws {
+        var library = try Library(throughRelay: true)
+        let relay = try #require(library.relay)
+        defer { relay.stop() }
+        let title = "Netanyahu: US-Israel alliance ‘has become even stronger’"
+        let id = try #require(library.articles[title])
+        let handshakes = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-web-offline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: handshakes, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: handshakes) }
+        func awaitFile(_ name: String) throws {
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: handshakes.appendingPathComponent(name).path) {
+                try #require(Date() < deadline, "the browser did not get to '\(name)'")
+                usleep(50_000)
+            }
+        }
+        func signal(_ name: String) { FileManager.default.createFile(atPath: handshakes.appendingPathComponent(name).path, contents: nil) }
+
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-web-offline-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let browser = Process()
+        browser.executableURL = Self.python
+        browser.arguments = [Self.script.path, "offline", relay.url, "alice", Self.password, id, handshakes.path]
+        let log = try FileHandle(forWritingTo: output)
+        browser.standardOutput = log
+        browser.standardError = log
+        try browser.run()
+        defer { if browser.isRunning { browser.terminate() } }
+
+        try awaitFile("ready")
+        library.server.terminate()
+        signal("offline")
+        try awaitFile("queued")
+        #expect(try library.laptop.client("sync").status != 0, "the server is away")
+        library.server = try ServerProcess(data: library.server.data)
+        relay.retarget(to: library.server.port)
+        signal("online")
+        browser.waitUntilExit()
+        try log.close()
+        let printed = try String(contentsOf: output, encoding: .utf8)
+        try #require(browser.terminationStatus == 0, "\(printed)")
+        let found = try #require(try JSONSerialization.jsonObject(with: Data((printed.split(separator: "\n").last ?? "").utf8)) as? [String: Any])
+        #expect(found["kept"] as? Int == 3, "the three unread articles kept for reading offline")
+        #expect(found["offline_title"] as? String == title)
+        #expect(found["queue_shown"] as? String == "1 change made offline waits to be sent.")
+        #expect(found["read_after"] as? Bool == true)
+
+        #expect(try library.laptop.client("sync").status == 0)
+        let shown = try #require(try library.laptop.json("show", id) as? [String: Any])
+        #expect(shown["status"] as? String == "read", "the mark made offline reached the laptop")
     }
 }

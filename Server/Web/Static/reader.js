@@ -1,8 +1,34 @@
 // readsync's web reader: the one script. Everything works without it; it
-// saves reading progress as an article is scrolled, and fills a note's
-// passage from the text selected in the article. It runs from this file
-// only: the pages' Content-Security-Policy forbids inline script.
+// saves reading progress as an article is scrolled, fills a note's passage
+// from the text selected in the article, and sets up reading offline (the
+// service worker, /sw.js). It runs from this file only: the pages'
+// Content-Security-Policy forbids inline script.
 "use strict";
+
+// Offline: the service worker keeps the unread articles of the list shown
+// and queues what is done with no network; each page load sends the queue.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    const message = event.data || {};
+    const root = document.documentElement;
+    if (message.kept !== undefined) root.dataset.offlineReady = String(message.kept);
+    if (message.queued !== undefined) {
+      root.dataset.queued = String(message.queued);
+      const status = document.getElementById("queue");
+      if (status) {
+        status.hidden = message.queued === 0;
+        status.textContent = message.queued === 1 ? "1 change made offline waits to be sent."
+          : `${message.queued} changes made offline wait to be sent.`;
+      }
+    }
+  });
+  navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((registration) => {
+    const worker = registration.active;
+    worker.postMessage({ flush: true });
+    const unread = [...document.querySelectorAll(".articles .item:not(.is-read) .title")].map((link) => link.getAttribute("href"));
+    if (document.querySelector(".articles")) worker.postMessage({ keep: unread });
+  }).catch(() => {});
+}
 
 document.addEventListener("DOMContentLoaded", () => {
   const reader = document.getElementById("reader");
