@@ -6,6 +6,7 @@ import NIOCore
 import ReadSyncArticles
 import ReadSyncCore
 @testable import ReadSyncServer
+import ReadSyncTestSupport
 import Testing
 
 /// Signing in to the web reader and what a session allows, on a real port
@@ -14,15 +15,16 @@ import Testing
 struct WebSessionTests {
     static let alicePassword = "alice's long password", bobPassword = "bob's long password"
 
-    /// A server over a fresh SQLite store with alice and bob, each with a web password.
-    static func app() throws -> (store: SQLiteSyncStore, folder: URL, app: some ApplicationProtocol) {
+    /// A server over a fresh SQLite store with alice and bob, each with a web
+    /// password; `fetchPolicy` says where it may fetch saved pages from.
+    static func app(fetchPolicy: AddressPolicy = .publicOnly) throws -> (store: SQLiteSyncStore, folder: URL, app: some ApplicationProtocol) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-web-\(UUID().uuidString)")
         let store = try SQLiteSyncStore(directory: folder)
         for (name, password) in [("alice", alicePassword), ("bob", bobPassword)] {
             try store.addUser(name: name, tokenHash: AccessToken.hash(AccessToken.generate()))
             try store.setWebPassword(name: name, hash: try WebPassword.hash(password))
         }
-        return (store, folder, Application(router: SyncServer.router(store: store)))
+        return (store, folder, Application(router: SyncServer.router(store: store, fetchPolicy: fetchPolicy)))
     }
 
     /// Posts the sign-in form (with a CSRF token the form and its cookie share); the answer.
@@ -138,6 +140,76 @@ struct WebSessionTests {
             let done = try await post("action=favorite&csrf=\(token)", cookie: bobs)
             #expect(done.status == .seeOther && done.headers[.location] == "/articles/\(id)")
             #expect(try await store.library(of: bob).articles.first?.favorite == true)
+        }
+    }
+
+    /// Every button of the reader is a write of the server's replica, with
+    /// the meaning of the device command of the same name, seen in the
+    /// merged library after each.
+    @Test func everyButtonWritesTheLibrary() async throws {
+        let page = try TestHTTPServer(routes: ["/story": .html("""
+            <html><head><title>A saved story</title></head><body><article><h1>A saved story</h1>
+            <p>The first paragraph of a story saved from the web reader, long enough to be an article's text.</p>
+            <p>A second paragraph, so that the extraction keeps a body worth reading and counts its words.</p>
+            </article></body></html>
+            """)])
+        defer { page.stop() }
+        let (store, folder, app) = try Self.app(fetchPolicy: .any)
+        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        let alice = try #require(try await store.webPassword(ofUserNamed: "alice")).user
+        try await app.test(.live) { client in
+            let cookie = try Self.sessionCookie(try await Self.signIn(client, "alice", Self.alicePassword))
+            let token = try #require(String(buffer: try await Self.get(client, "/", cookie: cookie).body)
+                .firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description
+            func post(_ path: String, _ form: String) async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: ByteBuffer(string: form + "&csrf=" + token))
+            }
+            func article() async throws -> LibraryView.Article? { try await store.library(of: alice).articles.first }
+
+            // Save a page: fetched by the server and read as a device would.
+            let saved = try await post("/save", "url=" + page.url("/story").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(saved.status == .seeOther)
+            let story = try #require(try await article())
+            #expect(saved.headers[.location] == "/articles/\(story.id)" && story.title == "A saved story" && (story.wordCount ?? 0) > 20)
+            let id = story.id
+
+            #expect(try await post("/articles/\(id)", "action=archive").status == .seeOther)
+            #expect(try await article()?.archived == true)
+            _ = try await post("/articles/\(id)", "action=tag&tags=Later,%20long%20reads")
+            #expect(try await article()?.tags == ["later", "long reads"])
+            _ = try await post("/articles/\(id)", "action=untag&tag=later")
+            #expect(try await article()?.tags == ["long reads"])
+
+            // Progress goes forward only, and never to read by scrolling.
+            #expect(try await post("/articles/\(id)/progress", "progress=0.4").status == .noContent)
+            _ = try await post("/articles/\(id)/progress", "progress=0.2")
+            let reading = try await article()
+            #expect(reading?.progress == 0.4 && reading?.status == .reading)
+            _ = try await post("/articles/\(id)/progress", "progress=1")
+            let nearlyDone = try await article()
+            #expect(nearlyDone?.progress == 0.99 && nearlyDone?.status == .reading)
+            #expect(try await post("/articles/\(id)/progress", "progress=2").status == .badRequest)
+
+            // A note with only a passage (a highlight), edited, then deleted.
+            let added = try await post("/articles/\(id)/notes", "quote=The%20first%20paragraph&body=")
+            let note = try #require(try await article()?.notes.first)
+            #expect(added.headers[.location] == "/articles/\(id)#note-\(note.id)" && note.quote == "The first paragraph" && note.body.isEmpty)
+            _ = try await post("/notes/\(note.id)", "action=edit&body=Worth%20a%20second%20read")
+            #expect(try await article()?.notes.first?.body == "Worth a second read")
+            #expect(try await post("/notes/\(note.id)", "action=edit&body=%20").status == .badRequest)
+            _ = try await post("/notes/\(note.id)", "action=delete")
+            #expect(try await article()?.notes.isEmpty == true)
+
+            // Delete: in the trash (listed there, the page says so), then back.
+            _ = try await post("/articles/\(id)", "action=delete")
+            #expect(try await article() == nil)
+            #expect(String(buffer: try await Self.get(client, "/?view=trash", cookie: cookie).body).contains("A saved story"))
+            #expect(String(buffer: try await Self.get(client, "/articles/\(id)", cookie: cookie).body).contains("This article is in the trash"))
+            _ = try await post("/articles/\(id)", "action=restore")
+            #expect(try await article()?.tags == ["long reads"], "back with its tags")
+            #expect(try await post("/articles/\(id)", "action=explode").status == .badRequest)
+            #expect(try await post("/save", "url=ftp%3A%2F%2Fexample.org").status == .badRequest)
         }
     }
 }
