@@ -32,7 +32,8 @@ def browser():
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(5)
+    # Generous: the full test run loads both cores for many minutes.
+    driver.implicitly_wait(20)
     return driver
 
 
@@ -48,7 +49,7 @@ def sign_in(driver, url, user, password):
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, ".signin button[type=submit]").click()
     # A click does not wait for the page it posts to: wait for the list.
-    WebDriverWait(driver, 10).until(lambda d: "/signin" not in d.current_url)
+    WebDriverWait(driver, 30).until(lambda d: "/signin" not in d.current_url)
     shown = driver.current_url
     check(shown == url + "/", "signed in, the list is shown, not " + shown)
 
@@ -166,7 +167,7 @@ def offline(url, user, password, article, folder):
     try:
         sign_in(driver, url, user, password)
         # The list has the service worker keep its unread articles.
-        wait = WebDriverWait(driver, 20)
+        wait = WebDriverWait(driver, 60)
         wait.until(lambda d: d.execute_script("return document.documentElement.dataset.offlineReady"))
         found["kept"] = int(driver.execute_script("return document.documentElement.dataset.offlineReady"))
         handshake(folder, "ready", "offline")
