@@ -31,17 +31,17 @@ public enum WebPassword {
     }
 
     /// `verify` on a thread of its own: a quarter of a second of work would
-    /// hold one of the few threads that serve every request.
-    static func verifyOffThePool(_ password: String, hash: String) async -> Bool {
+    /// hold one of the few threads that serve every request. A user without
+    /// a password (`hash` nil) is checked against a hash no password
+    /// matches, so that a sign-in takes as long whether the name exists or not.
+    static func verifyOffThePool(_ password: String, hash: String?) async -> Bool {
         await withCheckedContinuation { answer in
-            DispatchQueue.global().async { answer.resume(returning: verify(password, hash: hash)) }
+            DispatchQueue.global().async { answer.resume(returning: verify(password, hash: hash ?? unmatchableHash)) }
         }
     }
 
-    /// A hash no password matches (bcrypt's check of a random password),
-    /// checked when a user has no password, so that a sign-in takes as long
-    /// whether the name exists or not.
-    static let unmatchableHash = Bcrypt.hash(generate(), cost: cost)
+    /// The hash of a random password, made once (a quarter of a second).
+    private static let unmatchableHash = Bcrypt.hash(generate(), cost: cost)
 }
 
 public enum WebPasswordError: Error, Equatable, CustomStringConvertible {

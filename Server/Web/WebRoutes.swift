@@ -76,13 +76,13 @@ struct WebRoutes: Sendable {
         let account = try await store.webPassword(ofUserNamed: name)
         // Checked against a hash even for a name with no password, so the
         // time taken does not tell which names exist.
-        guard await WebPassword.verifyOffThePool(password, hash: account?.hash ?? WebPassword.unmatchableHash), let account else {
+        guard await WebPassword.verifyOffThePool(password, hash: account?.hash), let account else {
             throttle.failed(user: name, address: address)
             return signInPage(next: Self.localPath(fields["next"]), secure: context.servedOverTLS(request.headers),
                               problem: "Wrong user name or password.", status: .unauthorized)
         }
         context.facts.user = account.user
-        let value = WebSession.cookieValue(name: name, passwordHash: account.hash, now: now)
+        let value = WebSession.cookieValue(name: name, passwordHash: account.hash, now: nowSeconds)
         var response = Self.redirect(to: Self.localPath(fields["next"]))
         let secure = context.servedOverTLS(request.headers)
         response.setCookie(WebSession.cookie(value, secure: secure))
@@ -196,7 +196,8 @@ struct WebRoutes: Sendable {
             default: for tag in tags { edit.setTag(tag, on: id, false) }
             }
         }
-        return Self.redirect(to: Self.localPath(fields["back"], default: "/articles/\(id)"))
+        // Back to the article (after a delete, it says it is in the trash and offers Restore).
+        return Self.redirect(to: "/articles/\(id)")
     }
 
     /// Reading progress, from the reader's script as the page is scrolled:
@@ -273,7 +274,7 @@ struct WebRoutes: Sendable {
 
     /// The signed-in session, or a redirect to the sign-in page.
     private func signedIn(_ request: Request, _ context: SyncRequestContext) async throws -> WebSession {
-        guard let session = try await WebSession.of(request, store: store, now: now) else {
+        guard let session = try await WebSession.of(request, store: store, now: nowSeconds) else {
             throw WebError.signInFirst(next: request.method == .get ? request.uri.description : "/")
         }
         context.facts.user = session.user
@@ -306,7 +307,7 @@ struct WebRoutes: Sendable {
         }
     }
 
-    private var now: Int64 { clock.nowMilliseconds() / 1000 }
+    private var nowSeconds: Int64 { clock.nowMilliseconds() / 1000 }
     private var nowText: String { ISOTime.string(milliseconds: clock.nowMilliseconds()) }
 
     private static func form(of request: Request) async throws -> [String: String] {
@@ -318,9 +319,9 @@ struct WebRoutes: Sendable {
     }
 
     /// Where to go back to: a path on this site only (`/…`, never `//host`).
-    static func localPath(_ path: String?, default fallback: String = "/") -> String {
+    static func localPath(_ path: String?) -> String {
         guard let path, path.hasPrefix("/"), !path.hasPrefix("//"), !path.hasPrefix("/\\"), !path.contains(where: \.isNewline) else {
-            return fallback
+            return "/"
         }
         return path
     }
