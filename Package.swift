@@ -32,9 +32,6 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
-        // Only the MallocInterposer trait: the default traits also need
-        // swift-runtime-interposer, which the package mirror does not have.
-        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // MARK: C system libraries (never public API)
@@ -166,20 +163,6 @@ let package = Package(
             path: "Benchmarks/readsync-bench",
             swiftSettings: swiftSettings
         ),
-        // Micro-benchmarks of the hot paths, run by `swift package benchmark
-        // --target CoreHotPaths` (the plugin takes every executable under
-        // Benchmarks/ for a benchmark, readsync-bench too, hence --target).
-        // Built by `swift build` as well, so they cannot rot.
-        .executableTarget(
-            name: "CoreHotPaths",
-            dependencies: [
-                "ReadSyncCore",
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/CoreHotPaths",
-            swiftSettings: swiftSettings,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
 
         // MARK: Tests
         // What fuzzing checks on any input; driven by libFuzzer in
@@ -270,3 +253,29 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Micro-benchmarks of the hot paths with ordo-one/benchmark, only when
+// READSYNC_BENCHMARKS is set (as Hummingbird does with its own), so that a
+// package using readsync's libraries never resolves ordo-one/benchmark and
+// its malloc interposer, and the test command does not build them (about a
+// minute of CI's half hour). Run them with
+// `READSYNC_BENCHMARKS=1 swift package benchmark --target CoreHotPaths`
+// (the plugin takes every executable under Benchmarks/ for a benchmark,
+// readsync-bench too, hence --target).
+if Context.environment["READSYNC_BENCHMARKS"] != nil {
+    // Only the MallocInterposer trait: the default traits also need
+    // swift-runtime-interposer, which the package mirror does not have.
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "CoreHotPaths",
+            dependencies: [
+                "ReadSyncCore",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CoreHotPaths",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}

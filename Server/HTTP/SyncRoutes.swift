@@ -226,7 +226,7 @@ enum RequestBodyReader {
                 throw APIError.badRequest("the body is labelled gzip but is not valid gzip")
             }
         case let other?:
-            throw APIError(.unsupportedMediaType, code: "bad_request", message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
+            throw APIError(.unsupportedMediaType, code: "unsupported_encoding", message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
         }
     }
 }

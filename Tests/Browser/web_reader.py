@@ -185,6 +185,17 @@ def offline(url, user, password, article, folder):
         wait.until(lambda d: d.execute_script("return document.documentElement.dataset.queued") == "0")
         driver.get(url + "/articles/" + article)
         found["read_after"] = bool(driver.find_elements(By.CSS_SELECTOR, "button[value=unread]"))
+
+        # Signing out leaves no article kept in this browser.
+        kept_articles = """
+            const done = arguments[arguments.length - 1];
+            caches.keys().then((names) => Promise.all(names.map((name) => caches.open(name).then((cache) => cache.keys()))))
+                .then((lists) => done(lists.flat().filter((request) => request.url.includes("/articles/")).length));
+        """
+        found["kept_before_signout"] = driver.execute_async_script(kept_articles)
+        driver.find_element(By.CSS_SELECTOR, ".signout button").click()
+        WebDriverWait(driver, 30).until(lambda d: "/signin" in d.current_url)
+        found["kept_after_signout"] = driver.execute_async_script(kept_articles)
     finally:
         driver.quit()
     print(json.dumps(found))

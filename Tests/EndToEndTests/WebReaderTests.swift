@@ -168,6 +168,8 @@ struct WebReaderTests {
         #expect(found["offline_title"] as? String == title)
         #expect(found["queue_shown"] as? String == "1 change made offline waits to be sent.")
         #expect(found["read_after"] as? Bool == true)
+        #expect((found["kept_before_signout"] as? Int ?? 0) >= 3)
+        #expect(found["kept_after_signout"] as? Int == 0, "signing out leaves no article in the browser")
 
         #expect(try library.laptop.client("sync").status == 0)
         let shown = try #require(try library.laptop.json("show", id) as? [String: Any])

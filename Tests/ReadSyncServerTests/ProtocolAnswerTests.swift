@@ -91,7 +91,7 @@ import ReadSyncTestSupport
             Case(name: "a body over 16 MiB", body: [UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1), status: 413, code: "too_large"),
             Case(name: "a gzip bomb", headers: ["Content-Encoding": "gzip"], body: Gzip.compress([UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1)), status: 413, code: "too_large"),
             Case(name: "corrupt gzip", headers: ["Content-Encoding": "gzip"], body: Array("this is not gzip".utf8), status: 400, code: "bad_request"),
-            Case(name: "an unsupported Content-Encoding", headers: ["Content-Encoding": "br"], body: Array("{}".utf8), status: 415, code: "bad_request"),
+            Case(name: "an unsupported Content-Encoding", headers: ["Content-Encoding": "br"], body: Array("{}".utf8), status: 415, code: "unsupported_encoding"),
             Case(name: "page size over the limit", method: "GET", path: "/v1/changes?limit=5000", status: 413, code: "too_large"),
             Case(name: "negative cursor", method: "GET", path: "/v1/changes?after=-1", status: 400, code: "bad_request"),
             Case(name: "enormous cursor", method: "GET", path: "/v1/changes?after=99999999999999999999999", status: 400, code: "bad_request"),

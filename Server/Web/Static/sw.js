@@ -11,6 +11,7 @@
 //   rules as any device's. A queued post the server refuses (its session
 //   ended with a password change) is dropped; one that finds no session
 //   waits for the next sign-in.
+// - Signing out deletes the kept pages and the queue.
 "use strict";
 
 const PAGES = "readsync-pages-v1";
@@ -30,8 +31,23 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(request));
   } else if (request.method === "POST" && (url.pathname.startsWith("/articles/") || url.pathname.startsWith("/notes/"))) {
     event.respondWith(postOrQueue(request));
+  } else if (request.method === "POST" && url.pathname === "/signout") {
+    event.respondWith(forget().then(() => fetch(request)));
   }
 });
+
+// Signing out leaves nothing of the library in this browser: the kept
+// pages and the queue go (a queue not sent by then is lost with them).
+async function forget() {
+  await caches.delete(PAGES);
+  const db = await database();
+  await new Promise((resolve) => {
+    const tx = db.transaction("posts", "readwrite");
+    tx.objectStore("posts").clear();
+    tx.oncomplete = resolve;
+    tx.onerror = resolve;
+  });
+}
 
 async function networkFirst(request) {
   const cache = await caches.open(PAGES);
