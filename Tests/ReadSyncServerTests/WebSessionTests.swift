@@ -43,6 +43,12 @@ struct WebSessionTests {
         return try #require(cookie?.split(separator: ";").first.map(String.init))
     }
 
+    /// HummingbirdTesting's live test, its server serving from the test
+    /// servers' own threads rather than the shared pool (see `TestServer`).
+    static func live(_ app: some ApplicationProtocol, _ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await TestServer.onServerThreads { try await app.test(.live, test) }
+    }
+
     static func get(_ client: some TestClientProtocol, _ path: String, cookie: String) async throws -> TestResponse {
         try await client.execute(uri: path, method: .get, headers: [.cookie: cookie])
     }
@@ -50,7 +56,7 @@ struct WebSessionTests {
     @Test func aSignInIsAnHttpOnlyLaxCookieSecureBehindTLS() async throws {
         let (store, folder, app) = try Self.app()
         defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
-        try await app.test(.live) { client in
+        try await Self.live(app) { client in
             let plain = try await Self.signIn(client, "alice", Self.alicePassword)
             #expect(plain.status == .seeOther && plain.headers[.location] == "/")
             let attributes = try #require(plain.headers[values: .setCookie].first { $0.hasPrefix("readsync_session=") })
@@ -70,7 +76,7 @@ struct WebSessionTests {
     @Test func aWrongPasswordOrAnUnknownNameIsRefusedAndGuessesAreLimited() async throws {
         let (store, folder, app) = try Self.app()
         defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
-        try await app.test(.live) { client in
+        try await Self.live(app) { client in
             let unknown = try await Self.signIn(client, "nobody", Self.alicePassword)
             #expect(unknown.status == .unauthorized && unknown.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("readsync_session=") })
             let wrong = try await Self.signIn(client, "alice", Self.bobPassword)
@@ -85,7 +91,7 @@ struct WebSessionTests {
     @Test func aPasswordChangeEndsEverySessionAndACookieCannotBeMadeUp() async throws {
         let (store, folder, app) = try Self.app()
         defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
-        try await app.test(.live) { client in
+        try await Self.live(app) { client in
             let cookie = try Self.sessionCookie(try await Self.signIn(client, "alice", Self.alicePassword))
             #expect(try await Self.get(client, "/", cookie: cookie).status == .ok)
 
@@ -117,7 +123,7 @@ struct WebSessionTests {
         let replica = ServerReplica(store: store, notifier: ChangeNotifier(), wallClock: SystemWallClock())
         try await replica.edit(bob, article: id) { edit in edit.save(id, url: url, draft: nil, now: "2026-12-02T08:00:00.000Z") }
 
-        try await app.test(.live) { client in
+        try await Self.live(app) { client in
             let alice = try Self.sessionCookie(try await Self.signIn(client, "alice", Self.alicePassword))
             let bobs = try Self.sessionCookie(try await Self.signIn(client, "bob", Self.bobPassword))
             #expect(try await Self.get(client, "/articles/\(id)", cookie: bobs).status == .ok)
@@ -157,7 +163,7 @@ struct WebSessionTests {
         let (store, folder, app) = try Self.app(fetchPolicy: .any)
         defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
         let alice = try #require(try await store.webPassword(ofUserNamed: "alice")).user
-        try await app.test(.live) { client in
+        try await Self.live(app) { client in
             let cookie = try Self.sessionCookie(try await Self.signIn(client, "alice", Self.alicePassword))
             let token = try #require(String(buffer: try await Self.get(client, "/", cookie: cookie).body)
                 .firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description

@@ -50,6 +50,13 @@ public final class TestServer: @unchecked Sendable {
     /// serve the connections, inherit the preference).
     private static let serverExecutor = DispatchTaskExecutor(label: "readsync.test-server")
 
+    /// Runs `body` on the test servers' own threads: for a server a test
+    /// starts itself (HummingbirdTesting's `.live` test), which would
+    /// otherwise serve from the shared pool and time out with it.
+    public static func onServerThreads<Value>(_ body: () async throws -> Value) async throws -> Value {
+        try await withTaskExecutorPreference(serverExecutor, operation: body)
+    }
+
     private init(dataDirectory: URL, server: SyncServer) {
         self.dataDirectory = dataDirectory
         self.server = server
