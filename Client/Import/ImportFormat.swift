@@ -84,23 +84,30 @@ public struct ImportSource: Sendable {
         guard !isDirectory.boolValue else { throw ClientError.notAFile(path) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size <= maxBytes else { throw ClientError.fileTooLarge(path, limit: maxBytes) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ClientError.fileNotFound(path) }
-        guard ZipArchive.isZip(data) else { return [ImportSource(name: path, data: data)] }
+        guard let file = FileHandle(forReadingAtPath: path) else { throw ClientError.fileNotFound(path) }
+        let head = (try? file.read(upToCount: 4)) ?? Data()
+        try? file.close()
+        guard ZipArchive.isZip(head) else {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ClientError.fileNotFound(path) }
+            return [ImportSource(name: path, data: data)]
+        }
+        // Omnivore keeps each body in content/<slug>.html; Pocket's parts are CSV.
+        func isPage(_ name: String) -> Bool { name.lowercased().split(separator: "/").dropLast().contains("content") }
+        func isExport(_ name: String) -> Bool {
+            let lower = name.lowercased()
+            let base = lower.split(separator: "/").last.map(String.init) ?? lower
+            return !isPage(name) && !base.hasPrefix(".") && !lower.hasPrefix("__macosx/")
+                && [".csv", ".json", ".html", ".htm"].contains(where: lower.hasSuffix)
+        }
         let members: [ZipArchive.Member]
         do {
-            members = try ZipArchive.members(Array(data), limit: maxBytes)
+            members = try ZipArchive.members(at: URL(fileURLWithPath: path), limit: maxBytes) { isPage($0) || isExport($0) }
         } catch {
             throw ClientError.unreadableImport(path, reason: "a damaged or unsupported zip archive (\(error))")
         }
-        func isPage(_ name: String) -> Bool { name.lowercased().split(separator: "/").dropLast().contains("content") }
-        let pages = Dictionary(members.filter { isPage($0.name) }.map { ($0.name, Data($0.bytes)) }, uniquingKeysWith: { first, _ in first })
-        let wanted = members.filter { member in
-            let name = member.name.lowercased()
-            let base = name.split(separator: "/").last.map(String.init) ?? name
-            return !isPage(member.name) && !base.hasPrefix(".") && !name.hasPrefix("__macosx/")
-                && [".csv", ".json", ".html", ".htm"].contains(where: name.hasSuffix)
-        }
+        let pages = Dictionary(members.filter { isPage($0.name) }.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        let wanted = members.filter { isExport($0.name) }
         guard !wanted.isEmpty else { throw ClientError.unreadableImport(path, reason: "the zip archive holds no CSV, JSON or HTML export") }
-        return wanted.sorted { $0.name < $1.name }.map { ImportSource(name: "\(path):\($0.name)", data: Data($0.bytes), pages: pages, isArchiveMember: true) }
+        return wanted.sorted { $0.name < $1.name }.map { ImportSource(name: "\(path):\($0.name)", data: $0.bytes, pages: pages, isArchiveMember: true) }
     }
 }

@@ -14,9 +14,4 @@ static inline int readsync_inflate_init_gzip(z_stream *stream) {
     return inflateInit2(stream, 31);
 }
 
-// windowBits -15: raw deflate, as zip archives store their members.
-static inline int readsync_inflate_init_raw(z_stream *stream) {
-    return inflateInit2(stream, -15);
-}
-
 #endif

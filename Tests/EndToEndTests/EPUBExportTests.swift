@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ReadSyncTestSupport
 
 /// `client export --format epub`: books that an e-reader opens, checked by
 /// the W3C's own validator (`epubcheck`, from Debian) and read back with
@@ -153,32 +154,5 @@ struct BookContents: Decodable {
         let result = try Command.run("/usr/bin/env", ["python3", "-c", script, book.path])
         guard result.status == 0 else { throw Command.Failure(output: result.output) }
         self = try JSONDecoder().decode(BookContents.self, from: Data(result.output.utf8))
-    }
-}
-
-/// Runs a program to its end; its standard output and error, together.
-enum Command {
-    struct Failure: Error, CustomStringConvertible { let output: String; var description: String { output } }
-
-    /// Runs a program to its end; `input` is what it reads on standard input (nothing if nil).
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        // A file rather than a pipe: nothing to drain while the program runs.
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-command-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        try stdin.fileHandleForWriting.write(contentsOf: Data((input ?? "").utf8))
-        try stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
     }
 }

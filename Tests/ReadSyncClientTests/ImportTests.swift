@@ -134,6 +134,42 @@ struct ImportTests {
         #expect(summary.withoutBody.map(\.url) == ["https://omni-zip.example.com/b"])
     }
 
+    /// Zips as Python's zipfile writes them: a Zip64 archive imports; one
+    /// whose member fails its CRC is refused whole and imports nothing.
+    @Test func zipsAreReadByZIPFoundationCheckedAndNeverTrusted() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-zips-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = """
+            import sys, zipfile
+            folder, csv = sys.argv[1], open(sys.argv[2], "rb").read()
+            with zipfile.ZipFile(folder + "/zip64.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+                with archive.open("pocket/part_000000.csv", "w", force_zip64=True) as member:
+                    member.write(csv)
+            with zipfile.ZipFile(folder + "/stored.zip", "w", zipfile.ZIP_STORED) as archive:
+                archive.writestr("part_000000.csv", csv)
+            data = bytearray(open(folder + "/stored.zip", "rb").read())
+            data[data.index(b"https://example.com/hello")] ^= 0x20  # one letter's case: the CRC no longer matches
+            open(folder + "/damaged.zip", "wb").write(data)
+            """
+        let made = try Command.run("/usr/bin/env", ["python3", "-c", script, folder.path, ImportFixtures.path("pocket-2025.csv")])
+        try #require(made.status == 0, "\(made.output)")
+
+        let list = try temporary.open()
+        let summary = try list.importFile(folder.appendingPathComponent("zip64.zip").path)
+        #expect(summary.new == 5 && summary.skipped.count == 2)
+        #expect(try list.article(url: "https://example.com/cafe")?.archived == true)
+
+        let freshHome = TemporaryHome()
+        let fresh = try freshHome.open()
+        #expect {
+            try fresh.importFile(folder.appendingPathComponent("damaged.zip").path)
+        } throws: { error in
+            "\(error)".contains("damaged.zip") && "\(error)".contains("a damaged or unsupported zip archive")
+        }
+        #expect(try fresh.list().isEmpty, "nothing of a damaged archive is imported")
+    }
+
     @Test func readwiseCSV() throws {
         let (list, summary) = try imported("readwise.csv")
         #expect(summary.new == 3 && summary.warnings.map(\.line) == [4])

@@ -37,18 +37,8 @@ public enum Gzip {
     /// The original of gzip `bytes`, refusing to grow past `limit` bytes (a
     /// small body may inflate to gigabytes).
     public static func decompress(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
-        try inflateAll(bytes, limit: limit, raw: false)
-    }
-
-    /// The original of raw deflate `bytes` (no gzip header, as in zip files),
-    /// refusing to grow past `limit` bytes.
-    public static func inflateRaw(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
-        try inflateAll(bytes, limit: limit, raw: true)
-    }
-
-    private static func inflateAll(_ bytes: [UInt8], limit: Int, raw: Bool) throws -> [UInt8] {
         var stream = z_stream()
-        guard (raw ? readsync_inflate_init_raw(&stream) : readsync_inflate_init_gzip(&stream)) == Z_OK else { throw Failure.corrupt }
+        guard readsync_inflate_init_gzip(&stream) == Z_OK else { throw Failure.corrupt }
         defer { inflateEnd(&stream) }
         var input = bytes
         var output: [UInt8] = []
