@@ -9,7 +9,10 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "readsync",
-    platforms: [.macOS(.v14)],
+    // readsync is built and tested on Linux. macOS 15 is the oldest whose
+    // APIs the code uses (Synchronization's Mutex, task executors); the
+    // package is not tested there.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "readsync", targets: ["readsync"]),
         .executable(name: "readsync-bench", targets: ["readsync-bench"]),
@@ -90,6 +93,7 @@ let package = Package(
                 "ReadSyncArticles",
                 "FaultPoints",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Client",
             swiftSettings: swiftSettings

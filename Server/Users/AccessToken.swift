@@ -1,4 +1,5 @@
-import ReadSyncCore
+import Crypto
+import Foundation
 
 /// Bearer tokens: 32 random bytes shown once as hex; the server keeps only
 /// their SHA-256, so a copy of its database does not let anyone sync.
@@ -12,8 +13,10 @@ public enum AccessToken {
         }.joined()
     }
 
-    /// What the server stores and compares.
-    public static func hash(_ token: String) -> String { SHA256.hex(token) }
+    /// What the server stores and compares: the SHA-256 as hex (swift-crypto).
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// User names: 1–64 of letters, digits, `.`, `_`, `-`.
     public static func isValidUserName(_ name: String) -> Bool {

@@ -1,5 +1,12 @@
-/// SHA-256 (FIPS 180-4), in pure Swift so the core stays free of I/O and
-/// platform libraries. Used for content-derived ids.
+/// SHA-256 (FIPS 180-4), in pure Swift, for content-derived ids (articles,
+/// imported notes, digests), which are names and not secrets.
+///
+/// Kept by hand rather than taken from swift-crypto because the core has no
+/// package dependency: `scripts/fuzz.sh` compiles it with swiftc alone, and
+/// any program can use it. It is checked against published vectors
+/// (`SHA256Tests`) and against swift-crypto on random input
+/// (`AccessTokenTests`). What guards a secret (tokens, passwords, sessions,
+/// on the server) uses swift-crypto.
 public enum SHA256 {
     /// The 32-byte digest of `bytes`.
     public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {

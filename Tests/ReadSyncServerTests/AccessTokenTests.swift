@@ -1,4 +1,5 @@
 import Testing
+import ReadSyncCore
 @testable import ReadSyncServer
 
 struct AccessTokenTests {
@@ -7,5 +8,16 @@ struct AccessTokenTests {
         #expect(token.count == 64 && token.allSatisfy(\.isHexDigit) && token != AccessToken.generate())
         #expect(AccessToken.hash(token) != token && AccessToken.hash(token) == AccessToken.hash(token))
         #expect(AccessToken.isValidUserName("alice.b-1") && !AccessToken.isValidUserName("a b") && !AccessToken.isValidUserName(""))
+    }
+
+    /// A token's stored hash is swift-crypto's SHA-256; the core's own SHA-256
+    /// (for content ids) must agree with it on any input, or hashes stored
+    /// before the switch would stop matching.
+    @Test func theCoresSHA256AgreesWithSwiftCrypto() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 1_000] + (0..<200).map({ _ in Int.random(in: 0...300, using: &generator) }) {
+            let text = String((0..<length).map { _ in Character(Unicode.Scalar(UInt8.random(in: 0x20...0x7e, using: &generator))) }) + "é🙂"
+            #expect(SHA256.hex(text) == AccessToken.hash(text), "\(length) characters")
+        }
     }
 }
