@@ -18,7 +18,7 @@ public struct BodyFetcher {
 
     /// Fetches every request; `deliver` runs on the calling thread for each,
     /// in completion order.
-    public func fetch(_ requests: [BodyRequest], deliver: (BodyRequest, Result<ArticleDraft, ClientError>) -> Void) {
+    public func fetch(_ requests: [BodyRequest], deliver: (BodyRequest, Result<ArticleDraft, FetchError>) -> Void) {
         guard !requests.isEmpty else { return }
         let queue = FetchQueue(requests, perHost: perHost)
         let limits = self.limits
@@ -27,9 +27,9 @@ public struct BodyFetcher {
                 // One ingestor (one libcurl handle) per thread: handles are not thread-safe.
                 let ingestor = ArticleIngestor(limits: limits)
                 while let request = queue.next() {
-                    let result: Result<ArticleDraft, ClientError>
+                    let result: Result<ArticleDraft, FetchError>
                     do { result = .success(try ingestor.draft(from: request.url)) }
-                    catch let error as ClientError { result = .failure(error) }
+                    catch let error as FetchError { result = .failure(error) }
                     catch { result = .failure(.fetchFailed(url: request.url, reason: String(describing: error))) }
                     queue.finish(request, result)
                 }
@@ -48,7 +48,7 @@ final class FetchQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [(request: BodyRequest, host: String)]
     private var inFlight: [String: Int] = [:]
-    private var results: [(BodyRequest, Result<ArticleDraft, ClientError>)] = []
+    private var results: [(BodyRequest, Result<ArticleDraft, FetchError>)] = []
     private let perHost: Int
 
     init(_ requests: [BodyRequest], perHost: Int) {
@@ -73,7 +73,7 @@ final class FetchQueue: @unchecked Sendable {
         }
     }
 
-    func finish(_ request: BodyRequest, _ result: Result<ArticleDraft, ClientError>) {
+    func finish(_ request: BodyRequest, _ result: Result<ArticleDraft, FetchError>) {
         condition.lock()
         inFlight[URLComponents(string: request.url)?.host ?? "", default: 1] -= 1
         results.append((request, result))
@@ -81,7 +81,7 @@ final class FetchQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    func awaitResult() -> (BodyRequest, Result<ArticleDraft, ClientError>) {
+    func awaitResult() -> (BodyRequest, Result<ArticleDraft, FetchError>) {
         condition.lock()
         defer { condition.unlock() }
         while results.isEmpty { condition.wait() }

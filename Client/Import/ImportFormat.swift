@@ -80,15 +80,15 @@ public struct ImportSource: Sendable {
 
     public static func read(_ path: String) throws -> [ImportSource] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ClientError.fileNotFound(path) }
-        guard !isDirectory.boolValue else { throw ClientError.notAFile(path) }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError.fileNotFound(path) }
+        guard !isDirectory.boolValue else { throw InputError.notAFile(path) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= maxBytes else { throw ClientError.fileTooLarge(path, limit: maxBytes) }
-        guard let file = FileHandle(forReadingAtPath: path) else { throw ClientError.fileNotFound(path) }
+        guard size <= maxBytes else { throw InputError.fileTooLarge(path, limit: maxBytes) }
+        guard let file = FileHandle(forReadingAtPath: path) else { throw InputError.fileNotFound(path) }
         let head = (try? file.read(upToCount: 4)) ?? Data()
         try? file.close()
         guard ZipArchive.isZip(head) else {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ClientError.fileNotFound(path) }
+            guard let data = FileManager.default.contents(atPath: path) else { throw InputError.fileNotFound(path) }
             return [ImportSource(name: path, data: data)]
         }
         // Omnivore keeps each body in content/<slug>.html; Pocket's parts are CSV.
@@ -103,11 +103,11 @@ public struct ImportSource: Sendable {
         do {
             members = try ZipArchive.members(at: URL(fileURLWithPath: path), limit: maxBytes) { isPage($0) || isExport($0) }
         } catch {
-            throw ClientError.unreadableImport(path, reason: "a damaged or unsupported zip archive (\(error))")
+            throw ImportError.unreadable(path, reason: "a damaged or unsupported zip archive (\(error))")
         }
         let pages = Dictionary(members.filter { isPage($0.name) }.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
         let wanted = members.filter { isExport($0.name) }
-        guard !wanted.isEmpty else { throw ClientError.unreadableImport(path, reason: "the zip archive holds no CSV, JSON or HTML export") }
+        guard !wanted.isEmpty else { throw ImportError.unreadable(path, reason: "the zip archive holds no CSV, JSON or HTML export") }
         return wanted.sorted { $0.name < $1.name }.map { ImportSource(name: "\(path):\($0.name)", data: $0.bytes, pages: pages, isArchiveMember: true) }
     }
 }

@@ -4,7 +4,8 @@ import ReadSyncCore
 
 /// Turns what `add` was given — a file path, an http(s) URL, or `-` for
 /// standard input — into an article draft. Refuses what is not an article
-/// with a `ClientError` that says why.
+/// with an `InputError` (a file, standard input) or a `FetchError` (a URL)
+/// that says why.
 public struct ArticleIngestor {
     /// The most bytes read from a file or standard input.
     public static let maxFileBytes = 20 * 1_048_576
@@ -30,55 +31,32 @@ public struct ArticleIngestor {
 
     private func readFile(_ path: String) throws -> ArticleDraft {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ClientError.fileNotFound(path) }
-        guard !isDirectory.boolValue else { throw ClientError.notAFile(path) }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError.fileNotFound(path) }
+        guard !isDirectory.boolValue else { throw InputError.notAFile(path) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= Self.maxFileBytes else { throw ClientError.fileTooLarge(path, limit: Self.maxFileBytes) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ClientError.fileNotFound(path) }
+        guard size <= Self.maxFileBytes else { throw InputError.fileTooLarge(path, limit: Self.maxFileBytes) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError.fileNotFound(path) }
         let ext = (path as NSString).pathExtension.lowercased()
         return try draft(fromBytes: Array(data), source: path, isHTMLByName: ["html", "htm", "xhtml"].contains(ext), url: nil)
     }
 
-    /// A page, fetched as the server fetches one (`PageFetcher`), with its
-    /// refusals in the client's words.
-    private func fetch(_ text: String) throws -> ArticleDraft {
-        do throws(FetchError) {
-            return try pages.draft(from: text)
-        } catch {
-            throw ClientError(error)
-        }
+    /// A page, fetched as the server fetches one (`PageFetcher`).
+    private func fetch(_ text: String) throws(FetchError) -> ArticleDraft {
+        try pages.draft(from: text)
     }
 
     private func draft(fromBytes bytes: [UInt8], source: String, isHTMLByName: Bool, url: CanonicalURL?) throws -> ArticleDraft {
-        guard bytes.count <= Self.maxFileBytes else { throw ClientError.fileTooLarge(source, limit: Self.maxFileBytes) }
-        guard !TextDecoding.looksBinary(bytes) else { throw ClientError.binaryFile(source) }
+        guard bytes.count <= Self.maxFileBytes else { throw InputError.fileTooLarge(source, limit: Self.maxFileBytes) }
+        guard !TextDecoding.looksBinary(bytes) else { throw InputError.binaryFile(source) }
         if isHTMLByName || TextDecoding.looksLikeHTML(bytes) {
             return try nonEmpty(HTMLArticleExtractor.extract(bytes, url: url), source: source)
         }
-        guard let text = TextDecoding.decode(bytes, charset: nil) else { throw ClientError.binaryFile(source) }
+        guard let text = TextDecoding.decode(bytes, charset: nil) else { throw InputError.binaryFile(source) }
         return try nonEmpty(TextArticleParser.parse(text, fallbackURL: url), source: source)
     }
 
     private func nonEmpty(_ draft: ArticleDraft, source: String) throws -> ArticleDraft {
-        guard draft.hasText else { throw ClientError.emptyArticle(source) }
+        guard draft.hasText else { throw InputError.noText(source) }
         return draft
-    }
-}
-
-extension ClientError {
-    /// The client's error for a page that could not be fetched: the same
-    /// message `readsync client add URL` has always printed.
-    init(_ error: FetchError) {
-        switch error {
-        case .invalidURL(let text): self = .invalidURL(text)
-        case .fetchFailed(let url, let reason): self = .fetchFailed(url: url, reason: reason)
-        case .responseTooLarge(let url, let limit): self = .responseTooLarge(url: url, limit: limit)
-        case .httpStatus(let url, let status): self = .httpStatus(url: url, status: status)
-        case .unsupportedContentType(let url, let type): self = .unsupportedContentType(url: url, contentType: type)
-        case .emptyArticle(let url): self = .emptyArticle(url)
-        // Not under the client's policy (`any`), which refuses no address.
-        case .refusedAddress(let url, _, let address, let addressClass):
-            self = .fetchFailed(url: url, reason: "it resolves to \(address), \(addressClass), which is refused")
-        }
     }
 }

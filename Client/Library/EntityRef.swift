@@ -11,10 +11,10 @@ enum ArticleRef {
         case 1: return matches[0]
         case 0:
             if !includeDeleted, let deleted = try PrefixMatch.ids(table: "articles", prefix: ref, extraCondition: PrefixMatch.deletedArticle, db).first {
-                throw ClientError.articleDeleted(deleted)
+                throw LookupError.articleDeleted(deleted)
             }
-            throw ClientError.unknownArticle(ref)
-        default: throw ClientError.ambiguousArticle(ref, matches: matches.count)
+            throw LookupError.unknownArticle(ref)
+        default: throw LookupError.ambiguousArticle(ref, matches: matches.count)
         }
     }
 }
@@ -25,8 +25,8 @@ enum NoteRef {
         let matches = try PrefixMatch.ids(table: "notes", prefix: ref, extraCondition: PrefixMatch.liveNote, db)
         switch matches.count {
         case 1: return matches[0]
-        case 0: throw ClientError.unknownNote(ref)
-        default: throw ClientError.ambiguousNote(ref, matches: matches.count)
+        case 0: throw LookupError.unknownNote(ref)
+        default: throw LookupError.ambiguousNote(ref, matches: matches.count)
         }
     }
 }

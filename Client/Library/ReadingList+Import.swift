@@ -78,7 +78,7 @@ extension ReadingList {
                             summary.warnings += warnings.map { ImportProblem(file: file, line: item.line, reason: $0) }
                             if let body, needingBody.insert(body).inserted { summary.withoutBody.append(body) }
                         }
-                    } catch let error as ClientError {
+                    } catch let error as any LibraryRefusal {
                         summary.skipped.append(ImportProblem(file: file, line: item.line, reason: error.description))
                     }
                 }
@@ -95,7 +95,7 @@ extension ReadingList {
     @discardableResult
     public func importSource(_ source: ImportSource, format: ImportFormat? = nil,
                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> (format: ImportFormat, summary: ImportSummary) {
-        guard let format = format ?? ImportFormat.detect(source.data) else { throw ClientError.unknownImportFormat(source.name) }
+        guard let format = format ?? ImportFormat.detect(source.data) else { throw ImportError.unknownFormat(source.name) }
         let parsed = format.parse(source.data, pages: source.pages)
         var summary = try importItems(parsed.items, file: source.name) { progress($0, parsed.items.count) }
         summary.skipped = (parsed.skipped.map { ImportProblem(file: source.name, line: $0.line, reason: $0.reason) } + summary.skipped)

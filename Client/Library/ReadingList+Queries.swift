@@ -131,7 +131,7 @@ extension ReadingList {
             guard text.contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
             return "\"\(text)\"" + (isPrefix ? "*" : "")
         }
-        guard !terms.isEmpty else { throw ClientError.emptySearch }
+        guard !terms.isEmpty else { throw LookupError.emptySearch }
         return terms.joined(separator: " ")
     }
 

@@ -75,7 +75,7 @@ public final class ReadingList {
         try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db, includeDeleted: true)
             guard try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.deleted.rawValue), .bool(false)) else {
-                throw ClientError.articleNotDeleted(id)
+                throw LookupError.articleNotDeleted(id)
             }
             return id
         }
@@ -96,7 +96,7 @@ public final class ReadingList {
     /// Records reading progress; 0 means unread, 100 read, anything between reading.
     @discardableResult
     public func setProgress(_ ref: String, percent: Double) throws -> String {
-        guard percent.isFinite, (0...100).contains(percent) else { throw ClientError.invalidProgress(String(percent)) }
+        guard percent.isFinite, (0...100).contains(percent) else { throw EditError.invalidProgress(String(percent)) }
         return try store.command { write in
             let id = try ArticleRef.resolve(ref, in: write.db)
             let status: ReadStatus = percent == 0 ? .unread : percent == 100 ? .read : .reading
@@ -148,7 +148,7 @@ public final class ReadingList {
     }
 
     static func normalizedTag(_ name: String) throws -> String {
-        guard let normalized = TagEntity.normalizedName(name) else { throw ClientError.invalidTag(name) }
+        guard let normalized = TagEntity.normalizedName(name) else { throw EditError.invalidTag(name) }
         return normalized
     }
 
@@ -158,7 +158,7 @@ public final class ReadingList {
     @discardableResult
     public func addNote(to ref: String, body: String, quote: String? = nil) throws -> String {
         let body = body.trimmingScalars(in: .whitespacesAndNewlines)
-        guard !body.isEmpty else { throw ClientError.emptyNote }
+        guard !body.isEmpty else { throw EditError.emptyNote }
         let quote = quote?.trimmingScalars(in: .whitespacesAndNewlines)
         return try store.command { write in
             let articleID = try ArticleRef.resolve(ref, in: write.db)
@@ -177,7 +177,7 @@ public final class ReadingList {
     @discardableResult
     public func editNote(_ ref: String, body: String) throws -> String {
         let body = body.trimmingScalars(in: .whitespacesAndNewlines)
-        guard !body.isEmpty else { throw ClientError.emptyNote }
+        guard !body.isEmpty else { throw EditError.emptyNote }
         return try store.command { write in
             let id = try NoteRef.resolve(ref, in: write.db)
             try write.set(RegisterKey(kind: .note, entity: id, field: NoteField.body.rawValue), .text(body))
@@ -204,11 +204,11 @@ public final class ReadingList {
     public func configureServer(url: String, token: String, deviceName: String? = nil, caFile: String? = nil) throws {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
               components.host?.isEmpty == false
-        else { throw ClientError.invalidServerURL(url) }
+        else { throw ServerSettingsError.invalidServerURL(url) }
         // The URL is shown in `status`, sync summaries and errors: a secret in it would be too.
-        guard components.user == nil, components.password == nil else { throw ClientError.credentialsInServerURL }
+        guard components.user == nil, components.password == nil else { throw ServerSettingsError.credentialsInServerURL }
         guard !token.isEmpty, token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
-            throw ClientError.invalidToken
+            throw ServerSettingsError.invalidToken
         }
         let caPath = try caFile.map { try Self.checkedCAFile($0, serverURL: url) }
         try store.write(during: .command) { db in
@@ -234,21 +234,21 @@ public final class ReadingList {
     /// holding a PEM certificate (libcurl would only say so at the first
     /// sync) for an https `serverURL`.
     public static func checkedCAFile(_ file: String, serverURL: String) throws -> String {
-        guard URLComponents(string: serverURL)?.scheme?.lowercased() == "https" else { throw ClientError.caFileWithoutHTTPS(serverURL) }
+        guard URLComponents(string: serverURL)?.scheme?.lowercased() == "https" else { throw ServerSettingsError.caFileWithoutHTTPS(serverURL) }
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ClientError.unreadableCAFile(path: path, reason: "no such file")
+            throw ServerSettingsError.unreadableCAFile(path: path, reason: "no such file")
         }
-        guard !isDirectory.boolValue else { throw ClientError.unreadableCAFile(path: path, reason: "it is a folder; give the PEM file") }
+        guard !isDirectory.boolValue else { throw ServerSettingsError.unreadableCAFile(path: path, reason: "it is a folder; give the PEM file") }
         let contents: Data
         do {
             contents = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ClientError.unreadableCAFile(path: path, reason: "it cannot be read (permission denied?)")
+            throw ServerSettingsError.unreadableCAFile(path: path, reason: "it cannot be read (permission denied?)")
         }
         guard String(decoding: contents, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
-            throw ClientError.unreadableCAFile(path: path, reason: "it holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)")
+            throw ServerSettingsError.unreadableCAFile(path: path, reason: "it holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)")
         }
         return path
     }

@@ -33,7 +33,7 @@ public struct ClientHome: Sendable, Equatable {
         do {
             return try PrivateFiles.prepare(folder: directory, files: Self.privateFiles)
         } catch let error as PrivateFileError {
-            throw ClientError.homeUnavailable(path: directory.path, reason: error.reason)
+            throw HomeError.unavailable(path: directory.path, reason: error.reason)
         }
     }
 }

@@ -44,7 +44,7 @@ public final class ClientStore {
         do {
             try PrivateFiles.makeFile(home.databaseURL.path)
         } catch let error as PrivateFileError {
-            throw ClientError.homeUnavailable(path: home.directory.path, reason: "its database cannot be created (\(error.reason))")
+            throw HomeError.unavailable(path: home.directory.path, reason: "its database cannot be created (\(error.reason))")
         }
         // Empty: new (or made by a run that stopped before this step).
         if (try? FileManager.default.attributesOfItem(atPath: home.databaseURL.path)[.size] as? Int) == 0 {
@@ -109,7 +109,7 @@ public final class ClientStore {
     /// outbox and keeps the search index in step.
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
         // A command of a batch fails as SQLite said, so that the batch stops
-        // (an import skips items that fail with a `ClientError`, and must
+        // (an import skips items that fail with a `LibraryRefusal`, and must
         // not skip on to the next item on a full disk); the batch says it.
         if let batch = openBatch { return try batch.command(body) }
         return try write(during: .command) { db in
@@ -139,19 +139,19 @@ public final class ClientStore {
     }
 
     /// Every write transaction of the library: the storage failing under it
-    /// (disk full, read-only, locked) is said as `ClientError.homeStorage`,
+    /// (disk full, read-only, locked) is said as `HomeError.storage`,
     /// naming the home and what `activity` kept; other errors pass as they are.
     func write<T>(during activity: HomeStorageFault.Activity, _ updates: (Database) throws -> T) throws -> T {
         try Self.saying(activity, home: homePath) { try database.write(updates) }
     }
 
-    /// Runs `body`, saying a storage fault it meets as `ClientError.homeStorage`.
+    /// Runs `body`, saying a storage fault it meets as `HomeError.storage`.
     static func saying<T>(_ activity: HomeStorageFault.Activity, home: String?, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
             guard let fault = HomeStorageFault(error, home: home) else { throw error }
-            throw ClientError.homeStorage(fault, home: home ?? "memory", during: activity)
+            throw HomeError.storage(fault, home: home ?? "memory", during: activity)
         }
     }
 

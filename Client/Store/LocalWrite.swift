@@ -78,7 +78,7 @@ final class LocalWrite {
         // Refuse here what the server would refuse: a write it cannot take
         // would otherwise block every later sync.
         if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
-            throw ClientError.unsyncable(problem)
+            throw EditError.unsyncable(problem)
         }
         entity.set(key.field, register)
         entities[address] = entity

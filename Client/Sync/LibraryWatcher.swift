@@ -18,17 +18,17 @@ final class LibraryWatcher: @unchecked Sendable {
     init(home: ClientHome) throws {
         databaseName = home.databaseURL.lastPathComponent
         inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard inotify >= 0 else { throw ClientError.homeUnavailable(path: home.directory.path, reason: "it cannot be watched (\(String(cString: strerror(errno))))") }
+        guard inotify >= 0 else { throw HomeError.unavailable(path: home.directory.path, reason: "it cannot be watched (\(String(cString: strerror(errno))))") }
         let mask = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
         guard inotify_add_watch(inotify, home.directory.path, mask) >= 0 else {
             let reason = String(cString: strerror(errno))
             close(inotify)
-            throw ClientError.homeUnavailable(path: home.directory.path, reason: "it cannot be watched (\(reason))")
+            throw HomeError.unavailable(path: home.directory.path, reason: "it cannot be watched (\(reason))")
         }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
             close(inotify)
-            throw ClientError.homeUnavailable(path: home.directory.path, reason: "a pipe cannot be made (\(String(cString: strerror(errno))))")
+            throw HomeError.unavailable(path: home.directory.path, reason: "a pipe cannot be made (\(String(cString: strerror(errno))))")
         }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         wakePipe = (fds[0], fds[1])

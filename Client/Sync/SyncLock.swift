@@ -13,7 +13,7 @@ struct SyncLock {
         let path = directory.appendingPathComponent("sync.lock").path
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw ClientError.homeUnavailable(path: directory.path, reason: "its sync lock \(path) cannot be opened (\(String(cString: strerror(errno))))")
+            throw HomeError.unavailable(path: directory.path, reason: "its sync lock \(path) cannot be opened (\(String(cString: strerror(errno))))")
         }
         // 0600 whatever the umask, and for a lock file an earlier version made 0644.
         _ = fchmod(descriptor, 0o600)
@@ -21,7 +21,7 @@ struct SyncLock {
             guard errno == EINTR else {
                 let reason = String(cString: strerror(errno))
                 close(descriptor)
-                throw ClientError.homeUnavailable(path: directory.path, reason: "its sync lock cannot be taken (\(reason))")
+                throw HomeError.unavailable(path: directory.path, reason: "its sync lock cannot be taken (\(reason))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReadSyncArticles
 import ReadSyncClient
 
 extension ImportFormat: ExpressibleByArgument {}
@@ -61,7 +62,7 @@ extension ClientCommand {
             guard !requests.isEmpty else { print("Nothing to fetch: every imported article has its body."); return }
             let bar = ProgressBar(label: "Fetching")
             var fetched = 0, done = 0
-            var failures: [(BodyRequest, ClientError)] = []
+            var failures: [(BodyRequest, FetchError)] = []
             var storeError: (any Error)?
             BodyFetcher().fetch(requests) { request, result in
                 done += 1

@@ -74,7 +74,7 @@ extension ClientCommand {
         func run() throws {
             let text = percent.hasSuffix("%") ? String(percent.dropLast()) : percent
             guard let value = Double(text), value.isFinite, (0...100).contains(value) else {
-                throw ClientError.invalidProgress(percent)
+                throw EditError.invalidProgress(percent)
             }
             let id = try client.openList().setProgress(id, percent: value)
             print("Progress of \(id): \(Terminal.percent(value / 100)).")
@@ -94,7 +94,7 @@ extension ClientCommand {
                 switch change.first {
                 case "+": add.append(String(change.dropFirst()))
                 case "-": remove.append(String(change.dropFirst()))
-                default: throw ClientError.invalidTag(change)
+                default: throw EditError.invalidTag(change)
                 }
             }
             let list = try client.openList()

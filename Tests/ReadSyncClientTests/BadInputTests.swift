@@ -18,7 +18,7 @@ struct BadInputTests {
     }
 
     /// Runs `attempt`, expects `expected`, and checks nothing stored changed.
-    func expectRefusal(_ expected: ClientError, _ list: ReadingList, _ attempt: () throws -> Void) throws {
+    func expectRefusal<Refusal: Error & Equatable>(_ expected: Refusal, _ list: ReadingList, _ attempt: () throws -> Void) throws {
         let before = try DatabaseSnapshot(list)
         #expect(throws: expected) { try attempt() }
         #expect(try DatabaseSnapshot(list) == before, "\(expected) changed the database")
@@ -26,23 +26,23 @@ struct BadInputTests {
 
     @Test func missingFile() throws {
         let (list, _) = try seededList()
-        try expectRefusal(.fileNotFound("/nonexistent/article.txt"), list) { _ = try list.add(ingestor.draft(from: "/nonexistent/article.txt")) }
+        try expectRefusal(InputError.fileNotFound("/nonexistent/article.txt"), list) { _ = try list.add(ingestor.draft(from: "/nonexistent/article.txt")) }
     }
 
     @Test func binaryFile() throws {
         let (list, _) = try seededList()
         let path = temporary.home.directory.appendingPathComponent("image.bin").path
         _ = FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + (0..<2000).map { UInt8($0 % 256) }))
-        try expectRefusal(.binaryFile(path), list) { _ = try list.add(ingestor.draft(from: path)) }
+        try expectRefusal(InputError.binaryFile(path), list) { _ = try list.add(ingestor.draft(from: path)) }
     }
 
     @Test func directoryAndEmptyFile() throws {
         let (list, _) = try seededList()
         let directory = temporary.home.directory.path
-        try expectRefusal(.notAFile(directory), list) { _ = try list.add(ingestor.draft(from: directory)) }
+        try expectRefusal(InputError.notAFile(directory), list) { _ = try list.add(ingestor.draft(from: directory)) }
         let empty = temporary.home.directory.appendingPathComponent("empty.txt").path
         _ = FileManager.default.createFile(atPath: empty, contents: Data("  \n\n ".utf8))
-        try expectRefusal(.emptyArticle(empty), list) { _ = try list.add(ingestor.draft(from: empty)) }
+        try expectRefusal(InputError.noText(empty), list) { _ = try list.add(ingestor.draft(from: empty)) }
     }
 
     @Test func unreachableURL() throws {
@@ -55,7 +55,7 @@ struct BadInputTests {
         do {
             _ = try list.add(ingestor.draft(from: url))
             Issue.record("expected a fetch error")
-        } catch let error as ClientError {
+        } catch let error as FetchError {
             guard case .fetchFailed(url, _) = error else { Issue.record("wrong error: \(error)"); return }
             #expect(error.description.hasPrefix("could not fetch \(url): "))
         }
@@ -71,11 +71,11 @@ struct BadInputTests {
             "/loop": .redirect(to: "/loop"),
         ])
         defer { server.stop() }
-        try expectRefusal(.httpStatus(url: server.url("/missing"), status: 404), list) { _ = try ingestor.draft(from: server.url("/missing")) }
-        try expectRefusal(.unsupportedContentType(url: server.url("/image"), contentType: "image/png"), list) { _ = try ingestor.draft(from: server.url("/image")) }
-        try expectRefusal(.responseTooLarge(url: server.url("/huge"), limit: 64 * 1024), list) { _ = try ingestor.draft(from: server.url("/huge")) }
-        #expect(throws: ClientError.self) { _ = try ingestor.draft(from: server.url("/loop")) }
-        #expect(throws: ClientError.invalidURL("http://")) { _ = try ingestor.draft(from: "http://") }
+        try expectRefusal(FetchError.httpStatus(url: server.url("/missing"), status: 404), list) { _ = try ingestor.draft(from: server.url("/missing")) }
+        try expectRefusal(FetchError.unsupportedContentType(url: server.url("/image"), contentType: "image/png"), list) { _ = try ingestor.draft(from: server.url("/image")) }
+        try expectRefusal(FetchError.responseTooLarge(url: server.url("/huge"), limit: 64 * 1024), list) { _ = try ingestor.draft(from: server.url("/huge")) }
+        #expect(throws: FetchError.self) { _ = try ingestor.draft(from: server.url("/loop")) }
+        #expect(throws: FetchError.invalidURL("http://")) { _ = try ingestor.draft(from: "http://") }
     }
 
     @Test func aURLThatNeverAnswersTimesOut() throws {
@@ -86,7 +86,7 @@ struct BadInputTests {
         do {
             _ = try list.add(ingestor.draft(from: server.url("/slow")))
             Issue.record("expected a timeout")
-        } catch let error as ClientError {
+        } catch let error as FetchError {
             guard case .fetchFailed(_, let reason) = error else { Issue.record("wrong error: \(error)"); return }
             #expect(reason.lowercased().contains("timed out") || reason.lowercased().contains("timeout"), "\(reason)")
         }
@@ -100,7 +100,7 @@ struct BadInputTests {
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: UInt64(ArticleIngestor.maxFileBytes + 1))  // sparse: instant
         try handle.close()
-        try expectRefusal(.fileTooLarge(path, limit: ArticleIngestor.maxFileBytes), list) { _ = try list.add(ingestor.draft(from: path)) }
+        try expectRefusal(InputError.fileTooLarge(path, limit: ArticleIngestor.maxFileBytes), list) { _ = try list.add(ingestor.draft(from: path)) }
     }
 
     @Test func textThatIsNotUTF8IsReadAsLatin1() throws {
@@ -112,22 +112,22 @@ struct BadInputTests {
 
     @Test func unknownAndAmbiguousIDs() throws {
         let (list, _) = try seededList()
-        try expectRefusal(.unknownArticle("abc-not-there"), list) { try list.setRead("abc-not-there", true) }
-        try expectRefusal(.unknownArticle("0000"), list) { try list.delete("0000") }
-        try expectRefusal(.unknownNote("0000"), list) { try list.deleteNote("0000") }
-        try expectRefusal(.unknownArticle(""), list) { try list.setFavorite("", true) }
+        try expectRefusal(LookupError.unknownArticle("abc-not-there"), list) { try list.setRead("abc-not-there", true) }
+        try expectRefusal(LookupError.unknownArticle("0000"), list) { try list.delete("0000") }
+        try expectRefusal(LookupError.unknownNote("0000"), list) { try list.deleteNote("0000") }
+        try expectRefusal(LookupError.unknownArticle(""), list) { try list.setFavorite("", true) }
     }
 
     @Test func outOfRangeProgress() throws {
         let (list, id) = try seededList()
-        try expectRefusal(.invalidProgress("150.0"), list) { try list.setProgress(id, percent: 150) }
-        try expectRefusal(.invalidProgress("-1.0"), list) { try list.setProgress(id, percent: -1) }
-        try expectRefusal(.invalidProgress("nan"), list) { try list.setProgress(id, percent: .nan) }
+        try expectRefusal(EditError.invalidProgress("150.0"), list) { try list.setProgress(id, percent: 150) }
+        try expectRefusal(EditError.invalidProgress("-1.0"), list) { try list.setProgress(id, percent: -1) }
+        try expectRefusal(EditError.invalidProgress("nan"), list) { try list.setProgress(id, percent: .nan) }
     }
 
     @Test func invalidTagsAndEmptyNotes() throws {
         let (list, id) = try seededList()
-        try expectRefusal(.invalidTag("  "), list) { try list.tag(id, add: ["ok", "  "], remove: []) }
-        try expectRefusal(.emptyNote, list) { try list.addNote(to: id, body: "   ") }
+        try expectRefusal(EditError.invalidTag("  "), list) { try list.tag(id, add: ["ok", "  "], remove: []) }
+        try expectRefusal(EditError.emptyNote, list) { try list.addNote(to: id, body: "   ") }
     }
 }

@@ -31,16 +31,15 @@ struct IDPrefixTests {
         let note = try list.addNote(to: ids[0], body: "A note")
         try list.delete(ids[1])
         #expect(try list.show(String(ids[0].prefix(12))).id == ids[0])
-        #expect(throws: ClientError.articleDeleted(ids[1])) { try list.setFavorite(String(ids[1].prefix(12)), true) }
+        #expect(throws: LookupError.articleDeleted(ids[1])) { try list.setFavorite(String(ids[1].prefix(12)), true) }
         #expect(try list.restore(String(ids[1].prefix(12))) == ids[1])
-        #expect(throws: ClientError.self) { try list.show("") }
+        #expect(throws: LookupError.unknownArticle("")) { try list.show("") }
         #expect(try list.editNote(String(note.prefix(8)), body: "Edited") == note)
         try list.delete(ids[0])
-        #expect(throws: ClientError.unknownNote(String(note.prefix(8)))) { try list.editNote(String(note.prefix(8)), body: "Hidden with its article") }
-        // Forty ids share few leading hex digits: a one-digit prefix is ambiguous.
-        let first = String(ids[2].prefix(1))
-        if ids.filter({ $0.hasPrefix(first) }).count > 1 {
-            #expect(throws: ClientError.self) { try list.show(first) }
-        }
+        #expect(throws: LookupError.unknownNote(String(note.prefix(8)))) { try list.editNote(String(note.prefix(8)), body: "Hidden with its article") }
+        // Thirty-nine live ids over sixteen hex digits: some first digit is shared, and that prefix is ambiguous.
+        let live = ids.dropFirst()  // ids[0] is in the trash
+        let shared = try #require(Dictionary(grouping: live, by: { $0.prefix(1) }).first { $0.value.count > 1 })
+        #expect(throws: LookupError.ambiguousArticle(String(shared.key), matches: shared.value.count)) { try list.show(String(shared.key)) }
     }
 }

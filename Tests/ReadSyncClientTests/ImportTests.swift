@@ -326,7 +326,7 @@ struct ImportTests {
         let summary = try list.importSource(ImportSource(name: "x.csv", data: Data(csv.utf8))).summary
         #expect(summary.withoutBody.count == 3)
 
-        var failures: [ClientError] = []
+        var failures: [FetchError] = []
         BodyFetcher(concurrency: 3, perHost: 2, limits: HTTPLimits(connectTimeoutSeconds: 2, totalTimeoutSeconds: 5)).fetch(summary.withoutBody) { request, result in
             switch result {
             case .success(let draft): #expect(try! list.fillBody(request.articleID, from: draft))

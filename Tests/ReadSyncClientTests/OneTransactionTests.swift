@@ -35,8 +35,8 @@ struct OneTransactionTests {
         let list = try temporary.open()
         try list.inOneTransaction {
             let id = try save(list)
-            #expect(throws: ClientError.self) { try list.addNote(to: "no-such-article", body: "lost") }
-            #expect(throws: ClientError.self) { try list.setProgress(id, percent: 150) }
+            #expect(throws: LookupError.unknownArticle("no-such-article")) { try list.addNote(to: "no-such-article", body: "lost") }
+            #expect(throws: EditError.invalidProgress("150.0")) { try list.setProgress(id, percent: 150) }
         }
         #expect(try list.list().count == 1)
         #expect(try list.status().notes == 1)

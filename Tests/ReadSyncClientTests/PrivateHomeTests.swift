@@ -72,10 +72,10 @@ struct PrivateHomeTests {
     /// password or token in it would be too.
     @Test func aServerURLWithCredentialsIsRefused() throws {
         let list = try temporary.open()
-        #expect(throws: ClientError.credentialsInServerURL) {
+        #expect(throws: ServerSettingsError.credentialsInServerURL) {
             try list.configureServer(url: "https://alice:secret-token@sync.example", token: "secret-token")
         }
-        #expect(throws: ClientError.credentialsInServerURL) {
+        #expect(throws: ServerSettingsError.credentialsInServerURL) {
             try list.configureServer(url: "https://secret-token@sync.example", token: "secret-token")
         }
         #expect(try list.status().server == nil, "nothing was stored")

@@ -122,7 +122,7 @@ struct ReadingListTests {
         try list.deleteNote(noteID)
         #expect(try list.show(ids[1]).notes.isEmpty)
         #expect(try list.changeLog().last?.field == "deleted")
-        #expect(throws: ClientError.unknownNote(noteID)) { try list.editNote(noteID, body: "again") }
+        #expect(throws: LookupError.unknownNote(noteID)) { try list.editNote(noteID, body: "again") }
     }
 
     @Test func deleteHidesTheArticleItsNotesAndTagsAndRestoreBringsThemBack() throws {
@@ -137,14 +137,14 @@ struct ReadingListTests {
         #expect(try list.search("Biden").isEmpty)
         #expect(try list.trash().map(\.id) == [ids[2]])
         #expect(try list.status().articles == 2)
-        #expect(throws: ClientError.articleDeleted(ids[2])) { try list.setRead(ids[2], true) }
+        #expect(throws: LookupError.articleDeleted(ids[2])) { try list.setRead(ids[2], true) }
 
         try list.restore(ids[2])
         #expect(try list.list().count == 3)
         #expect(try list.show(ids[2]).notes.map(\.body) == ["zeppelin marker in a note"])
         #expect(try list.show(ids[2]).tags == ["keep"])
         #expect(try list.search("zeppelin").map(\.id) == [ids[2]])
-        #expect(throws: ClientError.articleNotDeleted(ids[2])) { try list.restore(ids[2]) }
+        #expect(throws: LookupError.articleNotDeleted(ids[2])) { try list.restore(ids[2]) }
     }
 
     @Test func reAddingADeletedArticleRestoresIt() throws {
@@ -170,15 +170,15 @@ struct ReadingListTests {
         #expect(try list.search("biden").first?.id == ids[2])
         // FTS syntax in a query is taken as plain words.
         #expect(try list.search("\"netanyahu\" AND OR (").count >= 1)
-        #expect(throws: ClientError.emptySearch) { try list.search(" * \" ") }
+        #expect(throws: LookupError.emptySearch) { try list.search(" * \" ") }
     }
 
     @Test func idsAcceptUniquePrefixes() throws {
         let (list, ids) = try libraryWithSeeds()
         #expect(try list.show(String(ids[0].prefix(4))).id == ids[0])
         #expect(try list.show(ids[0].uppercased()).id == ids[0])
-        #expect(throws: ClientError.unknownArticle("zzzz")) { try list.show("zzzz") }
-        #expect(throws: ClientError.unknownArticle("ffffffffffffffff0")) { try list.show("ffffffffffffffff0") }
+        #expect(throws: LookupError.unknownArticle("zzzz")) { try list.show("zzzz") }
+        #expect(throws: LookupError.unknownArticle("ffffffffffffffff0")) { try list.show("ffffffffffffffff0") }
     }
 
     @Test func ambiguousPrefixIsRefused() throws {
@@ -191,8 +191,7 @@ struct ReadingListTests {
             if byFirst[id.first!] != nil { shared = id.first } else { byFirst[id.first!] = id }
         }
         let prefix = String(try #require(shared))
-        #expect(throws: ClientError.self) { try list.show(prefix) }
-        do { _ = try list.show(prefix); Issue.record("expected an error") } catch let error as ClientError {
+        do { _ = try list.show(prefix); Issue.record("expected an error") } catch let error as LookupError {
             guard case .ambiguousArticle(prefix, let count) = error else { Issue.record("wrong error \(error)"); return }
             #expect(count >= 2)
         }
@@ -202,8 +201,8 @@ struct ReadingListTests {
         let list = try temporary.open()
         try list.configureServer(url: "http://127.0.0.1:8080", token: "abc123")
         #expect(try list.status().server == "http://127.0.0.1:8080")
-        #expect(throws: ClientError.invalidServerURL("ftp://x")) { try list.configureServer(url: "ftp://x", token: "abc") }
-        #expect(throws: ClientError.invalidToken) { try list.configureServer(url: "http://x", token: "") }
+        #expect(throws: ServerSettingsError.invalidServerURL("ftp://x")) { try list.configureServer(url: "ftp://x", token: "abc") }
+        #expect(throws: ServerSettingsError.invalidToken) { try list.configureServer(url: "http://x", token: "") }
         #expect(try list.status().server == "http://127.0.0.1:8080")
     }
 

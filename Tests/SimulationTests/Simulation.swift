@@ -249,7 +249,7 @@ final class Simulation {
                 try list.restore(deleted.id)
                 log("\(replica.name) restore \(deleted.id.prefix(6))")
             }
-        } catch is ClientError {
+        } catch is any LibraryRefusal {
             return  // e.g. restoring what a sync just restored: refused, nothing written
         }
     }
