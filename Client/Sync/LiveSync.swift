@@ -182,7 +182,7 @@ public final class LiveSync: @unchecked Sendable {
                     while state.exchanges == exchanges && !state.stopping { condition.wait() }
                 }
                 failed = false
-            } catch SyncError.refused(_, _, "node_in_use", _) where !retriedChain {
+            } catch SyncError.refused(_, _, .nodeInUse, _) where !retriedChain {
                 // This device's own push may have moved its push chain on
                 // between reading it and the server checking it: ask again
                 // at once, with the chain as it is now. (Twice in a row is

@@ -77,7 +77,7 @@ public struct SyncEngine {
     private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
         do {
             guard try settlePendingPush() else { return false }
-        } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
+        } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
             summary.movedToNode = try store.moveToNewNode()
             return false
         }
@@ -101,7 +101,7 @@ public struct SyncEngine {
             do {
                 answer = try inFlight.value()
                 FaultPoint.clientPushAfterAnswer.reach()
-            } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
+            } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
@@ -166,7 +166,7 @@ public struct SyncEngine {
             let page: PullResponse
             do {
                 page = try next.value()
-            } catch SyncError.refused(_, _, "node_in_use", _) where summary.movedToNode == nil {
+            } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
             }

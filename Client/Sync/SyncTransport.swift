@@ -25,7 +25,7 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
     case unreachable(server: String, reason: String)
     /// The server's TLS certificate failed verification.
     case untrustedCertificate(server: String, reason: String)
-    case refused(server: String, status: Int, code: String, message: String)
+    case refused(server: String, status: Int, code: ErrorCode, message: String)
     /// A pushed change was stamped too far ahead of the server's clock.
     case clockSkew(server: String, message: String, serverTime: Int64)
     case badAnswer(server: String, reason: String)
@@ -43,13 +43,13 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
                 + "give its PEM file with `readsync client init --ca-file FILE`; nothing was lost, local changes stay queued"
         case .refused(let server, let status, let code, let message):
             switch code {
-            case "unauthorized":
+            case .unauthorized:
                 return "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` and run `readsync client init` again"
             // The server's storage failed, not this device: its answer says
             // nothing of this request was stored, and the outbox is cleared
             // only by an acknowledged push, so everything waits here.
-            case "disk_full", "read_only", "busy":
-                let why = code == "disk_full" ? "its disk is full" : code == "read_only" ? "its database is read-only" : "its database is locked by another process"
+            case .diskFull, .readOnly, .busy:
+                let why = code == .diskFull ? "its disk is full" : code == .readOnly ? "its database is read-only" : "its database is locked by another process"
                 return "the server at \(server) could not store the sync: \(why) (HTTP \(status), \(code)); nothing was lost and this device's changes "
                     + "stay queued for the next sync, once the server's operator has fixed it"
             default:
@@ -169,10 +169,10 @@ public final class CurlSyncTransport: SyncTransport {
         traffic.receivedBytes += response.body.count
         guard response.status == 200 else {
             if let error = try? WireCoding.decode(ErrorResponse.self, from: response.body) {
-                if error.error.code == "clock_skew", let serverTime = error.serverTime {
+                if error.error.code == .clockSkew, let serverTime = error.serverTime {
                     throw SyncError.clockSkew(server: baseURL, message: error.error.message, serverTime: serverTime)
                 }
-                if error.error.code == "unsupported_protocol", let theirs = response.headers[SyncProtocol.versionHeader.lowercased()].flatMap({ Int($0) }) {
+                if error.error.code == .unsupportedProtocol, let theirs = response.headers[SyncProtocol.versionHeader.lowercased()].flatMap({ Int($0) }) {
                     throw SyncError.protocolMismatch(server: baseURL, theirs: theirs)
                 }
                 throw SyncError.refused(server: baseURL, status: response.status, code: error.error.code, message: error.error.message)

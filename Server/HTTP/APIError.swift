@@ -11,26 +11,26 @@ import ReadSyncCore
 /// should become a 500.
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
-    public let code: String
+    public let code: ErrorCode
     public let message: String
     /// The server's clock, for `clock_skew` answers.
     public let serverTime: Int64?
     /// Headers the answer carries besides the JSON ones (`WWW-Authenticate`).
     public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, serverTime: Int64? = nil) {
+    public init(_ status: HTTPResponse.Status, code: ErrorCode, message: String, serverTime: Int64? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.serverTime = serverTime
     }
 
-    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message: message) }
-    static func tooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, code: "too_large", message: message) }
-    static let unauthorized = APIError(.unauthorized, code: "unauthorized",
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: .badRequest, message: message) }
+    static func tooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, code: .tooLarge, message: message) }
+    static let unauthorized = APIError(.unauthorized, code: .unauthorized,
                                        message: "missing, unknown or revoked token; send 'Authorization: Bearer <token>' with a token from `readsync user add` or `readsync user token`")
     static func notFound(_ path: String) -> APIError {
-        APIError(.notFound, code: "not_found", message: "no such endpoint: \(path.prefix(200)) (see /v1/openapi.yaml)")
+        APIError(.notFound, code: .notFound, message: "no such endpoint: \(path.prefix(200)) (see /v1/openapi.yaml)")
     }
 
     /// The answer to a request the storage failed (`StorageFault`): nothing
@@ -39,13 +39,13 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         switch fault {
         case .diskFull:
             ServerMetrics.diskFullRefusals.increment()
-            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: "disk_full",
+            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: .diskFull,
                       message: "the server's disk is full; nothing of this request was stored. Try again once its operator has freed space")
         case .readOnly:
-            self.init(.serviceUnavailable, code: "read_only",
+            self.init(.serviceUnavailable, code: .readOnly,
                       message: "the server's database is read-only; nothing of this request was stored. Try again later")
         case .busy:
-            self.init(.serviceUnavailable, code: "busy",
+            self.init(.serviceUnavailable, code: .busy,
                       message: "the server's database is locked by another process; nothing of this request was stored. Try again later")
         }
     }
@@ -103,14 +103,14 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             if error.status == .notFound { throw APIError.notFound(request.uri.path) }
             let status = error.status.code >= 500 ? HTTPResponse.Status.internalServerError : error.status
-            throw APIError(status, code: status == .contentTooLarge ? "too_large" : "bad_request", message: error.body ?? status.reasonPhrase)
+            throw APIError(status, code: status == .contentTooLarge ? .tooLarge : .badRequest, message: error.body ?? status.reasonPhrase)
         } catch {
             if let fault = StorageFault(error) {
                 context.logger.error("storage fault", metadata: ["rs.route": "\(context.endpointPath ?? "unmatched")", "rs.error": "\(error)"])
                 throw APIError(fault)
             }
             context.logger.error("request failed", metadata: ["rs.route": "\(context.endpointPath ?? "unmatched")", "rs.error": "\(error)"])
-            throw APIError(.internalServerError, code: "internal", message: "the server failed to answer; it has logged why")
+            throw APIError(.internalServerError, code: .internal, message: "the server failed to answer; it has logged why")
         }
     }
 }

@@ -49,7 +49,7 @@ struct SyncRoutes: Sendable {
         let now = clock.nowMilliseconds()
         if let skew = SyncProtocol.excessiveSkew(of: push.changes, serverTime: now) {
             ServerMetrics.clockSkewRefusals.increment()
-            throw APIError(.unprocessableContent, code: "clock_skew", message: """
+            throw APIError(.unprocessableContent, code: .clockSkew, message: """
                 this device's clock is \(DurationText.describe(milliseconds: skew)) ahead of the server's \
                 (at most \(DurationText.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
                 """, serverTime: now)
@@ -59,7 +59,7 @@ struct SyncRoutes: Sendable {
             outcome = try await store.push(push.changes, from: push.node, for: user,
                                            known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
         } catch let refusal as ServerMerge.Refusal {
-            throw APIError(.conflict, code: "causality", message: "\(refusal); the client's clock or outbox is damaged")
+            throw APIError(.conflict, code: .causality, message: "\(refusal); the client's clock or outbox is damaged")
         } catch let refusal as PushRefusal {
             throw APIError(.conflict, code: refusal.code, message: refusal.description)
         }
@@ -182,7 +182,7 @@ struct SyncRoutes: Sendable {
     }
 
     private static func unsupported(_ version: Int?) -> APIError {
-        APIError(.badRequest, code: "unsupported_protocol", message: """
+        APIError(.badRequest, code: .unsupportedProtocol, message: """
             this server speaks readsync protocol \(SyncProtocol.version), the client \(version.map { "speaks \($0)" } ?? "sent an unreadable version"); \
             use matching versions of client and server
             """)
@@ -226,7 +226,7 @@ enum RequestBodyReader {
                 throw APIError.badRequest("the body is labelled gzip but is not valid gzip")
             }
         case let other?:
-            throw APIError(.unsupportedMediaType, code: "unsupported_encoding", message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
+            throw APIError(.unsupportedMediaType, code: .unsupportedEncoding, message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
         }
     }
 }

@@ -58,7 +58,7 @@ struct OPDSRoutes: Sendable {
             let (_, library) = try await signIn(request, context)
             let tag = try context.parameters.require("tag").removingPercentEncoding ?? ""
             let articles = library.articles.filter { $0.tags.contains(tag) }
-            guard !articles.isEmpty else { throw APIError(.notFound, code: "not_found", message: "no article is tagged '\(tag.prefix(100))'") }
+            guard !articles.isEmpty else { throw APIError(.notFound, code: .notFound, message: "no article is tagged '\(tag.prefix(100))'") }
             return feed(acquisition(id: "urn:readsync:opds:tag:\(tag)", title: "Tagged \(tag)", path: Self.tagPath(tag), articles: articles,
                                     page: try Self.page(request)), type: Self.acquisitionType)
         }
@@ -66,7 +66,7 @@ struct OPDSRoutes: Sendable {
             let (user, library) = try await signIn(request, context)
             let file = try context.parameters.require("file")
             guard file.hasSuffix(".epub"), let listed = library.articles.first(where: { $0.id == file.dropLast(5) }) else {
-                throw APIError(.notFound, code: "not_found", message: "no such article: \(file.prefix(100))")
+                throw APIError(.notFound, code: .notFound, message: "no such article: \(file.prefix(100))")
             }
             let article = try await store.withBody(listed, of: user)
             let book = article.book
@@ -102,7 +102,7 @@ struct OPDSRoutes: Sendable {
     }
 
     private static var signInRefusal: APIError {
-        var refusal = APIError(.unauthorized, code: "unauthorized",
+        var refusal = APIError(.unauthorized, code: .unauthorized,
                                message: "sign in with your readsync user name and, as the password, your sync token (from `readsync user add` or `readsync user token`) or your wallabag password (`readsync user wallabag`)")
         refusal.headers[.wwwAuthenticate] = #"Basic realm="readsync", charset="UTF-8""#
         return refusal

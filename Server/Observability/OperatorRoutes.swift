@@ -16,9 +16,9 @@ struct OperatorRoutes: Sendable {
             do {
                 try await store.checkReady()
             } catch let notReady as StoreNotReady {
-                throw APIError(.serviceUnavailable, code: "not_ready", message: notReady.reason)
+                throw APIError(.serviceUnavailable, code: .notReady, message: notReady.reason)
             } catch {
-                throw APIError(.serviceUnavailable, code: "not_ready", message: "the store cannot serve: \(error)")
+                throw APIError(.serviceUnavailable, code: .notReady, message: "the store cannot serve: \(error)")
             }
             return try JSONResponse.make(ReadyResponse(), epoch: store.epoch, for: nil)
         }

@@ -293,9 +293,9 @@ public enum PushRefusal: Error, Equatable, CustomStringConvertible {
     case nodeInUse(NodeID)
 
     /// The error code the HTTP answer carries.
-    public var code: String {
+    public var code: ErrorCode {
         switch self {
-        case .nodeInUse: return "node_in_use"
+        case .nodeInUse: return .nodeInUse
         }
     }
 

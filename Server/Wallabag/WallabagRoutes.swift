@@ -85,7 +85,7 @@ struct WallabagRoutes: Sendable {
     }
 
     static func tooManyAttempts(_ wait: Int) -> APIError {
-        var refusal = APIError(.tooManyRequests, code: "too_many_attempts",
+        var refusal = APIError(.tooManyRequests, code: .tooManyAttempts,
                                message: "too many failed sign-ins for this user or from this address; try again in \(wait) s")
         refusal.headers[.retryAfter] = String(wait)
         return refusal

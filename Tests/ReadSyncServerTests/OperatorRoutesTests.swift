@@ -90,7 +90,7 @@ import Testing
             try await client.execute(uri: "/v1/push", method: .post, headers: Self.bearer(token), body: try Self.push(title: big)) { response in
                 #expect(response.status.code == 507)
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(response.body.readableBytesView))
-                #expect(error.error.code == "disk_full")
+                #expect(error.error.code.rawValue == "disk_full")
                 #expect(error.error.message.contains("disk is full") && error.error.message.contains("nothing of this request was stored"))
             }
             try await store.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
@@ -151,7 +151,7 @@ import Testing
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(response.body.readableBytesView))
-                #expect(error.error.code == "not_ready" && error.error.message.contains("PostgreSQL does not answer"), "\(error.error.message)")
+                #expect(error.error.code.rawValue == "not_ready" && error.error.message.contains("PostgreSQL does not answer"), "\(error.error.message)")
             }
             try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
             try await run("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true")

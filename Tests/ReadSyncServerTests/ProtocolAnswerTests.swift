@@ -145,7 +145,7 @@ import ReadSyncTestSupport
                     #expect(response.status.code == test.status, "\(test): status \(response.status)")
                     #expect(response.headers[.contentType]?.hasPrefix("application/json") == true, "\(test): not JSON")
                     let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(response.body.readableBytesView))
-                    #expect(error?.error.code == test.code, "\(test): body \(String(buffer: response.body).prefix(200))")
+                    #expect(error?.error.code.rawValue == test.code, "\(test): body \(String(buffer: response.body).prefix(200))")
                     #expect(error.map { !$0.error.message.isEmpty } == true)
                 }
                 // A good request still works after it.
@@ -212,7 +212,7 @@ import ReadSyncTestSupport
             try await client.execute(uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
                                      body: ByteBuffer(bytes: Self.protocolOnePush)) { answer in
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(answer.body.readableBytesView))
-                #expect(answer.status == .badRequest && error.error.code == "unsupported_protocol")
+                #expect(answer.status == .badRequest && error.error.code.rawValue == "unsupported_protocol")
                 #expect(error.error.message.contains("protocol 2") && error.error.message.contains("speaks 1"), "\(error.error.message)")
             }
         }

@@ -119,7 +119,7 @@ import Testing
                                                    body: try Self.json(passwordGrant()))
             #expect(blocked.status == .tooManyRequests)
             #expect(Int(blocked.headers[.retryAfter] ?? "") ?? 0 > 0)
-            #expect(try JSONDecoder().decode(ErrorResponse.self, from: Data(blocked.body.readableBytesView)).error.code == "too_many_attempts")
+            #expect(try JSONDecoder().decode(ErrorResponse.self, from: Data(blocked.body.readableBytesView)).error.code.rawValue == "too_many_attempts")
         }
     }
 

@@ -209,7 +209,7 @@ public struct HealthResponse: Codable, Sendable, Equatable {
 public struct ErrorResponse: Codable, Sendable, Equatable {
     public struct Detail: Codable, Sendable, Equatable {
         /// Stable, for programs: `bad_request`, `unauthorized`, `too_large`, `clock_skew`, …
-        public var code: String
+        public var code: ErrorCode
         /// One sentence for a person.
         public var message: String
     }
@@ -220,7 +220,7 @@ public struct ErrorResponse: Codable, Sendable, Equatable {
     /// writes it made while it was wrong.
     public var serverTime: Int64?
 
-    public init(code: String, message: String, serverTime: Int64? = nil) {
+    public init(code: ErrorCode, message: String, serverTime: Int64? = nil) {
         error = Detail(code: code, message: message)
         self.serverTime = serverTime
     }
