@@ -42,7 +42,7 @@ public enum LibraryExporter {
 
     /// Unix seconds of an ISO time, for the formats that count in seconds.
     private static func unixSeconds(_ iso: String) -> String {
-        ImportValues.date(iso).map { String($0 / 1000) } ?? ""
+        ISOTime.milliseconds(parsing: iso).map { String($0 / 1000) } ?? ""
     }
 
     static func netscape(_ articles: [ArticleDetail]) -> String {
@@ -56,10 +56,10 @@ public enum LibraryExporter {
         ]
         for article in articles {
             guard let url = article.url else { continue }  // a bookmark needs an address
-            var attributes = "HREF=\"\(Entities.encode(url))\" ADD_DATE=\"\(unixSeconds(article.addedAt))\""
-            if !article.tags.isEmpty { attributes += " TAGS=\"\(Entities.encode(article.tags.joined(separator: ",")))\"" }
+            var attributes = "HREF=\"\(HTMLText.escape(url))\" ADD_DATE=\"\(unixSeconds(article.addedAt))\""
+            if !article.tags.isEmpty { attributes += " TAGS=\"\(HTMLText.escape(article.tags.joined(separator: ",")))\"" }
             if article.status != "read" && !article.archived { attributes += " TOREAD=\"1\"" }
-            lines.append("    <DT><A \(attributes)>\(Entities.encode(article.title))</A>")
+            lines.append("    <DT><A \(attributes)>\(HTMLText.escape(article.title))</A>")
         }
         lines.append("</DL><p>")
         return lines.joined(separator: "\n") + "\n"

@@ -26,7 +26,7 @@ enum NetscapeBookmarks {
             current = nil
         }
 
-        for token in MarkupScanner.tokens(text) {
+        for token in HTMLMarkup.tokens(text) {
             switch token {
             case .start(let name, let attributes, let line):
                 if name != "dd" && readingDescription { readingDescription = false }
@@ -89,7 +89,7 @@ enum PocketHTML {
         var inHeading = false, heading = ""
         var current: ImportedItem?
 
-        for token in MarkupScanner.tokens(text) {
+        for token in HTMLMarkup.tokens(text) {
             switch token {
             case .start("h1", _, _):
                 inHeading = true

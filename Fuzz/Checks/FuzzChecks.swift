@@ -1,8 +1,6 @@
 import Foundation
 import ReadSyncCore
-#if canImport(ReadSyncArticles)
-import ReadSyncArticles  // scripts/fuzz.sh compiles the extractor into this module instead
-#endif
+import ReadSyncArticles
 
 /// What must hold for any input bytes at all. libFuzzer drives these
 /// (`scripts/fuzz.sh`); the test suite replays the corpus and every crasher
@@ -63,7 +61,19 @@ public enum FuzzChecks {
 
     /// The HTML extractor on any page: it always produces an article with a
     /// usable title, and its text is valid Unicode without NUL characters.
+    /// The same bytes as a bookmark file's markup: its tags open and close
+    /// in pairs.
     public static func htmlExtractor(_ bytes: [UInt8]) throws {
+        var open: [String] = []
+        for token in HTMLMarkup.tokens(String(decoding: bytes, as: UTF8.self)) {
+            switch token {
+            case .start(let name, _, _): open.append(name)
+            case .end(let name, _):
+                guard open.popLast() == name else { throw Violation(description: "markup token </\(name)> closes nothing open") }
+            case .text: break
+            }
+        }
+        guard open.isEmpty else { throw Violation(description: "markup tokens leave \(open) open") }
         let draft = HTMLArticleExtractor.extract(bytes)
         guard !draft.title.isEmpty, draft.title.count <= 301 else {
             throw Violation(description: "title of \(draft.title.count) characters: \(draft.title.prefix(80))")

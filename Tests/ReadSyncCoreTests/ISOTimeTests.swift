@@ -27,4 +27,23 @@ struct ISOTimeTests {
         }
         #expect(ISOTime.string(milliseconds: 1_795_288_504_123) == "2026-11-21T19:15:04.123Z")
     }
+
+    /// Reading is writing's inverse on every date from 1583 to 9999, and
+    /// takes the spellings export files use.
+    @Test func readsWhatItWritesAndTheSpellingsExportsUse() {
+        var random = SeededGenerator(seed: 12)
+        for _ in 0..<2_000 {
+            let milliseconds = Int64.random(in: -12_212_553_600_000 ... 253_402_300_799_999, using: &random)
+            #expect(ISOTime.milliseconds(parsing: ISOTime.string(milliseconds: milliseconds)) == milliseconds, "\(milliseconds) ms")
+        }
+        let noon = ISOTime.milliseconds(parsing: "2023-05-01T12:00:00Z")
+        #expect(noon == 1_682_942_400_000)
+        #expect(ISOTime.milliseconds(parsing: "2023-05-01 13:00:00+01:00") == noon)
+        #expect(ISOTime.milliseconds(parsing: "2023-05-01T10:30:00-0130") == noon)
+        #expect(ISOTime.milliseconds(parsing: "2023-05-01T12:00:00.5Z") == noon.map { $0 + 500 })
+        #expect(ISOTime.milliseconds(parsing: "2023-05-01") == 1_682_899_200_000)
+        for bad in ["", "2023-13-01", "2023-05-01T25:00", "2023-05-01T12:00:00Q", "yesterday", "2023-05-01T12:00:00."] {
+            #expect(ISOTime.milliseconds(parsing: bad) == nil, "\(bad)")
+        }
+    }
 }
