@@ -22,8 +22,10 @@ public struct EPUBBook: Sendable {
         public var text: String
         public var notes: [Note]
 
-        public init(title: String, author: String? = nil, site: String? = nil, url: String? = nil, published: String? = nil,
-                    text: String, notes: [Note] = []) {
+        public init(
+            title: String, author: String? = nil, site: String? = nil, url: String? = nil, published: String? = nil,
+            text: String, notes: [Note] = []
+        ) {
             self.title = title
             self.author = author
             self.site = site
@@ -111,8 +113,10 @@ public struct EPUBBook: Sendable {
     }
 
     private func add(_ path: String, _ bytes: Data, to archive: Archive, compressed: Bool = true) throws {
-        try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: modified,
-                             compressionMethod: compressed ? .deflate : .none) { position, size in
+        try archive.addEntry(
+            with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: modified,
+            compressionMethod: compressed ? .deflate : .none
+        ) { position, size in
             bytes.subdata(in: Int(position)..<Int(position) + size)
         }
     }
@@ -170,14 +174,16 @@ public struct EPUBBook: Sendable {
         let entries = chapters.enumerated().map { index, chapter in
             #"      <li><a href="\#(Self.chapterFile(index))">\#(XML.escape(Self.nonEmpty(chapter.title)))</a></li>"#
         }
-        return page(title: title, body: """
-                <nav epub:type="toc" id="toc">
-                  <h1>\(XML.escape(Self.nonEmpty(title)))</h1>
-                  <ol>
-            \(entries.joined(separator: "\n"))
-                  </ol>
-                </nav>
-            """)
+        return page(
+            title: title,
+            body: """
+                    <nav epub:type="toc" id="toc">
+                      <h1>\(XML.escape(Self.nonEmpty(title)))</h1>
+                      <ol>
+                \(entries.joined(separator: "\n"))
+                      </ol>
+                    </nav>
+                """)
     }
 
     // MARK: - A chapter

@@ -167,9 +167,13 @@ public enum TextStatistics {
 
         init(_ scalar: Unicode.Scalar) {
             let properties = scalar.properties
-            if properties.isWhitespace { self = .whitespace }
-            else if properties.isAlphabetic || properties.numericType != nil { self = .word }
-            else { self = .other }
+            if properties.isWhitespace {
+                self = .whitespace
+            } else if properties.isAlphabetic || properties.numericType != nil {
+                self = .word
+            } else {
+                self = .other
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -163,15 +164,17 @@ public final class CurlHTTPClient {
         if let caFile { try check(readsync_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList))
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
-        try check(readsync_curl_setopt_write_function(handle) { data, size, count, context in
-            let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
-            return receiver.receiveBody(data, size * count)
-        })
+        try check(
+            readsync_curl_setopt_write_function(handle) { data, size, count, context in
+                let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
+                return receiver.receiveBody(data, size * count)
+            })
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque()))
-        try check(readsync_curl_setopt_header_function(handle) { data, size, count, context in
-            let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
-            return receiver.receiveHeader(data, size * count)
-        })
+        try check(
+            readsync_curl_setopt_header_function(handle) { data, size, count, context in
+                let receiver = Unmanaged<Receiver>.fromOpaque(context!).takeUnretainedValue()
+                return receiver.receiveHeader(data, size * count)
+            })
         let addresses = AddressCheck(policy: addressPolicy, handle: handle)
         let checking = Unmanaged.passRetained(addresses)
         defer { checking.release() }
@@ -186,7 +189,9 @@ public final class CurlHTTPClient {
                 try check(readsync_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
                 // COPYPOSTFIELDS copies the bytes, so the buffer may go away after this call.
                 try body.withUnsafeBufferPointer { buffer in
-                    try check(readsync_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)))
+                    try check(
+                        readsync_curl_setopt_pointer(
+                            handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)))
                 }
             }
         }
@@ -202,8 +207,9 @@ public final class CurlHTTPClient {
         _ = readsync_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var effective: UnsafeMutablePointer<CChar>?
         _ = readsync_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effective)
-        return HTTPResponse(status: status, headers: receiver.headers, body: receiver.body,
-                            effectiveURL: effective.map { String(cString: $0) } ?? request.url)
+        return HTTPResponse(
+            status: status, headers: receiver.headers, body: receiver.body,
+            effectiveURL: effective.map { String(cString: $0) } ?? request.url)
     }
 
     /// Makes libcurl check every address it connects to, and every request's,
@@ -218,22 +224,24 @@ public final class CurlHTTPClient {
             // from a closed one. Returning no socket makes libcurl try the
             // host's next address, if any.
             try check(readsync_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, checking.toOpaque()))
-            try check(readsync_curl_setopt_opensocket_function(handle) { context, _, address in
-                let addresses = Unmanaged<AddressCheck>.fromOpaque(context!).takeUnretainedValue()
-                guard let address, let ip = IPAddress(socketAddress: address), addresses.allows(ip) else { return CURL_SOCKET_BAD }
-                return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
-            })
+            try check(
+                readsync_curl_setopt_opensocket_function(handle) { context, _, address in
+                    let addresses = Unmanaged<AddressCheck>.fromOpaque(context!).takeUnretainedValue()
+                    guard let address, let ip = IPAddress(socketAddress: address), addresses.allows(ip) else { return CURL_SOCKET_BAD }
+                    return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+                })
         }
         // Before each request is sent, on the address its connection is to:
         // libcurl calls this after connecting (or reusing a connection), for
         // the first request and for each redirect's.
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_PREREQDATA, checking.toOpaque()))
-        try check(readsync_curl_setopt_prereq_function(handle) { context, primaryIP, _, _, _ in
-            let addresses = Unmanaged<AddressCheck>.fromOpaque(context!).takeUnretainedValue()
-            // An address libcurl did not say, or that does not parse, is refused.
-            guard let primaryIP, let ip = IPAddress(String(cString: primaryIP)), addresses.allows(ip) else { return CURL_PREREQFUNC_ABORT }
-            return CURL_PREREQFUNC_OK
-        })
+        try check(
+            readsync_curl_setopt_prereq_function(handle) { context, primaryIP, _, _, _ in
+                let addresses = Unmanaged<AddressCheck>.fromOpaque(context!).takeUnretainedValue()
+                // An address libcurl did not say, or that does not parse, is refused.
+                guard let primaryIP, let ip = IPAddress(String(cString: primaryIP)), addresses.allows(ip) else { return CURL_PREREQFUNC_ABORT }
+                return CURL_PREREQFUNC_OK
+            })
     }
 
     private func check(_ code: CURLcode) throws {
@@ -266,8 +274,9 @@ private final class AddressCheck {
             _ = readsync_curl_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &url)
             var redirects = 0
             _ = readsync_curl_getinfo_long(handle, CURLINFO_REDIRECT_COUNT, &redirects)
-            refusal = .refusedAddress(url: url.map { String(cString: $0) } ?? "", redirected: redirects > 0,
-                                      address: address, addressClass: addressClass)
+            refusal = .refusedAddress(
+                url: url.map { String(cString: $0) } ?? "", redirected: redirects > 0,
+                address: address, addressClass: addressClass)
         }
         return false
     }

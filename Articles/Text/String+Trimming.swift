@@ -11,7 +11,7 @@ extension Substring {
     package func trimmingScalars(in set: CharacterSet) -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !set.contains($0) }),
-              let last = scalars.lastIndex(where: { !set.contains($0) })
+            let last = scalars.lastIndex(where: { !set.contains($0) })
         else { return "" }
         return String(scalars[first...last])
     }

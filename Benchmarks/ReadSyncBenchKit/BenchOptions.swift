@@ -30,8 +30,10 @@ public struct BenchOptions: Sendable {
     /// devices and clients are spread over them in turn.
     public var servers = 1
 
-    public init(articles: Int, incrementalScales: [Int], incrementalRounds: Int, clientCounts: [Int], clientRounds: Int,
-                clientConcurrency: Int, microIterations: Int, serverBinary: URL?, workDirectory: URL) {
+    public init(
+        articles: Int, incrementalScales: [Int], incrementalRounds: Int, clientCounts: [Int], clientRounds: Int,
+        clientConcurrency: Int, microIterations: Int, serverBinary: URL?, workDirectory: URL
+    ) {
         self.articles = articles
         self.incrementalScales = incrementalScales
         self.incrementalRounds = incrementalRounds
@@ -45,15 +47,17 @@ public struct BenchOptions: Sendable {
 
     /// The full run at `articles` (1k, 10k or 100k).
     public static func full(articles: Int, serverBinary: URL?, workDirectory: URL) -> BenchOptions {
-        BenchOptions(articles: articles, incrementalScales: Array(Set([1_000, articles])).sorted(), incrementalRounds: 15,
-                     clientCounts: [1, 10, 100, 1_000], clientRounds: 5, clientConcurrency: 32, microIterations: 20_000,
-                     serverBinary: serverBinary, workDirectory: workDirectory)
+        BenchOptions(
+            articles: articles, incrementalScales: Array(Set([1_000, articles])).sorted(), incrementalRounds: 15,
+            clientCounts: [1, 10, 100, 1_000], clientRounds: 5, clientConcurrency: 32, microIterations: 20_000,
+            serverBinary: serverBinary, workDirectory: workDirectory)
     }
 
     /// Tiny and few rounds: proves every part works, in seconds.
     public static func quick(serverBinary: URL?, workDirectory: URL) -> BenchOptions {
-        var options = BenchOptions(articles: 40, incrementalScales: [20, 40], incrementalRounds: 2, clientCounts: [1, 4], clientRounds: 2,
-                                   clientConcurrency: 4, microIterations: 1_000, serverBinary: serverBinary, workDirectory: workDirectory)
+        var options = BenchOptions(
+            articles: 40, incrementalScales: [20, 40], incrementalRounds: 2, clientCounts: [1, 4], clientRounds: 2,
+            clientConcurrency: 4, microIterations: 1_000, serverBinary: serverBinary, workDirectory: workDirectory)
         options.incrementalChanges = 20
         options.watchRounds = 5
         options.waitingDevices = 20

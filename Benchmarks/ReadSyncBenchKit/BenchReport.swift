@@ -123,49 +123,65 @@ public struct BenchReport: Codable, Sendable {
         func x(_ ratio: Double) -> String { String(format: "%.2f×", ratio) }
         let w = workload
         lines.append("readsync bench — \(build) build; server: \(server)")
-        lines.append(String(format: "workload: %d articles, %d notes, %d read-state changes, %.1f MB of text", w.articles, w.notes, w.readChanges, w.textMegabytes))
+        lines.append(
+            String(format: "workload: %d articles, %d notes, %d read-state changes, %.1f MB of text", w.articles, w.notes, w.readChanges, w.textMegabytes))
         lines.append("")
         row("measure", "time", "baseline", "ratio")
         row("---", "---", "---", "---")
         row("raw insert, 1 transaction, no FTS", s(baseline.rawInsertSeconds), "—", "—")
         row("raw insert + FTS5 built after", s(baseline.rawWithFTSTotal), "—", "—")
         row("loopback HTTP, \(mb(baseline.loopbackBytes))", s(baseline.loopbackSeconds), "—", "—")
-        row("local write path (\(localWrite.commands) commands, one transaction)", s(localWrite.seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))", x(localWrite.ratioToRawInsertWithFTS))
+        row(
+            "local write path (\(localWrite.commands) commands, one transaction)", s(localWrite.seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))",
+            x(localWrite.ratioToRawInsertWithFTS))
         row("local write path vs raw without FTS", s(localWrite.seconds), "raw \(s(baseline.rawInsertSeconds))", x(localWrite.ratioToRawInsert))
-        row("per command: in one transaction / one transaction each",
+        row(
+            "per command: in one transaction / one transaction each",
             String(format: "%.3f ms / %.3f ms", localWrite.perCommandMilliseconds, localWrite.oneTransactionPerCommandMilliseconds), "", "")
         row("full sync: A push", s(fullSync.pushSeconds), "", "")
         row("full sync: B pull (FTS included)", s(fullSync.pullSeconds), "", "")
         row("full sync end to end (\(fullSync.changes) changes)", s(fullSync.endToEndSeconds), "\(s(fullSync.baselineSeconds))", x(fullSync.ratio))
-        row("wire: push gzip / uncompressed, pull", "\(mb(fullSync.pushWireBytes)) / \(mb(fullSync.pushUncompressedBytes)), \(mb(fullSync.pullBytes))", "\(fullSync.requests) requests", "")
+        row(
+            "wire: push gzip / uncompressed, pull", "\(mb(fullSync.pushWireBytes)) / \(mb(fullSync.pushUncompressedBytes)), \(mb(fullSync.pullBytes))",
+            "\(fullSync.requests) requests", "")
         func either(_ values: [Double?], _ format: String) -> String {
             values.map { $0.map { String(format: format, $0) } ?? "n/a" }.joined(separator: " / ")
         }
         let text = Double(storage.textBytes)
-        row("disk after the full sync (WAL checkpointed): device A / device B / server",
+        row(
+            "disk after the full sync (WAL checkpointed): device A / device B / server",
             "\(mb(storage.deviceABytes)) / \(mb(storage.deviceBBytes)) / \(mb(storage.serverBytes))", "text \(mb(storage.textBytes))",
             [storage.deviceABytes, storage.deviceBBytes, storage.serverBytes].map { x(Double($0) / max(text, 1)) }.joined(separator: " / "))
         if let seconds = storage.addFilesSeconds, let ratio = storage.addFilesRatioToRawInsertWithFTS {
-            row("`client add` of \(workload.articles) files, \(storage.addFilesPerCommand) per command", s(seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))", x(ratio))
+            row(
+                "`client add` of \(workload.articles) files, \(storage.addFilesPerCommand) per command", s(seconds), "raw + FTS \(s(baseline.rawWithFTSTotal))",
+                x(ratio))
         }
         row("Pocket CSV import, \(storage.pocketRows) rows", s(storage.pocketImportSeconds), "", "")
         row("full sync CPU time: client / server", either([fullSync.clientCPUSeconds, fullSync.serverCPUSeconds], "%.1f s"), "", "")
         row("peak memory: client / server", either([fullSync.clientPeakMegabytes, fullSync.serverPeakMegabytes], "%.0f MB"), "", "")
         for run in incremental {
-            row("incremental \(run.changes) changes at \(run.articles) articles (median of \(run.rounds))",
-                String(format: "%.1f ms (push %.1f + pull %.1f; worst %.1f)", run.medianMilliseconds, run.pushMedianMilliseconds, run.pullMedianMilliseconds, run.worstMilliseconds)
+            row(
+                "incremental \(run.changes) changes at \(run.articles) articles (median of \(run.rounds))",
+                String(
+                    format: "%.1f ms (push %.1f + pull %.1f; worst %.1f)", run.medianMilliseconds, run.pushMedianMilliseconds, run.pullMedianMilliseconds,
+                    run.worstMilliseconds)
                     + "; CPU per round, client / server: " + either([run.clientCPUMillisecondsPerRound, run.serverCPUMillisecondsPerRound], "%.1f ms"), "", "")
         }
         for run in clients {
-            row("\(run.clients) clients × \(run.rounds) rounds, \(run.threads) threads",
+            row(
+                "\(run.clients) clients × \(run.rounds) rounds, \(run.threads) threads",
                 String(format: "%.0f syncs/s; p50 %.1f ms, p99 %.1f ms", run.syncsPerSecond, run.p50Milliseconds, run.p99Milliseconds), "", "")
         }
-        row("watch: write synced on A until in watching B's database (\(live.rounds) rounds)",
+        row(
+            "watch: write synced on A until in watching B's database (\(live.rounds) rounds)",
             String(format: "p50 %.1f ms, p99 %.1f ms", live.p50Milliseconds, live.p99Milliseconds), "", "")
         if live.waitingDevices > 0 {
-            row("\(live.waitingDevices) devices waiting on one server: its memory / file descriptors",
-                String(format: "%.0f → %.0f MB, %d → %d", live.serverRSSMegabytesBefore, live.serverRSSMegabytesWaiting,
-                       live.serverDescriptorsBefore, live.serverDescriptorsWaiting), "", "")
+            row(
+                "\(live.waitingDevices) devices waiting on one server: its memory / file descriptors",
+                String(
+                    format: "%.0f → %.0f MB, %d → %d", live.serverRSSMegabytesBefore, live.serverRSSMegabytesWaiting,
+                    live.serverDescriptorsBefore, live.serverDescriptorsWaiting), "", "")
             row("one push until all \(live.waitingDevices) waiting devices are answered", String(format: "%.1f ms", live.fanOutMilliseconds), "", "")
         }
         for micro in self.micro {
@@ -175,7 +191,10 @@ public struct BenchReport: Codable, Sendable {
         row("target", "goal", "measured", "met")
         row("---", "---", "---", "---")
         for target in targets { row(target.name, target.target, target.measured, target.met ? "yes" : "NO") }
-        if !clientsDriven.isEmpty { lines.append(""); lines.append(clientsDriven) }
+        if !clientsDriven.isEmpty {
+            lines.append("")
+            lines.append(clientsDriven)
+        }
         return lines.joined(separator: "\n")
     }
 }

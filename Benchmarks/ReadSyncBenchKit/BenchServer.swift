@@ -36,7 +36,8 @@ final class BenchServer: @unchecked Sendable {
     /// or the given (empty) PostgreSQL database, then starts `count` servers
     /// on free ports.
     static func start(binary: URL?, dataDirectory: URL, databaseURL: String?, count: Int, users names: [String]) throws
-        -> (server: BenchServer, tokens: [String]) {
+        -> (server: BenchServer, tokens: [String])
+    {
         let database: ServerDatabase = try databaseURL.map { .postgres(try PostgresURL($0)) } ?? .embedded(folder: dataDirectory)
         // 0700 as the store makes one, or opening it would tighten it and log a notice.
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -83,7 +84,8 @@ final class BenchServer: @unchecked Sendable {
         while Date() < deadline, process.isRunning {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"rs\.port=(\d+)"#, options: .regularExpression),
-               let port = Int(text[range].dropFirst("rs.port=".count)) {
+                let port = Int(text[range].dropFirst("rs.port=".count))
+            {
                 ports.append(port)
                 return
             }
@@ -127,7 +129,10 @@ final class BenchServer: @unchecked Sendable {
         if let task {
             task.cancel()
             let done = DispatchSemaphore(value: 0)
-            Task.detached { _ = try? await task.value; done.signal() }
+            Task.detached {
+                _ = try? await task.value
+                done.signal()
+            }
             done.wait()
         }
         processes = []

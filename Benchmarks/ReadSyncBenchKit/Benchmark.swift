@@ -30,9 +30,10 @@ public struct Benchmark {
         // one per pair of simulated clients.
         let otherScales = options.incrementalScales.filter { $0 != options.articles }
         let clientUsers = options.clientCounts.flatMap { count in (0..<(count + 1) / 2).map { "c\(count)-\($0)" } }
-        let (server, tokens) = try BenchServer.start(binary: options.serverBinary, dataDirectory: work.appendingPathComponent("server"),
-                                                     databaseURL: options.databaseURL, count: options.servers,
-                                                     users: ["library"] + otherScales.map { "scale-\($0)" } + clientUsers + ["live"])
+        let (server, tokens) = try BenchServer.start(
+            binary: options.serverBinary, dataDirectory: work.appendingPathComponent("server"),
+            databaseURL: options.databaseURL, count: options.servers,
+            users: ["library"] + otherScales.map { "scale-\($0)" } + clientUsers + ["live"])
         defer { server.stop() }
         report.server = server.describe
         log("server: \(server.describe) at \((0..<options.servers).map(server.url).joined(separator: ", "))")
@@ -41,8 +42,9 @@ public struct Benchmark {
         do {
             log("generating \(options.articles) articles")
             let library = Library.generate(articles: options.articles, seed: options.seed)
-            report.workload = .init(articles: library.articles.count, notes: library.notes.count, readChanges: library.readChanges.count,
-                                    textMegabytes: Double(library.textBytes) / 1_048_576)
+            report.workload = .init(
+                articles: library.articles.count, notes: library.notes.count, readChanges: library.readChanges.count,
+                textMegabytes: Double(library.textBytes) / 1_048_576)
             log("baselines: raw insert")
             let raw = try RawBaseline.insert(library, into: work.appendingPathComponent("raw"), withFTS: false)
             let rawFTS = try RawBaseline.insert(library, into: work.appendingPathComponent("raw-fts"), withFTS: true)
@@ -52,12 +54,15 @@ public struct Benchmark {
 
             log("local write path")
             // With several servers, B pulls through another server than the one A pushes to.
-            devices = (try Device(home: work.appendingPathComponent("device-a"), server: server, token: tokens[0]),
-                       try Device(home: work.appendingPathComponent("device-b"), server: server, token: tokens[0], via: 1))
+            devices = (
+                try Device(home: work.appendingPathComponent("device-a"), server: server, token: tokens[0]),
+                try Device(home: work.appendingPathComponent("device-b"), server: server, token: tokens[0], via: 1)
+            )
             let (seconds, commands) = try Measure.time { try devices.a.save(library) }
-            report.localWrite = .init(seconds: seconds, commands: commands,
-                                      ratioToRawInsert: seconds / raw.insertSeconds,
-                                      ratioToRawInsertWithFTS: seconds / report.baseline.rawWithFTSTotal)
+            report.localWrite = .init(
+                seconds: seconds, commands: commands,
+                ratioToRawInsert: seconds / raw.insertSeconds,
+                ratioToRawInsertWithFTS: seconds / report.baseline.rawWithFTSTotal)
             // The same commands one transaction each, as the CLI runs them, on a sample.
             let sample = try Device(home: work.appendingPathComponent("device-sample"), server: server, token: tokens[0])
             let (sampleSeconds, sampleCommands) = try Measure.time { try sample.saveCommands(library, articles: max(1, options.articles / 10)) }
@@ -106,8 +111,10 @@ public struct Benchmark {
         }
 
         log("watch: \(options.watchRounds) writes seen by a watching device, \(options.waitingDevices) devices waiting")
-        report.live = try LiveSyncBench(server: server, token: tokens.last!, rounds: options.watchRounds, waitingDevices: options.waitingDevices,
-                                        work: work).run()
+        report.live = try LiveSyncBench(
+            server: server, token: tokens.last!, rounds: options.watchRounds, waitingDevices: options.waitingDevices,
+            work: work
+        ).run()
 
         var clientTokens = tokens.dropFirst(1 + otherScales.count)
         for count in options.clientCounts {
@@ -170,10 +177,18 @@ public struct Benchmark {
         log("  \(options.incrementalRounds) timed rounds")
         for round in 0..<options.incrementalRounds {
             for id in ids.shuffled(using: &random).prefix(flags) {
-                try a.list.setFavorite(id, favorites.insert(id).inserted || { favorites.remove(id); return false }())
+                try a.list.setFavorite(
+                    id,
+                    favorites.insert(id).inserted
+                        || {
+                            favorites.remove(id)
+                            return false
+                        }())
             }
             for index in 0..<notes {
-                try a.list.addNote(to: ids[Int.random(in: 0..<ids.count, using: &random)], body: "Round \(round) note \(index): " + String(repeating: "worth rereading ", count: 10))
+                try a.list.addNote(
+                    to: ids[Int.random(in: 0..<ids.count, using: &random)],
+                    body: "Round \(round) note \(index): " + String(repeating: "worth rereading ", count: 10))
             }
             let cpuBefore = (client: CPUTime.seconds(), server: server.cpuSeconds)
             let (push, pushed) = try Measure.time { try a.sync() }
@@ -187,11 +202,12 @@ public struct Benchmark {
             pulls.append(pull * 1000)
             totals.append((push + pull) * 1000)
         }
-        return .init(articles: articles, changes: flags + notes * 4, rounds: options.incrementalRounds,
-                     pushMedianMilliseconds: Measure.median(pushes), pullMedianMilliseconds: Measure.median(pulls),
-                     medianMilliseconds: Measure.median(totals), worstMilliseconds: totals.max() ?? 0,
-                     clientCPUMillisecondsPerRound: cpu.client.map { $0 * 1000 / Double(options.incrementalRounds) },
-                     serverCPUMillisecondsPerRound: cpu.server.map { $0 * 1000 / Double(options.incrementalRounds) })
+        return .init(
+            articles: articles, changes: flags + notes * 4, rounds: options.incrementalRounds,
+            pushMedianMilliseconds: Measure.median(pushes), pullMedianMilliseconds: Measure.median(pulls),
+            medianMilliseconds: Measure.median(totals), worstMilliseconds: totals.max() ?? 0,
+            clientCPUMillisecondsPerRound: cpu.client.map { $0 * 1000 / Double(options.incrementalRounds) },
+            serverCPUMillisecondsPerRound: cpu.server.map { $0 * 1000 / Double(options.incrementalRounds) })
     }
 
     /// `after - before`, when both were measured.
@@ -210,33 +226,46 @@ public struct Benchmark {
         func x(_ value: Double) -> String { String(format: "%.2f×", value) }
         var targets = [
             BenchReport.Target(name: "full sync vs baseline", target: "≤ 1.5×", measured: x(report.fullSync.ratio), met: report.fullSync.ratio <= 1.5),
-            BenchReport.Target(name: "local write path vs raw insert + FTS", target: "≤ 1.5×",
-                               measured: x(report.localWrite.ratioToRawInsertWithFTS), met: report.localWrite.ratioToRawInsertWithFTS <= 1.5),
+            BenchReport.Target(
+                name: "local write path vs raw insert + FTS", target: "≤ 1.5×",
+                measured: x(report.localWrite.ratioToRawInsertWithFTS), met: report.localWrite.ratioToRawInsertWithFTS <= 1.5),
         ]
         if let ratio = report.storage.addFilesRatioToRawInsertWithFTS {
             targets.append(.init(name: "`client add` of the library as files vs raw insert + FTS", target: "≤ 2×", measured: x(ratio), met: ratio <= 2))
         }
-        targets.append(.init(name: "watch latency p50 / p99", target: "≤ 50 / 200 ms",
-                             measured: String(format: "%.1f / %.1f ms", report.live.p50Milliseconds, report.live.p99Milliseconds),
-                             met: report.live.p50Milliseconds <= 50 && report.live.p99Milliseconds <= 200))
-        targets.append(.init(name: "Pocket CSV import, \(report.storage.pocketRows) rows", target: "≤ 1.5 s",
-                             measured: String(format: "%.2f s", report.storage.pocketImportSeconds), met: report.storage.pocketImportSeconds <= 1.5))
+        targets.append(
+            .init(
+                name: "watch latency p50 / p99", target: "≤ 50 / 200 ms",
+                measured: String(format: "%.1f / %.1f ms", report.live.p50Milliseconds, report.live.p99Milliseconds),
+                met: report.live.p50Milliseconds <= 50 && report.live.p99Milliseconds <= 200))
+        targets.append(
+            .init(
+                name: "Pocket CSV import, \(report.storage.pocketRows) rows", target: "≤ 1.5 s",
+                measured: String(format: "%.2f s", report.storage.pocketImportSeconds), met: report.storage.pocketImportSeconds <= 1.5))
         if let worst = report.incremental.map(\.medianMilliseconds).max() {
-            targets.append(.init(name: "incremental sync, median end to end", target: "≤ 10 ms, flat",
-                                 measured: report.incremental.map { String(format: "%.1f ms @ %d", $0.medianMilliseconds, $0.articles) }.joined(separator: ", "),
-                                 met: worst <= 10))
+            targets.append(
+                .init(
+                    name: "incremental sync, median end to end", target: "≤ 10 ms, flat",
+                    measured: report.incremental.map { String(format: "%.1f ms @ %d", $0.medianMilliseconds, $0.articles) }.joined(separator: ", "),
+                    met: worst <= 10))
         }
         let text = Double(max(report.storage.textBytes, 1))
         let sizes = [report.storage.deviceABytes, report.storage.deviceBBytes, report.storage.serverBytes].map { Double($0) / text }
-        targets.append(.init(name: "disk after the full sync: device A / device B / server vs the library's text", target: "≤ 2× each",
-                             measured: sizes.map(x).joined(separator: " / "), met: sizes.allSatisfy { $0 <= 2 }))
+        targets.append(
+            .init(
+                name: "disk after the full sync: device A / device B / server vs the library's text", target: "≤ 2× each",
+                measured: sizes.map(x).joined(separator: " / "), met: sizes.allSatisfy { $0 <= 2 }))
         for (side, peak) in [("client", report.fullSync.clientPeakMegabytes), ("server", report.fullSync.serverPeakMegabytes)] {
-            targets.append(.init(name: "peak memory, \(side), full sync", target: "≤ 100 MB",
-                                 measured: peak.map { String(format: "%.0f MB", $0) } ?? "not measured (in-process server)", met: (peak ?? .infinity) <= 100))
+            targets.append(
+                .init(
+                    name: "peak memory, \(side), full sync", target: "≤ 100 MB",
+                    measured: peak.map { String(format: "%.0f MB", $0) } ?? "not measured (in-process server)", met: (peak ?? .infinity) <= 100))
         }
         if let most = report.clients.max(by: { $0.clients < $1.clients }) {
-            targets.append(.init(name: "p99 sync latency, \(most.clients) clients", target: "< 100 ms",
-                                 measured: String(format: "%.1f ms", most.p99Milliseconds), met: most.p99Milliseconds < 100))
+            targets.append(
+                .init(
+                    name: "p99 sync latency, \(most.clients) clients", target: "< 100 ms",
+                    measured: String(format: "%.1f ms", most.p99Milliseconds), met: most.p99Milliseconds < 100))
         }
         return targets
     }

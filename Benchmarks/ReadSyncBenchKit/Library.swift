@@ -40,16 +40,18 @@ public struct Library: Sendable {
     public static func generate(articles count: Int, seed: UInt64) -> Library {
         var random = SeededGenerator(seed: seed)
         let articles = (0..<count).map { index in
-            Article(url: "https://news\(index % 97).example.com/\(2000 + index % 26)/story-\(index)",
-                    title: Prose.text(of: 60, &random),
-                    content: Prose.paragraphs(of: Int.random(in: 3_000...9_000, using: &random), &random))
+            Article(
+                url: "https://news\(index % 97).example.com/\(2000 + index % 26)/story-\(index)",
+                title: Prose.text(of: 60, &random),
+                content: Prose.paragraphs(of: Int.random(in: 3_000...9_000, using: &random), &random))
         }
         let notes = (0..<2 * count).map { _ in
             Note(article: Int.random(in: 0..<count, using: &random), body: Prose.text(of: 200, &random))
         }
         let readChanges = (0..<count).map { _ in
-            ReadChange(article: Int.random(in: 0..<count, using: &random),
-                       progress: [0, 25, 50, 75, 100, 100][Int.random(in: 0..<6, using: &random)])
+            ReadChange(
+                article: Int.random(in: 0..<count, using: &random),
+                progress: [0, 25, 50, 75, 100, 100][Int.random(in: 0..<6, using: &random)])
         }
         return Library(articles: articles, notes: notes, readChanges: readChanges)
     }

@@ -3,6 +3,7 @@ import ReadSyncArticles
 import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,10 +65,11 @@ struct LiveSyncBench {
         let fdsBefore = Self.openDescriptors(pid: pid)
         OpenFileLimit.raiseToHardLimit()  // a socket each, here as in the server
         var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
+        defer { for socket in sockets { close(socket) } }
         for _ in 0..<waitingDevices {
             let socket = try Self.connect(port: server.port(0))
-            let request = "GET /v1/changes?after=\(cursor)&limit=1&node=\(NodeID.random())&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            let request =
+                "GET /v1/changes?after=\(cursor)&limit=1&node=\(NodeID.random())&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Authorization: Bearer \(token)\r\n\(SyncProtocol.versionHeader): \(SyncProtocol.version)\r\n\r\n"
             _ = request.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) }
             sockets.append(socket)
@@ -95,7 +97,9 @@ struct LiveSyncBench {
         var answered = Set<Int32>()
         var fds = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         while answered.count < sockets.count {
-            guard poll(&fds, nfds_t(fds.count), 30_000) > 0 else { throw BenchError.mismatch("\(sockets.count - answered.count) waiting devices never answered") }
+            guard poll(&fds, nfds_t(fds.count), 30_000) > 0 else {
+                throw BenchError.mismatch("\(sockets.count - answered.count) waiting devices never answered")
+            }
             for index in fds.indices where fds[index].revents != 0 {
                 answered.insert(fds[index].fd)
                 fds[index].events = 0
@@ -128,7 +132,12 @@ struct LiveSyncBench {
         private let condition = NSCondition()
         private var times: [UInt64] = []
 
-        func add(_ time: UInt64) { condition.withLock { times.append(time); condition.broadcast() } }
+        func add(_ time: UInt64) {
+            condition.withLock {
+                times.append(time)
+                condition.broadcast()
+            }
+        }
         var count: Int { condition.withLock { times.count } }
         var last: UInt64 { condition.withLock { times.last ?? 0 } }
 

@@ -1,9 +1,10 @@
 import Foundation
+import ReadSyncArticles
+import ReadSyncClient
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ReadSyncArticles
-import ReadSyncClient
 
 /// The physical limit for moving bytes: a minimal HTTP/1.1 server on
 /// 127.0.0.1 (a port the kernel picks) that reads each request body and
@@ -23,7 +24,10 @@ final class LoopbackSink: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(listener, 4) == 0 else { close(listener); throw POSIXError(.EADDRNOTAVAIL) }
+        guard bound == 0, listen(listener, 4) == 0 else {
+            close(listener)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
@@ -33,7 +37,10 @@ final class LoopbackSink: @unchecked Sendable {
         Thread { Self.serve(listener) }.start()
     }
 
-    deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+    deinit {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
 
     /// Seconds to POST `bytes` bytes and get the answer, over one connection
     /// (a first small request opens it, untimed).
@@ -68,7 +75,8 @@ final class LoopbackSink: @unchecked Sendable {
                 headerEnd = pending.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound
             }
             let header = String(decoding: pending[..<headerEnd!], as: UTF8.self).lowercased()
-            let length = header.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            let length =
+                header.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             var remaining = length - (pending.count - headerEnd!)
             pending = []

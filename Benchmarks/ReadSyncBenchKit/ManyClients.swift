@@ -24,8 +24,11 @@ struct ManyClients {
             try list.configureServer(url: url, token: token)
             engine = SyncEngine(store: list.store, transport: CurlSyncTransport(serverURL: url, token: token), server: url)
             // Both devices of a pair save the same URL: one article.
-            article = try list.add(ArticleDraft(url: CanonicalURL("https://example.com/shared/\(pair)"), title: "Shared article \(pair)",
-                                                content: "A short article both devices of pair \(pair) keep.")).id
+            article = try list.add(
+                ArticleDraft(
+                    url: CanonicalURL("https://example.com/shared/\(pair)"), title: "Shared article \(pair)",
+                    content: "A short article both devices of pair \(pair) keep.")
+            ).id
         }
     }
 
@@ -52,8 +55,9 @@ struct ManyClients {
             wall += seconds
             latencies += try results.map { try $0.get() * 1000 }
         }
-        return .init(clients: count, threads: threads, rounds: options.clientRounds, syncs: latencies.count,
-                     syncsPerSecond: Double(latencies.count) / wall,
-                     p50Milliseconds: Measure.percentile(latencies, 0.5), p99Milliseconds: Measure.percentile(latencies, 0.99))
+        return .init(
+            clients: count, threads: threads, rounds: options.clientRounds, syncs: latencies.count,
+            syncsPerSecond: Double(latencies.count) / wall,
+            p50Milliseconds: Measure.percentile(latencies, 0.5), p99Milliseconds: Measure.percentile(latencies, 0.99))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,8 @@ enum CPUTime {
     /// User + system seconds `pid` ("self" for this process) has used.
     static func seconds(pid: String = "self") -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let nameEnd = stat.lastIndex(of: ")") else { return nil }
+            let nameEnd = stat.lastIndex(of: ")")
+        else { return nil }
         // After the command name (which may hold spaces and parentheses), the
         // fields start at the third, state: utime is the 14th, stime the 15th.
         let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")

@@ -9,13 +9,17 @@ struct MicroBenchmarks {
     func run() -> [BenchReport.Micro] {
         let nodes = (0..<3).map { _ in NodeID.random() }
         let base = HLCTimestamp(physical: 1_763_700_000_000, counter: 0, node: nodes[0])
-        let a = Register(value: .text("Compare with the 2015 speech"), timestamp: base,
-                         vector: VersionVector([nodes[0]: 4, nodes[1]: 2]))
-        let b = Register(value: .text("Compare with the 2016 speech"), timestamp: HLCTimestamp(physical: base.physical + 5, counter: 1, node: nodes[1]),
-                         vector: VersionVector([nodes[0]: 3, nodes[1]: 3, nodes[2]: 1]))
-        let change = Change(key: RegisterKey(kind: .note, entity: UUID().uuidString.lowercased(), field: "body"),
-                            register: Register(value: .text(String(repeating: "a note of about two hundred characters ", count: 5)),
-                                               timestamp: base, vector: a.vector))
+        let a = Register(
+            value: .text("Compare with the 2015 speech"), timestamp: base,
+            vector: VersionVector([nodes[0]: 4, nodes[1]: 2]))
+        let b = Register(
+            value: .text("Compare with the 2016 speech"), timestamp: HLCTimestamp(physical: base.physical + 5, counter: 1, node: nodes[1]),
+            vector: VersionVector([nodes[0]: 3, nodes[1]: 3, nodes[2]: 1]))
+        let change = Change(
+            key: RegisterKey(kind: .note, entity: UUID().uuidString.lowercased(), field: "body"),
+            register: Register(
+                value: .text(String(repeating: "a note of about two hundred characters ", count: 5)),
+                timestamp: base, vector: a.vector))
         // On the wire a change travels as its entity with the changed field.
         let entity = EntityChange.grouping([change])[0]
         let encoded = (try? WireCoding.encode(entity)) ?? []

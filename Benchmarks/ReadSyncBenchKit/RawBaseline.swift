@@ -19,22 +19,25 @@ enum RawBaseline {
         defer { try? database.close() }
         try database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: """
-                CREATE TABLE articles (id TEXT PRIMARY KEY, url TEXT, title TEXT NOT NULL, author TEXT, site TEXT, published TEXT,
-                    content TEXT NOT NULL, excerpt TEXT NOT NULL, word_count INTEGER NOT NULL, added_at TEXT NOT NULL, deleted INTEGER NOT NULL) STRICT;
-                CREATE TABLE notes (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, body TEXT NOT NULL, quote TEXT,
-                    created_at TEXT NOT NULL, deleted INTEGER NOT NULL) STRICT;
-                CREATE INDEX notes_by_article ON notes (article_id, created_at);
-                CREATE TABLE read_state (article_id TEXT PRIMARY KEY, status TEXT NOT NULL, archived INTEGER NOT NULL,
-                    favorite INTEGER NOT NULL, progress REAL NOT NULL, read_at TEXT) STRICT;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE articles (id TEXT PRIMARY KEY, url TEXT, title TEXT NOT NULL, author TEXT, site TEXT, published TEXT,
+                        content TEXT NOT NULL, excerpt TEXT NOT NULL, word_count INTEGER NOT NULL, added_at TEXT NOT NULL, deleted INTEGER NOT NULL) STRICT;
+                    CREATE TABLE notes (id TEXT PRIMARY KEY, article_id TEXT NOT NULL, body TEXT NOT NULL, quote TEXT,
+                        created_at TEXT NOT NULL, deleted INTEGER NOT NULL) STRICT;
+                    CREATE INDEX notes_by_article ON notes (article_id, created_at);
+                    CREATE TABLE read_state (article_id TEXT PRIMARY KEY, status TEXT NOT NULL, archived INTEGER NOT NULL,
+                        favorite INTEGER NOT NULL, progress REAL NOT NULL, read_at TEXT) STRICT;
+                    """)
         }
         let now = "2026-11-21T12:00:00.000Z"
         let insertSeconds = try Measure.seconds {
             try database.inTransaction { db in
                 let article = try db.makeStatement(sql: "INSERT INTO articles VALUES (?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, 0)")
                 for (index, row) in library.articles.enumerated() {
-                    try article.execute(arguments: [articleID(index), row.url, row.title, row.content, String(row.content.prefix(200)), row.content.utf8.count / 6, now])
+                    try article.execute(arguments: [
+                        articleID(index), row.url, row.title, row.content, String(row.content.prefix(200)), row.content.utf8.count / 6, now,
+                    ])
                 }
                 let note = try db.makeStatement(sql: "INSERT INTO notes VALUES (?, ?, ?, NULL, ?, 0)")
                 for (index, row) in library.notes.enumerated() {
@@ -51,13 +54,14 @@ enum RawBaseline {
         guard withFTS else { return Result(insertSeconds: insertSeconds, ftsSeconds: 0) }
         let ftsSeconds = try Measure.seconds {
             try database.write { db in
-                try db.execute(sql: """
-                    CREATE VIRTUAL TABLE search_index USING fts5(title, body, notes, tokenize = 'unicode61 remove_diacritics 2');
-                    INSERT INTO search_index (rowid, title, body, notes)
-                    SELECT a.rowid, a.title, a.content,
-                           coalesce((SELECT group_concat(body, char(10)) FROM notes WHERE article_id = a.id), '')
-                    FROM articles a;
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE VIRTUAL TABLE search_index USING fts5(title, body, notes, tokenize = 'unicode61 remove_diacritics 2');
+                        INSERT INTO search_index (rowid, title, body, notes)
+                        SELECT a.rowid, a.title, a.content,
+                               coalesce((SELECT group_concat(body, char(10)) FROM notes WHERE article_id = a.id), '')
+                        FROM articles a;
+                        """)
             }
         }
         return Result(insertSeconds: insertSeconds, ftsSeconds: ftsSeconds)

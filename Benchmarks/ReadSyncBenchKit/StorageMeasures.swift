@@ -52,7 +52,8 @@ enum StorageMeasures {
         for index in 0..<rows {
             let title = index % 1000 == 0 ? "\"Story \(index), \"\"quoted\"\"\nsecond line\"" : "Story number \(index) about things"
             let tags = index % 3 == 0 ? "news|tech" : index % 3 == 1 ? "long read" : ""
-            csv += "\(title),https://site\(index % 50).example.com/articles/\(index),\(1_600_000_000 + index),c\(index),\(tags),\(index % 4 == 0 ? "archive" : "unread")\r\n"
+            csv +=
+                "\(title),https://site\(index % 50).example.com/articles/\(index),\(1_600_000_000 + index),c\(index),\(tags),\(index % 4 == 0 ? "archive" : "unread")\r\n"
         }
         let list = try ReadingList(home: ClientHome(directory: directory.appendingPathComponent("pocket-home")))
         let source = ImportSource(name: "pocket.csv", data: Data(csv.utf8))

@@ -26,7 +26,7 @@ struct ReadSyncBench: ParsableCommand {
     func validate() throws {
         guard Self.count(scale) != nil else { throw ValidationError("--scale must be 1k, 10k, 100k or a number, not '\(scale)'") }
         guard (incremental ?? "1").split(separator: ",").allSatisfy({ Self.count(String($0)) != nil }),
-              clients.split(separator: ",").allSatisfy({ Int($0).map { $0 > 0 } == true })
+            clients.split(separator: ",").allSatisfy({ Int($0).map { $0 > 0 } == true })
         else { throw ValidationError("--incremental and --clients take comma-separated positive counts") }
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1, not \(rounds)") }
         guard ["sqlite", "postgres"].contains(store) else { throw ValidationError("--store is sqlite or postgres, not '\(store)'") }

@@ -77,12 +77,16 @@ public enum LibraryExporter {
             if let author = article.author { facts.append("by \(author)") }
             if let site = article.site { facts.append(site) }
             out += "- " + facts.joined(separator: " · ") + "\n"
-            if !article.tags.isEmpty { out += "- tags: " + article.tags.map { "#\($0.replacingOccurrences(of: " ", with: "-"))" }.joined(separator: " ") + "\n" }
+            if !article.tags.isEmpty {
+                out += "- tags: " + article.tags.map { "#\($0.replacingOccurrences(of: " ", with: "-"))" }.joined(separator: " ") + "\n"
+            }
             if !article.notes.isEmpty {
                 out += "\n### Notes\n"
                 for note in article.notes {
                     out += "\n"
-                    if let quote = note.quote { out += quote.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n") + "\n\n" }
+                    if let quote = note.quote {
+                        out += quote.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n") + "\n\n"
+                    }
                     out += note.body + "\n\n*\(note.createdAt)*\n"
                 }
             }
@@ -92,16 +96,19 @@ public enum LibraryExporter {
 
     /// Pocket's columns first (`title,url,time_added,tags,status`), so the
     /// file imports as a Pocket CSV; then what Pocket lacks.
-    static let csvHeader = ["title", "url", "time_added", "tags", "status", "favorite", "progress", "read_status", "author", "site", "published", "notes", "id"]
+    static let csvHeader = [
+        "title", "url", "time_added", "tags", "status", "favorite", "progress", "read_status", "author", "site", "published", "notes", "id",
+    ]
 
     static func csv(_ articles: [ArticleDetail]) -> String {
         var lines = [CSVReader.line(csvHeader)]
         for article in articles {
-            lines.append(CSVReader.line([
-                article.title, article.url ?? "", unixSeconds(article.addedAt), article.tags.joined(separator: "|"),
-                article.archived ? "archive" : "unread", article.favorite ? "1" : "0", String(article.progress), article.status,
-                article.author ?? "", article.site ?? "", article.published ?? "", String(article.notes.count), article.id,
-            ]))
+            lines.append(
+                CSVReader.line([
+                    article.title, article.url ?? "", unixSeconds(article.addedAt), article.tags.joined(separator: "|"),
+                    article.archived ? "archive" : "unread", article.favorite ? "1" : "0", String(article.progress), article.status,
+                    article.author ?? "", article.site ?? "", article.published ?? "", String(article.notes.count), article.id,
+                ]))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

@@ -57,7 +57,12 @@ public struct CSVReader {
                     endField()
                 case UInt8(ascii: "\""):
                     // A quote opens a quoted field only at its start; elsewhere it is data.
-                    if field.isEmpty && !fieldWasQuoted { inQuotes = true; fieldWasQuoted = true } else { field.append(byte) }
+                    if field.isEmpty && !fieldWasQuoted {
+                        inQuotes = true
+                        fieldWasQuoted = true
+                    } else {
+                        field.append(byte)
+                    }
                 case UInt8(ascii: "\r"):
                     if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { break }
                     field.append(byte)

@@ -28,9 +28,9 @@ public struct BodyFetcher {
                 let ingestor = ArticleIngestor(limits: limits)
                 while let request = queue.next() {
                     let result: Result<ArticleDraft, FetchError>
-                    do { result = .success(try ingestor.draft(from: request.url)) }
-                    catch let error as FetchError { result = .failure(error) }
-                    catch { result = .failure(.fetchFailed(url: request.url, reason: String(describing: error))) }
+                    do { result = .success(try ingestor.draft(from: request.url)) } catch let error as FetchError { result = .failure(error) } catch {
+                        result = .failure(.fetchFailed(url: request.url, reason: String(describing: error)))
+                    }
                     queue.finish(request, result)
                 }
             }.start()

@@ -10,11 +10,11 @@ import ReadSyncArticles
 enum NetscapeBookmarks {
     static func parse(_ text: String) -> ParsedImport {
         var result = ParsedImport()
-        var folders: [String?] = []      // one entry per open <DL>
-        var pendingFolder: String?       // the last <H3>, waiting for its <DL>
+        var folders: [String?] = []  // one entry per open <DL>
+        var pendingFolder: String?  // the last <H3>, waiting for its <DL>
         var readingFolderName = false
-        var current: ImportedItem?       // the open <A>
-        var lastLinkIndex: Int?          // where a <DD> attaches
+        var current: ImportedItem?  // the open <A>
+        var lastLinkIndex: Int?  // where a <DD> attaches
         var readingDescription = false
 
         func closeLink() {
@@ -114,8 +114,7 @@ enum PocketHTML {
                 }
                 current = nil
             case .text(let text, _):
-                if inHeading { heading += text }
-                else if current != nil { current!.title = (current!.title ?? "") + text }
+                if inHeading { heading += text } else if current != nil { current!.title = (current!.title ?? "") + text }
             default: break
             }
         }

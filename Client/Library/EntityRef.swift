@@ -47,8 +47,9 @@ enum PrefixMatch {
         // Ids are lowercase hex and dashes; anything else matches nothing.
         guard !prefix.isEmpty, prefix.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: "-") }) else { return [] }
         // A handful of distinct statements, run once per command: prepared once.
-        return try String.fetchAll(db.cachedStatement(sql: sql(table: table, extraCondition: extraCondition)),
-                                   arguments: [prefix, prefix + "~"])
+        return try String.fetchAll(
+            db.cachedStatement(sql: sql(table: table, extraCondition: extraCondition)),
+            arguments: [prefix, prefix + "~"])
     }
 
     static func sql(table: String, extraCondition: String?) -> String {

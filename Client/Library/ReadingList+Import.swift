@@ -93,8 +93,10 @@ extension ReadingList {
     /// the summary includes the rows the parser skipped. `progress` gets
     /// (items done, items in the file) after each batch.
     @discardableResult
-    public func importSource(_ source: ImportSource, format: ImportFormat? = nil,
-                             progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> (format: ImportFormat, summary: ImportSummary) {
+    public func importSource(
+        _ source: ImportSource, format: ImportFormat? = nil,
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) throws -> (format: ImportFormat, summary: ImportSummary) {
         guard let format = format ?? ImportFormat.detect(source.data) else { throw ImportError.unknownFormat(source.name) }
         let parsed = format.parse(source.data, pages: source.pages)
         var summary = try importItems(parsed.items, file: source.name) { progress($0, parsed.items.count) }

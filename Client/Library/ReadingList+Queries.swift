@@ -17,11 +17,13 @@ extension ReadingList {
             arguments.append(try Self.normalizedTag(tag))
         }
         return try store.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY a.added_at DESC, a.id
-                """, arguments: StatementArguments(arguments))
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
+                    WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY a.added_at DESC, a.id
+                    """, arguments: StatementArguments(arguments))
             let tags = try Self.tagsByArticle(db)
             return rows.map { Self.summary(from: $0, tags: tags[$0["id"]] ?? []) }
         }
@@ -31,14 +33,20 @@ extension ReadingList {
     public func show(_ ref: String) throws -> ArticleDetail {
         try store.read { db in
             let id = try ArticleRef.resolve(ref, in: db, includeDeleted: true)
-            let row = try Row.fetchOne(db, sql: """
-                SELECT \(Self.summaryColumns), a.author, a.published, a.content, a.deleted, r.read_at
-                FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.id = ?
-                """, arguments: [id])!
-            let summary = Self.summary(from: row, tags: try String.fetchAll(db, sql: "SELECT name FROM tags WHERE article_id = ? ORDER BY name", arguments: [id]))
-            let notes = try Row.fetchAll(db, sql: """
-                SELECT id, body, quote, created_at FROM notes WHERE article_id = ? AND deleted = 0 ORDER BY created_at, id
-                """, arguments: [id]).map { NoteView(id: $0["id"], body: $0["body"], quote: $0["quote"], createdAt: $0["created_at"]) }
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT \(Self.summaryColumns), a.author, a.published, a.content, a.deleted, r.read_at
+                    FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.id = ?
+                    """, arguments: [id])!
+            let summary = Self.summary(
+                from: row, tags: try String.fetchAll(db, sql: "SELECT name FROM tags WHERE article_id = ? ORDER BY name", arguments: [id]))
+            let notes = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, body, quote, created_at FROM notes WHERE article_id = ? AND deleted = 0 ORDER BY created_at, id
+                    """, arguments: [id]
+            ).map { NoteView(id: $0["id"], body: $0["body"], quote: $0["quote"], createdAt: $0["created_at"]) }
             return ArticleDetail(
                 id: summary.id, url: summary.url, title: summary.title, author: row["author"], site: summary.site,
                 published: row["published"], status: summary.status, archived: summary.archived, favorite: summary.favorite,
@@ -51,10 +59,12 @@ extension ReadingList {
     /// Deleted articles, most recently added first.
     public func trash() throws -> [ArticleSummary] {
         try store.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
-                WHERE a.deleted = 1 ORDER BY a.added_at DESC, a.id
-                """)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
+                    WHERE a.deleted = 1 ORDER BY a.added_at DESC, a.id
+                    """)
             let tags = try Self.tagsByArticle(db)
             return rows.map { Self.summary(from: $0, tags: tags[$0["id"]] ?? []) }
         }
@@ -67,15 +77,18 @@ extension ReadingList {
         try store.refreshSearchIndexIfBehind()
         return try store.read { db in
             // bm25 weights per column (title, body, notes): a title hit counts most.
-            try Row.fetchAll(db, sql: """
-                SELECT a.id, a.title, a.url,
-                       snippet(search_index, -1, '[', ']', '…', 16) AS snippet,
-                       bm25(search_index, 10.0, 1.0, 4.0) AS rank
-                FROM search_index JOIN articles a ON a.rowid = search_index.rowid
-                WHERE search_index MATCH ?
-                ORDER BY rank LIMIT ?
-                """, arguments: [match, limit])
-                .map { SearchHit(id: $0["id"], title: $0["title"], url: $0["url"], snippet: Self.oneLine($0["snippet"]), rank: $0["rank"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.id, a.title, a.url,
+                           snippet(search_index, -1, '[', ']', '…', 16) AS snippet,
+                           bm25(search_index, 10.0, 1.0, 4.0) AS rank
+                    FROM search_index JOIN articles a ON a.rowid = search_index.rowid
+                    WHERE search_index MATCH ?
+                    ORDER BY rank LIMIT ?
+                    """, arguments: [match, limit]
+            )
+            .map { SearchHit(id: $0["id"], title: $0["title"], url: $0["url"], snippet: Self.oneLine($0["snippet"]), rank: $0["rank"]) }
         }
     }
 
@@ -87,7 +100,9 @@ extension ReadingList {
                 home: home.directory.path,
                 node: store.node.rawValue,
                 articles: try count("SELECT count(*) FROM articles WHERE deleted = 0"),
-                unread: try count("SELECT count(*) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.deleted = 0 AND COALESCE(r.status, 'unread') <> 'read'"),
+                unread: try count(
+                    "SELECT count(*) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.deleted = 0 AND COALESCE(r.status, 'unread') <> 'read'"
+                ),
                 deleted: try count("SELECT count(*) FROM articles WHERE deleted = 1"),
                 notes: try count("SELECT count(*) FROM notes n JOIN articles a ON a.id = n.article_id WHERE n.deleted = 0 AND a.deleted = 0"),
                 pendingChanges: try Outbox.count(db),

@@ -51,9 +51,13 @@ public final class ReadingList {
             }
 
             let outcome: AddOutcome
-            if existing == nil { outcome = .added }
-            else if existing?["deleted"] == true { outcome = .restored }
-            else { outcome = write.changedAnything ? .updated : .unchanged }
+            if existing == nil {
+                outcome = .added
+            } else if existing?["deleted"] == true {
+                outcome = .restored
+            } else {
+                outcome = write.changedAnything ? .updated : .unchanged
+            }
             return (id, outcome)
         }
     }
@@ -203,7 +207,7 @@ public final class ReadingList {
     /// system's authorities; a stored one is forgotten).
     public func configureServer(url: String, token: String, deviceName: String? = nil, caFile: String? = nil) throws {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
-              components.host?.isEmpty == false
+            components.host?.isEmpty == false
         else { throw ServerSettingsError.invalidServerURL(url) }
         // The URL is shown in `status`, sync summaries and errors: a secret in it would be too.
         guard components.user == nil, components.password == nil else { throw ServerSettingsError.credentialsInServerURL }

@@ -16,7 +16,8 @@ public struct ClientHome: Sendable, Equatable {
     public static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ClientHome {
         if let explicit, !explicit.isEmpty { return ClientHome(directory: URL(fileURLWithPath: explicit)) }
         if let home = environment["READSYNC_HOME"], !home.isEmpty { return ClientHome(directory: URL(fileURLWithPath: home)) }
-        let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let dataHome =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
         return ClientHome(directory: URL(fileURLWithPath: dataHome).appendingPathComponent("readsync"))
     }

@@ -8,107 +8,110 @@ enum ClientSchema {
 
         migrator.registerMigration("v1-replica") { db in
             // Settings and replica identity: node id, the clock, server settings.
-            try db.execute(sql: """
-                CREATE TABLE meta (
-                    key   TEXT PRIMARY KEY,
-                    value TEXT NOT NULL
-                ) STRICT, WITHOUT ROWID;
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        key   TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    ) STRICT, WITHOUT ROWID;
 
-                -- The field registers: the replicated truth everything else is derived from.
-                CREATE TABLE registers (
-                    kind      TEXT NOT NULL,
-                    entity    TEXT NOT NULL,
-                    field     TEXT NOT NULL,
-                    value     TEXT NOT NULL,   -- JSON
-                    timestamp TEXT NOT NULL,   -- HLCTimestamp.encoded, sorts as the timestamp does
-                    vector    TEXT NOT NULL,   -- JSON {node: counter}
-                    PRIMARY KEY (kind, entity, field)
-                ) STRICT, WITHOUT ROWID;
+                    -- The field registers: the replicated truth everything else is derived from.
+                    CREATE TABLE registers (
+                        kind      TEXT NOT NULL,
+                        entity    TEXT NOT NULL,
+                        field     TEXT NOT NULL,
+                        value     TEXT NOT NULL,   -- JSON
+                        timestamp TEXT NOT NULL,   -- HLCTimestamp.encoded, sorts as the timestamp does
+                        vector    TEXT NOT NULL,   -- JSON {node: counter}
+                        PRIMARY KEY (kind, entity, field)
+                    ) STRICT, WITHOUT ROWID;
 
-                -- The outbox: every local write not yet acknowledged by the server,
-                -- in write order. Earlier versions of a register are kept too: one
-                -- may already be on the server (its acknowledgement lost), and
-                -- re-stamping after a clock error must stay above it.
-                CREATE TABLE change_log (
-                    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind      TEXT NOT NULL,
-                    entity    TEXT NOT NULL,
-                    field     TEXT NOT NULL,
-                    value     TEXT NOT NULL,
-                    timestamp TEXT NOT NULL,
-                    vector    TEXT NOT NULL
-                ) STRICT;
-                """)
+                    -- The outbox: every local write not yet acknowledged by the server,
+                    -- in write order. Earlier versions of a register are kept too: one
+                    -- may already be on the server (its acknowledgement lost), and
+                    -- re-stamping after a clock error must stay above it.
+                    CREATE TABLE change_log (
+                        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind      TEXT NOT NULL,
+                        entity    TEXT NOT NULL,
+                        field     TEXT NOT NULL,
+                        value     TEXT NOT NULL,
+                        timestamp TEXT NOT NULL,
+                        vector    TEXT NOT NULL
+                    ) STRICT;
+                    """)
         }
 
         migrator.registerMigration("v1-library") { db in
             // Materialised from the registers; what the commands query.
-            try db.execute(sql: """
-                CREATE TABLE articles (
-                    id          TEXT PRIMARY KEY,
-                    url         TEXT,
-                    title       TEXT NOT NULL,
-                    author      TEXT,
-                    site        TEXT,
-                    published   TEXT,
-                    content     TEXT NOT NULL,
-                    excerpt     TEXT NOT NULL,
-                    word_count  INTEGER NOT NULL,
-                    added_at    TEXT NOT NULL,
-                    deleted     INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX articles_by_added ON articles (deleted, added_at DESC, id);
+            try db.execute(
+                sql: """
+                    CREATE TABLE articles (
+                        id          TEXT PRIMARY KEY,
+                        url         TEXT,
+                        title       TEXT NOT NULL,
+                        author      TEXT,
+                        site        TEXT,
+                        published   TEXT,
+                        content     TEXT NOT NULL,
+                        excerpt     TEXT NOT NULL,
+                        word_count  INTEGER NOT NULL,
+                        added_at    TEXT NOT NULL,
+                        deleted     INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX articles_by_added ON articles (deleted, added_at DESC, id);
 
-                CREATE TABLE read_state (
-                    article_id TEXT PRIMARY KEY,
-                    status     TEXT NOT NULL,
-                    archived   INTEGER NOT NULL,
-                    favorite   INTEGER NOT NULL,
-                    progress   REAL NOT NULL,
-                    read_at    TEXT
-                ) STRICT;
+                    CREATE TABLE read_state (
+                        article_id TEXT PRIMARY KEY,
+                        status     TEXT NOT NULL,
+                        archived   INTEGER NOT NULL,
+                        favorite   INTEGER NOT NULL,
+                        progress   REAL NOT NULL,
+                        read_at    TEXT
+                    ) STRICT;
 
-                CREATE TABLE notes (
-                    id          TEXT PRIMARY KEY,
-                    article_id  TEXT NOT NULL,
-                    body        TEXT NOT NULL,
-                    quote       TEXT,
-                    created_at  TEXT NOT NULL,
-                    deleted     INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX notes_by_article ON notes (article_id, created_at);
+                    CREATE TABLE notes (
+                        id          TEXT PRIMARY KEY,
+                        article_id  TEXT NOT NULL,
+                        body        TEXT NOT NULL,
+                        quote       TEXT,
+                        created_at  TEXT NOT NULL,
+                        deleted     INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX notes_by_article ON notes (article_id, created_at);
 
-                CREATE TABLE tags (
-                    article_id TEXT NOT NULL,
-                    name       TEXT NOT NULL,
-                    PRIMARY KEY (article_id, name)
-                ) STRICT, WITHOUT ROWID;
-                CREATE INDEX tags_by_name ON tags (name);
+                    CREATE TABLE tags (
+                        article_id TEXT NOT NULL,
+                        name       TEXT NOT NULL,
+                        PRIMARY KEY (article_id, name)
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX tags_by_name ON tags (name);
 
-                -- Live articles only: title, body and the text of their notes.
-                -- The rowid is the article's rowid in `articles`.
-                CREATE VIRTUAL TABLE search_index USING fts5(
-                    title, body, notes,
-                    tokenize = 'unicode61 remove_diacritics 2'
-                );
-                """)
+                    -- Live articles only: title, body and the text of their notes.
+                    -- The rowid is the article's rowid in `articles`.
+                    CREATE VIRTUAL TABLE search_index USING fts5(
+                        title, body, notes,
+                        tokenize = 'unicode61 remove_diacritics 2'
+                    );
+                    """)
         }
 
         migrator.registerMigration("v2-sync") { db in
             // Concurrent writes: the value that lost, kept for the user to see.
-            try db.execute(sql: """
-                CREATE TABLE conflicts (
-                    id              INTEGER PRIMARY KEY,
-                    kind            TEXT NOT NULL,
-                    entity          TEXT NOT NULL,
-                    field           TEXT NOT NULL,
-                    kept_value      TEXT NOT NULL,
-                    kept_timestamp  TEXT NOT NULL,
-                    lost_value      TEXT NOT NULL,
-                    lost_timestamp  TEXT NOT NULL,
-                    UNIQUE (kind, entity, field, lost_timestamp)
-                ) STRICT;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE conflicts (
+                        id              INTEGER PRIMARY KEY,
+                        kind            TEXT NOT NULL,
+                        entity          TEXT NOT NULL,
+                        field           TEXT NOT NULL,
+                        kept_value      TEXT NOT NULL,
+                        kept_timestamp  TEXT NOT NULL,
+                        lost_value      TEXT NOT NULL,
+                        lost_timestamp  TEXT NOT NULL,
+                        UNIQUE (kind, entity, field, lost_timestamp)
+                    ) STRICT;
+                    """)
         }
 
         migrator.registerMigration("v3-search-queue") { db in
@@ -118,11 +121,12 @@ enum ClientSchema {
             // has applied its last page (or by the next search or pull, when
             // a pull was cut off in between): each article is indexed once
             // per pull, not once per page that touched it or its notes.
-            try db.execute(sql: """
-                CREATE TABLE search_queue (
-                    article_id TEXT PRIMARY KEY
-                ) STRICT, WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_queue (
+                        article_id TEXT PRIMARY KEY
+                    ) STRICT, WITHOUT ROWID;
+                    """)
         }
 
         migrator.registerMigration("v4-rowid-registers") { db in
@@ -132,21 +136,22 @@ enum ClientSchema {
             // the tree grew deep, every seek read more pages and every write
             // dirtied more. SQLite advises WITHOUT ROWID only for rows well
             // under a twentieth of a page.
-            try db.execute(sql: """
-                CREATE TABLE registers_v4 (
-                    kind      TEXT NOT NULL,
-                    entity    TEXT NOT NULL,
-                    field     TEXT NOT NULL,
-                    value     TEXT NOT NULL,   -- JSON
-                    timestamp TEXT NOT NULL,   -- HLCTimestamp.encoded, sorts as the timestamp does
-                    vector    TEXT NOT NULL,   -- JSON {node: counter}
-                    PRIMARY KEY (kind, entity, field)
-                ) STRICT;
-                INSERT INTO registers_v4 (kind, entity, field, value, timestamp, vector)
-                    SELECT kind, entity, field, value, timestamp, vector FROM registers;
-                DROP TABLE registers;
-                ALTER TABLE registers_v4 RENAME TO registers;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE registers_v4 (
+                        kind      TEXT NOT NULL,
+                        entity    TEXT NOT NULL,
+                        field     TEXT NOT NULL,
+                        value     TEXT NOT NULL,   -- JSON
+                        timestamp TEXT NOT NULL,   -- HLCTimestamp.encoded, sorts as the timestamp does
+                        vector    TEXT NOT NULL,   -- JSON {node: counter}
+                        PRIMARY KEY (kind, entity, field)
+                    ) STRICT;
+                    INSERT INTO registers_v4 (kind, entity, field, value, timestamp, vector)
+                        SELECT kind, entity, field, value, timestamp, vector FROM registers;
+                    DROP TABLE registers;
+                    ALTER TABLE registers_v4 RENAME TO registers;
+                    """)
         }
 
         migrator.registerMigration("v5-values-once", migrate: StorageV2.migrate)
@@ -156,14 +161,15 @@ enum ClientSchema {
         // table; their values go to `unknown_values`, as every field's this
         // version does not know. Kept and passed on, never dropped.
         migrator.registerMigration("v6-unknown-kinds") { db in
-            try db.execute(sql: """
-                CREATE TABLE unknown_entities (
-                    kind    TEXT NOT NULL,
-                    id      TEXT NOT NULL,
-                    clocks  BLOB NOT NULL,
-                    PRIMARY KEY (kind, id)
-                ) STRICT
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE unknown_entities (
+                        kind    TEXT NOT NULL,
+                        id      TEXT NOT NULL,
+                        clocks  BLOB NOT NULL,
+                        PRIMARY KEY (kind, id)
+                    ) STRICT
+                    """)
         }
 
         // The writer's own count in a field's vector before its first write
@@ -178,13 +184,14 @@ enum ClientSchema {
         // (`Tombstone`: its body and quote are null, its article and date
         // kept) is not a note any more: `show` leaves it out of the trash.
         migrator.registerMigration("v8-collected-notes") { db in
-            try db.execute(sql: """
-                DROP VIEW notes;
-                CREATE VIEW notes AS
-                SELECT id, article_id, COALESCE(body, '') AS body, quote, COALESCE(created_at, '') AS created_at,
-                       COALESCE(deleted, 0) AS deleted
-                FROM note_values WHERE article_id IS NOT NULL AND (body IS NOT NULL OR quote IS NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    DROP VIEW notes;
+                    CREATE VIEW notes AS
+                    SELECT id, article_id, COALESCE(body, '') AS body, quote, COALESCE(created_at, '') AS created_at,
+                           COALESCE(deleted, 0) AS deleted
+                    FROM note_values WHERE article_id IS NOT NULL AND (body IS NOT NULL OR quote IS NOT NULL);
+                    """)
         }
 
         return migrator

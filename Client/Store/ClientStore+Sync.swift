@@ -188,8 +188,9 @@ extension ClientStore {
             guard !late.isEmpty else { return 0 }
             // A floor after `cutoff` is a version the server refused too.
             let floors = waiting.compactMap(\.floor).filter { $0.physical <= cutoff }
-            let floor = ([try MetaKey.publicClock.read(db).flatMap(HLCTimestamp.init(encoded:))].compactMap { $0 }
-                         + kept.map(\.timestamp) + floors).max()
+            let floor =
+                ([try MetaKey.publicClock.read(db).flatMap(HLCTimestamp.init(encoded:))].compactMap { $0 }
+                + kept.map(\.timestamp) + floors).max()
             _ = try stamp(late, as: node, above: floor, vector: { _, register in register.vector }, db)
             return late.count
         }
@@ -214,16 +215,19 @@ extension ClientStore {
             // base) was accepted once, by a server that may since have lost it.
             let waiting = try Outbox.waiting(db).filter { $0.timestamp.node == old && $0.base != nil }
             let floor = ([try MetaKey.clock.read(db), try MetaKey.publicClock.read(db)].compactMap { $0.flatMap(HLCTimestamp.init(encoded:)) }).max()
-            fork.restamped = try stamp(waiting, as: new, above: floor, vector: { field, register in
-                var counters = register.vector.counters
-                counters[old] = field.base!
-                return VersionVector(counters).incremented(for: new)
-            }, db)
+            fork.restamped = try stamp(
+                waiting, as: new, above: floor,
+                vector: { field, register in
+                    var counters = register.vector.counters
+                    counters[old] = field.base!
+                    return VersionVector(counters).incremented(for: new)
+                }, db)
             try Outbox.forgetBases(db)
             // Each re-stamped write is the new id's first to its field.
             for restamp in fork.restamped {
-                try db.execute(sql: "UPDATE outbox SET base = 0 WHERE kind = ? AND entity = ? AND field = ?",
-                               arguments: [restamp.key.kind.rawValue, restamp.key.entity, restamp.key.field])
+                try db.execute(
+                    sql: "UPDATE outbox SET base = 0 WHERE kind = ? AND entity = ? AND field = ?",
+                    arguments: [restamp.key.kind.rawValue, restamp.key.entity, restamp.key.field])
             }
             try MetaKey.node.write(new.rawValue, db)
             try MetaKey.copiedFrom.write(old.rawValue, db)
@@ -248,7 +252,8 @@ extension ClientStore {
                 let address = EntityAddress(kind: version.kind, id: version.entity)
                 var entity = try loaded[address] ?? StoredEntity.load(address.kind, address.id, db)
                 if let mine = entity.registers[version.field], mine.timestamp == version.timestamp, mine.vector == version.vector,
-                   mine.value != version.value {
+                    mine.value != version.value
+                {
                     entity.set(version.field, version.register)
                 }
                 loaded[address] = entity
@@ -268,11 +273,15 @@ extension ClientStore {
     /// Stamps `fields` again under `node`, in their order, each with a new
     /// timestamp above `floor` and the vector `vector` gives it; saves their
     /// entities and the clock. Returns each field before and after.
-    private func stamp(_ fields: [Outbox.Waiting], as node: NodeID, above floor: HLCTimestamp?,
-                       vector: (Outbox.Waiting, Register) -> VersionVector, _ db: Database) throws -> [DeviceIdentity.Restamp] {
-        var clock = HybridLogicalClock(node: node, wallClock: wallClock, resumingAfter: floor.map {
-            HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
-        })
+    private func stamp(
+        _ fields: [Outbox.Waiting], as node: NodeID, above floor: HLCTimestamp?,
+        vector: (Outbox.Waiting, Register) -> VersionVector, _ db: Database
+    ) throws -> [DeviceIdentity.Restamp] {
+        var clock = HybridLogicalClock(
+            node: node, wallClock: wallClock,
+            resumingAfter: floor.map {
+                HLCTimestamp(physical: $0.physical, counter: $0.counter, node: node)
+            })
         var entities: [EntityAddress: StoredEntity] = [:]
         var restamped: [DeviceIdentity.Restamp] = []
         for field in fields {
@@ -299,12 +308,14 @@ extension ClientStore {
     /// 10,000 articles), and SQLite keeps free pages in the file otherwise.
     /// Only past a megabyte of them, so that an ordinary sync writes nothing more.
     func releaseFreePages() throws {
-        try Self.saying(.sync, home: homePath) { try database.writeWithoutTransaction { db in
-            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
-            if free > 256, try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 {
-                try db.execute(sql: "PRAGMA incremental_vacuum")
+        try Self.saying(.sync, home: homePath) {
+            try database.writeWithoutTransaction { db in
+                let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+                if free > 256, try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 {
+                    try db.execute(sql: "PRAGMA incremental_vacuum")
+                }
             }
-        } }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReadSyncCore
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -14,10 +14,12 @@ enum Outbox {
     /// vector before this write) is kept with it.
     static func markWritten(_ key: RegisterKey, replacing replaced: HLCTimestamp?, base: UInt64, _ db: Database) throws {
         let floor = replaced?.stored
-        try db.cachedStatement(sql: """
-            INSERT INTO outbox (kind, entity, field, base) VALUES (?, ?, ?, ?)
-            ON CONFLICT (kind, entity, field) DO UPDATE SET floor = COALESCE(max(floor, ?), ?, floor), base = COALESCE(base, excluded.base)
-            """).execute(arguments: [key.kind.rawValue, key.entity, key.field, Int64(base), floor, floor])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (kind, entity, field, base) VALUES (?, ?, ?, ?)
+                ON CONFLICT (kind, entity, field) DO UPDATE SET floor = COALESCE(max(floor, ?), ?, floor), base = COALESCE(base, excluded.base)
+                """
+        ).execute(arguments: [key.kind.rawValue, key.entity, key.field, Int64(base), floor, floor])
     }
 
     static func count(_ db: Database) throws -> Int {
@@ -39,8 +41,9 @@ enum Outbox {
         var changes: [Change] = [], sent: [Sent] = []
         var bytes = 0
         var entities: [EntityAddress: StoredEntity] = [:]
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, kind, entity, field FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
-                                    arguments: [after, limit])
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT seq, kind, entity, field FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
+            arguments: [after, limit])
         for row in rows {
             guard let kind = EntityKind(rawValue: row[1]) else { continue }
             let address = EntityAddress(kind: kind, id: row[2])
@@ -119,8 +122,10 @@ enum Outbox {
             let address = EntityAddress(kind: kind, id: row[1])
             if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(kind, address.id, db) }
             guard let clock = clocks[address]![row[2]] else { continue }
-            waiting.append(Waiting(key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: clock.timestamp,
-                                   floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }, base: (row[4] as Int64?).map { UInt64($0) }))
+            waiting.append(
+                Waiting(
+                    key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: clock.timestamp,
+                    floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }, base: (row[4] as Int64?).map { UInt64($0) }))
         }
         return waiting.sorted { $0.timestamp < $1.timestamp }
     }

@@ -42,11 +42,15 @@ struct RemoteApply {
             // Concurrent writes of the same value lose nothing, and bookkeeping
             // times are not the user's edits: neither is a conflict.
             if let loser = merge.concurrentLoser, loser.value != merge.merged.value, !change.kind.isBookkeeping(change.field) {
-                try db.cachedStatement(sql: """
-                    INSERT INTO conflicts (kind, entity, field, kept_value, kept_timestamp, lost_value, lost_timestamp)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """).execute(arguments: [change.kind.rawValue, change.entity, change.field, try WireCoding.text(merge.merged.value),
-                                     merge.merged.timestamp.encoded, try WireCoding.text(loser.value), loser.timestamp.encoded])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO conflicts (kind, entity, field, kept_value, kept_timestamp, lost_value, lost_timestamp)
+                        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                        """
+                ).execute(arguments: [
+                    change.kind.rawValue, change.entity, change.field, try WireCoding.text(merge.merged.value),
+                    merge.merged.timestamp.encoded, try WireCoding.text(loser.value), loser.timestamp.encoded,
+                ])
                 result.conflicts += db.changesCount
             }
         }

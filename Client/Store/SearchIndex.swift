@@ -15,11 +15,13 @@ enum SearchIndex {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id) VALUES (?)").execute(arguments: [articleID])
         // Queued already: out of the index since.
         guard db.changesCount == 1 else { return }
-        try db.cachedStatement(sql: """
-            INSERT INTO search_index (search_index, rowid, title, body, notes)
-            SELECT 'delete', rowid, title, body, notes FROM search_source
-            WHERE rowid = (SELECT number FROM article_values WHERE id = ?)
-            """).execute(arguments: [articleID])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO search_index (search_index, rowid, title, body, notes)
+                SELECT 'delete', rowid, title, body, notes FROM search_source
+                WHERE rowid = (SELECT number FROM article_values WHERE id = ?)
+                """
+        ).execute(arguments: [articleID])
     }
 
     /// Indexes every queued article that is live and empties the queue.
@@ -35,10 +37,11 @@ enum SearchIndex {
             try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('rebuild'); DELETE FROM search_queue")
             return queued.count
         }
-        let index = try db.cachedStatement(sql: """
-            INSERT INTO search_index (rowid, title, body, notes)
-            SELECT rowid, title, body, notes FROM search_source WHERE rowid = (SELECT number FROM article_values WHERE id = ?)
-            """)
+        let index = try db.cachedStatement(
+            sql: """
+                INSERT INTO search_index (rowid, title, body, notes)
+                SELECT rowid, title, body, notes FROM search_source WHERE rowid = (SELECT number FROM article_values WHERE id = ?)
+                """)
         for id in queued { try index.execute(arguments: [id]) }
         try db.execute(sql: "DELETE FROM search_queue")
         return queued.count
@@ -53,20 +56,24 @@ extension SearchIndex {
     static func mismatches(_ db: Database) throws -> Int {
         var count = 0
         try db.inSavepoint {
-            try db.execute(sql: """
-                CREATE VIRTUAL TABLE search_check USING fts5(
-                    title, body, notes, content = 'search_source', content_rowid = 'rowid',
-                    tokenize = 'unicode61 remove_diacritics 2');
-                INSERT INTO search_check (search_check) VALUES ('rebuild');
-                CREATE VIRTUAL TABLE search_check_vocabulary USING fts5vocab(search_check, instance);
-                CREATE VIRTUAL TABLE search_index_vocabulary USING fts5vocab(search_index, instance);
-                """)
-            count = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (
-                    SELECT * FROM (SELECT * FROM search_index_vocabulary EXCEPT SELECT * FROM search_check_vocabulary)
-                    UNION ALL
-                    SELECT * FROM (SELECT * FROM search_check_vocabulary EXCEPT SELECT * FROM search_index_vocabulary))
-                """) ?? 0
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE search_check USING fts5(
+                        title, body, notes, content = 'search_source', content_rowid = 'rowid',
+                        tokenize = 'unicode61 remove_diacritics 2');
+                    INSERT INTO search_check (search_check) VALUES ('rebuild');
+                    CREATE VIRTUAL TABLE search_check_vocabulary USING fts5vocab(search_check, instance);
+                    CREATE VIRTUAL TABLE search_index_vocabulary USING fts5vocab(search_index, instance);
+                    """)
+            count =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM (
+                            SELECT * FROM (SELECT * FROM search_index_vocabulary EXCEPT SELECT * FROM search_check_vocabulary)
+                            UNION ALL
+                            SELECT * FROM (SELECT * FROM search_check_vocabulary EXCEPT SELECT * FROM search_index_vocabulary))
+                        """) ?? 0
             return .rollback
         }
         return count

@@ -50,15 +50,17 @@ struct StoredEntity {
             }
         }
         if registers.keys.contains(where: { kind.shape(of: $0) == nil }) {
-            let unknown = try Row.fetchCursor(db.cachedStatement(sql: "SELECT field, value FROM unknown_values WHERE kind = ? AND entity = ?"),
-                                              arguments: [kind.rawValue, id])
+            let unknown = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT field, value FROM unknown_values WHERE kind = ? AND entity = ?"),
+                arguments: [kind.rawValue, id])
             while let row = try unknown.next() {
                 let field: String = row[0]
                 registers[field]?.value = try WireCoding.value(fromText: row[1])
             }
         }
-        return StoredEntity(kind: kind, id: id, registers: registers,
-                            loadedArticleID: kind == .note ? registers[NoteField.articleID.rawValue]?.value.text : nil)
+        return StoredEntity(
+            kind: kind, id: id, registers: registers,
+            loadedArticleID: kind == .note ? registers[NoteField.articleID.rawValue]?.value.text : nil)
     }
 
     private init(kind: EntityKind, id: String, registers: [String: Register], loadedArticleID: String?) {
@@ -86,10 +88,12 @@ struct StoredEntity {
         try unindexWhatThisFeeds(db)
         try writeRow(db)
         for field in changedValues where kind.shape(of: field) == nil {
-            try db.cachedStatement(sql: """
-                INSERT INTO unknown_values (kind, entity, field, value) VALUES (?, ?, ?, ?)
-                ON CONFLICT (kind, entity, field) DO UPDATE SET value = excluded.value
-                """).execute(arguments: [kind.rawValue, id, field, try WireCoding.text(registers[field]!.value)])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO unknown_values (kind, entity, field, value) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (kind, entity, field) DO UPDATE SET value = excluded.value
+                    """
+            ).execute(arguments: [kind.rawValue, id, field, try WireCoding.text(registers[field]!.value)])
         }
         changedValues = []
         changedClocks = []
@@ -98,12 +102,15 @@ struct StoredEntity {
     private func writeRow(_ db: Database) throws {
         let clocks = EntityClocks.encode(registers.mapValues { ($0.timestamp, $0.vector) })
         guard kind.isKnown else {
-            try db.cachedStatement(sql: """
-                INSERT INTO unknown_entities (kind, id, clocks) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET clocks = excluded.clocks
-                """).execute(arguments: [kind.rawValue, id, Data(clocks)])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO unknown_entities (kind, id, clocks) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET clocks = excluded.clocks
+                    """
+            ).execute(arguments: [kind.rawValue, id, Data(clocks)])
             return
         }
-        var arguments: [DatabaseValue] = [id.databaseValue, Data(clocks).databaseValue]
+        var arguments: [DatabaseValue] =
+            [id.databaseValue, Data(clocks).databaseValue]
             + ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
         case .article:
@@ -124,31 +131,38 @@ struct StoredEntity {
     }
 
     /// Per known kind, the statement that reads an entity's row.
-    private static let select: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.known.map { kind in
-        (kind, "SELECT clocks, \(ValueTable.columns(of: kind).joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?")
-    })
+    private static let select: [EntityKind: String] = Dictionary(
+        uniqueKeysWithValues: EntityKind.known.map { kind in
+            (kind, "SELECT clocks, \(ValueTable.columns(of: kind).joined(separator: ", ")) FROM \(ValueTable.name(of: kind)) WHERE id = ?")
+        })
 
     /// Per known kind, the statement that writes an entity's row: its id, its
     /// clocks, every value column, and what is derived from them.
-    private static let upsert: [EntityKind: String] = Dictionary(uniqueKeysWithValues: EntityKind.known.map { kind in
-        var names = ["id", "clocks"] + ValueTable.columns(of: kind)
-        switch kind {
-        case .article: names.append("complete")
-        case .tag: names += ["article_id", "name"]
-        default: break
-        }
-        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        return (kind, """
-            INSERT INTO \(ValueTable.name(of: kind)) (\(names.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: names.count)))
-            ON CONFLICT (id) DO UPDATE SET \(updates)
-            """)
-    })
+    private static let upsert: [EntityKind: String] = Dictionary(
+        uniqueKeysWithValues: EntityKind.known.map { kind in
+            var names = ["id", "clocks"] + ValueTable.columns(of: kind)
+            switch kind {
+            case .article: names.append("complete")
+            case .tag: names += ["article_id", "name"]
+            default: break
+            }
+            let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            return (
+                kind,
+                """
+                INSERT INTO \(ValueTable.name(of: kind)) (\(names.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: names.count)))
+                ON CONFLICT (id) DO UPDATE SET \(updates)
+                """
+            )
+        })
 
     private func unindexWhatThisFeeds(_ db: Database) throws {
         switch kind {
         case .article:
-            let searchable: Set<String> = [ArticleField.url.rawValue, ArticleField.title.rawValue, ArticleField.content.rawValue,
-                                           ArticleField.deleted.rawValue, ArticleField.addedAt.rawValue]
+            let searchable: Set<String> = [
+                ArticleField.url.rawValue, ArticleField.title.rawValue, ArticleField.content.rawValue,
+                ArticleField.deleted.rawValue, ArticleField.addedAt.rawValue,
+            ]
             if !changedValues.isDisjoint(with: searchable) { try SearchIndex.unindex(articleID: id, db) }
         case .note:
             guard !changedValues.isEmpty else { return }
@@ -220,7 +234,8 @@ extension StoredEntity {
             var entity = try StoredEntity.load(kind, row[1], db)
             guard let register = entity.registers[field] else { continue }
             entity.set(field, Register(value: try WireCoding.value(fromText: row[3]), timestamp: register.timestamp, vector: register.vector))
-            try db.execute(sql: "DELETE FROM unknown_values WHERE kind = ? AND entity = ? AND field = ?", arguments: [row[0] as String, row[1] as String, field])
+            try db.execute(
+                sql: "DELETE FROM unknown_values WHERE kind = ? AND entity = ? AND field = ?", arguments: [row[0] as String, row[1] as String, field])
             try entity.save(db)
         }
     }

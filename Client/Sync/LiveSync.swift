@@ -131,11 +131,19 @@ public final class LiveSync: @unchecked Sendable {
                         condition.wait()
                     }
                 }
-                if state.stopping { reason = .stopping; checkOutbox = true }
-                else if state.reconnected { reason = .reconnected }
-                else if state.serverNews { reason = .serverNews }
-                else if isRetryDue { reason = .retry }
-                else { reason = .localChange; checkOutbox = true }
+                if state.stopping {
+                    reason = .stopping
+                    checkOutbox = true
+                } else if state.reconnected {
+                    reason = .reconnected
+                } else if state.serverNews {
+                    reason = .serverNews
+                } else if isRetryDue {
+                    reason = .retry
+                } else {
+                    reason = .localChange
+                    checkOutbox = true
+                }
                 (state.localWrite, state.serverNews, state.reconnected) = (false, false, false)
             }
             // A write to the library may be this process's own (a sync's)
@@ -161,8 +169,9 @@ public final class LiveSync: @unchecked Sendable {
 
     /// The long poll, until stopping.
     private func pollServer(server: String, token: String, caFile: String?) {
-        let transport = CurlSyncTransport(serverURL: server, token: token, caFile: caFile,
-                                          limits: HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: Self.pollSeconds + 30, maxResponseBytes: 1_048_576))
+        let transport = CurlSyncTransport(
+            serverURL: server, token: token, caFile: caFile,
+            limits: HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: Self.pollSeconds + 30, maxResponseBytes: 1_048_576))
         var pause: Duration = .seconds(1)
         var failed = false
         var retriedChain = false

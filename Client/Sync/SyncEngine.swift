@@ -43,8 +43,10 @@ public struct SyncEngine {
     let pageSize: Int
     let pushBatchSize: Int
 
-    public init(store: ClientStore, transport: any SyncTransport, server: String,
-                pageSize: Int = SyncProtocol.defaultPageSize, pushBatchSize: Int = SyncProtocol.maxBatchChanges) {
+    public init(
+        store: ClientStore, transport: any SyncTransport, server: String,
+        pageSize: Int = SyncProtocol.defaultPageSize, pushBatchSize: Int = SyncProtocol.maxBatchChanges
+    ) {
         self.store = store
         self.transport = transport
         self.server = server
@@ -136,8 +138,10 @@ public struct SyncEngine {
         guard try store.syncState().pendingPush != nil else { return true }
         for _ in 0..<2 {
             let known = try store.syncState().known
-            let answer = try transport.push(PushRequest(node: store.node, changes: [], epoch: known.epoch, checkpoint: known.checkpoint,
-                                                        chain: try store.nextPushChain()))
+            let answer = try transport.push(
+                PushRequest(
+                    node: store.node, changes: [], epoch: known.epoch, checkpoint: known.checkpoint,
+                    chain: try store.nextPushChain()))
             if try !sameServer(epoch: answer.epoch) { return false }
             try store.recordPushToken(answer.pushToken)
         }
@@ -148,8 +152,9 @@ public struct SyncEngine {
     /// (a full one); a smaller one is the last, and is sent at once.
     private func send(_ batch: ClientStore.PendingBatch) throws -> Prefetch<PushResponse> {
         let known = try store.syncState().known
-        let request = PushRequest(node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint,
-                                  chain: try store.nextPushChain())
+        let request = PushRequest(
+            node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint,
+            chain: try store.nextPushChain())
         let transport = transport
         return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
     }

@@ -44,7 +44,8 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
         case .refused(let server, let status, let code, let message):
             switch code {
             case .unauthorized:
-                return "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` and run `readsync client init` again"
+                return
+                    "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` and run `readsync client init` again"
             // The server's storage failed, not this device: its answer says
             // nothing of this request was stored, and the outbox is cleared
             // only by an acknowledged push, so everything waits here.
@@ -92,9 +93,12 @@ public final class CurlSyncTransport: SyncTransport {
 
     /// `caFile`: the PEM file of a private certificate authority to trust
     /// for the server's certificate, instead of the system's.
-    public init(serverURL: String, token: String, deviceName: String? = nil, caFile: String? = nil,
-                limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)) {
-        self.deviceNameQuery = deviceName?.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"))
+    public init(
+        serverURL: String, token: String, deviceName: String? = nil, caFile: String? = nil,
+        limits: HTTPLimits = HTTPLimits(connectTimeoutSeconds: 10, totalTimeoutSeconds: 120, maxResponseBytes: 256 * 1_048_576)
+    ) {
+        self.deviceNameQuery = deviceName?.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"))
         self.http = CurlHTTPClient(limits: limits, caFile: caFile)
         self.baseURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
         self.token = token

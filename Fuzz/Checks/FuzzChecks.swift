@@ -1,6 +1,6 @@
 import Foundation
-import ReadSyncCore
 import ReadSyncArticles
+import ReadSyncCore
 
 /// What must hold for any input bytes at all. libFuzzer drives these
 /// (`scripts/fuzz.sh`); the test suite replays the corpus and every crasher

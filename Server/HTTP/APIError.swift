@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import Metrics
 import NIOCore
@@ -27,8 +27,9 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: .badRequest, message: message) }
     static func tooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, code: .tooLarge, message: message) }
-    static let unauthorized = APIError(.unauthorized, code: .unauthorized,
-                                       message: "missing, unknown or revoked token; send 'Authorization: Bearer <token>' with a token from `readsync user add` or `readsync user token`")
+    static let unauthorized = APIError(
+        .unauthorized, code: .unauthorized,
+        message: "missing, unknown or revoked token; send 'Authorization: Bearer <token>' with a token from `readsync user add` or `readsync user token`")
     static func notFound(_ path: String) -> APIError {
         APIError(.notFound, code: .notFound, message: "no such endpoint: \(path.prefix(200)) (see /v1/openapi.yaml)")
     }
@@ -39,14 +40,17 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         switch fault {
         case .diskFull:
             ServerMetrics.diskFullRefusals.increment()
-            self.init(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: .diskFull,
-                      message: "the server's disk is full; nothing of this request was stored. Try again once its operator has freed space")
+            self.init(
+                HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: .diskFull,
+                message: "the server's disk is full; nothing of this request was stored. Try again once its operator has freed space")
         case .readOnly:
-            self.init(.serviceUnavailable, code: .readOnly,
-                      message: "the server's database is read-only; nothing of this request was stored. Try again later")
+            self.init(
+                .serviceUnavailable, code: .readOnly,
+                message: "the server's database is read-only; nothing of this request was stored. Try again later")
         case .busy:
-            self.init(.serviceUnavailable, code: .busy,
-                      message: "the server's database is locked by another process; nothing of this request was stored. Try again later")
+            self.init(
+                .serviceUnavailable, code: .busy,
+                message: "the server's database is locked by another process; nothing of this request was stored. Try again later")
         }
     }
 

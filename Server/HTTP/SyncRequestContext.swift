@@ -29,7 +29,7 @@ public struct SyncRequestContext: RequestContext {
     func signInAddress(_ headers: HTTPFields) -> String {
         guard let peer = remoteAddress else { return "unknown" }
         guard IPAddress(peer)?.addressClass == .loopback, let forwarded = headers[Self.forwardedFor],
-              let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         else { return peer }
         return last
     }

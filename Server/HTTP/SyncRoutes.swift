@@ -1,7 +1,7 @@
 import FaultPoints
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import Metrics
 import NIOCore
@@ -49,15 +49,18 @@ struct SyncRoutes: Sendable {
         let now = clock.nowMilliseconds()
         if let skew = SyncProtocol.excessiveSkew(of: push.changes, serverTime: now) {
             ServerMetrics.clockSkewRefusals.increment()
-            throw APIError(.unprocessableContent, code: .clockSkew, message: """
-                this device's clock is \(DurationText.describe(milliseconds: skew)) ahead of the server's \
-                (at most \(DurationText.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
-                """, serverTime: now)
+            throw APIError(
+                .unprocessableContent, code: .clockSkew,
+                message: """
+                    this device's clock is \(DurationText.describe(milliseconds: skew)) ahead of the server's \
+                    (at most \(DurationText.describe(milliseconds: SyncProtocol.maxClockSkewMilliseconds)) is allowed); set the clock right and sync again
+                    """, serverTime: now)
         }
         let outcome: PushOutcome
         do {
-            outcome = try await store.push(push.changes, from: push.node, for: user,
-                                           known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
+            outcome = try await store.push(
+                push.changes, from: push.node, for: user,
+                known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: .causality, message: "\(refusal); the client's clock or outbox is damaged")
         } catch let refusal as PushRefusal {
@@ -66,11 +69,17 @@ struct SyncRoutes: Sendable {
         FaultPoint.serverPushAfterCommit.reach()
         if outcome.accepted > 0 { notifier.changed(user, by: push.node) }
         ServerMetrics.recordPush(outcome)
-        context.logger.debug("push", metadata: ["rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)",
-                                                "rs.conflicts": "\(outcome.conflicts)"])
-        return try JSONResponse.make(PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
-                                                  checkpoint: outcome.checkpoint, pushToken: outcome.pushToken),
-                                     epoch: outcome.epoch, for: request)
+        context.logger.debug(
+            "push",
+            metadata: [
+                "rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)",
+                "rs.conflicts": "\(outcome.conflicts)",
+            ])
+        return try JSONResponse.make(
+            PushResponse(
+                epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
+                checkpoint: outcome.checkpoint, pushToken: outcome.pushToken),
+            epoch: outcome.epoch, for: request)
     }
 
     private func changes(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
@@ -88,8 +97,9 @@ struct SyncRoutes: Sendable {
             guard let id = NodeID(String(node)) else { throw APIError.badRequest("'node' is not a node id") }
             origin = id
         }
-        var known = KnownHistory(epoch: query["epoch"].map(String.init), lastPush: query["pushed"].map(String.init),
-                                 pendingPush: query["pushing"].map(String.init))
+        var known = KnownHistory(
+            epoch: query["epoch"].map(String.init), lastPush: query["pushed"].map(String.init),
+            pendingPush: query["pushing"].map(String.init))
         let deviceName = query["name"].map(String.init)
         if let deviceName, deviceName.count > 100 || deviceName.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
             throw APIError.badRequest("'name' must be at most 100 characters without control characters")
@@ -120,17 +130,20 @@ struct SyncRoutes: Sendable {
             }
             let remaining = deadline - ContinuousClock.now
             guard page.changes.isEmpty, !page.more, remaining > .zero,
-                  await notifier.wait(for: user, device: origin, pastGeneration: generation, timeout: remaining) else { break }
+                await notifier.wait(for: user, device: origin, pastGeneration: generation, timeout: remaining)
+            else { break }
         }
         // What the device has applied is where it asks from: what this
         // answer brings may yet be lost on the way.
         if let origin { store.recordSighting(of: origin, for: user, name: deviceName, pulled: after) }
         FaultPoint.serverPullBeforeAnswer.reach()
         ServerMetrics.recordPull(page)
-        context.logger.debug("pull", metadata: ["rs.user": "\(user)", "rs.after": "\(after)", "rs.changes": "\(page.changes.count)", "rs.more": "\(page.more)"])
+        context.logger.debug(
+            "pull", metadata: ["rs.user": "\(user)", "rs.after": "\(after)", "rs.changes": "\(page.changes.count)", "rs.more": "\(page.more)"])
         return try JSONResponse.make(
-            PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                         checkpoint: page.checkpoint, retired: page.retired),
+            PullResponse(
+                epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
+                checkpoint: page.checkpoint, retired: page.retired),
             epoch: page.epoch, for: request)
     }
 
@@ -143,7 +156,8 @@ struct SyncRoutes: Sendable {
         let listEntities = query["entities"] == "true"
         let (registers, latest) = try await store.state(for: user)
         let all = try LibraryDigest.entities(registers)
-        let answer = listEntities
+        let answer =
+            listEntities
             ? DigestResponse(latest: latest, entities: all.filter { $0.place.hasPrefix(prefix) }.sorted { $0.place < $1.place })
             : DigestResponse(latest: latest, ranges: prefix.count < LibraryDigest.maxPrefixLength ? LibraryDigest.ranges(under: prefix, of: all) : [])
         return try JSONResponse.make(answer, epoch: store.epoch, for: request)
@@ -173,19 +187,21 @@ struct SyncRoutes: Sendable {
             throw Self.unsupported(Int(version))
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              case let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces),
-              token.count == 64, token.allSatisfy(\.isHexDigit),
-              let user = try await store.user(forTokenHash: AccessToken.hash(token.lowercased()))
+            case let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces),
+            token.count == 64, token.allSatisfy(\.isHexDigit),
+            let user = try await store.user(forTokenHash: AccessToken.hash(token.lowercased()))
         else { throw APIError.unauthorized }
         context.facts.user = user
         return user
     }
 
     private static func unsupported(_ version: Int?) -> APIError {
-        APIError(.badRequest, code: .unsupportedProtocol, message: """
-            this server speaks readsync protocol \(SyncProtocol.version), the client \(version.map { "speaks \($0)" } ?? "sent an unreadable version"); \
-            use matching versions of client and server
-            """)
+        APIError(
+            .badRequest, code: .unsupportedProtocol,
+            message: """
+                this server speaks readsync protocol \(SyncProtocol.version), the client \(version.map { "speaks \($0)" } ?? "sent an unreadable version"); \
+                use matching versions of client and server
+                """)
     }
 
     /// The `protocol` a JSON body says it speaks, if it says.
@@ -226,7 +242,8 @@ enum RequestBodyReader {
                 throw APIError.badRequest("the body is labelled gzip but is not valid gzip")
             }
         case let other?:
-            throw APIError(.unsupportedMediaType, code: .unsupportedEncoding, message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
+            throw APIError(
+                .unsupportedMediaType, code: .unsupportedEncoding, message: "Content-Encoding '\(other.prefix(40))' is not supported; send gzip or nothing")
         }
     }
 }

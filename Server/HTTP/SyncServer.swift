@@ -25,9 +25,11 @@ public struct SyncServerConfiguration: Sendable {
     /// public addresses only, unless `readsync serve --fetch-private`.
     public var fetchPolicy: AddressPolicy
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, database: ServerDatabase, idleTimeout: Swift.Duration = .seconds(30),
-                collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600),
-                fetchPolicy: AddressPolicy = .publicOnly) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, database: ServerDatabase, idleTimeout: Swift.Duration = .seconds(30),
+        collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600),
+        fetchPolicy: AddressPolicy = .publicOnly
+    ) {
         self.host = host
         self.port = port
         self.database = database
@@ -64,8 +66,10 @@ public struct SyncServer: Sendable {
 
     /// Every route and middleware of the server over `store`: what `run`
     /// serves, and what route tests drive in process (HummingbirdTesting).
-    public static func router(store: any SyncStore, clock: any WallClock = SystemWallClock(),
-                              notifier: ChangeNotifier = ChangeNotifier(), fetchPolicy: AddressPolicy = .publicOnly) -> Router<SyncRequestContext> {
+    public static func router(
+        store: any SyncStore, clock: any WallClock = SystemWallClock(),
+        notifier: ChangeNotifier = ChangeNotifier(), fetchPolicy: AddressPolicy = .publicOnly
+    ) -> Router<SyncRequestContext> {
         ServerMetrics.bootstrap()
         let router = Router(context: SyncRequestContext.self)
         // Outermost first: the log line and the metrics see the status
@@ -74,8 +78,10 @@ public struct SyncServer: Sendable {
         router.middlewares.add(MetricsMiddleware())
         // The wallabag browser extension calls from a web page: preflights
         // answered, any origin (tokens travel in a header, never a cookie).
-        router.middlewares.add(CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
-                                              allowMethods: [.get, .post, .put, .patch, .delete, .options]))
+        router.middlewares.add(
+            CORSMiddleware(
+                allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
+                allowMethods: [.get, .post, .put, .patch, .delete, .options]))
         router.middlewares.add(JSONErrorMiddleware())
         OperatorRoutes(store: store).register(on: router)
         SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
@@ -103,9 +109,11 @@ public struct SyncServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "readsync"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("readsync server listening", metadata: [
-                    "rs.port": "\(port)", "rs.epoch": "\(store.epoch)", "rs.database": "\(configuration.database)",
-                ])
+                logger.info(
+                    "readsync server listening",
+                    metadata: [
+                        "rs.port": "\(port)", "rs.epoch": "\(store.epoch)", "rs.database": "\(configuration.database)",
+                    ])
                 await onRunning(port)
             },
             logger: logger
@@ -113,8 +121,10 @@ public struct SyncServer: Sendable {
         let collector = GarbageCollector(store: store, policy: configuration.collection, interval: configuration.collectionInterval, logger: logger)
         // Shut down last to first: waiting pulls are answered first, so that
         // the server's wait for its requests in flight is not a long poll's.
-        let group = ServiceGroup(configuration: .init(services: [app, collector, WaitingPullsService(notifier: notifier)],
-                                                      gracefulShutdownSignals: shutdownSignals, logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, collector, WaitingPullsService(notifier: notifier)],
+                gracefulShutdownSignals: shutdownSignals, logger: logger))
         // The folder is given up last, once the database is closed.
         defer { folderLock?.release() }
         do {

@@ -23,7 +23,8 @@ struct LibrarySearch {
     func matches(in articles: [LibraryView.Article]) -> [Match] {
         guard !words.isEmpty else { return [] }
         return articles.compactMap { article in
-            let fields = [article.title, article.site ?? "", article.url ?? "", article.content]
+            let fields =
+                [article.title, article.site ?? "", article.url ?? "", article.content]
                 + article.tags + article.notes.flatMap { [$0.body, $0.quote ?? ""] }
             guard words.allSatisfy({ word in fields.contains { Self.find(word, in: $0, from: $0.startIndex) != nil } }) else { return nil }
             return Match(article: article, snippet: snippet(of: article.content))

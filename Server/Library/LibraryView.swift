@@ -55,11 +55,12 @@ struct LibraryView {
         var noteTimes: [String: Int64] = [:]
         for (key, register) in registers {
             // The article a field belongs to, for its time of last change.
-            let owner: String? = switch key.kind {
-            case .article, .readState: key.entity
-            case .tag: key.entity.split(separator: "/", maxSplits: 1).first.map(String.init)
-            default: nil  // a note names its article in a field: counted below
-            }
+            let owner: String? =
+                switch key.kind {
+                case .article, .readState: key.entity
+                case .tag: key.entity.split(separator: "/", maxSplits: 1).first.map(String.init)
+                default: nil  // a note names its article in a field: counted below
+                }
             if let owner { updated[owner] = max(updated[owner] ?? 0, register.timestamp.physical) }
             switch key.kind {
             case .article:
@@ -99,9 +100,12 @@ struct LibraryView {
         for tag in tags where articles[tag.article] != nil { articles[tag.article]?.tags.append(tag.name) }
         for (id, fields) in notes.sorted(by: { ($0.value["created_at"]?.text ?? "", $0.key) < ($1.value["created_at"]?.text ?? "", $1.key) }) {
             guard !(fields[NoteField.deleted.rawValue]?.bool ?? false), let article = fields[NoteField.articleID.rawValue]?.text,
-                  let body = fields[NoteField.body.rawValue]?.text, articles[article] != nil else { continue }
-            articles[article]?.notes.append(Note(id: id, body: body, quote: fields[NoteField.quote.rawValue]?.text,
-                                                 createdAt: fields[NoteField.createdAt.rawValue]?.text))
+                let body = fields[NoteField.body.rawValue]?.text, articles[article] != nil
+            else { continue }
+            articles[article]?.notes.append(
+                Note(
+                    id: id, body: body, quote: fields[NoteField.quote.rawValue]?.text,
+                    createdAt: fields[NoteField.createdAt.rawValue]?.text))
         }
         for (note, stamp) in noteTimes {
             if let article = notes[note]?[NoteField.articleID.rawValue]?.text { updated[article] = max(updated[article] ?? 0, stamp) }
@@ -133,9 +137,13 @@ extension LibraryView.Article {
     /// The article as a book of its own, with its notes: what the OPDS
     /// catalog and the wallabag API hand to e-readers.
     var book: EPUBBook {
-        EPUBBook(identifier: "urn:readsync:article:\(id)", title: title, author: author,
-                 chapters: [EPUBBook.Chapter(title: title, author: author, site: site, url: url, published: published, text: content,
-                                             notes: notes.map { EPUBBook.Note(body: $0.body, quote: $0.quote, createdAt: $0.createdAt) })])
+        EPUBBook(
+            identifier: "urn:readsync:article:\(id)", title: title, author: author,
+            chapters: [
+                EPUBBook.Chapter(
+                    title: title, author: author, site: site, url: url, published: published, text: content,
+                    notes: notes.map { EPUBBook.Note(body: $0.body, quote: $0.quote, createdAt: $0.createdAt) })
+            ])
     }
 }
 

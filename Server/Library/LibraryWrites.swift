@@ -90,9 +90,12 @@ extension ReplicaEdit {
 extension ServerReplica {
     /// One edit of article `id`: its fields, its read-state, the tags named
     /// and the notes named (what `edit` may read and write).
-    func edit(_ user: UserID, article id: String, tags: [String] = [], notes: [String] = [],
-              _ edit: @Sendable (inout ReplicaEdit) throws -> Void) async throws {
-        let entities = [EntitiesRequest.Address(kind: .article, entity: id), EntitiesRequest.Address(kind: .readState, entity: id)]
+    func edit(
+        _ user: UserID, article id: String, tags: [String] = [], notes: [String] = [],
+        _ edit: @Sendable (inout ReplicaEdit) throws -> Void
+    ) async throws {
+        let entities =
+            [EntitiesRequest.Address(kind: .article, entity: id), EntitiesRequest.Address(kind: .readState, entity: id)]
             + tags.map { EntitiesRequest.Address(kind: .tag, entity: TagEntity.id(articleID: id, tag: $0)) }
             + notes.map { EntitiesRequest.Address(kind: .note, entity: $0) }
         try await self.edit(user, reading: entities, edit)
@@ -127,9 +130,10 @@ struct PageSaving: Sendable {
         let policy = fetchPolicy
         return try await withCheckedThrowingContinuation { answer in
             Fetches.queue.addOperation {
-                answer.resume(with: Result { () throws(FetchError) -> ArticleDraft in
-                    try PageFetcher(limits: Fetches.limits, addressPolicy: policy).draft(from: url)
-                })
+                answer.resume(
+                    with: Result { () throws(FetchError) -> ArticleDraft in
+                        try PageFetcher(limits: Fetches.limits, addressPolicy: policy).draft(from: url)
+                    })
             }
         }
     }

@@ -35,8 +35,10 @@ final class ServerReplica: Sendable {
     /// Reads `entities` of `user` as the store has them merged, lets `edit`
     /// say which fields to write (reading them as it goes), and writes the
     /// fields whose value changes as one push. Returns what `edit` returned.
-    func edit<T: Sendable>(_ user: UserID, reading entities: [EntitiesRequest.Address],
-                           _ edit: @Sendable (inout ReplicaEdit) throws -> T) async throws -> T {
+    func edit<T: Sendable>(
+        _ user: UserID, reading entities: [EntitiesRequest.Address],
+        _ edit: @Sendable (inout ReplicaEdit) throws -> T
+    ) async throws -> T {
         try await turns.inTurn(of: user) {
             var versions: [RegisterKey: [Register]] = [:]
             for change in try await store.versions(of: entities, for: user) { versions[change.key, default: []].append(change.register) }

@@ -50,7 +50,7 @@ public final class ChangeNotifier: Sendable {
             let ids = state.waiters.filter { $0.value.user == user && $0.value.node != node }.map(\.key)
             return ids.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
         }
-        woken.forEach { $0.resume() }
+        for waiter in woken { waiter.resume() }
         ServerMetrics.waitingDevices.record(waitingCount)
     }
 
@@ -58,7 +58,10 @@ public final class ChangeNotifier: Sendable {
     /// passes, the task is cancelled or the server shuts down. Returns
     /// whether the feed moved.
     func wait(for user: UserID, device node: NodeID?, pastGeneration generation: UInt64, timeout: Duration) async -> Bool {
-        let id = state.withLock { state -> UInt64 in state.nextWaiter += 1; return state.nextWaiter }
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
@@ -66,7 +69,10 @@ public final class ChangeNotifier: Sendable {
                     state.waiters[id] = Waiter(user: user, node: node, continuation: continuation)
                     return false
                 }
-                if resumeNow { continuation.resume(); return }
+                if resumeNow {
+                    continuation.resume()
+                    return
+                }
                 ServerMetrics.waitingDevices.record(waitingCount)
                 // The deadline: a task of its own that resumes the waiter if
                 // it is still there (a wake removes it first).
@@ -89,7 +95,7 @@ public final class ChangeNotifier: Sendable {
             defer { state.waiters = [:] }
             return state.waiters.values.map(\.continuation)
         }
-        woken.forEach { $0.resume() }
+        for waiter in woken { waiter.resume() }
         ServerMetrics.waitingDevices.record(0)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import ReadSyncArticles
 import ReadSyncCore
@@ -50,8 +50,10 @@ struct OPDSRoutes: Sendable {
         for shelf in Shelf.allCases {
             router.get("/opds/\(shelf.rawValue)") { request, context in
                 let (_, library) = try await signIn(request, context)
-                return feed(acquisition(id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
-                                        articles: library.articles.filter(shelf.holds), page: try Self.page(request)), type: Self.acquisitionType)
+                return feed(
+                    acquisition(
+                        id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
+                        articles: library.articles.filter(shelf.holds), page: try Self.page(request)), type: Self.acquisitionType)
             }
         }
         router.get("/opds/tags/:tag") { request, context in
@@ -59,8 +61,10 @@ struct OPDSRoutes: Sendable {
             let tag = try context.parameters.require("tag").removingPercentEncoding ?? ""
             let articles = library.articles.filter { $0.tags.contains(tag) }
             guard !articles.isEmpty else { throw APIError(.notFound, code: .notFound, message: "no article is tagged '\(tag.prefix(100))'") }
-            return feed(acquisition(id: "urn:readsync:opds:tag:\(tag)", title: "Tagged \(tag)", path: Self.tagPath(tag), articles: articles,
-                                    page: try Self.page(request)), type: Self.acquisitionType)
+            return feed(
+                acquisition(
+                    id: "urn:readsync:opds:tag:\(tag)", title: "Tagged \(tag)", path: Self.tagPath(tag), articles: articles,
+                    page: try Self.page(request)), type: Self.acquisitionType)
         }
         router.get("/opds/articles/:file") { request, context in
             let (user, library) = try await signIn(request, context)
@@ -85,8 +89,8 @@ struct OPDSRoutes: Sendable {
     private func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (UserID, LibraryView) {
         let address = context.signInAddress(request.headers)
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-              let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":")
         else { throw Self.signInRefusal }
         let name = String(pair[..<colon])
         if let wait = throttle.refusal(user: name, address: address) { throw WallabagRoutes.tooManyAttempts(wait) }
@@ -102,8 +106,11 @@ struct OPDSRoutes: Sendable {
     }
 
     private static var signInRefusal: APIError {
-        var refusal = APIError(.unauthorized, code: .unauthorized,
-                               message: "sign in with your readsync user name and, as the password, your sync token (from `readsync user add` or `readsync user token`) or your wallabag password (`readsync user wallabag`)")
+        var refusal = APIError(
+            .unauthorized, code: .unauthorized,
+            message:
+                "sign in with your readsync user name and, as the password, your sync token (from `readsync user add` or `readsync user token`) or your wallabag password (`readsync user wallabag`)"
+        )
         refusal.headers[.wwwAuthenticate] = #"Basic realm="readsync", charset="UTF-8""#
         return refusal
     }
@@ -113,15 +120,19 @@ struct OPDSRoutes: Sendable {
     private func navigation(_ library: LibraryView, user: UserID) -> String {
         let updated = Self.updated(library.articles)
         var entries = Shelf.allCases.map { shelf in
-            Self.navigationEntry(id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
-                                 count: library.articles.filter(shelf.holds).count, updated: updated)
+            Self.navigationEntry(
+                id: "urn:readsync:opds:\(shelf.rawValue)", title: shelf.title, path: "/opds/\(shelf.rawValue)",
+                count: library.articles.filter(shelf.holds).count, updated: updated)
         }
         for tag in library.tags {
-            entries.append(Self.navigationEntry(id: "urn:readsync:opds:tag:\(XML.escape(tag))", title: "Tagged \(tag)", path: Self.tagPath(tag),
-                                                count: library.articles.filter { $0.tags.contains(tag) }.count, updated: updated))
+            entries.append(
+                Self.navigationEntry(
+                    id: "urn:readsync:opds:tag:\(XML.escape(tag))", title: "Tagged \(tag)", path: Self.tagPath(tag),
+                    count: library.articles.filter { $0.tags.contains(tag) }.count, updated: updated))
         }
-        return Self.feedDocument(id: "urn:readsync:opds:\(user)", title: "readsync", path: "/opds", type: Self.navigationType,
-                                 updated: updated, entries: entries)
+        return Self.feedDocument(
+            id: "urn:readsync:opds:\(user)", title: "readsync", path: "/opds", type: Self.navigationType,
+            updated: updated, entries: entries)
     }
 
     /// Articles an acquisition feed shows at once; readers follow `next` for more.
@@ -154,8 +165,9 @@ struct OPDSRoutes: Sendable {
             if let url = article.url { entry += #"      <link rel="alternate" href="\#(XML.escape(url))" type="text/html"/>"# + "\n" }
             return entry + "    </entry>"
         }
-        return Self.feedDocument(id: XML.escape(id), title: title, path: page == 1 ? path : path + "?page=\(page)", type: Self.acquisitionType,
-                                 updated: Self.updated(articles), links: links, entries: entries)
+        return Self.feedDocument(
+            id: XML.escape(id), title: title, path: page == 1 ? path : path + "?page=\(page)", type: Self.acquisitionType,
+            updated: Self.updated(articles), links: links, entries: entries)
     }
 
     private static func navigationEntry(id: String, title: String, path: String, count: Int, updated: String) -> String {
@@ -171,22 +183,24 @@ struct OPDSRoutes: Sendable {
     }
 
     /// `links`: more of the feed (`next`, `previous`, `first`), as (relation, path).
-    private static func feedDocument(id: String, title: String, path: String, type: String, updated: String, links: [(String, String)] = [],
-                                     entries: [String]) -> String {
+    private static func feedDocument(
+        id: String, title: String, path: String, type: String, updated: String, links: [(String, String)] = [],
+        entries: [String]
+    ) -> String {
         let more = links.map { #"  <link rel="\#($0.0)" href="\#(XML.escape($0.1))" type="\#(type)"/>"# + "\n" }.joined()
         return """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <feed xmlns="http://www.w3.org/2005/Atom" xmlns:opds="http://opds-spec.org/2010/catalog">
-          <id>\(id)</id>
-          <title>\(XML.escape(title))</title>
-          <updated>\(updated)</updated>
-          <author><name>readsync</name></author>
-          <link rel="self" href="\(XML.escape(path))" type="\(type)"/>
-          <link rel="start" href="/opds" type="\(navigationType)"/>
-        \(more)\(entries.joined(separator: "\n"))
-        </feed>
+            <?xml version="1.0" encoding="UTF-8"?>
+            <feed xmlns="http://www.w3.org/2005/Atom" xmlns:opds="http://opds-spec.org/2010/catalog">
+              <id>\(id)</id>
+              <title>\(XML.escape(title))</title>
+              <updated>\(updated)</updated>
+              <author><name>readsync</name></author>
+              <link rel="self" href="\(XML.escape(path))" type="\(type)"/>
+              <link rel="start" href="/opds" type="\(navigationType)"/>
+            \(more)\(entries.joined(separator: "\n"))
+            </feed>
 
-        """
+            """
     }
 
     private func feed(_ document: String, type: String) -> Response {

@@ -53,7 +53,8 @@ public struct JSONLogHandler: LogHandler {
         fields["message"] = "\(event.message)"
         // Sorted keys: lines that diff and grep the same way every time.
         guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]),
-              let line = String(data: data, encoding: .utf8) else { return }
+            let line = String(data: data, encoding: .utf8)
+        else { return }
         write(line + "\n")
     }
 }

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import ReadSyncCore
 
@@ -23,8 +23,9 @@ struct OperatorRoutes: Sendable {
             return try JSONResponse.make(ReadyResponse(), epoch: store.epoch, for: nil)
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: await ServerMetrics.exposition(of: store))))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await ServerMetrics.exposition(of: store))))
         }
     }
 }

@@ -1,6 +1,6 @@
 import Dispatch
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 
 /// One log line per request, when it is answered: its id, method, route

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,12 @@ final class DataFolderLock: Sendable {
 
     /// Gives the folder up (at the end of `serve`); later calls do nothing.
     func release() {
-        guard let fd = descriptor.withLock({ held in defer { held = nil }; return held }) else { return }
+        guard
+            let fd = descriptor.withLock({ held in
+                defer { held = nil }
+                return held
+            })
+        else { return }
         flock(fd, LOCK_UN)
         close(fd)
     }

@@ -35,10 +35,12 @@ struct GarbageCollector: Service {
         do {
             let report = try store.collectGarbage(now: Date(), policy: policy)
             guard report != CollectionReport() else { return }
-            logger.info("collected", metadata: [
-                "rs.retired_devices": "\(report.retiredDevices)", "rs.articles": "\(report.articles)",
-                "rs.fields": "\(report.fields)",
-            ])
+            logger.info(
+                "collected",
+                metadata: [
+                    "rs.retired_devices": "\(report.retiredDevices)", "rs.articles": "\(report.articles)",
+                    "rs.fields": "\(report.fields)",
+                ])
         } catch {
             // The next round tries again; the data is untouched (one transaction per user).
             logger.error("collection failed", metadata: ["rs.error": "\(error)"])

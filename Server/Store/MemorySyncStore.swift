@@ -143,9 +143,10 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
             let page = Array(after.prefix(limit))
             let more = after.count > limit
             let next = more ? page.last!.key : max(cursor, data.lastSeq)
-            return ChangePage(changes: page.map(\.value.change), next: next, more: more, latest: data.lastSeq,
-                              epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next),
-                              retired: origin.map { data.devices[$0]?.retiredAt != nil } ?? false)
+            return ChangePage(
+                changes: page.map(\.value.change), next: next, more: more, latest: data.lastSeq,
+                epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next),
+                retired: origin.map { data.devices[$0]?.retiredAt != nil } ?? false)
         }
     }
 
@@ -254,10 +255,13 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
     public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
         try lock.withLock {
             guard let data = accounts.values.first(where: { $0.name == name }) else { throw UserError.unknown(name) }
-            return data.devices.map { DeviceSummary(node: $0.key.rawValue, name: $0.value.name, firstSeen: $0.value.firstSeen.formatted(.iso8601),
-                                                    lastSeen: $0.value.lastSeen.formatted(.iso8601), pulled: $0.value.pulled, latest: data.lastSeq,
-                                                    retiredAt: $0.value.retiredAt?.formatted(.iso8601)) }
-                .sorted { ($0.lastSeen, $0.node) > ($1.lastSeen, $1.node) }
+            return data.devices.map {
+                DeviceSummary(
+                    node: $0.key.rawValue, name: $0.value.name, firstSeen: $0.value.firstSeen.formatted(.iso8601),
+                    lastSeen: $0.value.lastSeen.formatted(.iso8601), pulled: $0.value.pulled, latest: data.lastSeq,
+                    retiredAt: $0.value.retiredAt?.formatted(.iso8601))
+            }
+            .sorted { ($0.lastSeen, $0.node) > ($1.lastSeen, $1.node) }
         }
     }
 

@@ -8,85 +8,94 @@ import PostgresNIO
 /// is `COLLATE "C"`, byte order as in SQLite, whatever the database's locale.
 enum PostgresSchema {
     static let migrations: [(name: String, statements: [String])] = [
-        ("v1", [
-            """
-            CREATE TABLE meta (
-                key   TEXT COLLATE "C" PRIMARY KEY,
-                value TEXT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE users (
-                id          BIGSERIAL PRIMARY KEY,
-                name        TEXT COLLATE "C" NOT NULL UNIQUE,
-                token_hash  TEXT UNIQUE,            -- SHA-256 of the token; NULL once revoked
-                created_at  TEXT NOT NULL,
-                last_seq    BIGINT NOT NULL DEFAULT 0,
-                lineage     TEXT NOT NULL DEFAULT ''
-            )
-            """,
-            // Each field's versions that no accepted write has seen, numbered
-            // by the sequence they were accepted under: the change feed, and
-            // (merged) the state (see `ServerMerge`).
-            """
-            CREATE TABLE field_versions (
-                user_id   BIGINT NOT NULL REFERENCES users(id),
-                seq       BIGINT NOT NULL,
-                origin    TEXT COLLATE "C" NOT NULL,
-                kind      TEXT COLLATE "C" NOT NULL,
-                entity    TEXT COLLATE "C" NOT NULL,
-                field     TEXT COLLATE "C" NOT NULL,
-                value     TEXT NOT NULL,
-                timestamp TEXT NOT NULL,
-                vector    TEXT NOT NULL,
-                PRIMARY KEY (user_id, seq)
-            )
-            """,
-            "CREATE INDEX field_versions_by_field ON field_versions (user_id, kind, entity, field)",
-            // Each commit's last sequence number and token (`KnownHistory`).
-            """
-            CREATE TABLE history (
-                user_id   BIGINT NOT NULL REFERENCES users(id),
-                last_seq  BIGINT NOT NULL,
-                token     TEXT NOT NULL,
-                PRIMARY KEY (user_id, last_seq)
-            )
-            """,
-            """
-            CREATE TABLE devices (
-                user_id     BIGINT NOT NULL REFERENCES users(id),
-                node        TEXT COLLATE "C" NOT NULL,
-                name        TEXT NOT NULL DEFAULT '',
-                first_seen  TEXT COLLATE "C" NOT NULL,
-                last_seen   TEXT COLLATE "C" NOT NULL,
-                pulled      BIGINT NOT NULL DEFAULT 0,   -- the cursor it last asked from
-                push_token  TEXT,
-                retired_at  TEXT,
-                PRIMARY KEY (user_id, node)
-            )
-            """,
-            """
-            CREATE TABLE trash (
-                user_id  BIGINT NOT NULL REFERENCES users(id),
-                article  TEXT COLLATE "C" NOT NULL,
-                since    TEXT COLLATE "C" NOT NULL,
-                through  BIGINT NOT NULL,
-                PRIMARY KEY (user_id, article)
-            )
-            """,
-        ]),
+        (
+            "v1",
+            [
+                """
+                CREATE TABLE meta (
+                    key   TEXT COLLATE "C" PRIMARY KEY,
+                    value TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE users (
+                    id          BIGSERIAL PRIMARY KEY,
+                    name        TEXT COLLATE "C" NOT NULL UNIQUE,
+                    token_hash  TEXT UNIQUE,            -- SHA-256 of the token; NULL once revoked
+                    created_at  TEXT NOT NULL,
+                    last_seq    BIGINT NOT NULL DEFAULT 0,
+                    lineage     TEXT NOT NULL DEFAULT ''
+                )
+                """,
+                // Each field's versions that no accepted write has seen, numbered
+                // by the sequence they were accepted under: the change feed, and
+                // (merged) the state (see `ServerMerge`).
+                """
+                CREATE TABLE field_versions (
+                    user_id   BIGINT NOT NULL REFERENCES users(id),
+                    seq       BIGINT NOT NULL,
+                    origin    TEXT COLLATE "C" NOT NULL,
+                    kind      TEXT COLLATE "C" NOT NULL,
+                    entity    TEXT COLLATE "C" NOT NULL,
+                    field     TEXT COLLATE "C" NOT NULL,
+                    value     TEXT NOT NULL,
+                    timestamp TEXT NOT NULL,
+                    vector    TEXT NOT NULL,
+                    PRIMARY KEY (user_id, seq)
+                )
+                """,
+                "CREATE INDEX field_versions_by_field ON field_versions (user_id, kind, entity, field)",
+                // Each commit's last sequence number and token (`KnownHistory`).
+                """
+                CREATE TABLE history (
+                    user_id   BIGINT NOT NULL REFERENCES users(id),
+                    last_seq  BIGINT NOT NULL,
+                    token     TEXT NOT NULL,
+                    PRIMARY KEY (user_id, last_seq)
+                )
+                """,
+                """
+                CREATE TABLE devices (
+                    user_id     BIGINT NOT NULL REFERENCES users(id),
+                    node        TEXT COLLATE "C" NOT NULL,
+                    name        TEXT NOT NULL DEFAULT '',
+                    first_seen  TEXT COLLATE "C" NOT NULL,
+                    last_seen   TEXT COLLATE "C" NOT NULL,
+                    pulled      BIGINT NOT NULL DEFAULT 0,   -- the cursor it last asked from
+                    push_token  TEXT,
+                    retired_at  TEXT,
+                    PRIMARY KEY (user_id, node)
+                )
+                """,
+                """
+                CREATE TABLE trash (
+                    user_id  BIGINT NOT NULL REFERENCES users(id),
+                    article  TEXT COLLATE "C" NOT NULL,
+                    since    TEXT COLLATE "C" NOT NULL,
+                    through  BIGINT NOT NULL,
+                    PRIMARY KEY (user_id, article)
+                )
+                """,
+            ]
+        ),
         // As SQLite's `v7-wallabag-credentials`.
-        ("v2-wallabag-credentials", [
-            """
-            ALTER TABLE users ADD COLUMN wallabag_client_id TEXT COLLATE "C" UNIQUE,
-                              ADD COLUMN wallabag_secret_hash TEXT,
-                              ADD COLUMN wallabag_password_hash TEXT
-            """,
-        ]),
+        (
+            "v2-wallabag-credentials",
+            [
+                """
+                ALTER TABLE users ADD COLUMN wallabag_client_id TEXT COLLATE "C" UNIQUE,
+                                  ADD COLUMN wallabag_secret_hash TEXT,
+                                  ADD COLUMN wallabag_password_hash TEXT
+                """
+            ]
+        ),
         // As SQLite's `v8-web-password`.
-        ("v3-web-password", [
-            "ALTER TABLE users ADD COLUMN web_password_hash TEXT",
-        ]),
+        (
+            "v3-web-password",
+            [
+                "ALTER TABLE users ADD COLUMN web_password_hash TEXT"
+            ]
+        ),
     ]
 
     /// Every table, parents first (what a copy of the store takes).
@@ -104,7 +113,8 @@ enum PostgresSchema {
                 try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
                 try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
             }
-            try await connection.query("""
+            try await connection.query(
+                """
                 CREATE TABLE IF NOT EXISTS readsync_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)
                 """, logger: logger)
             var applied: Set<String> = []

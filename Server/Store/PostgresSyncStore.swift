@@ -58,21 +58,25 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// `schema`, created if missing, when one is given; tests use that).
     /// Throws `DatabaseUnavailable`, naming the database without its
     /// password, when it cannot be reached or refuses.
-    public init(url: PostgresURL, schema: String? = nil, maximumConnections: Int = 20, clock: @escaping @Sendable () -> Date = Date.init,
-                logger: Logger = Logger(label: "readsync.postgres")) throws {
+    public init(
+        url: PostgresURL, schema: String? = nil, maximumConnections: Int = 20, clock: @escaping @Sendable () -> Date = Date.init,
+        logger: Logger = Logger(label: "readsync.postgres")
+    ) throws {
         self.url = url
         self.schema = schema
         self.clock = clock
         self.logger = logger
-        var configuration = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                         database: url.database, tls: url.clientTLS)
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password,
+            database: url.database, tls: url.clientTLS)
         configuration.options.maximumConnections = maximumConnections
         // A server that stops answering without its connection closing (a
         // frozen machine, a partition) must not hold a user's row for hours:
         // its transaction is ended, and others wait for a lock at most so long.
-        configuration.options.additionalStartupParameters = [
-            ("idle_in_transaction_session_timeout", "60s"), ("lock_timeout", "30s"), ("statement_timeout", "120s"),
-        ] + (schema.map { [("search_path", $0)] } ?? [])
+        configuration.options.additionalStartupParameters =
+            [
+                ("idle_in_transaction_session_timeout", "60s"), ("lock_timeout", "30s"), ("statement_timeout", "120s"),
+            ] + (schema.map { [("search_path", $0)] } ?? [])
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         running = Task(executorPreference: BlockingWait.executor) { await client.run() }
@@ -88,8 +92,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// an unreachable database quietly for ever): creates the schema, migrates,
     /// and reads or sets the database's epoch.
     private static func prepare(_ url: PostgresURL, schema: String?, logger: Logger) async throws -> String {
-        var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                             database: url.database, tls: try url.connectionTLS())
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password,
+            database: url.database, tls: try url.connectionTLS())
         configuration.options.connectTimeout = .seconds(10)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         do {
@@ -118,7 +123,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     public func close() throws {
-        defer { running.cancel(); listener.withLock { $0?.cancel() } }
+        defer {
+            running.cancel()
+            listener.withLock { $0?.cancel() }
+        }
         try BlockingWait.run { try await self.flushSightings() }
     }
 
@@ -127,7 +135,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// schema of its own).
     public func closeAndDropSchema() throws {
         guard let schema else { throw CorruptDatabase(reason: "only a store opened in a schema of its own can drop it") }
-        defer { running.cancel(); listener.withLock { $0?.cancel() } }
+        defer {
+            running.cancel()
+            listener.withLock { $0?.cancel() }
+        }
         try BlockingWait.run {
             try? await self.flushSightings()
             _ = try await self.client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \"\(schema)\" CASCADE"), logger: self.logger).collect()
@@ -145,23 +156,27 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     /// Runs `body` in a transaction on a pooled connection; what `body`
     /// throws is rethrown as it is, after the rollback.
-    private func transaction<T: Sendable>(_ isolation: Isolation = .readCommitted,
-                                          _ body: @escaping @Sendable (Statements) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(
+        _ isolation: Isolation = .readCommitted,
+        _ body: @escaping @Sendable (Statements) async throws -> T
+    ) async throws -> T {
         do {
-            return try await onOwnExecutor { try await self.client.withConnection { connection in
-                let db = Statements(connection: connection, logger: self.logger)
-                do {
-                    try await db.run(PostgresQuery(unsafeSQL: isolation.rawValue))
-                    let result = try await body(db)
-                    try await db.run("COMMIT")
-                    return result
-                } catch {
-                    // Never back to the pool inside a transaction: a
-                    // connection that cannot roll back is closed.
-                    do { try await db.run("ROLLBACK") } catch { try? await connection.close() }
-                    throw error
+            return try await onOwnExecutor {
+                try await self.client.withConnection { connection in
+                    let db = Statements(connection: connection, logger: self.logger)
+                    do {
+                        try await db.run(PostgresQuery(unsafeSQL: isolation.rawValue))
+                        let result = try await body(db)
+                        try await db.run("COMMIT")
+                        return result
+                    } catch {
+                        // Never back to the pool inside a transaction: a
+                        // connection that cannot roll back is closed.
+                        do { try await db.run("ROLLBACK") } catch { try? await connection.close() }
+                        throw error
+                    }
                 }
-            } }
+            }
         } catch let error as PSQLError {
             // PostgresNIO describes its errors in nothing but generic words.
             throw DatabaseFailure(reason: Self.reason(error), sqlState: error.serverInfo?[.sqlState])
@@ -201,15 +216,19 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     public func user(forTokenHash hash: String) async throws -> UserID? {
         try await onOwnExecutor {
-            try await self.client.query("SELECT id FROM users WHERE token_hash = \(hash)", logger: self.logger).collect().first.map { UserID(try $0.decode(Int64.self)) }
+            try await self.client.query("SELECT id FROM users WHERE token_hash = \(hash)", logger: self.logger).collect().first.map {
+                UserID(try $0.decode(Int64.self))
+            }
         }
     }
 
     public func user(named name: String, secretHash hash: String) async throws -> UserID? {
         try await onOwnExecutor {
-            try await self.client.query("""
+            try await self.client.query(
+                """
                 SELECT id FROM users WHERE name = \(name) AND token_hash IS NOT NULL AND (token_hash = \(hash) OR wallabag_password_hash = \(hash))
-                """, logger: self.logger).collect().first
+                """, logger: self.logger
+            ).collect().first
                 .map { UserID(try $0.decode(Int64.self)) }
         }
     }
@@ -228,8 +247,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
         let task = Task(executorPreference: BlockingWait.executor) {
             while !Task.isCancelled {
                 do {
-                    var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                                         database: url.database, tls: try url.connectionTLS())
+                    var configuration = PostgresConnection.Configuration(
+                        host: url.host, port: url.port, username: url.user, password: url.password,
+                        database: url.database, tls: try url.connectionTLS())
                     configuration.options.connectTimeout = .seconds(10)
                     let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                     defer { Task { try? await connection.close() } }
@@ -247,7 +267,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        listener.withLock { $0?.cancel(); $0 = task }
+        listener.withLock {
+            $0?.cancel()
+            $0 = task
+        }
     }
 
     /// Ready when PostgreSQL answers. (It refuses writes itself when its
@@ -258,8 +281,14 @@ public final class PostgresSyncStore: SteppedSyncStore {
         let answered: Bool
         do {
             answered = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { _ = try await self.onOwnExecutor { try await self.client.query("SELECT 1", logger: self.logger).collect() }; return true }
-                group.addTask { try await Task.sleep(for: Self.readinessTimeout); return false }
+                group.addTask {
+                    _ = try await self.onOwnExecutor { try await self.client.query("SELECT 1", logger: self.logger).collect() }
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.readinessTimeout)
+                    return false
+                }
                 defer { group.cancelAll() }
                 return try await group.next() ?? false
             }
@@ -295,8 +324,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
     }
 
-    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
-                              byDevice: Bool = true, at now: String, announcingOn channel: String, _ db: Statements) async throws -> PushOutcome {
+    private static func store(
+        _ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
+        byDevice: Bool = true, at now: String, announcingOn channel: String, _ db: Statements
+    ) async throws -> PushOutcome {
         // First the user's row, locked until commit: see the type's comment.
         var state = try await userState(user, locking: true, device: node, known: known, db)
         if state.lostHistory { state = try await startLineage(of: user, device: node, db) }
@@ -322,7 +353,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
         outcome.epoch = epoch
         guard byDevice else { return outcome }
         let pushToken = chain?.token ?? recorded
-        try await db.run("""
+        try await db.run(
+            """
             INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (\(user.rawValue), \(node.rawValue), \(now), \(now), \(pushToken))
             ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
             """)
@@ -345,8 +377,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
         var lostHistory = false
     }
 
-    private static func userState(_ user: UserID, locking: Bool, device: NodeID? = nil, known: KnownHistory = .nothing,
-                                  _ db: Statements) async throws -> UserState {
+    private static func userState(
+        _ user: UserID, locking: Bool, device: NodeID? = nil, known: KnownHistory = .nothing,
+        _ db: Statements
+    ) async throws -> UserState {
         let select: PostgresQuery = """
             SELECT users.last_seq, users.lineage, meta.value, devices.push_token, devices.retired_at IS NOT NULL,
                 (SELECT token FROM history WHERE history.user_id = users.id AND history.last_seq >= \(known.checkpoint?.seq)::bigint
@@ -358,18 +392,21 @@ public final class PostgresSyncStore: SteppedSyncStore {
         // NO KEY UPDATE: it excludes another holder as FOR UPDATE does, but
         // not the key-share lock that inserting a row referencing the user takes.
         let rows = try await db.rows(locking ? PostgresQuery(unsafeSQL: select.sql + " FOR NO KEY UPDATE OF users", binds: select.binds) : select)
-        guard let (lastSequence, lineage, epoch, recordedPush, retired, token) = try rows.first?.decode((Int64, String, String, String?, Bool?, String?).self) else {
+        guard let (lastSequence, lineage, epoch, recordedPush, retired, token) = try rows.first?.decode((Int64, String, String, String?, Bool?, String?).self)
+        else {
             return UserState()
         }
-        var state = UserState(lastSequence: lastSequence, epoch: UserEpoch.of(databaseEpoch: epoch, lineage: lineage), recordedPush: recordedPush,
-                              retired: retired ?? false)
+        var state = UserState(
+            lastSequence: lastSequence, epoch: UserEpoch.of(databaseEpoch: epoch, lineage: lineage), recordedPush: recordedPush,
+            retired: retired ?? false)
         state.lostHistory = known.isLost(currentEpoch: state.epoch) { _ in token }
         return state
     }
 
     /// Records a commit that gave out sequence numbers through `seq`.
     private static func commitHistory(of user: UserID, through seq: Int64, token: String, _ db: Statements) async throws {
-        try await db.run("""
+        try await db.run(
+            """
             WITH moved AS (UPDATE users SET last_seq = \(seq) WHERE id = \(user.rawValue))
             INSERT INTO history (user_id, last_seq, token) VALUES (\(user.rawValue), \(seq), \(token))
             """)
@@ -387,7 +424,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
         static func load(_ keys: [RegisterKey], of user: UserID, _ db: Statements) async throws -> FieldVersionBatch {
             var batch = FieldVersionBatch()
             guard !keys.isEmpty else { return batch }
-            let rows = try await db.rows("""
+            let rows = try await db.rows(
+                """
                 SELECT seq, kind, entity, field, timestamp, vector FROM field_versions
                 WHERE user_id = \(user.rawValue) AND (kind, entity, field) IN
                     (SELECT * FROM unnest(\(keys.map(\.kind.rawValue))::text[], \(keys.map(\.entity))::text[], \(keys.map(\.field))::text[]))
@@ -418,7 +456,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
             }
             guard !inserted.isEmpty else { return }
             let rows = inserted.sorted { $0.key < $1.key }
-            try await db.run("""
+            try await db.run(
+                """
                 INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector)
                 SELECT \(user.rawValue), * FROM unnest(\(rows.map(\.key))::bigint[], \(rows.map(\.value.origin.rawValue))::text[],
                     \(rows.map(\.value.key.kind.rawValue))::text[], \(rows.map(\.value.key.entity))::text[], \(rows.map(\.value.key.field))::text[],
@@ -432,9 +471,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     /// The token of the commit that gave out `seq`.
     private static func token(of user: UserID, at seq: Int64, _ db: Statements) async throws -> String? {
-        try await db.rows("""
+        try await db.rows(
+            """
             SELECT token FROM history WHERE user_id = \(user.rawValue) AND last_seq >= \(seq) ORDER BY last_seq LIMIT 1
-            """).first?.decode(String.self)
+            """
+        ).first?.decode(String.self)
     }
 
     /// Starts a new lineage for the user (the user's row locked); returns the state after it.
@@ -449,9 +490,12 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
         // One snapshot for the whole page: the rows, `latest` and the checkpoint agree.
-        if let page = try await transaction(.snapshot, { db in
-            try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
-        }) {
+        if let page = try await transaction(
+            .snapshot,
+            { db in
+                try await Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
+            })
+        {
             return page
         }
         // The store lost history this device has seen: a new lineage, then the page.
@@ -469,8 +513,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     /// A page of the feed; nil when the store lost history the device has
     /// seen (a new lineage must be started first).
-    private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
-                             _ db: Statements) async throws -> ChangePage? {
+    private static func page(
+        for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
+        _ db: Statements
+    ) async throws -> ChangePage? {
         let state = try await userState(user, locking: false, device: origin, known: known, db)
         guard !state.lostHistory else { return nil }
         let (latest, epoch) = (state.lastSequence, state.epoch)
@@ -478,7 +524,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
             throw PushRefusal.nodeInUse(origin)
         }
         // One more than asked tells whether another page follows.
-        let rows = try await db.rows("""
+        let rows = try await db.rows(
+            """
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
             WHERE user_id = \(user.rawValue) AND seq > \(cursor) AND origin IS DISTINCT FROM \(origin?.rawValue) ORDER BY seq LIMIT \(limit + 1)
             """)
@@ -500,8 +547,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// A row of `seq, kind, entity, field, value, timestamp, vector`.
     private static func version(_ row: PostgresRow) throws -> (seq: Int64, key: RegisterKey, register: Register) {
         let (seq, kind, entity, field, value, timestamp, vector) = try row.decode((Int64, String, String, String, String, String, String).self)
-        return (seq, RegisterKey(kind: try PostgresSyncStore.kind(kind), entity: entity, field: field),
-                Register(value: try WireCoding.value(fromText: value), timestamp: try Self.timestamp(timestamp), vector: try WireCoding.vector(fromText: vector)))
+        return (
+            seq, RegisterKey(kind: try PostgresSyncStore.kind(kind), entity: entity, field: field),
+            Register(value: try WireCoding.value(fromText: value), timestamp: try Self.timestamp(timestamp), vector: try WireCoding.vector(fromText: vector))
+        )
     }
 
     private static func kind(_ text: String) throws -> EntityKind {
@@ -533,10 +582,12 @@ public final class PostgresSyncStore: SteppedSyncStore {
         try await transaction(.snapshot) { db in
             var changes: [Change] = []
             for address in entities {
-                for row in try await db.rows("""
+                for row in try await db.rows(
+                    """
                     SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
                     WHERE user_id = \(user.rawValue) AND kind = \(address.kind.rawValue) AND entity = \(address.entity) ORDER BY seq
-                    """) {
+                    """)
+                {
                     let (_, key, register) = try Self.version(row)
                     changes.append(Change(key: key, register: register))
                 }
@@ -547,10 +598,12 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     private static func storedVersions(of user: UserID, bodies: Bool = true, _ db: Statements) async throws -> [RegisterKey: [Register]] {
         var versions: [RegisterKey: [Register]] = [:]
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = \(user.rawValue)
             AND (\(bodies) OR NOT (kind = 'article' AND field = 'content')) ORDER BY seq
-            """) {
+            """)
+        {
             let (_, key, register) = try version(row)
             versions[key, default: []].append(register)
         }
@@ -612,9 +665,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
         let now = Date().formatted(.iso8601)
         let added = try BlockingWait.run {
             try await self.transaction { db in
-                try await db.rows("""
+                try await db.rows(
+                    """
                     INSERT INTO users (name, token_hash, created_at) VALUES (\(name), \(tokenHash), \(now)) ON CONFLICT (name) DO NOTHING RETURNING id
-                    """).count
+                    """
+                ).count
             }
         }
         guard added == 1 else { throw UserError.exists(name) }
@@ -629,7 +684,9 @@ public final class PostgresSyncStore: SteppedSyncStore {
     }
 
     public func setWallabagCredentials(name: String, _ credentials: WallabagCredentialHashes?) throws {
-        try updateUser(name, """
+        try updateUser(
+            name,
+            """
             UPDATE users SET wallabag_client_id = \(credentials?.clientID), wallabag_secret_hash = \(credentials?.secretHash),
                              wallabag_password_hash = \(credentials?.passwordHash)
             WHERE name = \(name) RETURNING id
@@ -642,9 +699,11 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     public func webPassword(ofUserNamed name: String) async throws -> (user: UserID, hash: String)? {
         try await onOwnExecutor {
-            try await self.client.query("""
+            try await self.client.query(
+                """
                 SELECT id, web_password_hash FROM users WHERE name = \(name) AND token_hash IS NOT NULL AND web_password_hash IS NOT NULL
-                """, logger: self.logger).collect().first.map { row in
+                """, logger: self.logger
+            ).collect().first.map { row in
                 let (id, hash) = try row.decode((Int64, String).self)
                 return (UserID(id), hash)
             }
@@ -653,14 +712,17 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
         try await onOwnExecutor {
-            let rows = try await self.client.query("""
+            let rows = try await self.client.query(
+                """
                 SELECT id, name, wallabag_secret_hash, wallabag_password_hash FROM users
                 WHERE wallabag_client_id = \(clientID) AND token_hash IS NOT NULL
-                """, logger: self.logger).collect()
+                """, logger: self.logger
+            ).collect()
             return try rows.first.map { row in
                 let (id, name, secretHash, passwordHash) = try row.decode((Int64, String, String, String).self)
-                return WallabagAccount(user: UserID(id), name: name,
-                                       credentials: WallabagCredentialHashes(clientID: clientID, secretHash: secretHash, passwordHash: passwordHash))
+                return WallabagAccount(
+                    user: UserID(id), name: name,
+                    credentials: WallabagCredentialHashes(clientID: clientID, secretHash: secretHash, passwordHash: passwordHash))
             }
         }
     }
@@ -723,7 +785,15 @@ public final class PostgresSyncStore: SteppedSyncStore {
     /// Writes every sighting recorded so far (before a collection round, a
     /// device list, closing).
     private func flushSightings() async throws {
-        while let writer = sightings.withLock({ state in state.writer ?? (state.seen.isEmpty ? nil : { state.writer = startWriter(); return state.writer }()) }) {
+        while let writer = sightings.withLock({ state in
+            state.writer
+                ?? (state.seen.isEmpty
+                    ? nil
+                    : {
+                        state.writer = startWriter()
+                        return state.writer
+                    }())
+        }) {
             if let error = await writer.value { throw error }
         }
     }
@@ -734,13 +804,15 @@ public final class PostgresSyncStore: SteppedSyncStore {
     private func write(_ seen: [DeviceKey: Sighting]) async throws {
         for (key, sighting) in seen.sorted(by: { $0.key < $1.key }) {
             do {
-                _ = try await client.query("""
+                _ = try await client.query(
+                    """
                     INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled)
                     VALUES (\(key.user.rawValue), \(key.node.rawValue), \(sighting.name ?? ""), \(sighting.at), \(sighting.at), \(sighting.pulled))
                     ON CONFLICT (user_id, node) DO UPDATE SET last_seen = GREATEST(devices.last_seen, excluded.last_seen),
                         pulled = GREATEST(devices.pulled, excluded.pulled),
                         name = CASE WHEN excluded.name = '' THEN devices.name ELSE excluded.name END, retired_at = NULL
-                    """, logger: logger).collect()
+                    """, logger: logger
+                ).collect()
             } catch let error as PSQLError {
                 throw DatabaseFailure(reason: Self.reason(error), sqlState: error.serverInfo?[.sqlState])
             }
@@ -754,12 +826,15 @@ public final class PostgresSyncStore: SteppedSyncStore {
                 guard let user = try await db.rows("SELECT id, last_seq FROM users WHERE name = \(name)").first?.decode((Int64, Int64).self) else {
                     throw UserError.unknown(name)
                 }
-                return try await db.rows("""
+                return try await db.rows(
+                    """
                     SELECT node, name, first_seen, last_seen, pulled, retired_at FROM devices WHERE user_id = \(user.0) ORDER BY last_seen DESC, node DESC
-                    """).map { row in
+                    """
+                ).map { row in
                     let (node, deviceName, firstSeen, lastSeen, pulled, retiredAt) = try row.decode((String, String, String, String, Int64, String?).self)
-                    return DeviceSummary(node: node, name: deviceName, firstSeen: firstSeen, lastSeen: lastSeen, pulled: pulled, latest: user.1,
-                                         retiredAt: retiredAt)
+                    return DeviceSummary(
+                        node: node, name: deviceName, firstSeen: firstSeen, lastSeen: lastSeen, pulled: pulled, latest: user.1,
+                        retiredAt: retiredAt)
                 }
             }
         }
@@ -803,34 +878,42 @@ public final class PostgresSyncStore: SteppedSyncStore {
         let state = try await userState(user, locking: true, db)
         let (first, epoch) = (state.lastSequence, state.epoch)
         var seq = first
-        report.retiredDevices = try await db.rows("""
+        report.retiredDevices = try await db.rows(
+            """
             UPDATE devices SET retired_at = \(now.formatted(.iso8601))
             WHERE user_id = \(user.rawValue) AND retired_at IS NULL AND last_seen < \(now.addingTimeInterval(-policy.retireAfter).formatted(.iso8601))
             RETURNING 1
-            """).count
+            """
+        ).count
         // The horizon: the least cursor a device not retired last asked
         // from. No device known at all (nothing ever pushed): nothing to collect.
-        let (devices, least) = try await db.rows("""
+        let (devices, least) = try await db.rows(
+            """
             SELECT count(*), min(pulled) FILTER (WHERE retired_at IS NULL) FROM devices WHERE user_id = \(user.rawValue)
-            """).first!.decode((Int64, Int64?).self)
+            """
+        ).first!.decode((Int64, Int64?).self)
         guard devices > 0 else { return report }
         let horizon = least ?? seq
 
         // The deleted articles.
         var deletes: [String: [Register]] = [:]
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
             WHERE user_id = \(user.rawValue) AND kind = 'article' AND field = 'deleted'
-            """) {
+            """)
+        {
             let (_, key, register) = try version(row)
             deletes[key.entity, default: []].append(register)
         }
         let candidates = deletes.filter { ServerMerge.state(of: $0.value)?.value == .bool(true) }.keys.sorted()
         guard !candidates.isEmpty else { return report }
         var notes: [String: Set<String>] = [:]
-        for row in try await db.rows("""
+        for row in try await db.rows(
+            """
             SELECT entity, value FROM field_versions WHERE user_id = \(user.rawValue) AND kind = 'note' AND field = 'article_id'
-            """) {
+            """)
+        {
             let (note, value) = try row.decode((String, String).self)
             if let article = try WireCoding.value(fromText: value).text { notes[article, default: []].insert(note) }
         }
@@ -840,7 +923,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
             // Every version of the family: the article, its read state, its
             // tags (`<article>/<name>`) and its notes.
             let familyNotes = Array(notes[article] ?? [])
-            let rows = try await db.rows("""
+            let rows = try await db.rows(
+                """
                 SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = \(user.rawValue) AND (
                     (kind IN ('article', 'read_state') AND entity = \(article))
                     OR (kind = 'tag' AND entity > \(article + "/") AND entity < \(article + "0"))
@@ -867,7 +951,8 @@ public final class PostgresSyncStore: SteppedSyncStore {
             var since = trash?.0 ?? nowText
             if latest > trash?.1 ?? 0 {
                 since = nowText
-                try await db.run("""
+                try await db.run(
+                    """
                     INSERT INTO trash (user_id, article, since, through) VALUES (\(user.rawValue), \(article), \(since), \(latest))
                     ON CONFLICT (user_id, article) DO UPDATE SET since = excluded.since, through = excluded.through
                     """)

@@ -29,7 +29,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible, CustomDebugStringC
     /// Parses `text`; the error never repeats a password.
     public init(_ text: String) throws {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
-              ["postgres", "postgresql"].contains(scheme.lowercased())
+            ["postgres", "postgresql"].contains(scheme.lowercased())
         else {
             throw Invalid(description: "the database must be a URL like postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
         }

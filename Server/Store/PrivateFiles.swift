@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,7 +80,7 @@ enum PrivateFiles {
             // that struct varies from build to build, and MemberImportVisibility cares.)
             let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
-                  let permissions = attributes[.posixPermissions] as? Int
+                let permissions = attributes[.posixPermissions] as? Int
             else { return nil }  // not there: nothing to tighten
             let mode = UInt32(permissions) & 0o7777
             guard mode & 0o077 != 0 else { return nil }

@@ -97,9 +97,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     public func user(named name: String, secretHash hash: String) async throws -> UserID? {
         try await database.read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: """
-                SELECT id FROM users WHERE name = ? AND token_hash IS NOT NULL AND (token_hash = ? OR wallabag_password_hash = ?)
-                """), arguments: [name, hash, hash]).map(UserID.init)
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id FROM users WHERE name = ? AND token_hash IS NOT NULL AND (token_hash = ? OR wallabag_password_hash = ?)
+                        """), arguments: [name, hash, hash]
+            ).map(UserID.init)
         }
     }
 
@@ -111,14 +114,18 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// leaves nothing and fails alone. No push is answered before its commit.
     public func push(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { answer in
-            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, chain: chain, byDevice: true, answer: answer)) }
+            waitingPushes.withLock {
+                $0.append(WaitingPush(changes: changes, node: node, user: user, known: known, chain: chain, byDevice: true, answer: answer))
+            }
             database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
         }
     }
 
     public func pushAsServer(_ changes: [Change], from node: NodeID, for user: UserID) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { answer in
-            waitingPushes.withLock { $0.append(WaitingPush(changes: changes, node: node, user: user, known: .nothing, chain: nil, byDevice: false, answer: answer)) }
+            waitingPushes.withLock {
+                $0.append(WaitingPush(changes: changes, node: node, user: user, known: .nothing, chain: nil, byDevice: false, answer: answer))
+            }
             database.asyncWriteWithoutTransaction { db in self.commitWaitingPushes(db) }
         }
     }
@@ -140,15 +147,20 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                     // Alone (a device's full sync): no savepoint, whose
                     // sub-journal would copy every page the push changes
                     // first; a refused push rolls the transaction back.
-                    outcomes = [.success(try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
-                                                        byDevice: push.byDevice, at: now(), db))]
+                    outcomes = [
+                        .success(
+                            try Self.store(
+                                push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
+                                byDevice: push.byDevice, at: now(), db))
+                    ]
                 } else {
                     outcomes = group.map { push in
                         Result {
                             var outcome = PushOutcome()
                             try db.inSavepoint {
-                                outcome = try Self.store(push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
-                                                         byDevice: push.byDevice, at: now(), db)
+                                outcome = try Self.store(
+                                    push.changes, from: push.node, for: push.user, known: push.known, chain: push.chain,
+                                    byDevice: push.byDevice, at: now(), db)
                                 return .commit
                             }
                             return outcome
@@ -166,11 +178,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     // Every statement of a request is a cached (prepared once) statement:
     // compiling them per request showed in profiles of many small syncs.
-    private static func store(_ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
-                              byDevice: Bool = true, at now: String, _ db: Database) throws -> PushOutcome {
+    private static func store(
+        _ changes: [Change], from node: NodeID, for user: UserID, known: KnownHistory, chain: PushChain?,
+        byDevice: Bool = true, at now: String, _ db: Database
+    ) throws -> PushOutcome {
         try startLineageIfLost(known, user, db)
-        let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
-                                           arguments: [user.rawValue, node.rawValue])
+        let recorded = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
+            arguments: [user.rawValue, node.rawValue])
         guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: Self.epoch(of: user, db), pushing: chain, isPush: true) else {
             throw PushRefusal.nodeInUse(node)
         }
@@ -189,10 +204,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         outcome.epoch = try Self.epoch(of: user, db)
         guard byDevice else { return outcome }
         let pushToken = chain?.token ?? recorded
-        try db.cachedStatement(sql: """
-            INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
-            """).execute(arguments: [user.rawValue, node.rawValue, now, now, pushToken])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO devices (user_id, node, first_seen, last_seen, push_token) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (user_id, node) DO UPDATE SET last_seen = excluded.last_seen, push_token = excluded.push_token
+                """
+        ).execute(arguments: [user.rawValue, node.rawValue, now, now, pushToken])
         outcome.pushToken = pushToken
         return outcome
     }
@@ -208,10 +225,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // the user: each push would grow with the whole library. The
         // values are not read: deciding needs only the clocks.
         var stored: [(seq: Int64, register: Register)] = []
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-            WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-            """), arguments: key)
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+                    WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
+                    """), arguments: key)
         while let row = try rows.next() {
             guard let timestamp = HLCTimestamp(encoded: row[1]) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
@@ -222,10 +241,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         for index in superseded {
             try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
-                                     try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector)])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
+            try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector),
+        ])
         return ServerMerge.outcome(superseded: superseded, of: stored.count)
     }
 
@@ -237,14 +260,16 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// The user's epoch: the database's, with the user's lineage if one was started.
     private static func epoch(of user: UserID, _ db: Database) throws -> String {
         let lineage = try String.fetchOne(db.cachedStatement(sql: "SELECT lineage FROM users WHERE id = ?"), arguments: [user.rawValue]) ?? ""
-        return UserEpoch.of(databaseEpoch: try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'epoch'")) ?? "",
-                            lineage: lineage)
+        return UserEpoch.of(
+            databaseEpoch: try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'epoch'")) ?? "",
+            lineage: lineage)
     }
 
     /// The token of the commit that gave out `seq`.
     private static func token(of user: UserID, at seq: Int64, _ db: Database) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT token FROM history WHERE user_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1"),
-                            arguments: [user.rawValue, seq])
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT token FROM history WHERE user_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1"),
+            arguments: [user.rawValue, seq])
     }
 
     private static func isLost(_ known: KnownHistory, _ user: UserID, _ db: Database) throws -> Bool {
@@ -266,25 +291,31 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     private static func isRetired(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL"),
-                         arguments: [user.rawValue, node.rawValue]) != nil
+        try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_id = ? AND node = ? AND retired_at IS NOT NULL"),
+            arguments: [user.rawValue, node.rawValue]) != nil
     }
 
-    private static func page(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
-                             _ db: Database) throws -> ChangePage {
+    private static func page(
+        for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory,
+        _ db: Database
+    ) throws -> ChangePage {
         if let origin {
-            let recorded = try String.fetchOne(db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
-                                               arguments: [user.rawValue, origin.rawValue])
+            let recorded = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT push_token FROM devices WHERE user_id = ? AND node = ?"),
+                arguments: [user.rawValue, origin.rawValue])
             guard try !known.isAnotherDevice(recordedPush: recorded, currentEpoch: epoch(of: user, db), isPush: false) else {
                 throw PushRefusal.nodeInUse(origin)
             }
         }
         let latest = try Self.lastSequence(of: user, db)
         // One more than asked tells whether another page follows.
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
-            WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
-            """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
+                    WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
+                    """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
         let page = rows.prefix(limit)
         let changes = try page.map { row in
             Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
@@ -294,8 +325,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // (the rest, if any, were the asker's own changes).
         let next = more ? page.last!["seq"] : max(cursor, latest)
         let checkpoint = next > 0 ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
-        return ChangePage(changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint,
-                          retired: try origin.map { try isRetired($0, user, db) } ?? false)
+        return ChangePage(
+            changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint,
+            retired: try origin.map { try isRetired($0, user, db) } ?? false)
     }
 
     // MARK: Stepped, for the simulation
@@ -318,8 +350,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     private static func storedVersions(of user: UserID, bodies: Bool = true, _ db: Database) throws -> [RegisterKey: [Register]] {
         var versions: [RegisterKey: [Register]] = [:]
         let leavingOutBodies = bodies ? "" : " AND NOT (kind = 'article' AND field = 'content')"
-        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ?\(leavingOutBodies) ORDER BY seq",
-                                    arguments: [user.rawValue]) {
+        for row in try Row.fetchAll(
+            db, sql: "SELECT kind, entity, field, value, timestamp, vector FROM field_versions WHERE user_id = ?\(leavingOutBodies) ORDER BY seq",
+            arguments: [user.rawValue])
+        {
             versions[RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), default: []].append(try register(row))
         }
         return versions
@@ -345,9 +379,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {
         try await database.read { db in
             try entities.flatMap { address in
-                try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT field, value, timestamp, vector FROM field_versions WHERE user_id = ? AND kind = ? AND entity = ? ORDER BY seq
-                    """), arguments: [user.rawValue, address.kind.rawValue, address.entity]).map { row in
+                try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT field, value, timestamp, vector FROM field_versions WHERE user_id = ? AND kind = ? AND entity = ? ORDER BY seq
+                            """), arguments: [user.rawValue, address.kind.rawValue, address.entity]
+                ).map { row in
                     Change(key: RegisterKey(kind: address.kind, entity: address.entity, field: row["field"]), register: try Self.register(row))
                 }
             }
@@ -375,8 +412,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public func addUser(name: String, tokenHash: String) throws {
         try database.write { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) == nil else { throw UserError.exists(name) }
-            try db.execute(sql: "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
-                           arguments: [name, tokenHash, Date().formatted(.iso8601)])
+            try db.execute(
+                sql: "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
+                arguments: [name, tokenHash, Date().formatted(.iso8601)])
         }
     }
 
@@ -396,9 +434,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     public func setWallabagCredentials(name: String, _ credentials: WallabagCredentialHashes?) throws {
         try database.write { db in
-            try db.execute(sql: """
-                UPDATE users SET wallabag_client_id = ?, wallabag_secret_hash = ?, wallabag_password_hash = ? WHERE name = ?
-                """, arguments: [credentials?.clientID, credentials?.secretHash, credentials?.passwordHash, name])
+            try db.execute(
+                sql: """
+                    UPDATE users SET wallabag_client_id = ?, wallabag_secret_hash = ?, wallabag_password_hash = ? WHERE name = ?
+                    """, arguments: [credentials?.clientID, credentials?.secretHash, credentials?.passwordHash, name])
             guard db.changesCount == 1 else { throw UserError.unknown(name) }
         }
     }
@@ -412,21 +451,29 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     public func webPassword(ofUserNamed name: String) async throws -> (user: UserID, hash: String)? {
         try await database.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, web_password_hash FROM users WHERE name = ? AND token_hash IS NOT NULL AND web_password_hash IS NOT NULL
-                """), arguments: [name]).map { (UserID($0[0]), $0[1]) }
+            try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, web_password_hash FROM users WHERE name = ? AND token_hash IS NOT NULL AND web_password_hash IS NOT NULL
+                        """), arguments: [name]
+            ).map { (UserID($0[0]), $0[1]) }
         }
     }
 
     public func wallabagAccount(clientID: String) async throws -> WallabagAccount? {
         try await database.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, name, wallabag_secret_hash, wallabag_password_hash FROM users
-                WHERE wallabag_client_id = ? AND token_hash IS NOT NULL
-                """), arguments: [clientID]).map { row in
-                WallabagAccount(user: UserID(row["id"]), name: row["name"],
-                                credentials: WallabagCredentialHashes(clientID: clientID, secretHash: row["wallabag_secret_hash"],
-                                                                      passwordHash: row["wallabag_password_hash"]))
+            try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, name, wallabag_secret_hash, wallabag_password_hash FROM users
+                        WHERE wallabag_client_id = ? AND token_hash IS NOT NULL
+                        """), arguments: [clientID]
+            ).map { row in
+                WallabagAccount(
+                    user: UserID(row["id"]), name: row["name"],
+                    credentials: WallabagCredentialHashes(
+                        clientID: clientID, secretHash: row["wallabag_secret_hash"],
+                        passwordHash: row["wallabag_password_hash"]))
             }
         }
     }
@@ -464,11 +511,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     private func writeSightings(_ seen: [DeviceKey: Sighting], _ db: Database) throws {
         try db.inTransaction {
             for (key, sighting) in seen {
-                try db.cachedStatement(sql: """
-                    INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (?, ?, COALESCE(?, ''), ?, ?, ?)
-                    ON CONFLICT (user_id, node) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), pulled = max(pulled, excluded.pulled),
-                        name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END, retired_at = NULL
-                    """).execute(arguments: [key.user.rawValue, key.node.rawValue, sighting.name, sighting.at, sighting.at, sighting.pulled])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (?, ?, COALESCE(?, ''), ?, ?, ?)
+                        ON CONFLICT (user_id, node) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), pulled = max(pulled, excluded.pulled),
+                            name = CASE WHEN excluded.name = '' THEN name ELSE excluded.name END, retired_at = NULL
+                        """
+                ).execute(arguments: [key.user.rawValue, key.node.rawValue, sighting.name, sighting.at, sighting.at, sighting.pulled])
             }
             return .commit
         }
@@ -476,12 +525,18 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     public func devices(ofUserNamed name: String) throws -> [DeviceSummary] {
         try database.read { db in
-            guard let user = try Row.fetchOne(db, sql: "SELECT id, last_seq FROM users WHERE name = ?", arguments: [name]) else { throw UserError.unknown(name) }
-            return try Row.fetchAll(db, sql: """
-                SELECT node, name, first_seen, last_seen, pulled, retired_at FROM devices WHERE user_id = ? ORDER BY last_seen DESC, node DESC
-                """, arguments: [user["id"] as Int64]).map {
-                DeviceSummary(node: $0["node"], name: $0["name"], firstSeen: $0["first_seen"], lastSeen: $0["last_seen"], pulled: $0["pulled"],
-                              latest: user["last_seq"], retiredAt: $0["retired_at"])
+            guard let user = try Row.fetchOne(db, sql: "SELECT id, last_seq FROM users WHERE name = ?", arguments: [name]) else {
+                throw UserError.unknown(name)
+            }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT node, name, first_seen, last_seen, pulled, retired_at FROM devices WHERE user_id = ? ORDER BY last_seen DESC, node DESC
+                    """, arguments: [user["id"] as Int64]
+            ).map {
+                DeviceSummary(
+                    node: $0["node"], name: $0["name"], firstSeen: $0["first_seen"], lastSeen: $0["last_seen"], pulled: $0["pulled"],
+                    latest: user["last_seq"], retiredAt: $0["retired_at"])
             }
         }
     }
@@ -508,32 +563,40 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     /// One user's round, in one transaction.
     private static func collect(_ user: UserID, now: Date, policy: CollectionPolicy, into report: inout CollectionReport, _ db: Database) throws {
-        try db.execute(sql: "UPDATE devices SET retired_at = ? WHERE user_id = ? AND retired_at IS NULL AND last_seen < ?",
-                       arguments: [now.formatted(.iso8601), user.rawValue, now.addingTimeInterval(-policy.retireAfter).formatted(.iso8601)])
+        try db.execute(
+            sql: "UPDATE devices SET retired_at = ? WHERE user_id = ? AND retired_at IS NULL AND last_seen < ?",
+            arguments: [now.formatted(.iso8601), user.rawValue, now.addingTimeInterval(-policy.retireAfter).formatted(.iso8601)])
         report.retiredDevices += db.changesCount
         // The horizon: the least cursor a device not retired last asked
         // from (what it had applied). No device
         // known at all (nothing ever pushed): nothing to collect.
-        let devices = try Row.fetchOne(db, sql: "SELECT count(*), min(pulled) FILTER (WHERE retired_at IS NULL) FROM devices WHERE user_id = ?",
-                                       arguments: [user.rawValue])!
+        let devices = try Row.fetchOne(
+            db, sql: "SELECT count(*), min(pulled) FILTER (WHERE retired_at IS NULL) FROM devices WHERE user_id = ?",
+            arguments: [user.rawValue])!
         guard (devices[0] as Int64) > 0 else { return }
         var seq = try lastSequence(of: user, db)
         let horizon: Int64 = devices[1] ?? seq
 
         // The deleted articles.
         var deletes: [String: [Register]] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT entity, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-            WHERE user_id = ? AND kind = 'article' AND field = 'deleted'
-            """, arguments: [user.rawValue]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT entity, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+                WHERE user_id = ? AND kind = 'article' AND field = 'deleted'
+                """, arguments: [user.rawValue])
+        {
             deletes[row["entity"], default: []].append(try register(row))
         }
         let candidates = deletes.filter { ServerMerge.state(of: $0.value)?.value == .bool(true) }.keys.sorted()
         guard !candidates.isEmpty else { return }
         var notes: [String: Set<String>] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT entity, value FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'note' AND field = 'article_id'
-            """, arguments: [user.rawValue]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT entity, value FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'note' AND field = 'article_id'
+                """, arguments: [user.rawValue])
+        {
             if let article = try WireCoding.value(fromText: row["value"]).text { notes[article, default: []].insert(row["entity"]) }
         }
         let collector = try NodeID("gc-" + epoch(of: user, db))!
@@ -541,16 +604,20 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         for article in candidates {
             // Every version of the family.
             let select = "SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field"
-            var rows = try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
-                                        arguments: [user.rawValue, "article", article])
-            rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
-                                     arguments: [user.rawValue, "read_state", article])
+            var rows = try Row.fetchAll(
+                db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                arguments: [user.rawValue, "article", article])
+            rows += try Row.fetchAll(
+                db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                arguments: [user.rawValue, "read_state", article])
             // Tags are `<article>/<name>`: between "<article>/" and "<article>0".
-            rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = 'tag' AND entity > ? AND entity < ?"),
-                                     arguments: [user.rawValue, article + "/", article + "0"])
+            rows += try Row.fetchAll(
+                db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = 'tag' AND entity > ? AND entity < ?"),
+                arguments: [user.rawValue, article + "/", article + "0"])
             for note in notes[article] ?? [] {
-                rows += try Row.fetchAll(db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
-                                         arguments: [user.rawValue, "note", note])
+                rows += try Row.fetchAll(
+                    db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                    arguments: [user.rawValue, "note", note])
             }
             // The fields to purge: those the tombstone does not keep that still
             // hold a value in any version (a concurrent edit that lost to an
@@ -566,23 +633,29 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             // The trash clock: the server's time since the family last
             // changed, whatever the devices' clocks said.
             let latest = rows.map { $0["seq"] as Int64 }.max()!
-            let trash = try Row.fetchOne(db.cachedStatement(sql: "SELECT since, through FROM trash WHERE user_id = ? AND article = ?"),
-                                         arguments: [user.rawValue, article])
+            let trash = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT since, through FROM trash WHERE user_id = ? AND article = ?"),
+                arguments: [user.rawValue, article])
             var since: String = trash?["since"] ?? nowText
             if latest > trash?["through"] ?? 0 {
                 since = nowText
-                try db.cachedStatement(sql: """
-                    INSERT INTO trash (user_id, article, since, through) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (user_id, article) DO UPDATE SET since = excluded.since, through = excluded.through
-                    """).execute(arguments: [user.rawValue, article, since, latest])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO trash (user_id, article, since, through) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (user_id, article) DO UPDATE SET since = excluded.since, through = excluded.through
+                        """
+                ).execute(arguments: [user.rawValue, article, since, latest])
             }
             // In the trash long enough, and everything written to it has
             // reached every device that holds the horizon.
             guard since <= trashCutoff, latest <= horizon else { continue }
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 seq += 1
-                guard try merge(Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, for: user,
-                                nextSequence: seq, db) != .absorbed else {
+                guard
+                    try merge(
+                        Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, for: user,
+                        nextSequence: seq, db) != .absorbed
+                else {
                     throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "a collection's version was not taken")
                 }
             }
@@ -593,8 +666,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
         if seq > (try lastSequence(of: user, db)) {
             try db.execute(sql: "UPDATE users SET last_seq = ? WHERE id = ?", arguments: [seq, user.rawValue])
-            try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)",
-                           arguments: [user.rawValue, seq, HistoryCheckpoint.randomToken()])
+            try db.execute(
+                sql: "INSERT INTO history (user_id, last_seq, token) VALUES (?, ?, ?)",
+                arguments: [user.rawValue, seq, HistoryCheckpoint.randomToken()])
         }
     }
 

@@ -15,9 +15,10 @@ public struct WallabagCredentials: Sendable, Equatable {
 
     /// New credentials from the system's secure generator.
     public static func generate() -> WallabagCredentials {
-        WallabagCredentials(clientID: "readsync_" + String(AccessToken.generate().prefix(24)),
-                            clientSecret: AccessToken.generate(),
-                            password: randomPassword())
+        WallabagCredentials(
+            clientID: "readsync_" + String(AccessToken.generate().prefix(24)),
+            clientSecret: AccessToken.generate(),
+            password: randomPassword())
     }
 
     /// 24 characters a person can type on an e-reader's keyboard: lower-case
@@ -72,7 +73,8 @@ public enum WallabagToken {
     public static func isValid(_ token: String, _ kind: Kind, for account: WallabagAccount, now: Int64) -> Bool {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[0] == account.credentials.clientID, parts[1] == kind.rawValue,
-              let expires = Int64(parts[2]), expires > now else { return false }
+            let expires = Int64(parts[2]), expires > now
+        else { return false }
         let claims = parts[0..<4].joined(separator: ".")
         // Compared in constant time: the signature is the secret part.
         let expected = Array(signature(claims, account.credentials).utf8), given = Array(parts[4].utf8)

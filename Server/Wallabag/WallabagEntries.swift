@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import ReadSyncArticles
 import ReadSyncCore
@@ -48,9 +48,9 @@ struct WallabagEntries: Sendable {
     /// The access token `POST /oauth/v2/token` gave, and the user's library.
     func signIn(_ request: Request, _ context: SyncRequestContext) async throws -> (WallabagAccount, LibraryView) {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-              case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces),
-              let clientID = WallabagToken.clientID(of: token), let account = try await store.wallabagAccount(clientID: clientID),
-              WallabagToken.isValid(token, .access, for: account, now: clock.nowMilliseconds() / 1000)
+            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces),
+            let clientID = WallabagToken.clientID(of: token), let account = try await store.wallabagAccount(clientID: clientID),
+            WallabagToken.isValid(token, .access, for: account, now: clock.nowMilliseconds() / 1000)
         else { throw OAuthError.invalidToken }
         context.facts.user = account.user
         return (account, try await store.library(of: account.user))
@@ -107,10 +107,11 @@ struct WallabagEntries: Sendable {
         var shown = Array(chosen.dropFirst(min(chosen.count, (page - 1) * perPage)).prefix(perPage))
         if full { shown = try await store.withBodies(shown, of: account.user) }
         let items = shown.map { entry($0, of: account, full: full) }
-        return try WallabagRoutes.json([
-            "page": page, "limit": perPage, "pages": pages, "total": chosen.count,
-            "_embedded": ["items": items],
-        ] as [String: any Sendable])
+        return try WallabagRoutes.json(
+            [
+                "page": page, "limit": perPage, "pages": pages, "total": chosen.count,
+                "_embedded": ["items": items],
+            ] as [String: any Sendable])
     }
 
     // MARK: - An entry, as wallabag shapes it
@@ -145,8 +146,10 @@ struct WallabagEntries: Sendable {
     /// A note as a wallabag annotation (annotator.js's shape).
     func annotation(_ note: LibraryView.Note, in article: LibraryView.Article) -> [String: any Sendable] {
         let created = note.createdAt.map { Self.wallabagTime(LibraryView.milliseconds($0)) } ?? Self.wallabagTime(article.addedMilliseconds)
-        return ["id": WallabagID.of(note: note.id), "text": note.body, "quote": note.quote ?? "",
-                "ranges": [Self.range(of: note.quote, in: article.content)], "created_at": created, "updated_at": created]
+        return [
+            "id": WallabagID.of(note: note.id), "text": note.body, "quote": note.quote ?? "",
+            "ranges": [Self.range(of: note.quote, in: article.content)], "created_at": created, "updated_at": created,
+        ]
     }
 
     /// Where a note's quoted passage sits in the entry's HTML, as wallabag

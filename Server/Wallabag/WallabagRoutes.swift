@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import ReadSyncCore
 import Synchronization
@@ -21,7 +21,8 @@ struct WallabagRoutes: Sendable {
     func register(on router: Router<SyncRequestContext>) {
         router.post("/oauth/v2/token") { request, context in
             let body = try await RequestBodyReader.read(request, limit: 16_384)
-            return try await token(try Self.fields(of: body, contentType: request.headers[.contentType] ?? ""), from: context.signInAddress(request.headers), context)
+            return try await token(
+                try Self.fields(of: body, contentType: request.headers[.contentType] ?? ""), from: context.signInAddress(request.headers), context)
         }
         // The wallabag-client CLI asks with GET and the fields in the query,
         // as wallabag itself allows.
@@ -49,7 +50,7 @@ struct WallabagRoutes: Sendable {
             let name = fields["username"] ?? ""
             if let wait = throttle.refusal(user: name, address: address) { throw Self.tooManyAttempts(wait) }
             guard let clientID = fields["client_id"], let account = try await store.wallabagAccount(clientID: clientID),
-                  AccessToken.hash(fields["client_secret"] ?? "") == account.credentials.secretHash
+                AccessToken.hash(fields["client_secret"] ?? "") == account.credentials.secretHash
             else {
                 throttle.failed(user: name, address: address)
                 throw OAuthError.invalidClient
@@ -63,9 +64,9 @@ struct WallabagRoutes: Sendable {
         case "refresh_token":
             let refresh = fields["refresh_token"] ?? ""
             guard let clientID = WallabagToken.clientID(of: refresh), clientID == fields["client_id"] ?? clientID,
-                  let account = try await store.wallabagAccount(clientID: clientID),
-                  fields["client_secret"].map({ AccessToken.hash($0) == account.credentials.secretHash }) ?? true,
-                  WallabagToken.isValid(refresh, .refresh, for: account, now: now)
+                let account = try await store.wallabagAccount(clientID: clientID),
+                fields["client_secret"].map({ AccessToken.hash($0) == account.credentials.secretHash }) ?? true,
+                WallabagToken.isValid(refresh, .refresh, for: account, now: now)
             else { throw OAuthError.invalidGrant("Invalid refresh token") }
             context.facts.user = account.user
             return try Self.tokens(for: account, now: now)
@@ -75,18 +76,20 @@ struct WallabagRoutes: Sendable {
     }
 
     private static func tokens(for account: WallabagAccount, now: Int64) throws -> Response {
-        try json([
-            "access_token": WallabagToken.make(.access, for: account, now: now),
-            "expires_in": WallabagToken.Kind.access.lifetime,
-            "token_type": "bearer",
-            "scope": NSNull(),
-            "refresh_token": WallabagToken.make(.refresh, for: account, now: now),
-        ] as [String: any Sendable])
+        try json(
+            [
+                "access_token": WallabagToken.make(.access, for: account, now: now),
+                "expires_in": WallabagToken.Kind.access.lifetime,
+                "token_type": "bearer",
+                "scope": NSNull(),
+                "refresh_token": WallabagToken.make(.refresh, for: account, now: now),
+            ] as [String: any Sendable])
     }
 
     static func tooManyAttempts(_ wait: Int) -> APIError {
-        var refusal = APIError(.tooManyRequests, code: .tooManyAttempts,
-                               message: "too many failed sign-ins for this user or from this address; try again in \(wait) s")
+        var refusal = APIError(
+            .tooManyRequests, code: .tooManyAttempts,
+            message: "too many failed sign-ins for this user or from this address; try again in \(wait) s")
         refusal.headers[.retryAfter] = String(wait)
         return refusal
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import ReadSyncArticles
 import ReadSyncCore
 
@@ -152,8 +152,10 @@ extension WallabagEntries {
     var now: String { ISOTime.string(milliseconds: clock.nowMilliseconds()) }
 
     /// One edit of an article's fields, read-state, `tags` and `notes`, as the server's replica.
-    private func write(_ account: WallabagAccount, article id: String, tags: [String] = [], notes: [String] = [],
-                       _ body: @Sendable @escaping (inout ReplicaEdit) -> Void) async throws {
+    private func write(
+        _ account: WallabagAccount, article id: String, tags: [String] = [], notes: [String] = [],
+        _ body: @Sendable @escaping (inout ReplicaEdit) -> Void
+    ) async throws {
         do {
             try await replica.edit(account.user, article: id, tags: tags, notes: notes) { edit in body(&edit) }
         } catch let refused as ReplicaWriteRefused {

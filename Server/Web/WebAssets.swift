@@ -21,7 +21,8 @@ struct WebAssets: Sendable {
 
     var response: Response {
         // Revalidated after five minutes, so a new version's files arrive soon after an upgrade.
-        Response(status: .ok, headers: [.contentType: contentType, .cacheControl: "public, max-age=300"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        Response(
+            status: .ok, headers: [.contentType: contentType, .cacheControl: "public, max-age=300"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -28,8 +28,9 @@ struct WebError: Error {
 
     /// A post without this session's CSRF token: from another site's page,
     /// or a form left open across a sign-out or a password change.
-    static let forgedForm = WebError(.forbidden, "This form has expired",
-                                     "It was not sent from a page of this session. Go back, reload the page and try again.")
+    static let forgedForm = WebError(
+        .forbidden, "This form has expired",
+        "It was not sent from a page of this session. Go back, reload the page and try again.")
 }
 
 /// The web reader's pages' headers, and its refusals as pages.
@@ -57,9 +58,11 @@ struct WebPageMiddleware: RouterMiddleware {
                 let next = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2F"
                 response = WebRoutes.redirect(to: "/signin?next=" + next)
             } else {
-                response = pages.response(error.status, "message", MessagePage(
-                    page: PageChrome(title: error.heading), heading: error.heading, message: error.message,
-                    signIn: error.status == .forbidden ? "/signin" : nil), headers: error.headers)
+                response = pages.response(
+                    error.status, "message",
+                    MessagePage(
+                        page: PageChrome(title: error.heading), heading: error.heading, message: error.message,
+                        signIn: error.status == .forbidden ? "/signin" : nil), headers: error.headers)
             }
         }
         for field in Self.securityHeaders { response.headers[field.name] = field.value }

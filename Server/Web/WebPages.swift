@@ -53,9 +53,12 @@ struct PageChrome {
         self.title = title
         user = session?.name
         csrf = session?.csrfToken
-        nav = session == nil ? [] : ListView.allCases.map { view in
-            NavLink(label: view.title, href: "/?view=\(view.rawValue)", current: view == current)
-        }
+        nav =
+            session == nil
+            ? []
+            : ListView.allCases.map { view in
+                NavLink(label: view.title, href: "/?view=\(view.rawValue)", current: view == current)
+            }
         self.search = search
     }
 }

@@ -56,8 +56,10 @@ struct WebRoutes: Sendable {
         // both carry (another site can set neither).
         let token = AccessToken.generate()
         var response = pages.response(status, "signin", SignInPage(page: PageChrome(title: "Sign in"), csrf: token, next: next, problem: problem))
-        response.setCookie(Cookie(name: Self.signInCookie, value: token, maxAge: 3600, path: "/signin",
-                                  secure: secure, httpOnly: true, sameSite: .strict))
+        response.setCookie(
+            Cookie(
+                name: Self.signInCookie, value: token, maxAge: 3600, path: "/signin",
+                secure: secure, httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -70,16 +72,18 @@ struct WebRoutes: Sendable {
         let password = fields["password"] ?? ""
         let address = context.signInAddress(request.headers)
         if let wait = throttle.refusal(user: name, address: address) {
-            throw WebError(.tooManyRequests, "Too many failed sign-ins", "Wait \(wait) seconds, then try again.",
-                           headers: [.retryAfter: String(wait)])
+            throw WebError(
+                .tooManyRequests, "Too many failed sign-ins", "Wait \(wait) seconds, then try again.",
+                headers: [.retryAfter: String(wait)])
         }
         let account = try await store.webPassword(ofUserNamed: name)
         // Checked against a hash even for a name with no password, so the
         // time taken does not tell which names exist.
         guard await WebPassword.verifyOffThePool(password, hash: account?.hash), let account else {
             throttle.failed(user: name, address: address)
-            return signInPage(next: Self.localPath(fields["next"]), secure: context.servedOverTLS(request.headers),
-                              problem: "Wrong user name or password.", status: .unauthorized)
+            return signInPage(
+                next: Self.localPath(fields["next"]), secure: context.servedOverTLS(request.headers),
+                problem: "Wrong user name or password.", status: .unauthorized)
         }
         context.facts.user = account.user
         let value = WebSession.cookieValue(name: name, passwordHash: account.hash, now: nowSeconds)
@@ -129,9 +133,13 @@ struct WebRoutes: Sendable {
 
         func link(page: Int) -> String {
             var items: [URLQueryItem] = []
-            if !search.isEmpty { items.append(URLQueryItem(name: "q", value: search)) }
-            else if let tag { items.append(URLQueryItem(name: "tag", value: tag)) }
-            else { items.append(URLQueryItem(name: "view", value: view.rawValue)) }
+            if !search.isEmpty {
+                items.append(URLQueryItem(name: "q", value: search))
+            } else if let tag {
+                items.append(URLQueryItem(name: "tag", value: tag))
+            } else {
+                items.append(URLQueryItem(name: "view", value: view.rawValue))
+            }
             if page > 1 { items.append(URLQueryItem(name: "page", value: String(page))) }
             var components = URLComponents()
             components.path = "/"
@@ -298,8 +306,10 @@ struct WebRoutes: Sendable {
         throw WebError(.notFound, "No such article", "It may have been deleted for good, or the address is mistyped.")
     }
 
-    private func write(_ session: WebSession, article id: String, tags: [String] = [], notes: [String] = [],
-                       _ body: @Sendable @escaping (inout ReplicaEdit) -> Void) async throws {
+    private func write(
+        _ session: WebSession, article id: String, tags: [String] = [], notes: [String] = [],
+        _ body: @Sendable @escaping (inout ReplicaEdit) -> Void
+    ) async throws {
         do {
             try await replica.edit(session.user, article: id, tags: tags, notes: notes) { edit in body(&edit) }
         } catch let refused as ReplicaWriteRefused {

@@ -31,8 +31,8 @@ struct WebSession: Sendable {
         guard let cookie = request.cookies[cookieName]?.value else { return nil }
         let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let nameData = Base64URL.decode(parts[0]), let name = String(data: nameData, encoding: .utf8),
-              let expires = Int64(parts[1]), expires > now, let mac = Base64URL.decode(parts[2]),
-              let (user, hash) = try await store.webPassword(ofUserNamed: name)
+            let expires = Int64(parts[1]), expires > now, let mac = Base64URL.decode(parts[2]),
+            let (user, hash) = try await store.webPassword(ofUserNamed: name)
         else { return nil }
         let key = signingKey(hash)
         guard HMAC<Crypto.SHA256>.isValidAuthenticationCode(mac, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key) else { return nil }

@@ -63,17 +63,26 @@ final class FaultPlan: @unchecked Sendable {
         var text = Substring(setting)
         var action = Action.abort
         if let colon = text.lastIndex(of: ":") {
-            guard let parsed = Action(rawValue: String(text[text.index(after: colon)...])) else { Self.reportInvalid(setting); return nil }
+            guard let parsed = Action(rawValue: String(text[text.index(after: colon)...])) else {
+                Self.reportInvalid(setting)
+                return nil
+            }
             action = parsed
             text = text[..<colon]
         }
         var occurrence = 1
         if let at = text.lastIndex(of: "@") {
-            guard let parsed = Int(text[text.index(after: at)...]), parsed >= 1 else { Self.reportInvalid(setting); return nil }
+            guard let parsed = Int(text[text.index(after: at)...]), parsed >= 1 else {
+                Self.reportInvalid(setting)
+                return nil
+            }
             occurrence = parsed
             text = text[..<at]
         }
-        guard let point = FaultPoint(rawValue: String(text)) else { Self.reportInvalid(setting); return nil }
+        guard let point = FaultPoint(rawValue: String(text)) else {
+            Self.reportInvalid(setting)
+            return nil
+        }
         self.point = point
         self.occurrence = occurrence
         self.action = action
@@ -81,7 +90,8 @@ final class FaultPlan: @unchecked Sendable {
 
     private static func reportInvalid(_ setting: String) {
         let names = FaultPoint.allCases.map(\.rawValue).joined(separator: ", ")
-        FileHandle.standardError.write(Data("readsync: ignoring \(FaultPoint.environmentVariable)=\(setting): expected NAME[@N][:stall], NAME one of \(names)\n".utf8))
+        FileHandle.standardError.write(
+            Data("readsync: ignoring \(FaultPoint.environmentVariable)=\(setting): expected NAME[@N][:stall], NAME one of \(names)\n".utf8))
     }
 
     /// Counts one reach of the point; true on the one that should fire.

@@ -52,7 +52,7 @@ extension VersionVector {
             let length = Int(bytes[index])
             index += 1
             guard length > 0, index + length < bytes.count,
-                  let node = NodeID(String(decoding: bytes[index..<index + length], as: UTF8.self))
+                let node = NodeID(String(decoding: bytes[index..<index + length], as: UTF8.self))
             else { return nil }
             index += length
             var counter: UInt64 = 0
@@ -116,9 +116,9 @@ public enum EntityClocks {
         }
         while index < bytes.count {
             guard let nameLength = take(1)?.first, let name = take(Int(nameLength)),
-                  let stampLength = take(1)?.first, let stamp = take(Int(stampLength)).flatMap({ HLCTimestamp(compact: $0) }),
-                  let seenLength = take(2), case let length = Int(seenLength.first!) << 8 | Int(seenLength.last!),
-                  let vector = take(length).flatMap({ VersionVector(compact: $0) })
+                let stampLength = take(1)?.first, let stamp = take(Int(stampLength)).flatMap({ HLCTimestamp(compact: $0) }),
+                let seenLength = take(2), case let length = Int(seenLength.first!) << 8 | Int(seenLength.last!),
+                let vector = take(length).flatMap({ VersionVector(compact: $0) })
             else { return nil }
             clocks[String(decoding: name, as: UTF8.self)] = (stamp, vector)
         }

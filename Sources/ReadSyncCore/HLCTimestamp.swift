@@ -41,8 +41,8 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
     public init?(encoded text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count > 26, bytes[16] == UInt8(ascii: "."), bytes[25] == UInt8(ascii: "."),
-              let physical = Hex.value(bytes[0..<16]), let counter = Hex.value(bytes[17..<25]),
-              let node = NodeID(String(decoding: bytes[26...], as: UTF8.self)), Int64(bitPattern: physical) >= 0
+            let physical = Hex.value(bytes[0..<16]), let counter = Hex.value(bytes[17..<25]),
+            let node = NodeID(String(decoding: bytes[26...], as: UTF8.self)), Int64(bitPattern: physical) >= 0
         else { return nil }
         self.init(physical: Int64(bitPattern: physical), counter: UInt32(counter), node: node)
     }

@@ -10,7 +10,7 @@ public enum ISOTime {
         // Years 1583…9999 (every date a device or an import gives) by the
         // Gregorian calendar directly; anything else the way Foundation writes
         // it (Julian before the 1582 reform).
-        guard (-12_212_553_600 ... 253_402_300_799).contains(seconds) else {
+        guard (-12_212_553_600...253_402_300_799).contains(seconds) else {
             let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)  // …T19:15:04Z
             let digits = String(fraction)
             return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
@@ -27,7 +27,10 @@ public enum ISOTime {
                     rest /= 10
                 }
                 position += digits
-                if let separator { buffer[position] = separator; position += 1 }
+                if let separator {
+                    buffer[position] = separator
+                    position += 1
+                }
             }
             put(year, digits: 4, then: UInt8(ascii: "-"))
             put(month, digits: 2, then: UInt8(ascii: "-"))
@@ -62,7 +65,8 @@ public enum ISOTime {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
         var hour = 0, minute = 0, second = 0, millis = 0, offsetSeconds = 0
         if index < chars.count {
             guard chars[index] == UInt8(ascii: "T") || chars[index] == UInt8(ascii: " ") else { return nil }
@@ -93,7 +97,9 @@ public enum ISOTime {
                     _ = expect(":")
                     let om = number(2) ?? 0
                     offsetSeconds = sign * (oh * 3600 + om * 60)
-                } else { return nil }
+                } else {
+                    return nil
+                }
             }
         }
         guard index == chars.count else { return nil }

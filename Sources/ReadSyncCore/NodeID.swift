@@ -9,7 +9,7 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     /// Wraps an existing id, validating its shape (1–64 characters of `[0-9a-z-]`).
     public init?(_ rawValue: String) {
         guard !rawValue.isEmpty, rawValue.utf8.count <= 64,
-              rawValue.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) || $0 == 45 })
+            rawValue.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) || $0 == 45 })
         else { return nil }
         self.rawValue = rawValue
     }

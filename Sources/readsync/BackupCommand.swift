@@ -20,7 +20,9 @@ struct BackupCommand: ParsableCommand {
         let file = URL(fileURLWithPath: out)
         guard case .embedded(let folder) = try data.database() else {
             // PostgreSQL has its own tools for a consistent copy of a live database.
-            throw ValidationError("readsync backup copies the embedded store; back a PostgreSQL database up with pg_dump --format=custom --file=\(out) (and restore it with pg_restore)")
+            throw ValidationError(
+                "readsync backup copies the embedded store; back a PostgreSQL database up with pg_dump --format=custom --file=\(out) (and restore it with pg_restore)"
+            )
         }
         do {
             let bytes = try ServerBackup.write(dataDirectory: folder, to: file)

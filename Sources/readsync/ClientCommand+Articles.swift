@@ -8,12 +8,15 @@ extension ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Set the sync server and this device's token.")
         @ParentCommand var client: ClientCommand
         @Option(help: "The sync server, e.g. http://127.0.0.1:8080.") var server: String
-        @Option(help: "The token `readsync user add` printed, or - to read it from standard input (an argument shows in the process list, to every local account).")
+        @Option(
+            help: "The token `readsync user add` printed, or - to read it from standard input (an argument shows in the process list, to every local account).")
         var token: String
         @Option(help: "What `readsync user devices` calls this device (default: the host name).") var name: String?
-        @Option(name: .customLong("ca-file"), help: ArgumentHelp(
-            "The PEM file of the private certificate authority that signed an https server's certificate (default: the system's authorities).",
-            valueName: "pem"))
+        @Option(
+            name: .customLong("ca-file"),
+            help: ArgumentHelp(
+                "The PEM file of the private certificate authority that signed an https server's certificate (default: the system's authorities).",
+                valueName: "pem"))
         var caFile: String?
 
         func validate() throws {
@@ -83,7 +86,10 @@ extension ClientCommand {
         func run() throws {
             let articles = try client.openList().list(ListFilter(unread: unread, read: read, archived: archived, favorite: favorite, tag: tag))
             if output.json { return try Terminal.printJSON(articles) }
-            if articles.isEmpty { print("No articles match."); return }
+            if articles.isEmpty {
+                print("No articles match.")
+                return
+            }
             for article in articles { print(Terminal.line(for: article)) }
         }
     }
@@ -115,7 +121,10 @@ extension ClientCommand {
         func run() throws {
             let hits = try client.openList().search(query.joined(separator: " "), limit: limit)
             if output.json { return try Terminal.printJSON(hits) }
-            if hits.isEmpty { print("Nothing found."); return }
+            if hits.isEmpty {
+                print("Nothing found.")
+                return
+            }
             for hit in hits {
                 print("\(Terminal.shortID(hit.id))  \(hit.title)")
                 print("          \(hit.snippet)")
@@ -160,7 +169,10 @@ extension ClientCommand {
         func run() throws {
             let articles = try client.openList().trash()
             if output.json { return try Terminal.printJSON(articles) }
-            if articles.isEmpty { print("The trash is empty."); return }
+            if articles.isEmpty {
+                print("The trash is empty.")
+                return
+            }
             for article in articles { print(Terminal.line(for: article)) }
         }
     }

@@ -59,7 +59,10 @@ extension ClientCommand {
         }
 
         private func fetchBodies(_ requests: [BodyRequest], into list: ReadingList) throws {
-            guard !requests.isEmpty else { print("Nothing to fetch: every imported article has its body."); return }
+            guard !requests.isEmpty else {
+                print("Nothing to fetch: every imported article has its body.")
+                return
+            }
             let bar = ProgressBar(label: "Fetching")
             var fetched = 0, done = 0
             var failures: [(BodyRequest, FetchError)] = []

@@ -25,18 +25,24 @@ extension ClientCommand {
                 summary = try list.sync(progress: progress.show)
             }
             var line = "Synced with \(summary.server): pushed \(summary.pushed), pulled \(summary.pulled)"
-            line += summary.conflicts == 0 ? ", no conflicts." : ", \(summary.conflicts) conflict\(summary.conflicts == 1 ? "" : "s") (see `readsync client conflicts`)."
+            line +=
+                summary.conflicts == 0
+                ? ", no conflicts." : ", \(summary.conflicts) conflict\(summary.conflicts == 1 ? "" : "s") (see `readsync client conflicts`)."
             if summary.restamped > 0 {
                 line += " \(summary.restamped) changes made while this device's clock ran ahead were re-stamped with the corrected time."
             }
             if let move = summary.movedToNode {
-                line += " The server saw another device push under this device's node id (a copy of this home, such as a cloned machine): this device now syncs as node \(move.to), and where both edited one field the losing edit is listed in `readsync client conflicts`."
+                line +=
+                    " The server saw another device push under this device's node id (a copy of this home, such as a cloned machine): this device now syncs as node \(move.to), and where both edited one field the losing edit is listed in `readsync client conflicts`."
             }
             if summary.returnedFromRetirement {
                 line += " The server had retired this device for being away too long, so it pulled the whole library again;"
-                line += " articles deleted meanwhile stay deleted, and edits made here to them are in the trash or, where they met a newer change, in `readsync client conflicts`."
+                line +=
+                    " articles deleted meanwhile stay deleted, and edits made here to them are in the trash or, where they met a newer change, in `readsync client conflicts`."
             }
-            if summary.resynchronised { line += " The server was new to this device or had lost part of the library (restored from a copy), so everything was exchanged again." }
+            if summary.resynchronised {
+                line += " The server was new to this device or had lost part of the library (restored from a copy), so everything was exchanged again."
+            }
             print(line)
         }
 
@@ -52,7 +58,7 @@ extension ClientCommand {
                 source.resume()
                 return source
             }
-            defer { signalSources.forEach { $0.cancel() } }
+            defer { for source in signalSources { source.cancel() } }
             // Unbuffered: each line reaches a pipe or a log as it happens.
             func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             try live.run { event in
@@ -68,7 +74,10 @@ extension ClientCommand {
                 }
             }
             let pending = try list.status().pendingChanges
-            say(pending == 0 ? "Stopped watching; every change is pushed." : "Stopped watching; \(pending) change\(pending == 1 ? "" : "s") stay queued for the next sync.")
+            say(
+                pending == 0
+                    ? "Stopped watching; every change is pushed."
+                    : "Stopped watching; \(pending) change\(pending == 1 ? "" : "s") stay queued for the next sync.")
         }
     }
 
@@ -97,13 +106,19 @@ extension ClientCommand {
                 throw ValidationError(error.description)
             }
             if output.json {
-                try Terminal.printJSON(Report(equal: report.isEqual, entities: report.entities, requests: report.requests, repaired: report.repaired,
-                                              differing: differing))
+                try Terminal.printJSON(
+                    Report(
+                        equal: report.isEqual, entities: report.entities, requests: report.requests, repaired: report.repaired,
+                        differing: differing))
             } else if report.isEqual {
                 let repaired = report.repaired > 0 ? "Repaired \(report.repaired) entit\(report.repaired == 1 ? "y" : "ies"); now " : ""
-                print("\(repaired)\(repaired.isEmpty ? "T" : "t")his device's library matches the server's: \(report.entities) entities, compared in \(report.requests) request\(report.requests == 1 ? "" : "s").")
+                print(
+                    "\(repaired)\(repaired.isEmpty ? "T" : "t")his device's library matches the server's: \(report.entities) entities, compared in \(report.requests) request\(report.requests == 1 ? "" : "s")."
+                )
             } else {
-                print("\(differing.count) entit\(differing.count == 1 ? "y differs" : "ies differ") from the server's (`readsync client verify --repair` exchanges them):")
+                print(
+                    "\(differing.count) entit\(differing.count == 1 ? "y differs" : "ies differ") from the server's (`readsync client verify --repair` exchanges them):"
+                )
                 for entity in differing {
                     let article = entity.articleID.map { "\(Terminal.shortID($0)) \(entity.articleTitle ?? "")" } ?? ""
                     print("  \(entity.kind) \(Terminal.shortID(entity.entity))  \(article)")
@@ -121,7 +136,10 @@ extension ClientCommand {
         func run() throws {
             let conflicts = try client.openList().conflicts()
             if output.json { return try Terminal.printJSON(conflicts) }
-            if conflicts.isEmpty { print("No conflicts."); return }
+            if conflicts.isEmpty {
+                print("No conflicts.")
+                return
+            }
             for conflict in conflicts {
                 let article = conflict.articleID.map { "\(Terminal.shortID($0)) \(conflict.articleTitle ?? "")" } ?? conflict.entity
                 print("\(article) — \(conflict.kind).\(conflict.field)")

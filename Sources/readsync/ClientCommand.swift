@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import ReadSyncClient
 
 /// `readsync client …`: the reading list on this device.
@@ -22,11 +22,13 @@ struct ClientCommand: ParsableCommand {
     func openList() throws -> ReadingList {
         let list = try ReadingList(home: ClientHome.resolve(explicit: home))
         if let fork = list.store.fork {
-            FileHandle.standardError.write(Data("""
-                Note: this library is a copy of another device's (its database file moved or was copied); \
-                it now syncs as a device of its own, node \(fork.to) (was \(fork.from)), and both keep every write.
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    Note: this library is a copy of another device's (its database file moved or was copied); \
+                    it now syncs as a device of its own, node \(fork.to) (was \(fork.from)), and both keep every write.
 
-                """.utf8))
+                    """.utf8))
         }
         for change in list.store.permissionChanges {
             FileHandle.standardError.write(Data("Note: \(change): it holds your library and your server token.\n".utf8))

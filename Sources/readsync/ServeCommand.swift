@@ -18,14 +18,19 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: ArgumentHelp("text (one readable line per record) or json (one JSON object per line).", valueName: "format"))
     var logFormat: String = LogFormat.text.rawValue
-    @Option(help: ArgumentHelp("Retire a device unseen for this many days: it stops holding back the collection of deleted articles, and syncs in full when it returns.",
-                               valueName: "days"))
+    @Option(
+        help: ArgumentHelp(
+            "Retire a device unseen for this many days: it stops holding back the collection of deleted articles, and syncs in full when it returns.",
+            valueName: "days"))
     var retireAfter: Double = 180
     @Option(help: ArgumentHelp("Keep a deleted article whole in the trash for at least this many days before collecting it.", valueName: "days"))
     var keepTrash: Double = 30
     @Option(help: ArgumentHelp("Look for devices to retire and articles to collect every this many seconds (and at start).", valueName: "seconds"))
     var collectEvery: Double = 3600
-    @Flag(help: ArgumentHelp("Let pages saved through the wallabag API be fetched from loopback, private and link-local addresses too (a home lab; by default only public addresses, so that no one can make the server reach inside its network)."))
+    @Flag(
+        help: ArgumentHelp(
+            "Let pages saved through the wallabag API be fetched from loopback, private and link-local addresses too (a home lab; by default only public addresses, so that no one can make the server reach inside its network)."
+        ))
     var fetchPrivate = false
 
     func validate() throws {
@@ -60,12 +65,15 @@ struct ServeCommand: AsyncParsableCommand {
 struct ServerStoreOption: ParsableArguments {
     static let environmentVariable = "READSYNC_DATABASE_URL"
 
-    @Option(name: .customLong("data"), help: ArgumentHelp("The server's data folder, for the embedded SQLite store (default: ./server-data).", valueName: "dir"))
+    @Option(
+        name: .customLong("data"), help: ArgumentHelp("The server's data folder, for the embedded SQLite store (default: ./server-data).", valueName: "dir"))
     var folder: String?
 
-    @Option(name: .customLong("database"), help: ArgumentHelp(
-        "A PostgreSQL database instead, shared by any number of servers: postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=MODE] (default: $READSYNC_DATABASE_URL).",
-        valueName: "url"))
+    @Option(
+        name: .customLong("database"),
+        help: ArgumentHelp(
+            "A PostgreSQL database instead, shared by any number of servers: postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=MODE] (default: $READSYNC_DATABASE_URL).",
+            valueName: "url"))
     var url: String?
 
     func validate() throws {

@@ -32,7 +32,10 @@ struct UserCommand: ParsableCommand {
 
         func run() throws {
             let users = try data.withStore { try $0.users() }
-            if users.isEmpty { print("No users yet; `readsync user add NAME` creates one."); return }
+            if users.isEmpty {
+                print("No users yet; `readsync user add NAME` creates one.")
+                return
+            }
             for user in users {
                 print("\(user.name)  \(user.active ? "active " : "revoked")  \(user.changes) changes  since \(user.createdAt)")
             }
@@ -65,8 +68,10 @@ struct UserCommand: ParsableCommand {
 
     struct Wallabag: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a user's credentials for wallabag apps (KOReader, the Android and iOS apps, the browser extension); prints them as `key: value` lines.",
-            discussion: "Running it again replaces them: apps signed in with the old ones must sign in again. They are shown only now; the server keeps their hashes.")
+            abstract:
+                "Make a user's credentials for wallabag apps (KOReader, the Android and iOS apps, the browser extension); prints them as `key: value` lines.",
+            discussion:
+                "Running it again replaces them: apps signed in with the old ones must sign in again. They are shown only now; the server keeps their hashes.")
         @Argument var name: String
         @Flag(help: "Take the user's wallabag credentials away instead (every app signed in with them is signed out).") var revoke = false
         @OptionGroup var data: ServerStoreOption
@@ -114,7 +119,7 @@ struct UserCommand: ParsableCommand {
         static func readPassword(for name: String) throws -> String {
             if isatty(STDIN_FILENO) != 0 {
                 guard let first = getpass("New web reader password for \(name): ").map({ String(cString: $0) }),
-                      let second = getpass("Again: ").map({ String(cString: $0) })
+                    let second = getpass("Again: ").map({ String(cString: $0) })
                 else { throw CommandFailure("no password was read") }
                 guard first == second else { throw CommandFailure("the two passwords differ; nothing was changed") }
                 return first
@@ -127,7 +132,8 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Devices: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a user's devices: node id, name, last seen, how far each has pulled or when it was retired.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a user's devices: node id, name, last seen, how far each has pulled or when it was retired.")
         @Argument var name: String
         @OptionGroup var data: ServerStoreOption
         @Flag(name: .long, help: "Print JSON for scripts.") var json = false
@@ -135,7 +141,10 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             let devices = try data.withStore { try $0.devices(ofUserNamed: name) }
             if json { return try Terminal.printJSON(devices) }
-            if devices.isEmpty { print("\(name) has no devices yet; a device appears at its first sync."); return }
+            if devices.isEmpty {
+                print("\(name) has no devices yet; a device appears at its first sync.")
+                return
+            }
             for device in devices {
                 let name = device.name.isEmpty ? "(no name)" : device.name
                 let state = device.retiredAt.map { "retired \($0) (syncs in full when it returns)" } ?? "pulled \(device.pulled) of \(device.latest)"

@@ -29,14 +29,23 @@ import Testing
 
     /// The fields of `article`'s family that hold a value on the server.
     func serverFields(of article: String, _ server: ServerProcess) throws -> [String] {
-        try DatabaseQueue(path: server.database, configuration: { var c = Configuration(); c.readonly = true; return c }()).read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT kind || '.' || field FROM field_versions
-                WHERE (entity = ? OR entity LIKE ? || '/%'
-                       OR entity IN (SELECT entity FROM field_versions WHERE kind = 'note' AND field = 'article_id' AND value = json_quote(?)))
-                  AND value <> 'null'
-                ORDER BY 1
-                """, arguments: [article, article, article])
+        try DatabaseQueue(
+            path: server.database,
+            configuration: {
+                var c = Configuration()
+                c.readonly = true
+                return c
+            }()
+        ).read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT kind || '.' || field FROM field_versions
+                    WHERE (entity = ? OR entity LIKE ? || '/%'
+                           OR entity IN (SELECT entity FROM field_versions WHERE kind = 'note' AND field = 'article_id' AND value = json_quote(?)))
+                      AND value <> 'null'
+                    ORDER BY 1
+                    """, arguments: [article, article, article])
         }
     }
 
@@ -47,7 +56,10 @@ import Testing
     /// trash on every device; the article stays deleted everywhere.
     @Test func aDeviceRetiredAndReturningAfterACollectionLosesNoEditAndResurrectsNothing() throws {
         let server = try ServerProcess(options: ["--retire-after", Self.retireAfter, "--keep-trash", Self.keepTrash, "--collect-every", "0.25"])
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone, reader) = (Device(), Device(), Device())
         for (device, name) in [(laptop, "laptop"), (phone, "phone"), (reader, "reader")] {
@@ -130,7 +142,10 @@ import Testing
     /// purges like any write.
     @Test func aDeviceThatHasNotPulledTheDeleteHoldsTheCollectionBack() throws {
         let server = try ServerProcess(options: ["--keep-trash", "0", "--collect-every", "0.25"])
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone, reader) = (Device(), Device(), Device())
         for (device, name) in [(laptop, "laptop"), (phone, "phone"), (reader, "reader")] {

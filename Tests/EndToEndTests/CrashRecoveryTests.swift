@@ -2,6 +2,7 @@ import FaultPoints
 import Foundation
 import GRDB
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,9 +68,11 @@ import Glibc
         let database = try DatabaseQueue(path: server.database)
         defer { try? database.close() }
         return try database.read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (SELECT 1 FROM field_versions GROUP BY user_id, kind, entity, field, timestamp HAVING count(*) > 1)
-                """) ?? 0
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) FROM (SELECT 1 FROM field_versions GROUP BY user_id, kind, entity, field, timestamp HAVING count(*) > 1)
+                    """) ?? 0
         }
     }
 
@@ -83,7 +86,9 @@ import Glibc
     /// nothing pending and nothing stored twice. Returns the laptop's list.
     @discardableResult
     static func expectConverged(_ rig: Rig) throws -> [[String: Any]] {
-        try sync(rig.phone); try sync(rig.laptop); try sync(rig.phone)
+        try sync(rig.phone)
+        try sync(rig.laptop)
+        try sync(rig.phone)
         let listed = try [rig.laptop, rig.phone].map { try $0.client("list", "--json").stdout }
         #expect(listed[0] == listed[1])
         let library = try JSONSerialization.jsonObject(with: Data(listed[0].utf8)) as! [[String: Any]]
@@ -125,7 +130,7 @@ import Glibc
             #expect((try rig.phone.json("show", ids[1]) as! [String: Any])["archived"] as? Bool == false, "all or nothing")
             #expect(try rig.phone.client("archive", ids[1]).status == 0, "the command runs again")
         case .clientPushBeforeSend, .clientPushAfterAnswer, .clientAckBeforeCommit,
-             .clientPullAfterAnswer, .clientPullBeforeCommit, .clientPullAfterCommit, .clientIndexBeforeCommit:
+            .clientPullAfterAnswer, .clientPullBeforeCommit, .clientPullAfterCommit, .clientIndexBeforeCommit:
             let crashed = try rig.phone.client(environment: fault, "sync")
             #expect(crashed.signal == SIGABRT, "the fault point fired: \(crashed.stderr)")
             try Self.expectIntact(rig, "after the crash")

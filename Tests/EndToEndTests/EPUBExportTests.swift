@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import ReadSyncTestSupport
+import Testing
 
 /// `client export --format epub`: books that an e-reader opens, checked by
 /// the W3C's own validator (`epubcheck`, from Debian) and read back with
@@ -15,7 +15,8 @@ struct EPUBExportTests {
 
     /// A title and a body with everything markup and XML choke on.
     static let hostileTitle = #"<script>alert("x")</script> & ]]> 'quotes' — עברית 👩🏽‍💻"#
-    static let hostileBody = "First line with <b>tags</b> & entities &amp; a bell \u{07} and a C1 \u{85} control.\n\n"
+    static let hostileBody =
+        "First line with <b>tags</b> & entities &amp; a bell \u{07} and a C1 \u{85} control.\n\n"
         + "Second paragraph: ]]> <!-- not a comment --> <?php echo 1; ?>\nThird: e\u{301} combining, \u{202E}RTL override."
 
     @discardableResult
@@ -98,8 +99,9 @@ enum EPUBCheck {
     static func passes(_ book: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
         try #require(FileManager.default.fileExists(atPath: jar), "epubcheck is not installed: run scripts/setup.sh", sourceLocation: sourceLocation)
         let result = try Command.run("/usr/bin/java", ["-jar", jar, book.path])
-        #expect(result.status == 0 && result.output.contains("No errors or warnings detected."),
-                "epubcheck found fault with \(book.lastPathComponent):\n\(result.output)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == 0 && result.output.contains("No errors or warnings detected."),
+            "epubcheck found fault with \(book.lastPathComponent):\n\(result.output)", sourceLocation: sourceLocation)
     }
 }
 

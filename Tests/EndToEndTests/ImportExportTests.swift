@@ -20,7 +20,9 @@ struct ImportExportTests {
     }
 
     @Test func importAPocketCSVTwiceThenExportAndImportOnAnotherDevice() throws {
-        let csv = try write("part_000000.csv", #"""
+        let csv = try write(
+            "part_000000.csv",
+            #"""
             title,url,time_added,cursor,tags,status
             "Commas, ""quotes""",https://e2e.example.com/a,1700000000,c1,news|tech,archive
             Second,https://e2e.example.com/b,1700000100,c2,,unread
@@ -55,7 +57,9 @@ struct ImportExportTests {
     }
 
     @Test func anUnknownFileIsOneErrorLineAndTheOtherFilesStillImport() throws {
-        let good = try write("bookmarks.html", """
+        let good = try write(
+            "bookmarks.html",
+            """
             <!DOCTYPE NETSCAPE-Bookmark-file-1>
             <DL><p>
             <DT><H3>Reading</H3>

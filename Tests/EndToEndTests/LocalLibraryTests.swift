@@ -51,8 +51,9 @@ struct LocalLibraryTests {
     }
 
     @Test func addFromStandardInputAndREADSYNC_HOME() throws {
-        let added = try ReadSyncBinary.run(["client", "add", "-", "--title", "Piped in", "--tag", "stdin"],
-                                           environment: ["READSYNC_HOME": device.home], stdin: "Some words typed into a pipe.\n")
+        let added = try ReadSyncBinary.run(
+            ["client", "add", "-", "--title", "Piped in", "--tag", "stdin"],
+            environment: ["READSYNC_HOME": device.home], stdin: "Some words typed into a pipe.\n")
         #expect(added.status == 0, "\(added.stderr)")
         let list = try device.json("list", "--tag", "stdin") as! [[String: Any]]
         #expect(list.map { $0["title"] as? String } == ["Piped in"])

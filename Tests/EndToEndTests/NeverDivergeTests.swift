@@ -45,7 +45,8 @@ import Testing
     func copyFolder(_ source: String, to target: String) throws {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.hasSuffix("-shm") {
-            try FileManager.default.copyItem(atPath: (source as NSString).appendingPathComponent(name), toPath: (target as NSString).appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                atPath: (source as NSString).appendingPathComponent(name), toPath: (target as NSString).appendingPathComponent(name))
         }
     }
 
@@ -61,7 +62,10 @@ import Testing
     /// all notice (whatever their cursor), and all end with every write.
     @Test func aServerRestoredFromARawCopyOfItsDataFolderLosesNothingAnyDeviceHolds() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone, tablet, reader) = (Device(), Device(), Device(), Device())
         try initialise([laptop, phone, tablet, reader], server, token)
@@ -110,7 +114,10 @@ import Testing
     /// made after it come back from the devices.
     @Test func aBackupTakenUnderLoadRestoresAndDevicesRefillIt() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone) = (Device(), Device())
         try initialise([laptop, phone], server, token)
@@ -141,7 +148,10 @@ import Testing
         try FileManager.default.copyItem(atPath: backup, toPath: server.database)
         let restored = try ServerProcess(data: server.data, port: server.port)
         defer { restored.terminate() }
-        for _ in 0..<2 { try sync(phone); try sync(laptop) }
+        for _ in 0..<2 {
+            try sync(phone)
+            try sync(laptop)
+        }
         let expected = try laptop.library()
         #expect(try phone.library() == expected)
         #expect(Set(expected.map { $0["id"]! }) == [first, later], "the article added after the backup is back")
@@ -154,7 +164,10 @@ import Testing
     /// of one field one wins and the other is listed as a conflict.
     @Test func aCopiedHomeBecomesADeviceOfItsOwnAndEveryEditIsAccountedFor() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone) = (Device(), Device())
         try initialise([laptop, phone], server, token)
@@ -183,7 +196,10 @@ import Testing
     /// new node id, and nothing is lost.
     @Test func aCopyTheDeviceCannotSeeIsToldApartByTheServer() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone) = (Device(), Device())
         try initialise([laptop, phone], server, token)
@@ -215,7 +231,10 @@ import Testing
     /// device forgotten reappears at its next sync.
     @Test func theServerListsAUsersDevicesAndForgetsOne() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone) = (Device(), Device())
         #expect(try laptop.client("init", "--server", server.url, "--token", token, "--name", "Alice's laptop").status == 0)
@@ -259,7 +278,10 @@ import Testing
     /// process holds the library's sync lock.
     @Test func aSyncWaitsForAnotherSyncOfTheSameLibrary() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let laptop = Device()
         try initialise([laptop], server, token)
@@ -294,7 +316,10 @@ import Testing
     /// nothing the server or the other device holds is lost.
     @Test func verifyFindsADamagedLibraryAndRepairMendsIt() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let (laptop, phone) = (Device(), Device())
         try initialise([laptop, phone], server, token)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import ReadSyncTestSupport
+import Testing
 
 /// The server's OPDS catalog, read as an e-reader reads it: a real server
 /// process, a library made by a real device, and the feeds parsed by
@@ -66,9 +66,26 @@ struct OPDSCatalogTests {
         """#
 
     struct Catalog: Decodable {
-        struct Shelf: Decodable { let status: Int; let type: String; let count: String; let titles: [String]; let pages: Int }
-        struct Book: Decodable { let status: Int; let type: String; let declared: String; let path: String; let title: String; let tags: [String] }
-        struct Refusal: Decodable { let status: Int; let challenge: String?; let error: String }
+        struct Shelf: Decodable {
+            let status: Int
+            let type: String
+            let count: String
+            let titles: [String]
+            let pages: Int
+        }
+        struct Book: Decodable {
+            let status: Int
+            let type: String
+            let declared: String
+            let path: String
+            let title: String
+            let tags: [String]
+        }
+        struct Refusal: Decodable {
+            let status: Int
+            let challenge: String?
+            let error: String
+        }
         let rootType: String
         let rootTitle: String
         let shelves: [String: Shelf]
@@ -79,7 +96,10 @@ struct OPDSCatalogTests {
 
     @Test func anEReaderBrowsesTheShelvesAndDownloadsEveryArticleAsAValidEPUB() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let bobsToken = try server.addUser("bob")
         let laptop = Device()
@@ -149,7 +169,10 @@ struct OPDSCatalogTests {
 
     @Test func aLongShelfComesInPagesThatAReaderFollows() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let laptop = Device()
         #expect(try laptop.client("init", "--server", server.url, "--token", token).status == 0)

@@ -63,7 +63,10 @@ import Testing
 
     @Test func metricsParseWithPrometheusOwnParserAndCountTheSyncs() throws {
         let server = try ServerProcess(options: ["--log-format", "json"])
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let laptop = Device(), phone = Device()
         for device in [laptop, phone] { #expect(try device.client("init", "--server", server.url, "--token", token).status == 0) }
@@ -107,7 +110,10 @@ import Testing
 
     @Test func everyLogLineIsJSONWithARequestLinePerRequestAndNoToken() throws {
         let server = try ServerProcess(options: ["--log-format", "json"])
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let laptop = Device(), phone = Device()
         for device in [laptop, phone] { #expect(try device.client("init", "--server", server.url, "--token", token).status == 0) }

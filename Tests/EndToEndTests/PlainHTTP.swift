@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif

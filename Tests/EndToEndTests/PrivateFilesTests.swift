@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,10 +29,11 @@ import Glibc
         let listed = try device.client("list")
         #expect(listed.status == 0)
         #expect(listed.stdout.contains(String(added.lastLine.prefix(8))), "the library is intact")
-        #expect(listed.stderr.split(separator: "\n") == [
-            "Note: tightened permissions of \(device.home) (was 0755, now 0700): it holds your library and your server token.",
-            "Note: tightened permissions of \(device.database) (was 0644, now 0600): it holds your library and your server token.",
-        ])
+        #expect(
+            listed.stderr.split(separator: "\n") == [
+                "Note: tightened permissions of \(device.home) (was 0755, now 0700): it holds your library and your server token.",
+                "Note: tightened permissions of \(device.database) (was 0644, now 0600): it holds your library and your server token.",
+            ])
         #expect(try Self.mode(device.home) == 0o700)
         #expect(try Self.mode(device.database) == 0o600)
         #expect(try device.client("list").stderr.isEmpty, "nothing more to say once tightened")
@@ -76,7 +78,10 @@ import Glibc
     /// errors, nor in the server's log.
     @Test func theTokenIsShownOnlyWhereAskedFor() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         #expect(token.count == 64)
         let device = Device()

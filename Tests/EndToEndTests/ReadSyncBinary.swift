@@ -46,7 +46,9 @@ struct ReadSyncBinary {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
-        return Result(status: process.terminationStatus, signal: signal, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, signal: signal, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
@@ -82,9 +84,11 @@ final class Device: Sendable {
         return try list.map { summary in
             let shown = try json("show", summary["id"] as! String) as! [String: Any]
             let notes = (shown["notes"] as! [[String: Any]]).map { "\($0["body"]!)|\($0["quote"] ?? "")" }.joined(separator: ";")
-            return ["id": "\(shown["id"]!)", "title": "\(shown["title"]!)", "content": "\(shown["content"]!)", "status": "\(shown["status"]!)",
-                    "progress": "\(shown["progress"]!)", "favorite": "\(shown["favorite"]!)", "archived": "\(shown["archived"]!)",
-                    "tags": "\(shown["tags"]!)", "notes": notes]
+            return [
+                "id": "\(shown["id"]!)", "title": "\(shown["title"]!)", "content": "\(shown["content"]!)", "status": "\(shown["status"]!)",
+                "progress": "\(shown["progress"]!)", "favorite": "\(shown["favorite"]!)", "archived": "\(shown["archived"]!)",
+                "tags": "\(shown["tags"]!)", "notes": notes,
+            ]
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -89,7 +90,10 @@ final class ServerProcess {
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: logFile)
     }
 
@@ -97,7 +101,10 @@ final class ServerProcess {
 
     private func waitUntilHealthy() throws {
         for _ in 0..<200 {
-            if let socket = try? Socket.connect(port: port) { close(socket); return }
+            if let socket = try? Socket.connect(port: port) {
+                close(socket)
+                return
+            }
             guard process.isRunning else { break }
             usleep(50_000)
         }

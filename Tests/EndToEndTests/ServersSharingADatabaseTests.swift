@@ -134,7 +134,10 @@ import Testing
             #expect(try save("bob-\(round)", on: bob).isEmpty == false)
             for device in alice + [bob] {
                 let outcome = Mutex<ReadSyncBinary.Result?>(nil)
-                let syncing = Task.detached { let result = try device.client("sync"); outcome.withLock { $0 = result } }
+                let syncing = Task.detached {
+                    let result = try device.client("sync")
+                    outcome.withLock { $0 = result }
+                }
                 var cut = false
                 // Until the sync ends, or the second server stalls inside a push.
                 while outcome.withLock({ $0 }) == nil {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,7 +52,10 @@ final class SmallDisk {
         var total = 0
         while true {
             let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
-            if written > 0 { total += written; continue }
+            if written > 0 {
+                total += written
+                continue
+            }
             if written < 0 && errno == EINTR { continue }
             guard written < 0 && errno == ENOSPC else {
                 throw Failure(description: "filling \(path) stopped with \(String(cString: strerror(errno))), not ENOSPC")

@@ -16,7 +16,9 @@ import Testing
         var text = "A long article\n\n"
         while text.utf8.count < megabytes * 1_048_576 {
             // Random words with random numbers, so that nothing compresses it away.
-            text += (0..<12).map { _ in "\(words.randomElement(using: &generator)!)\(UInt32.random(in: 0...999_999, using: &generator))" }.joined(separator: " ") + ".\n"
+            text +=
+                (0..<12).map { _ in "\(words.randomElement(using: &generator)!)\(UInt32.random(in: 0...999_999, using: &generator))" }.joined(separator: " ")
+                + ".\n"
         }
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
@@ -57,7 +59,9 @@ import Testing
         #expect(refused.status != 0)
         let lines = refused.stderr.split(separator: "\n")
         #expect(lines.count == 1, "one line: \(refused.stderr)")
-        #expect(refused.stderr.hasPrefix("Error: the server at \(server.url) could not store the sync: its disk is full (HTTP 507, disk_full)"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.hasPrefix("Error: the server at \(server.url) could not store the sync: its disk is full (HTTP 507, disk_full)"), "\(refused.stderr)"
+        )
         #expect(refused.stderr.contains("nothing was lost and this device's changes stay queued"), "\(refused.stderr)")
         #expect(try pending(laptop) == queued, "the outbox is untouched")
 
@@ -105,7 +109,10 @@ import Testing
     /// page is applied, and what the device wrote itself waits to be pushed.
     @Test func aFullDeviceDiskDuringASyncKeepsTheChangesQueued() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let token = try server.addUser("alice")
         let laptop = Device()
         #expect(try laptop.client("init", "--server", server.url, "--token", token).status == 0)

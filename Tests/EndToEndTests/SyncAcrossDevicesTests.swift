@@ -26,7 +26,10 @@ import Testing
 
     @Test func seedsNotesAndReadStateAppearIdenticalEverywhere() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let (laptop, phone, tablet) = try devices(server)
         var ids: [String] = []
         for prefix in ["000", "001", "002"] { ids.append(try laptop.client("add", try ReadSyncBinary.seed(prefix)).lastLine) }
@@ -45,10 +48,15 @@ import Testing
 
     @Test func concurrentEditsMergeAndTheLosingValueIsListed() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let (laptop, phone, tablet) = try devices(server)
         let id = try laptop.client("add", try ReadSyncBinary.seed("001")).lastLine
-        try sync(laptop); try sync(phone); try sync(tablet)
+        try sync(laptop)
+        try sync(phone)
+        try sync(tablet)
 
         // Offline on both: different fields…
         try laptop.client("archive", id)
@@ -58,7 +66,10 @@ import Testing
         usleep(20_000)
         try phone.client("progress", id, "80")
 
-        try sync(laptop); try sync(phone); try sync(laptop); try sync(tablet)
+        try sync(laptop)
+        try sync(phone)
+        try sync(laptop)
+        try sync(tablet)
         for device in [laptop, phone, tablet] {
             let article = try device.json("show", id) as! [String: Any]
             #expect(article["archived"] as? Bool == true && article["favorite"] as? Bool == true, "both fields survive")
@@ -74,7 +85,10 @@ import Testing
 
     @Test func theSameURLSavedOfflineOnTwoDevicesIsOneArticle() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let (laptop, phone, _) = try devices(server)
         // Two saves of one page, the second with tracking junk in its URL.
         let seed = try String(contentsOfFile: try ReadSyncBinary.seed("002"), encoding: .utf8)
@@ -84,19 +98,28 @@ import Testing
         let a = try laptop.client("add", try ReadSyncBinary.seed("002")).lastLine
         let b = try phone.client("add", variant.path).lastLine
         #expect(a == b)
-        try sync(laptop); try sync(phone); try sync(laptop)
+        try sync(laptop)
+        try sync(phone)
+        try sync(laptop)
         #expect((try laptop.json("list") as! [Any]).count == 1)
         #expect((try phone.json("list") as! [Any]).count == 1)
     }
 
     @Test func aDeleteReachesEveryDevice() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let (laptop, phone, tablet) = try devices(server)
         let id = try laptop.client("add", try ReadSyncBinary.seed("000")).lastLine
-        try sync(laptop); try sync(phone); try sync(tablet)
+        try sync(laptop)
+        try sync(phone)
+        try sync(tablet)
         #expect(try phone.client("delete", id).status == 0)
-        try sync(phone); try sync(laptop); try sync(tablet)
+        try sync(phone)
+        try sync(laptop)
+        try sync(tablet)
         for device in [laptop, phone, tablet] {
             #expect((try device.json("list") as! [Any]).isEmpty)
             #expect((try device.json("trash") as! [[String: Any]]).map { $0["id"] as? String } == [id])
@@ -123,7 +146,10 @@ import Testing
         // Restarted on a fresh port (reusing one races with parallel tests);
         // the devices are pointed at it with the token they have.
         let restarted = try ServerProcess(data: server.data)
-        defer { restarted.terminate(); restarted.removeData() }
+        defer {
+            restarted.terminate()
+            restarted.removeData()
+        }
         for device in [laptop, phone] { try device.client("init", "--server", restarted.url, "--token", token) }
         try sync(laptop)
         try sync(phone)
@@ -137,7 +163,10 @@ import Testing
     /// is free again.
     @Test func aSecondServerOnTheSameDataFolderIsRefused() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let second = Process()
         second.executableURL = ReadSyncBinary.url
         second.arguments = ["serve", "--port", "0", "--data", server.data]
@@ -151,8 +180,10 @@ import Testing
         second.waitUntilExit()
         let lines = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
         #expect(second.terminationStatus != 0)
-        #expect(lines.count == 1 && lines[0].hasPrefix("Error: the data folder \(server.data) is in use by another readsync serve (process \(server.processIdentifier))"),
-                "\(lines)")
+        #expect(
+            lines.count == 1
+                && lines[0].hasPrefix("Error: the data folder \(server.data) is in use by another readsync serve (process \(server.processIdentifier))"),
+            "\(lines)")
         let (devices, _) = try devicesAndToken(server)
         try sync(devices.0)
 
@@ -164,7 +195,10 @@ import Testing
 
     @Test func aRefusedTokenIsOneClearLine() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let device = Device()
         try device.client("init", "--server", server.url, "--token", String(repeating: "0", count: 64))
         let result = try device.client("sync")
@@ -173,4 +207,3 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 }
-

@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +41,10 @@ final class TCPRelay: @unchecked Sendable {
     /// Pumps both directions until either side is done (or the cut), then
     /// closes both descriptors once, after both pumps stopped using them.
     private static func serve(_ client: Int32, upstreamPort: Int, cutAfter: Int?) {
-        guard let server = try? Socket.connect(port: upstreamPort) else { close(client); return }
+        guard let server = try? Socket.connect(port: upstreamPort) else {
+            close(client)
+            return
+        }
         let requestDone = DispatchSemaphore(value: 0)
         Thread {
             pump(from: client, to: server, limit: nil)

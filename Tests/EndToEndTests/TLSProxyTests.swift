@@ -1,6 +1,7 @@
 import Foundation
 import ReadSyncTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +37,10 @@ import Glibc
             // On a machine without nginx the script installs it first (apt):
             // wait while it runs, up to ten minutes; it stops on any failure.
             for _ in 0..<12_000 {
-                if let socket = try? Socket.connect(port: port) { close(socket); return }
+                if let socket = try? Socket.connect(port: port) {
+                    close(socket)
+                    return
+                }
                 guard process.isRunning else { break }
                 usleep(50_000)
             }
@@ -44,7 +48,10 @@ import Glibc
         }
 
         deinit {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
             try? FileManager.default.removeItem(atPath: directory)
             try? FileManager.default.removeItem(at: output)
         }
@@ -60,8 +67,10 @@ import Glibc
         let pem = (directory as NSString).appendingPathComponent("other-ca.pem")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                             "-subj", "/CN=some other CA", "-keyout", (directory as NSString).appendingPathComponent("other-ca.key"), "-out", pem]
+        process.arguments = [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+            "-subj", "/CN=some other CA", "-keyout", (directory as NSString).appendingPathComponent("other-ca.key"), "-out", pem,
+        ]
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
@@ -71,7 +80,10 @@ import Glibc
 
     @Test func aDeviceTrustingThePrivateAuthoritySyncsAndOneWithoutItIsRefused() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let proxy = try TLSProxy(backend: server.url)
         let token = try server.addUser("alice")
 
@@ -100,8 +112,9 @@ import Glibc
         let refused = try stranger.client("sync")
         #expect(refused.status != 0)
         #expect(refused.stderr.split(separator: "\n").count == 1, "one line: \(refused.stderr)")
-        #expect(refused.stderr.hasPrefix("Error: refused to sync with \(proxy.url): its certificate is not trusted (SSL certificate problem: "),
-                "\(refused.stderr)")
+        #expect(
+            refused.stderr.hasPrefix("Error: refused to sync with \(proxy.url): its certificate is not trusted (SSL certificate problem: "),
+            "\(refused.stderr)")
         #expect(refused.stderr.contains("--ca-file"))
         #expect(try stranger.client("list").stdout.split(separator: "\n").count == 1, "its own article is kept")
 

@@ -19,10 +19,11 @@ import Testing
             let root = root
             func pairs(_ file: String) throws -> [String: String] {
                 let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
-                return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").map { line in
-                    let parts = line.split(separator: " ")
-                    return (String(parts[0]), String(parts[1]))
-                })
+                return Dictionary(
+                    uniqueKeysWithValues: text.split(separator: "\n").map { line in
+                        let parts = line.split(separator: " ")
+                        return (String(parts[0]), String(parts[1]))
+                    })
             }
             tokens = try pairs("tokens.txt")
             articles = try pairs("articles.txt")

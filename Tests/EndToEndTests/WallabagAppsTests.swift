@@ -67,8 +67,12 @@ struct WallabagAppsTests {
                 config.save(path)
                 """#
             let c = library.credentials
-            let made = try Command.run(python.path, ["-c", setup, config, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
-                                                     c["username"] ?? "", c["password"] ?? ""])
+            let made = try Command.run(
+                python.path,
+                [
+                    "-c", setup, config, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
+                    c["username"] ?? "", c["password"] ?? "",
+                ])
             try #require(made.status == 0, "wallabag-client is not installed (run scripts/setup.sh): \(made.output)")
         }
         return try Command.run(wallabag.path, ["--no-spinner", "--config", config] + arguments, input: input)
@@ -92,8 +96,12 @@ struct WallabagAppsTests {
                 print(refusal.code); print(refusal.read().decode())
             """#
         let c = library.credentials
-        let run = try Command.run(python.path, ["-c", script, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "", c["username"] ?? "",
-                                                c["password"] ?? "", method, path, body ?? ""])
+        let run = try Command.run(
+            python.path,
+            [
+                "-c", script, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "", c["username"] ?? "",
+                c["password"] ?? "", method, path, body ?? "",
+            ])
         let lines = run.output.split(separator: "\n", maxSplits: 1)
         guard run.status == 0, let first = lines.first, let status = Int(first) else { throw Command.Failure(output: run.output) }
         return (status, lines.count > 1 ? String(lines[1]) : "")
@@ -102,8 +110,9 @@ struct WallabagAppsTests {
     /// The integer id the wallabag CLI lists an article under (found by its title).
     static func entryID(of articleID: String, in library: Library) throws -> String {
         let listing = try wallabagCLI(library, "list", "-a").output, title = try library.title(articleID)
-        return try #require(listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init),
-                            "\(listing)")
+        return try #require(
+            listing.split(separator: "\n").first { $0.contains(title.prefix(30)) }?.split(separator: " ").first.map(String.init),
+            "\(listing)")
     }
 
     /// The entry ids `wallabag list` printed, in its order.
@@ -113,7 +122,10 @@ struct WallabagAppsTests {
 
     @Test func theWallabagCLIListsShowsAndExportsWhatTheDevicesSynced() throws {
         let library = try Library()
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let check = try Self.wallabagCLI(library, "config", "--check")
         #expect(check.output.contains("The config is suitable"), "\(check.output)")
 
@@ -155,7 +167,10 @@ struct WallabagAppsTests {
         // The page saved in the app is served on this machine: the server
         // fetches it only when told it may reach private addresses.
         let library = try Library(serverOptions: ["--fetch-private"])
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let site = try TestHTTPServer(routes: ["/saved-in-the-app": .html(Self.page)])
         defer { site.stop() }
         let before = try library.laptop.library()
@@ -168,8 +183,10 @@ struct WallabagAppsTests {
         let plain = try entryID(library.plain), favorite = try entryID(library.favorite), read = try entryID(library.read)
         #expect(Set(ids) == [plain, favorite, read])
 
-        for arguments in [["read", plain], ["star", plain], ["update", "-t", "Renamed in the app", favorite],
-                          ["tags", "-c", "add", "-e", plain, "-t", "later,ideas"], ["delete", "-f", read]] {
+        for arguments in [
+            ["read", plain], ["star", plain], ["update", "-t", "Renamed in the app", favorite],
+            ["tags", "-c", "add", "-e", plain, "-t", "later,ideas"], ["delete", "-f", read],
+        ] {
             let run = try Self.wallabagCLI(library, arguments)
             #expect(run.status == 0 && !run.output.lowercased().contains("error"), "\(arguments): \(run.output)")
         }
@@ -208,8 +225,10 @@ struct WallabagAppsTests {
         var expected = seen(before)
         expected[library.read] = nil
         expected[savedID] = seen(try library.laptop.library())[savedID]
-        expected[library.plain]!.merge(["status": "read", "progress": "1", "archived": "1", "favorite": "1",
-                                        "tags": #"["ideas", "later"]"#]) { $1 }
+        expected[library.plain]!.merge([
+            "status": "read", "progress": "1", "archived": "1", "favorite": "1",
+            "tags": #"["ideas", "later"]"#,
+        ]) { $1 }
         expected[library.favorite]!.merge(["title": "Renamed in the app", "tags": "[]", "notes": ""]) { $1 }
         let after = try library.laptop.library()
         #expect(seen(after) == expected)
@@ -223,7 +242,10 @@ struct WallabagAppsTests {
     /// device lists the conflict rather than losing one without a trace.
     @Test func anAppsChangeConcurrentWithADevicesIsAListedConflict() throws {
         let library = try Library()
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let entry = try Self.entryID(of: library.plain, in: library)
         #expect(try library.laptop.client("progress", library.plain, "50").status == 0, "offline, not synced yet")
         #expect(try Self.api(library, "PATCH", "/api/entries/\(entry).json", json: #"{"archive": 1}"#).status == 200)
@@ -241,12 +263,16 @@ struct WallabagAppsTests {
     /// A highlight made in an app (a quote, no comment) is a note on every device.
     @Test func aHighlightWithoutACommentIsANoteOnTheDevice() throws {
         let library = try Library()
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let entry = try Self.entryID(of: library.plain, in: library)
         let body = try #require((try library.laptop.json("show", library.plain) as? [String: Any])?["content"] as? String)
         let quote = String(try #require(body.split(separator: "\n").first { $0.count > 40 }).prefix(40))
-        let made = try Self.api(library, "POST", "/api/annotations/\(entry).json",
-                                json: #"{"text": "", "quote": "\#(quote)", "ranges": [{"start": "/p[1]", "end": "/p[1]", "startOffset": 0, "endOffset": 40}]}"#)
+        let made = try Self.api(
+            library, "POST", "/api/annotations/\(entry).json",
+            json: #"{"text": "", "quote": "\#(quote)", "ranges": [{"start": "/p[1]", "end": "/p[1]", "startOffset": 0, "endOffset": 40}]}"#)
         #expect(made.status == 200 && made.body.contains(#""quote""#), "\(made)")
         #expect(try library.laptop.client("sync").status == 0)
         let notes = try #require((try library.laptop.json("show", library.plain) as? [String: Any])?["notes"] as? [[String: Any]])
@@ -258,7 +284,10 @@ struct WallabagAppsTests {
     /// forwards, so one client's wrong passwords do not lock out the others.
     @Test func failedSignInsBehindAProxyAreCountedByTheForwardedAddress() throws {
         let library = try Library()
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let script = #"""
             import json, sys, urllib.error, urllib.request
             base, client, secret, user, password = sys.argv[1:6]
@@ -275,8 +304,12 @@ struct WallabagAppsTests {
                               "same": grant(user, password, "203.0.113.7")}))
             """#
         let c = library.credentials
-        let run = try Command.run(Self.python.path, ["-c", script, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
-                                                     c["username"] ?? "", c["password"] ?? ""])
+        let run = try Command.run(
+            Self.python.path,
+            [
+                "-c", script, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
+                c["username"] ?? "", c["password"] ?? "",
+            ])
         let result = try #require(try JSONSerialization.jsonObject(with: Data(run.output.split(separator: "\n").last!.utf8)) as? [String: Any], "\(run.output)")
         #expect((result["guesses"] as? [Int])?.allSatisfy { $0 == 400 } == true, "invalid_grant: \(result)")
         #expect(result["other"] as? Int == 200, "another address behind the proxy signs in")
@@ -297,7 +330,10 @@ struct WallabagAppsTests {
     /// reach inside its own network.
     @Test func aPageAtAPrivateAddressIsSavedButNotFetched() throws {
         let library = try Library()
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let site = try TestHTTPServer(routes: ["/internal": .html(Self.page)])
         defer { site.stop() }
         for url in [site.url("/internal"), "http://localhost:\(site.port)/internal"] {
@@ -374,25 +410,34 @@ struct WallabagAppsTests {
 
     @Test func koreadersSequenceGetsTheUnreadEntriesAndTheirEPUBs() throws {
         let library = try Library()
-        defer { library.server.terminate(); library.server.removeData() }
+        defer {
+            library.server.terminate()
+            library.server.removeData()
+        }
         let folder = URL(fileURLWithPath: library.laptop.home).appendingPathComponent("koreader")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let c = library.credentials
-        let run = try Command.run(Self.python.path, ["-c", Self.koreaderScript, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
-                                                     c["username"] ?? "", c["password"] ?? "", folder.path])
+        let run = try Command.run(
+            Self.python.path,
+            [
+                "-c", Self.koreaderScript, library.server.url, c["client_id"] ?? "", c["client_secret"] ?? "",
+                c["username"] ?? "", c["password"] ?? "", folder.path,
+            ])
         try #require(run.status == 0, "\(run.output)")
         let log = try #require(try JSONSerialization.jsonObject(with: Data(run.output.split(separator: "\n").last!.utf8)) as? [String: Any])
         #expect(log["expires_in"] as? Int == 3600)
         #expect(log["pages"] as? Int == 2, "one entry a page, two unarchived entries")
         let entries = try #require(log["entries"] as? [[String: Any]])
-        #expect(Set(entries.compactMap { $0["title"] as? String }) == [try library.title(library.favorite), try library.title(library.plain)],
-                "an archived article drops out of archive=0")
+        #expect(
+            Set(entries.compactMap { $0["title"] as? String }) == [try library.title(library.favorite), try library.title(library.plain)],
+            "an archived article drops out of archive=0")
         #expect(entries.allSatisfy { ($0["id"] as? Int ?? 0) > 0 && $0["mimetype"] as? String == "text/html" }, "integer ids")
         for book in try #require(log["books"] as? [String]) { try EPUBCheck.passes(URL(fileURLWithPath: book)) }
         let unreadAfter = try #require(log["unreadAfter"] as? [Int]), saved = try #require(log["saved"] as? Int)
         let archived = try #require(log["archived"] as? Int)
-        #expect(unreadAfter.count == 2 && unreadAfter.contains(saved) && !unreadAfter.contains(archived),
-                "the archived entry drops out, the saved one comes in")
+        #expect(
+            unreadAfter.count == 2 && unreadAfter.contains(saved) && !unreadAfter.contains(archived),
+            "the archived entry drops out, the saved one comes in")
         let badToken = try #require(log["badToken"] as? [Any])
         #expect(badToken.first as? Int == 401 && (badToken.last as? [String: Any])?["error"] as? String == "invalid_grant")
         let badPassword = try #require(log["badPassword"] as? [Any])
@@ -412,8 +457,12 @@ struct WallabagAppsTests {
             except urllib.error.HTTPError as refusal:
                 print(json.dumps([refusal.code, json.loads(refusal.read())]))
             """#
-        let answer = try Command.run(Self.python.path, ["-c", probe, library.server.url, bobs["client_id"] ?? "", bobs["client_secret"] ?? "",
-                                                        "bob", bobs["password"] ?? "", String(alicesID)])
+        let answer = try Command.run(
+            Self.python.path,
+            [
+                "-c", probe, library.server.url, bobs["client_id"] ?? "", bobs["client_secret"] ?? "",
+                "bob", bobs["password"] ?? "", String(alicesID),
+            ])
         #expect(answer.output.contains(#"[404, {"code": 404, "message": "Entry not found"}]"#), "\(answer.output)")
     }
 }

@@ -6,22 +6,28 @@ import Testing
 /// revoked.
 struct WallabagCredentialsTests {
     static func credentials(_ output: String) -> [String: String] {
-        Dictionary(output.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
-        }, uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            output.split(separator: "\n").compactMap { line in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
+            }, uniquingKeysWith: { first, _ in first })
     }
 
     static func signIn(_ server: ServerProcess, _ credentials: [String: String]) throws -> Int {
-        let fields = ["grant_type": "password", "client_id": credentials["client_id"] ?? "", "client_secret": credentials["client_secret"] ?? "",
-                      "username": credentials["username"] ?? "", "password": credentials["password"] ?? ""]
+        let fields = [
+            "grant_type": "password", "client_id": credentials["client_id"] ?? "", "client_secret": credentials["client_secret"] ?? "",
+            "username": credentials["username"] ?? "", "password": credentials["password"] ?? "",
+        ]
         let body = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
         return try PlainHTTP.request(port: server.port, "POST", "/oauth/v2/token", contentType: "application/json", body: body).status
     }
 
     @Test func shownOnceSignInUntilReplacedOrRevoked() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         _ = try server.addUser("alice")
 
         let made = try ReadSyncBinary.run(["user", "wallabag", "alice"] + server.storeOptions)

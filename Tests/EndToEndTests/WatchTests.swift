@@ -35,7 +35,10 @@ import Testing
         }
 
         deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
             try? FileManager.default.removeItem(at: output)
         }
     }
@@ -69,15 +72,19 @@ import Testing
 
     @Test func twoWatchingDevicesExchangeWritesBothWaysWithoutASync() throws {
         let server = try ServerProcess()
-        defer { server.terminate(); server.removeData() }
+        defer {
+            server.terminate()
+            server.removeData()
+        }
         let devices = try devices(server)
         let (laptop, phone) = (try Watcher(devices[0]), try Watcher(devices[1]))
 
         let id = try devices[0].client("add", try ReadSyncBinary.seed("000")).lastLine
         #expect(try Self.waitFor(seconds: 30) { try state(of: id, on: devices[1]) != nil }, "the phone never got the laptop's article")
         #expect(try devices[1].client("read", id).status == 0)
-        #expect(try Self.waitFor(seconds: 30) { try state(of: id, on: devices[0])?.hasPrefix("read") == true },
-                "the laptop never got the phone's read mark: \(laptop.lines) \(phone.lines)")
+        #expect(
+            try Self.waitFor(seconds: 30) { try state(of: id, on: devices[0])?.hasPrefix("read") == true },
+            "the laptop never got the phone's read mark: \(laptop.lines) \(phone.lines)")
 
         #expect(laptop.lines.contains { $0.contains("local change: pushed") }, "\(laptop.lines)")
         #expect(phone.lines.contains { $0.contains("server news: pushed 0, pulled") }, "\(phone.lines)")
@@ -106,10 +113,11 @@ import Testing
         defer { restarted.terminate() }
         // The watcher reconnects by itself and pushes what was queued.
         #expect(try devices[1].client("sync").status == 0)
-        #expect(try Self.waitFor(seconds: 60) {
-            _ = try devices[1].client("sync")
-            return try state(of: id, on: devices[1]) == "unread favorite=1"
-        }, "the queued favorite never reached the server: \(laptop.lines)")
+        #expect(
+            try Self.waitFor(seconds: 60) {
+                _ = try devices[1].client("sync")
+                return try state(of: id, on: devices[1]) == "unread favorite=1"
+            }, "the queued favorite never reached the server: \(laptop.lines)")
         #expect(laptop.terminate() == 0)
     }
 
@@ -142,7 +150,10 @@ import Testing
     @Test func aWatcherHearsOfAPushMadeThroughAnotherServer() async throws {
         let database = try await TestPostgres.makeDatabase()
         let first = try ServerProcess(databaseURL: database), second = try ServerProcess(databaseURL: database)
-        defer { first.terminate(); second.terminate() }
+        defer {
+            first.terminate()
+            second.terminate()
+        }
         let token = try first.addUser("alice")
         let (watching, writing) = (Device(), Device())
         #expect(try watching.client("init", "--server", first.url, "--token", token).status == 0)
@@ -151,8 +162,9 @@ import Testing
         usleep(1_000_000)  // its long poll is under way
         let id = try writing.client("add", try ReadSyncBinary.seed("000")).lastLine
         #expect(try writing.client("sync").status == 0)
-        #expect(try Self.waitFor(seconds: 10) { try state(of: id, on: watching) != nil },
-                "the push through the second server did not wake the poll waiting on the first: \(watcher.lines)")
+        #expect(
+            try Self.waitFor(seconds: 10) { try state(of: id, on: watching) != nil },
+            "the push through the second server did not wake the poll waiting on the first: \(watcher.lines)")
         #expect(watcher.lines.contains { $0.contains("server news: pushed 0, pulled") }, "\(watcher.lines)")
         #expect(watcher.terminate() == 0)
     }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import ReadSyncArticles
 import ReadSyncCore
 import ReadSyncTestSupport
 import Testing
+
+@testable import ReadSyncArticles
 
 /// A server fetching the pages its users name must not be made to fetch from
 /// its own machine or network: `publicOnly` refuses such addresses, after
@@ -34,7 +35,9 @@ struct PageFetcherTests {
         let byAddress = server.url("/page")
         let error = refusal { try fetcher.draft(from: byAddress) }
         #expect(error == .refusedAddress(url: byAddress, redirectedTo: nil, address: IPAddress("127.0.0.1")!, addressClass: .loopback))
-        #expect(error?.description == "refused to fetch \(byAddress): it resolves to 127.0.0.1, a loopback address; `readsync serve --fetch-private` allows private addresses")
+        #expect(
+            error?.description
+                == "refused to fetch \(byAddress): it resolves to 127.0.0.1, a loopback address; `readsync serve --fetch-private` allows private addresses")
 
         // A name is checked on what it resolves to (::1 or 127.0.0.1).
         let byName = "http://localhost:\(server.port)/page"
@@ -66,8 +69,12 @@ struct PageFetcherTests {
         #expect(try fetcher.draft(from: start.url("/page")).title == "Night trains", "the allowed address is fetched")
 
         let error = refusal { try fetcher.draft(from: start.url("/start")) }
-        #expect(error == .refusedAddress(url: start.url("/start"), redirectedTo: secret.url("/secret"), address: IPAddress("127.0.0.2")!, addressClass: .loopback))
-        #expect(error?.description == "refused to fetch \(start.url("/start")): it redirects to \(secret.url("/secret")), which resolves to 127.0.0.2, a loopback address; `readsync serve --fetch-private` allows private addresses")
+        #expect(
+            error == .refusedAddress(url: start.url("/start"), redirectedTo: secret.url("/secret"), address: IPAddress("127.0.0.2")!, addressClass: .loopback))
+        #expect(
+            error?.description
+                == "refused to fetch \(start.url("/start")): it redirects to \(secret.url("/secret")), which resolves to 127.0.0.2, a loopback address; `readsync serve --fetch-private` allows private addresses"
+        )
         #expect(start.requests == ["/page", "/start"])
         #expect(secret.requests.isEmpty, "the redirect's target was asked for")
     }
@@ -82,7 +89,9 @@ struct PageFetcherTests {
         let http = CurlHTTPClient(limits: Self.limits, addressPolicy: .publicOnly(allowing: [IPAddress("127.0.0.1")!]))
         http.checksBeforeConnecting = false
 
-        #expect(throws: HTTPTransportError.refusedAddress(url: secret.url("/secret"), redirected: true, address: IPAddress("127.0.0.2")!, addressClass: .loopback)) {
+        #expect(
+            throws: HTTPTransportError.refusedAddress(url: secret.url("/secret"), redirected: true, address: IPAddress("127.0.0.2")!, addressClass: .loopback)
+        ) {
             try http.perform(HTTPRequest(url: start.url("/start")))
         }
         #expect(start.requests == ["/start"])

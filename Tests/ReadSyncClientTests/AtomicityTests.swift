@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
+import Testing
+
+@testable import ReadSyncClient
 
 /// A write and its change-log row commit together or not at all.
 struct AtomicityTests {
@@ -37,8 +38,10 @@ struct AtomicityTests {
             }
         }
         let counts = try list.store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM article_values")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM articles")!)
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM article_values")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM articles")!
+            )
         }
         #expect(counts == (0, 0, 0))
     }

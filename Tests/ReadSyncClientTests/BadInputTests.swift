@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncClient
 
 /// Each bad input gets its own error and leaves the stored library exactly as it was.
 struct BadInputTests {
@@ -32,7 +33,8 @@ struct BadInputTests {
     @Test func binaryFile() throws {
         let (list, _) = try seededList()
         let path = temporary.home.directory.appendingPathComponent("image.bin").path
-        _ = FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + (0..<2000).map { UInt8($0 % 256) }))
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + (0..<2000).map { UInt8($0 % 256) }))
         try expectRefusal(InputError.binaryFile(path), list) { _ = try list.add(ingestor.draft(from: path)) }
     }
 
@@ -56,7 +58,10 @@ struct BadInputTests {
             _ = try list.add(ingestor.draft(from: url))
             Issue.record("expected a fetch error")
         } catch let error as FetchError {
-            guard case .fetchFailed(url, _) = error else { Issue.record("wrong error: \(error)"); return }
+            guard case .fetchFailed(url, _) = error else {
+                Issue.record("wrong error: \(error)")
+                return
+            }
             #expect(error.description.hasPrefix("could not fetch \(url): "))
         }
         #expect(try DatabaseSnapshot(list) == before)
@@ -72,7 +77,9 @@ struct BadInputTests {
         ])
         defer { server.stop() }
         try expectRefusal(FetchError.httpStatus(url: server.url("/missing"), status: 404), list) { _ = try ingestor.draft(from: server.url("/missing")) }
-        try expectRefusal(FetchError.unsupportedContentType(url: server.url("/image"), contentType: "image/png"), list) { _ = try ingestor.draft(from: server.url("/image")) }
+        try expectRefusal(FetchError.unsupportedContentType(url: server.url("/image"), contentType: "image/png"), list) {
+            _ = try ingestor.draft(from: server.url("/image"))
+        }
         try expectRefusal(FetchError.responseTooLarge(url: server.url("/huge"), limit: 64 * 1024), list) { _ = try ingestor.draft(from: server.url("/huge")) }
         #expect(throws: FetchError.self) { _ = try ingestor.draft(from: server.url("/loop")) }
         #expect(throws: FetchError.invalidURL("http://")) { _ = try ingestor.draft(from: "http://") }
@@ -87,7 +94,10 @@ struct BadInputTests {
             _ = try list.add(ingestor.draft(from: server.url("/slow")))
             Issue.record("expected a timeout")
         } catch let error as FetchError {
-            guard case .fetchFailed(_, let reason) = error else { Issue.record("wrong error: \(error)"); return }
+            guard case .fetchFailed(_, let reason) = error else {
+                Issue.record("wrong error: \(error)")
+                return
+            }
             #expect(reason.lowercased().contains("timed out") || reason.lowercased().contains("timeout"), "\(reason)")
         }
         #expect(try DatabaseSnapshot(list) == before)

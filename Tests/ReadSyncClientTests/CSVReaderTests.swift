@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReadSyncClient
 
 /// RFC 4180 parsing with line numbers, and the loose values export files hold.

@@ -1,5 +1,6 @@
 import GRDB
 import Testing
+
 @testable import ReadSyncClient
 
 /// A library hands the pages a sync freed back to the file system.

@@ -1,6 +1,7 @@
 import GRDB
-import Testing
 import ReadSyncArticles
+import Testing
+
 @testable import ReadSyncClient
 
 /// Naming an article or a note by its id or a prefix of it costs the same
@@ -13,8 +14,10 @@ struct IDPrefixTests {
     /// (and every live article's notes, for a note).
     @Test func aPrefixIsLookedUpAsARangeOfThePrimaryKey() throws {
         let list = try temporary.open()
-        let queries: [(String, String?)] = [("articles", nil), ("articles", PrefixMatch.liveArticle),
-                                            ("articles", PrefixMatch.deletedArticle), ("notes", PrefixMatch.liveNote)]
+        let queries: [(String, String?)] = [
+            ("articles", nil), ("articles", PrefixMatch.liveArticle),
+            ("articles", PrefixMatch.deletedArticle), ("notes", PrefixMatch.liveNote),
+        ]
         for (table, condition) in queries {
             let plan = try list.store.read { db in
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + PrefixMatch.sql(table: table, extraCondition: condition), arguments: ["ab", "ab~"])

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncClient
 
 /// Each export format imports to the library it describes; import is
 /// idempotent; readsync's export re-imports losslessly.
@@ -275,7 +276,8 @@ struct ImportTests {
         try list.setProgress(article.id, percent: 40)
         try list.add(ArticleDraft(url: nil, title: "From a file", content: "Words typed into a file, with no URL at all."), tags: ["local"])
 
-        let json = String(decoding: try LibraryExporter.render(try list.exportArticles(), as: .json, exportedAt: Date(timeIntervalSince1970: 1_767_225_600)), as: UTF8.self)
+        let json = String(
+            decoding: try LibraryExporter.render(try list.exportArticles(), as: .json, exportedAt: Date(timeIntervalSince1970: 1_767_225_600)), as: UTF8.self)
         let freshHome = TemporaryHome()
         let fresh = try freshHome.open()
         let summary = try fresh.importSource(ImportSource(name: "export.json", data: Data(json.utf8))).summary
@@ -300,7 +302,9 @@ struct ImportTests {
             #expect(summary.new == articles.count && summary.skipped.isEmpty, "\(format)")
             for article in articles {
                 let copy = try #require(try fresh.article(url: article.url!))
-                #expect(copy.title == article.title && copy.tags == article.tags && copy.addedAt.prefix(19) == article.addedAt.prefix(19), "\(format): \(article.title)")  // whole seconds
+                #expect(
+                    copy.title == article.title && copy.tags == article.tags && copy.addedAt.prefix(19) == article.addedAt.prefix(19),
+                    "\(format): \(article.title)")  // whole seconds
                 if format == .csv { #expect(copy.archived == article.archived && copy.favorite == article.favorite) }
             }
         }
@@ -318,16 +322,19 @@ struct ImportTests {
     // MARK: Fetching bodies
 
     @Test func fetchFillsMissingBodiesAndListsFailures() throws {
-        let page = "<html><head><title>Fetched title</title></head><body><article><p>The fetched body has enough words to be a real paragraph here.</p></article></body></html>"
+        let page =
+            "<html><head><title>Fetched title</title></head><body><article><p>The fetched body has enough words to be a real paragraph here.</p></article></body></html>"
         let server = try TestHTTPServer(routes: ["/a": .html(page), "/b": .html(page.replacingOccurrences(of: "Fetched title", with: "Second"))])
         defer { server.stop() }
-        let csv = "title,url,time_added,tags,status\n,\(server.url("/a")),1600000000,,unread\nKept title,\(server.url("/b")),1600000001,,unread\nGone,\(server.url("/missing")),1600000002,,unread\n"
+        let csv =
+            "title,url,time_added,tags,status\n,\(server.url("/a")),1600000000,,unread\nKept title,\(server.url("/b")),1600000001,,unread\nGone,\(server.url("/missing")),1600000002,,unread\n"
         let list = try temporary.open()
         let summary = try list.importSource(ImportSource(name: "x.csv", data: Data(csv.utf8))).summary
         #expect(summary.withoutBody.count == 3)
 
         var failures: [FetchError] = []
-        BodyFetcher(concurrency: 3, perHost: 2, limits: HTTPLimits(connectTimeoutSeconds: 2, totalTimeoutSeconds: 5)).fetch(summary.withoutBody) { request, result in
+        BodyFetcher(concurrency: 3, perHost: 2, limits: HTTPLimits(connectTimeoutSeconds: 2, totalTimeoutSeconds: 5)).fetch(summary.withoutBody) {
+            request, result in
             switch result {
             case .success(let draft): #expect(try! list.fillBody(request.articleID, from: draft))
             case .failure(let error): failures.append(error)
@@ -358,7 +365,8 @@ struct ImportTests {
 struct FetchQueueTests {
     @Test func aBusyHostWaitsWhileOtherHostsGoAhead() throws {
         func request(_ url: String) -> BodyRequest { BodyRequest(articleID: url, url: url) }
-        let queue = FetchQueue([request("http://a.example/1"), request("http://a.example/2"), request("http://a.example/3"), request("http://b.example/1")], perHost: 2)
+        let queue = FetchQueue(
+            [request("http://a.example/1"), request("http://a.example/2"), request("http://a.example/3"), request("http://b.example/1")], perHost: 2)
         #expect(queue.next()?.url == "http://a.example/1")
         #expect(queue.next()?.url == "http://a.example/2")
         #expect(queue.next()?.url == "http://b.example/1", "a.example has two in flight: b.example goes first")
@@ -367,7 +375,10 @@ struct FetchQueueTests {
         nonisolated(unsafe) var third: String?
         Thread {
             let next = queue.next()?.url  // blocks: only a.example is left, and it is busy
-            taken.lock(); third = next; taken.broadcast(); taken.unlock()
+            taken.lock()
+            third = next
+            taken.broadcast()
+            taken.unlock()
         }.start()
         Thread.sleep(forTimeInterval: 0.2)
         taken.lock()

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncArticles
 import ReadSyncCore
+import Testing
+
 @testable import ReadSyncClient
 
 /// The in-memory library that simulations run by the thousand.

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncClient
 
 /// Turning files, HTML and URLs into articles.
 struct IngestionTests {
@@ -69,7 +70,9 @@ struct IngestionTests {
 
     @Test func htmlInALegacyCharsetIsDecoded() {
         // "café" in ISO-8859-1, declared by <meta charset>.
-        let html: [UInt8] = Array("<html><head><meta charset=\"iso-8859-1\"><title>caf".utf8) + [0xE9] + Array("</title></head><body><p>Un caf".utf8) + [0xE9] + Array(" noir.</p></body></html>".utf8)
+        let html: [UInt8] =
+            Array("<html><head><meta charset=\"iso-8859-1\"><title>caf".utf8) + [0xE9] + Array("</title></head><body><p>Un caf".utf8) + [0xE9]
+            + Array(" noir.</p></body></html>".utf8)
         let draft = HTMLArticleExtractor.extract(html)
         #expect(draft.title == "café")
         #expect(draft.content == "Un café noir.")
@@ -81,7 +84,8 @@ struct IngestionTests {
         let server = try TestHTTPServer(routes: [
             "/story": .html(page),
             "/moved": .redirect(to: "/story"),
-            "/notes.txt": TestHTTPServer.Response(headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array("Plain text notes\n\nWith two paragraphs.".utf8)),
+            "/notes.txt": TestHTTPServer.Response(
+                headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array("Plain text notes\n\nWith two paragraphs.".utf8)),
         ])
         defer { server.stop() }
 

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
+import Testing
+
+@testable import ReadSyncClient
 
 /// Several commands in one transaction give the same library as one at a time.
 struct OneTransactionTests {
@@ -11,7 +12,8 @@ struct OneTransactionTests {
     let other = TemporaryHome()
 
     private func save(_ list: ReadingList) throws -> String {
-        let (id, _) = try list.add(ArticleDraft(url: CanonicalURL("https://example.com/batch"), title: "Batched", content: "A body about lighthouses and tides"))
+        let (id, _) = try list.add(
+            ArticleDraft(url: CanonicalURL("https://example.com/batch"), title: "Batched", content: "A body about lighthouses and tides"))
         try list.addNote(to: id, body: "Compare the harbour chapter")
         try list.setProgress(id, percent: 40)
         try list.tag(id, add: ["sea"], remove: [])

@@ -1,8 +1,10 @@
 import Foundation
-import Testing
 import ReadSyncArticles
 import ReadSyncCore
+import Testing
+
 @testable import ReadSyncClient
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,10 +54,11 @@ struct PrivateHomeTests {
         #expect(chmod(database, 0o644) == 0)
 
         let reopened = try temporary.open()
-        #expect(reopened.store.permissionChanges == [
-            PermissionChange(path: folder, before: 0o755, after: 0o700),
-            PermissionChange(path: database, before: 0o644, after: 0o600),
-        ])
+        #expect(
+            reopened.store.permissionChanges == [
+                PermissionChange(path: folder, before: 0o755, after: 0o700),
+                PermissionChange(path: database, before: 0o644, after: 0o600),
+            ])
         #expect(reopened.store.permissionChanges.first?.description == "tightened permissions of \(folder) (was 0755, now 0700)")
         #expect(try Self.mode(folder) == 0o700)
         #expect(try Self.mode(database) == 0o600)

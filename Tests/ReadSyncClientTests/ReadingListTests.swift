@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
+import Testing
+
+@testable import ReadSyncClient
 
 /// Every command's effect on the library, and the change-log rows it writes.
 struct ReadingListTests {
@@ -191,8 +192,14 @@ struct ReadingListTests {
             if byFirst[id.first!] != nil { shared = id.first } else { byFirst[id.first!] = id }
         }
         let prefix = String(try #require(shared))
-        do { _ = try list.show(prefix); Issue.record("expected an error") } catch let error as LookupError {
-            guard case .ambiguousArticle(prefix, let count) = error else { Issue.record("wrong error \(error)"); return }
+        do {
+            _ = try list.show(prefix)
+            Issue.record("expected an error")
+        } catch let error as LookupError {
+            guard case .ambiguousArticle(prefix, let count) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(count >= 2)
         }
     }

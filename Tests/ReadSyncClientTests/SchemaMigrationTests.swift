@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncCore
+import Testing
+
 @testable import ReadSyncClient
 
 /// Libraries written by earlier versions open with every register intact.
@@ -20,9 +21,12 @@ struct SchemaMigrationTests {
         try database.write { db in
             for (table, rows) in [("registers", registers), ("change_log", logged)] {
                 for (key, register) in rows {
-                    try db.execute(sql: "INSERT INTO \(table) (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                                   arguments: [key.kind.rawValue, key.entity, key.field, try WireCoding.text(register.value),
-                                               register.timestamp.encoded, try WireCoding.text(register.vector)])
+                    try db.execute(
+                        sql: "INSERT INTO \(table) (kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [
+                            key.kind.rawValue, key.entity, key.field, try WireCoding.text(register.value),
+                            register.timestamp.encoded, try WireCoding.text(register.vector),
+                        ])
                 }
             }
         }
@@ -82,8 +86,9 @@ struct SchemaMigrationTests {
             // As a version that did not know `author` stored it.
             let list = try temporary.open()
             try list.store.database.write { db in
-                try db.execute(sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('article', ?, 'author', ?)",
-                               arguments: [id, try WireCoding.text(author.value)])
+                try db.execute(
+                    sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('article', ?, 'author', ?)",
+                    arguments: [id, try WireCoding.text(author.value)])
                 let stored = try Data.fetchOne(db, sql: "SELECT clocks FROM article_values WHERE id = ?", arguments: [id])!
                 var clocks = try #require(EntityClocks.decode(stored))
                 clocks["author"] = (author.timestamp, author.vector)
@@ -118,11 +123,13 @@ struct SchemaMigrationTests {
             // As a version that did not know notes stored one.
             let list = try temporary.open()
             try list.store.database.write { db in
-                try db.execute(sql: "INSERT INTO unknown_entities (kind, id, clocks) VALUES ('note', ?, ?)",
-                               arguments: [noteID, Data(EntityClocks.encode(note.mapValues { ($0.timestamp, $0.vector) }))])
+                try db.execute(
+                    sql: "INSERT INTO unknown_entities (kind, id, clocks) VALUES ('note', ?, ?)",
+                    arguments: [noteID, Data(EntityClocks.encode(note.mapValues { ($0.timestamp, $0.vector) }))])
                 for (field, register) in note {
-                    try db.execute(sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('note', ?, ?, ?)",
-                                   arguments: [noteID, field, try WireCoding.text(register.value)])
+                    try db.execute(
+                        sql: "INSERT INTO unknown_values (kind, entity, field, value) VALUES ('note', ?, ?, ?)",
+                        arguments: [noteID, field, try WireCoding.text(register.value)])
                 }
             }
         }

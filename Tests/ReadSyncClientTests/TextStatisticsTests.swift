@@ -1,8 +1,9 @@
 import Foundation
+import ReadSyncCore
 import Testing
+
 @testable import ReadSyncArticles
 @testable import ReadSyncClient
-import ReadSyncCore
 
 /// Word counts, excerpts and shortening read bytes for speed; they must give
 /// exactly what the `Character`-based definitions give.
@@ -64,21 +65,25 @@ struct TextStatisticsTests {
 
     @Test func excerptsMatchTheCharacterDefinition() {
         let long = String(repeating: "A sentence of more than eight words that goes on and on. ", count: 12)
-        let contents = Self.tricky + [
-            "Title\n\nshort one\n\n" + long, "Title\r\n\r\n" + long + "\r\n\r\nsecond", "\n\n   \n\t\n" + long,
-            "Title", "Title\nTitle\nfew words", "one two three four five six seven eight", "  one two three four five six seven  ",
-            "a  b  c  d  e  f  g  h", "a b c d e f g \u{301}", long + "\n" + long, String(repeating: "x", count: 500),
-            String(repeating: "é", count: 150) + " " + String(repeating: "e\u{301}", count: 150),
-        ]
+        let contents =
+            Self.tricky + [
+                "Title\n\nshort one\n\n" + long, "Title\r\n\r\n" + long + "\r\n\r\nsecond", "\n\n   \n\t\n" + long,
+                "Title", "Title\nTitle\nfew words", "one two three four five six seven eight", "  one two three four five six seven  ",
+                "a  b  c  d  e  f  g  h", "a b c d e f g \u{301}", long + "\n" + long, String(repeating: "x", count: 500),
+                String(repeating: "é", count: 150) + " " + String(repeating: "e\u{301}", count: 150),
+            ]
         for content in contents {
-            #expect(ArticleDraft(url: nil, title: "Title", content: content).excerpt == Reference.excerpt(content, title: "Title"),
-                    "\(content.debugDescription)")
+            #expect(
+                ArticleDraft(url: nil, title: "Title", content: content).excerpt == Reference.excerpt(content, title: "Title"),
+                "\(content.debugDescription)")
         }
     }
 
     @Test func shorteningCountsCharactersNotBytes() {
-        for text in Self.tricky + [String(repeating: "e\u{301}", count: 199), String(repeating: "e\u{301}", count: 201),
-                                   String(repeating: "word ", count: 60), String(repeating: "👨‍👩‍👧", count: 250)] {
+        for text in Self.tricky + [
+            String(repeating: "e\u{301}", count: 199), String(repeating: "e\u{301}", count: 201),
+            String(repeating: "word ", count: 60), String(repeating: "👨‍👩‍👧", count: 250),
+        ] {
             for limit in [0, 1, 5, 200] {
                 #expect(TextStatistics.shorten(text, to: limit) == Reference.shorten(text, to: limit), "\(limit) \(text.debugDescription)")
             }

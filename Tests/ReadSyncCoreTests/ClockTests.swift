@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ReadSyncCore
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncCore
 
 struct HybridLogicalClockTests {
     let node = NodeID("abcd")!
@@ -51,7 +52,8 @@ struct HybridLogicalClockTests {
         var rng = SeededGenerator(seed: 42)
         let nodes = ["a", "b", "zz"].map { NodeID($0)! }
         let stamps = (0..<500).map { _ in
-            HLCTimestamp(physical: Int64.random(in: 0...1 << 45, using: &rng), counter: UInt32.random(in: 0...20, using: &rng), node: nodes.randomElement(using: &rng)!)
+            HLCTimestamp(
+                physical: Int64.random(in: 0...1 << 45, using: &rng), counter: UInt32.random(in: 0...20, using: &rng), node: nodes.randomElement(using: &rng)!)
         }
         #expect(stamps.sorted().map(\.encoded) == stamps.map(\.encoded).sorted())
         for stamp in stamps { #expect(HLCTimestamp(encoded: stamp.encoded) == stamp) }
@@ -63,8 +65,10 @@ struct HybridLogicalClockTests {
         #expect(HLCTimestamp(physical: 0x19a_2b3c, counter: 0xff, node: node).encoded == "00000000019a2b3c.000000ff.a1")
         #expect(HLCTimestamp(physical: .max, counter: .max, node: node).encoded == "7fffffffffffffff.ffffffff.a1")
         #expect(HLCTimestamp(encoded: "00000000019A2B3C.000000FF.a1") == HLCTimestamp(physical: 0x19a_2b3c, counter: 0xff, node: node))
-        for bad in ["", "00000000019a2b3c.000000ff.", "00000000019a2b3c.000000ff.A1", "0000000019a2b3c.000000ff.a1", "00000000019a2b3c-000000ff.a1",
-                    "+0000000019a2b3c.000000ff.a1", "00000000019a2b3g.000000ff.a1", "8000000000000000.00000000.a1", "00000000019a2b3c.000000ff.a1.b"] {
+        for bad in [
+            "", "00000000019a2b3c.000000ff.", "00000000019a2b3c.000000ff.A1", "0000000019a2b3c.000000ff.a1", "00000000019a2b3c-000000ff.a1",
+            "+0000000019a2b3c.000000ff.a1", "00000000019a2b3g.000000ff.a1", "8000000000000000.00000000.a1", "00000000019a2b3c.000000ff.a1.b",
+        ] {
             #expect(HLCTimestamp(encoded: bad) == nil, "\(bad)")
         }
     }
@@ -78,7 +82,8 @@ struct HybridLogicalClockTests {
         for _ in 0..<500 {
             let physical = Int64.random(in: 0 ... .max, using: &rng), counter = UInt32.random(in: 0 ... .max, using: &rng)
             func padded(_ digits: String, _ width: Int) -> String { String(repeating: "0", count: width - digits.count) + digits }
-            #expect(HLCTimestamp(physical: physical, counter: counter, node: node).encoded
+            #expect(
+                HLCTimestamp(physical: physical, counter: counter, node: node).encoded
                     == padded(String(physical, radix: 16), 16) + "." + padded(String(counter, radix: 16), 8) + ".node-7z")
         }
     }

@@ -1,5 +1,5 @@
-import Testing
 import ReadSyncCore
+import Testing
 
 /// The binary forms devices store clocks in.
 struct CompactClockTests {
@@ -7,9 +7,10 @@ struct CompactClockTests {
         var random = SeededGenerator(seed: 12)
         let nodes = ["a", "n1", "0123456789abcdef", String(repeating: "z", count: 64)].map { NodeID($0)! }
         let stamps = (0..<2_000).map { _ in
-            HLCTimestamp(physical: Int64.random(in: 0...Int64(1) << 50, using: &random) >> Int64.random(in: 0...40, using: &random),
-                         counter: UInt32.random(in: 0...3, using: &random) == 0 ? .max : UInt32.random(in: 0...9, using: &random),
-                         node: nodes.randomElement(using: &random)!)
+            HLCTimestamp(
+                physical: Int64.random(in: 0...Int64(1) << 50, using: &random) >> Int64.random(in: 0...40, using: &random),
+                counter: UInt32.random(in: 0...3, using: &random) == 0 ? .max : UInt32.random(in: 0...9, using: &random),
+                node: nodes.randomElement(using: &random)!)
         }
         for stamp in stamps { #expect(HLCTimestamp(compact: stamp.compact) == stamp) }
         for (a, b) in zip(stamps, stamps.dropFirst()) {

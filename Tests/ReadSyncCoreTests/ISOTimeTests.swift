@@ -15,13 +15,21 @@ struct ISOTimeTests {
 
     @Test func matchesFoundationAcrossTheCalendar() {
         let day: Int64 = 86_400_000
-        var samples: [Int64] = [0, 1, 999, 1000, -1, -999, -1000, -1001, 1_795_288_504_123, 951_782_400_000 /* 2000-02-29 */,
-                                4_107_542_400_000 /* 2100-02-28 */, 4_107_542_400_000 + day, 253_402_300_799_999 /* 9999-12-31 */,
-                                -62_135_596_800_000 /* 0001-01-01 */, -12_212_553_600_000 /* 1583-01-01 */, -12_212_553_600_001,
-                                -12_219_292_800_000 /* 1582-10-15 */, 253_402_300_800_000]
+        var samples: [Int64] = [
+            0, 1, 999, 1000, -1, -999, -1000, -1001, 1_795_288_504_123,
+            951_782_400_000,  // 2000-02-29
+            4_107_542_400_000,  // 2100-02-28
+            4_107_542_400_000 + day,
+            253_402_300_799_999,  // 9999-12-31
+            -62_135_596_800_000,  // 0001-01-01
+            -12_212_553_600_000,  // 1583-01-01
+            -12_212_553_600_001,
+            -12_219_292_800_000,  // 1582-10-15
+            253_402_300_800_000,
+        ]
         var random = SeededGenerator(seed: 11)
-        for _ in 0..<2_000 { samples.append(Int64.random(in: -62_135_596_800_000 ... 253_402_300_799_999, using: &random)) }
-        for _ in 0..<500 { samples.append(Int64.random(in: 0 ... 4_102_444_800_000, using: &random)) }
+        for _ in 0..<2_000 { samples.append(Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &random)) }
+        for _ in 0..<500 { samples.append(Int64.random(in: 0...4_102_444_800_000, using: &random)) }
         for milliseconds in samples {
             #expect(ISOTime.string(milliseconds: milliseconds) == Self.reference(milliseconds), "\(milliseconds) ms")
         }
@@ -33,7 +41,7 @@ struct ISOTimeTests {
     @Test func readsWhatItWritesAndTheSpellingsExportsUse() {
         var random = SeededGenerator(seed: 12)
         for _ in 0..<2_000 {
-            let milliseconds = Int64.random(in: -12_212_553_600_000 ... 253_402_300_799_999, using: &random)
+            let milliseconds = Int64.random(in: -12_212_553_600_000...253_402_300_799_999, using: &random)
             #expect(ISOTime.milliseconds(parsing: ISOTime.string(milliseconds: milliseconds)) == milliseconds, "\(milliseconds) ms")
         }
         let noon = ISOTime.milliseconds(parsing: "2023-05-01T12:00:00Z")

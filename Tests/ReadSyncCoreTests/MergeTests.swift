@@ -1,6 +1,7 @@
-import Testing
-@testable import ReadSyncCore
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncCore
 
 /// The merge rule of DESIGN.md and its laws: commutative, associative,
 /// idempotent, so any delivery order, with duplicates, gives one state.
@@ -31,9 +32,12 @@ struct MergeTests {
                 let register = Self.randomRegister(&rng)
                 return byTimestamp[register.timestamp, default: register]
             }
-            let a = draw(); byTimestamp[a.timestamp] = a
-            let b = draw(); byTimestamp[b.timestamp] = b
-            let c = draw(); byTimestamp[c.timestamp] = c
+            let a = draw()
+            byTimestamp[a.timestamp] = a
+            let b = draw()
+            byTimestamp[b.timestamp] = b
+            let c = draw()
+            byTimestamp[c.timestamp] = c
 
             let ab = Register.merge(a, b).merged
             #expect(ab == Register.merge(b, a).merged, "commutativity failed; seed \(seed)")

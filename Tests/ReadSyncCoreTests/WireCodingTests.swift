@@ -21,10 +21,14 @@ struct WireCodingTests {
             .double(awkwardNumbers.randomElement(using: &random)!), .double(Double.random(in: -1e9...1e9, using: &random)),
             .text(awkwardTexts.randomElement(using: &random)!),
         ]
-        return Change(key: RegisterKey(kind: (EntityKind.known + [EntityKind(rawValue: "highlight")!]).randomElement(using: &random)!, entity: awkwardTexts.randomElement(using: &random)!, field: "title"),
-                      register: Register(value: values.randomElement(using: &random)!,
-                                         timestamp: HLCTimestamp(physical: Int64.random(in: 0...Int64.max, using: &random), counter: .random(in: 0...9, using: &random), node: nodes[0]),
-                                         vector: vector))
+        return Change(
+            key: RegisterKey(
+                kind: (EntityKind.known + [EntityKind(rawValue: "highlight")!]).randomElement(using: &random)!,
+                entity: awkwardTexts.randomElement(using: &random)!, field: "title"),
+            register: Register(
+                value: values.randomElement(using: &random)!,
+                timestamp: HLCTimestamp(physical: Int64.random(in: 0...Int64.max, using: &random), counter: .random(in: 0...9, using: &random), node: nodes[0]),
+                vector: vector))
     }
 
     @Test func entitiesAreWrittenByteForByteAsTheEncoderWritesThemAndReadBack() throws {
@@ -45,16 +49,19 @@ struct WireCodingTests {
         // With and without the optional parts (a first sync has no epoch or checkpoint, most pages come to a device not retired).
         for checkpoint in [nil, point] {
             let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
-            let push = PushRequest(node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
-                                   chain: chain)
-            let page = PullResponse(epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                                    retired: checkpoint != nil)
+            let push = PushRequest(
+                node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
+                chain: chain)
+            let page = PullResponse(
+                epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
+                retired: checkpoint != nil)
             #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
             #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
             #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
             #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
-            let answer = PushResponse(epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                                      pushToken: chain?.token)
+            let answer = PushResponse(
+                epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
+                pushToken: chain?.token)
             #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
             #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
         }
@@ -86,7 +93,8 @@ struct WireCodingTests {
 
     /// What JSONDecoder takes that the compact writer never writes, and what it refuses.
     static let readerCases: [String] = {
-        let entity = #"{"entity":"0123456789abcdef","fields":[{"field":"title","timestamp":"0000019a00000000.00000000.aaaa","value":VALUE,"vector":{"aaaa":1}}],"kind":"article"}"#
+        let entity =
+            #"{"entity":"0123456789abcdef","fields":[{"field":"title","timestamp":"0000019a00000000.00000000.aaaa","value":VALUE,"vector":{"aaaa":1}}],"kind":"article"}"#
         func with(_ value: String) -> String { #"{"protocol":2,"node":"aaaa","entities":["# + entity.replacingOccurrences(of: "VALUE", with: value) + "]}" }
         let accepted = [
             with(#""t""#), with("1.0"), with("1e2"), with("-0"), with("0.5"), with("12345678901234567890123"), with("null"), with("true"),
@@ -100,7 +108,8 @@ struct WireCodingTests {
         ]
         let refused = [
             "", " ", "{", "{}", "[]", "null", #"{"protocol":2,"node":"aaaa","entities":[,]}"#,
-            #"{"protocol":2,"node":"aaaa","entities":[],"x":+1}"#, #"{"protocol":2,"node":"aaaa","entities":[],"x":"\ua5b"}"#, with("01"), with("1."), with(".5"), with("+1"), with("1e"), with("--1"), with("1e999"),
+            #"{"protocol":2,"node":"aaaa","entities":[],"x":+1}"#, #"{"protocol":2,"node":"aaaa","entities":[],"x":"\ua5b"}"#, with("01"), with("1."),
+            with(".5"), with("+1"), with("1e"), with("--1"), with("1e999"),
             with(#""\ud83d""#), with(#""\ude00""#), with(#""\x""#), with("\"tab\tinside\""), with("[1]"), with(#"{"a":1}"#), with("tru"), with("nul"),
             with(#""t""#) + "x", #"{"protocol":"one","node":5,"entities":{}}"#, #"{"protocol":2.5,"node":"aaaa","entities":[]}"#,
             #"{"protocol":2,"node":"AAAA","entities":[]}"#, #"{"protocol":2,"node":"aaaa","entities":[1,]}"#, "{,}",

@@ -1,5 +1,6 @@
-import Testing
 import ReadSyncCore
+import Testing
+
 @testable import ReadSyncServer
 
 struct AccessTokenTests {

@@ -1,7 +1,8 @@
 import Foundation
+import ReadSyncCore
 import Synchronization
 import Testing
-import ReadSyncCore
+
 @testable import ReadSyncServer
 
 /// Collecting deleted articles (`Tombstone`) and retiring devices
@@ -22,8 +23,9 @@ extension SyncStoreContractTests {
     /// at `physical`, then deleted by it: the changes, in order.
     static func deletedArticleWithFamily(at physical: Int64) -> (family: [Change], delete: Change) {
         func write(_ kind: EntityKind, _ entity: String, _ field: String, _ value: FieldValue, _ offset: Int64) -> Change {
-            Change(key: RegisterKey(kind: kind, entity: entity, field: field),
-                   register: .initial(value, at: HLCTimestamp(physical: physical + offset, counter: 0, node: a)))
+            Change(
+                key: RegisterKey(kind: kind, entity: entity, field: field),
+                register: .initial(value, at: HLCTimestamp(physical: physical + offset, counter: 0, node: a)))
         }
         let live = write(.article, article, "deleted", .bool(false), 0)
         let family = [
@@ -32,7 +34,8 @@ extension SyncStoreContractTests {
             live, write(.readState, article, "progress", .double(0.5), 1), write(.tag, article + "/alpha", "present", .bool(true), 1),
             write(.note, note, "article_id", .text(article), 1), write(.note, note, "body", .text("a note"), 1),
         ]
-        let delete = Change(key: live.key, register: live.register.overwritten(with: .bool(true), at: HLCTimestamp(physical: physical + 2, counter: 0, node: a)))
+        let delete = Change(
+            key: live.key, register: live.register.overwritten(with: .bool(true), at: HLCTimestamp(physical: physical + 2, counter: 0, node: a)))
         return (family, delete)
     }
 
@@ -68,8 +71,9 @@ extension SyncStoreContractTests {
         for change in family + [delete] {
             let register = try #require(state[change.key])
             if Tombstone.isPurged(kind: change.kind, field: change.field) {
-                #expect(register.value == .null && register.timestamp > change.timestamp && change.vector.compare(register.vector) == .before,
-                        "\(change.key) purged by a write that saw it")
+                #expect(
+                    register.value == .null && register.timestamp > change.timestamp && change.vector.compare(register.vector) == .before,
+                    "\(change.key) purged by a write that saw it")
                 #expect(register.timestamp.node.rawValue.hasPrefix("gc-"))
             } else {
                 #expect(register == (change.key == delete.key ? delete.register : change.register), "\(change.key) kept")

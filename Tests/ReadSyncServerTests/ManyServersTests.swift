@@ -3,6 +3,7 @@ import ReadSyncCore
 import ReadSyncTestSupport
 import Synchronization
 import Testing
+
 @testable import ReadSyncServer
 
 /// Several servers on one PostgreSQL database behave as one server.
@@ -29,8 +30,9 @@ struct ManyServersTests {
                         for batch in 0..<batches {
                             let changes = (0..<batchSize).map { index in
                                 let timestamp = HLCTimestamp(physical: Int64(1_000 + batch), counter: 0, node: node)
-                                return Change(key: RegisterKey(kind: .article, entity: String(format: "%04x%04x%04x0000", device, batch, index), field: "title"),
-                                              register: .initial(.text("t"), at: timestamp))
+                                return Change(
+                                    key: RegisterKey(kind: .article, entity: String(format: "%04x%04x%04x0000", device, batch, index), field: "title"),
+                                    register: .initial(.text("t"), at: timestamp))
                             }
                             let outcome = try await servers[(device + batch) % servers.count].push(changes, from: node, for: user)
                             #expect(outcome.accepted == batchSize)
@@ -81,7 +83,8 @@ struct ManyServersTests {
                     var previous: Change?
                     for round in 0..<rounds {
                         let timestamp = HLCTimestamp(physical: Int64(1_000 + round), counter: 0, node: node)
-                        let register = previous.map { $0.register.overwritten(with: .text("\(device)-\(round)"), at: timestamp) }
+                        let register =
+                            previous.map { $0.register.overwritten(with: .text("\(device)-\(round)"), at: timestamp) }
                             ?? .initial(.text("\(device)-\(round)"), at: timestamp)
                         let change = Change(key: key, register: register)
                         let resent = (previous.map { [$0] } ?? []) + [change]
@@ -137,12 +140,14 @@ struct ManyServersTests {
 
         let user = try #require(try await servers[1].user(forTokenHash: "alice-hash"))
         let node = NodeID("aaaa")!
-        let change = Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title"),
-                            register: .initial(.text("t"), at: HLCTimestamp(physical: 1_000, counter: 0, node: node)))
+        let change = Change(
+            key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "title"),
+            register: .initial(.text("t"), at: HLCTimestamp(physical: 1_000, counter: 0, node: node)))
         let first = try await servers[0].push([change], from: node, for: user, known: .nothing, chain: PushChain(previous: nil, token: "aa"))
         // A second device under the same node id, through another server, is refused there too.
         await #expect(throws: PushRefusal.nodeInUse(node)) {
-            _ = try await servers[1].push([change], from: node, for: user, known: KnownHistory(epoch: first.epoch), chain: PushChain(previous: nil, token: "bb"))
+            _ = try await servers[1].push(
+                [change], from: node, for: user, known: KnownHistory(epoch: first.epoch), chain: PushChain(previous: nil, token: "bb"))
         }
         try servers[1].revoke(name: "alice")
         for server in servers { #expect(try await server.user(forTokenHash: "alice-hash") == nil) }

@@ -1,9 +1,10 @@
 import Foundation
 import OpenAPIKit30
 import ReadSyncCore
-@testable import ReadSyncServer
 import Testing
 import Yams
+
+@testable import ReadSyncServer
 
 /// `docs/openapi.yaml`, the document the server serves, as OpenAPIKit reads
 /// it: valid OpenAPI 3.0, its error codes exactly the ones server and

@@ -5,10 +5,11 @@ import HummingbirdTesting
 import Logging
 import PostgresNIO
 import ReadSyncCore
-@testable import ReadSyncServer
 import ReadSyncTestSupport
 import Synchronization
 import Testing
+
+@testable import ReadSyncServer
 
 /// What the person running a server asks it, and how it answers when its
 /// storage fails: the routes driven in process (HummingbirdTesting), over
@@ -44,7 +45,10 @@ import Testing
 
     @Test func healthReadyAndMetricsAnswerWithoutAToken() async throws {
         let (store, folder) = try Self.store()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         let token = AccessToken.generate()
         try store.addUser(name: "alice", tokenHash: AccessToken.hash(token))
         let app = Application(router: SyncServer.router(store: store))
@@ -76,7 +80,10 @@ import Testing
     /// there is room again.
     @Test func aFullDiskIsAnswered507AndNothingStoredIsLost() async throws {
         let (store, folder) = try Self.store()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         let token = AccessToken.generate()
         try store.addUser(name: "alice", tokenHash: AccessToken.hash(token))
         let app = Application(router: SyncServer.router(store: store))
@@ -107,7 +114,10 @@ import Testing
     /// never the token it carried.
     @Test func eachRequestIsOneLogLineWithoutItsToken() async throws {
         let (store, folder) = try Self.store()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         let token = AccessToken.generate()
         try store.addUser(name: "alice", tokenHash: AccessToken.hash(token))
         let collected = CollectedLines()

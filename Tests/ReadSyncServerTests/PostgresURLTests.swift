@@ -1,6 +1,7 @@
 import Foundation
 import ReadSyncTestSupport
 import Testing
+
 @testable import ReadSyncServer
 
 /// `--database URL`: what is accepted, what is refused, and that the

@@ -1,7 +1,9 @@
 import Foundation
-import Testing
 import ReadSyncCore
+import Testing
+
 @testable import ReadSyncServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,10 +56,11 @@ struct PrivateDataFolderTests {
 
         let store = try SQLiteSyncStore(directory: directory)
         defer { try? store.close() }
-        #expect(store.permissionChanges == [
-            PermissionChange(path: directory.path, before: 0o755, after: 0o700),
-            PermissionChange(path: database, before: 0o644, after: 0o600),
-        ])
+        #expect(
+            store.permissionChanges == [
+                PermissionChange(path: directory.path, before: 0o755, after: 0o700),
+                PermissionChange(path: database, before: 0o644, after: 0o600),
+            ])
         #expect(try Self.mode(directory.path) == 0o700)
         #expect(try Self.mode(database) == 0o600)
         #expect(try await store.user(forTokenHash: "h") != nil, "the users are still there")

@@ -1,13 +1,14 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
-import Testing
 import ReadSyncArticles
 import ReadSyncClient
 import ReadSyncCore
-@testable import ReadSyncServer
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncServer
 
 /// Every refusal is a 4xx with a JSON error body, the server keeps serving,
 /// and nothing stored changes. Route-level answers are driven in process
@@ -35,8 +36,10 @@ import ReadSyncTestSupport
     }
 
     /// An entity with one changed field, as protocol 2 sends it.
-    static func change(kind: String = "article", entity: String = article, field: String = "title", value: String = "\"t\"",
-                       timestamp: String? = nil, vector: String? = nil) -> String {
+    static func change(
+        kind: String = "article", entity: String = article, field: String = "title", value: String = "\"t\"",
+        timestamp: String? = nil, vector: String? = nil
+    ) -> String {
         #"{"kind":"\#(kind)","entity":"\#(entity)","fields":[{"field":"\#(field)","value":\#(value),"timestamp":"\#(stamp(timestamp))","vector":\#(vector ?? #"{"\#(node)":1}"#)}]}"#
     }
 
@@ -45,7 +48,8 @@ import ReadSyncTestSupport
     }
 
     /// A push as a client of protocol 1 sent it: every field a change of its own.
-    static let protocolOnePush = Array(#"""
+    static let protocolOnePush = Array(
+        #"""
         {"protocol":1,"node":"\#(node)","changes":[{"kind":"article","entity":"\#(article)","field":"title","value":"t","timestamp":"\#(stamp(nil))","vector":{"\#(node)":1}}]}
         """#.utf8)
 
@@ -54,53 +58,85 @@ import ReadSyncTestSupport
         return [
             Case(name: "no Authorization header", authorized: false, status: 401, code: "unauthorized"),
             Case(name: "Basic instead of Bearer", headers: ["Authorization": "Basic YWxpY2U6cHc="], authorized: false, status: 401, code: "unauthorized"),
-            Case(name: "unknown token", headers: ["Authorization": "Bearer " + String(repeating: "ab", count: 32)], authorized: false, status: 401, code: "unauthorized"),
-            Case(name: "token of the wrong shape", headers: ["Authorization": "Bearer '; DROP TABLE users; --"], authorized: false, status: 401, code: "unauthorized"),
+            Case(
+                name: "unknown token", headers: ["Authorization": "Bearer " + String(repeating: "ab", count: 32)], authorized: false, status: 401,
+                code: "unauthorized"),
+            Case(
+                name: "token of the wrong shape", headers: ["Authorization": "Bearer '; DROP TABLE users; --"], authorized: false, status: 401,
+                code: "unauthorized"),
             Case(name: "pull without a token", method: "GET", path: "/v1/changes", authorized: false, status: 401, code: "unauthorized"),
             Case(name: "invalid JSON", body: Array("{not json".utf8), status: 400, code: "bad_request"),
             Case(name: "empty body", body: [], status: 400, code: "bad_request"),
             Case(name: "invalid UTF-8", body: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D], status: 400, code: "bad_request"),
             Case(name: "missing fields", body: Array("{}".utf8), status: 400, code: "bad_request"),
             Case(name: "wrong types", body: Array(#"{"protocol":"one","node":5,"entities":{}}"#.utf8), status: 400, code: "bad_request"),
-            Case(name: "a field of the wrong type", body: Array(#"{"protocol":2,"node":"aaaa","entities":[{"kind":"article","entity":"0123456789abcdef","fields":{}}]}"#.utf8), status: 400, code: "bad_request"),
+            Case(
+                name: "a field of the wrong type",
+                body: Array(#"{"protocol":2,"node":"aaaa","entities":[{"kind":"article","entity":"0123456789abcdef","fields":{}}]}"#.utf8), status: 400,
+                code: "bad_request"),
             Case(name: "malformed entity kind", body: push([change(kind: "Bookmark; DROP")]), status: 400, code: "bad_request"),
             Case(name: "entity kind of 65 characters", body: push([change(kind: String(repeating: "k", count: 65))]), status: 400, code: "bad_request"),
-            Case(name: "id of a newer kind with a control character", body: push([change(kind: "highlight", entity: "a\\u0007b")]), status: 400, code: "bad_request"),
+            Case(
+                name: "id of a newer kind with a control character", body: push([change(kind: "highlight", entity: "a\\u0007b")]), status: 400,
+                code: "bad_request"),
             Case(name: "malformed field name", body: push([change(field: "Colour; DROP")]), status: 400, code: "bad_request"),
             Case(name: "field name of 65 characters", body: push([change(field: String(repeating: "f", count: 65))]), status: 400, code: "bad_request"),
             Case(name: "id with path separators", body: push([change(entity: "../../etc/passwd")]), status: 400, code: "bad_request"),
             Case(name: "id with SQL", body: push([change(entity: "x'; DELETE FROM registers; --")]), status: 400, code: "bad_request"),
             Case(name: "a word count too large for any integer", body: push([change(field: "word_count", value: "1e300")]), status: 400, code: "bad_request"),
-            Case(name: "a number beyond any double (1e999)", body: push([change(kind: "read_state", field: "progress", value: "1e999")]), status: 400, code: "bad_request"),
-            Case(name: "a 5 MB title", body: push([change(value: "\"" + String(repeating: "x", count: 5 * 1_048_576) + "\"")]), status: 400, code: "bad_request"),
+            Case(
+                name: "a number beyond any double (1e999)", body: push([change(kind: "read_state", field: "progress", value: "1e999")]), status: 400,
+                code: "bad_request"),
+            Case(
+                name: "a 5 MB title", body: push([change(value: "\"" + String(repeating: "x", count: 5 * 1_048_576) + "\"")]), status: 400, code: "bad_request"),
             Case(name: "a timestamp in the year 10000", body: push([change(timestamp: "00000e7791f70000.00000000.\(node)")]), status: 422, code: "clock_skew"),
             Case(name: "progress outside 0…1", body: push([change(kind: "read_state", field: "progress", value: "5")]), status: 400, code: "bad_request"),
             Case(name: "a tombstone that is text", body: push([change(field: "deleted", value: "\"yes\"")]), status: 400, code: "bad_request"),
-            Case(name: "an unknown read status", body: push([change(kind: "read_state", field: "status", value: "\"skimmed\"")]), status: 400, code: "bad_request"),
-            Case(name: "a vector counter at the top of its range", body: push([change(vector: #"{"aaaa":18446744073709551615}"#)]), status: 400, code: "bad_request"),
+            Case(
+                name: "an unknown read status", body: push([change(kind: "read_state", field: "status", value: "\"skimmed\"")]), status: 400,
+                code: "bad_request"),
+            Case(
+                name: "a vector counter at the top of its range", body: push([change(vector: #"{"aaaa":18446744073709551615}"#)]), status: 400,
+                code: "bad_request"),
             Case(name: "malformed timestamp", body: push([change(timestamp: "yesterday")]), status: 400, code: "bad_request"),
             Case(name: "vector without the writer", body: push([change(vector: #"{"bbbb":1}"#)]), status: 400, code: "bad_request"),
-            Case(name: "deeply nested value", body: push([change(value: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))]), status: 400, code: "bad_request"),
+            Case(
+                name: "deeply nested value", body: push([change(value: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))]),
+                status: 400, code: "bad_request"),
             Case(name: "another protocol version in the body", body: push([change()], protocol: 3), status: 400, code: "unsupported_protocol"),
             Case(name: "a protocol 1 client's push", body: protocolOnePush, status: 400, code: "unsupported_protocol"),
-            Case(name: "another protocol version in the header", headers: ["X-ReadSync-Protocol": "1"], body: push([change()]), status: 400, code: "unsupported_protocol"),
-            Case(name: "a timestamp an hour ahead", body: push([change(timestamp: String(repeating: "0", count: 16 - future.count) + future + ".00000000.\(node)")]), status: 422, code: "clock_skew"),
-            Case(name: "more changes than a batch may hold", body: push(Array(repeating: change(), count: SyncProtocol.maxBatchChanges + 1)), status: 413, code: "too_large"),
+            Case(
+                name: "another protocol version in the header", headers: ["X-ReadSync-Protocol": "1"], body: push([change()]), status: 400,
+                code: "unsupported_protocol"),
+            Case(
+                name: "a timestamp an hour ahead",
+                body: push([change(timestamp: String(repeating: "0", count: 16 - future.count) + future + ".00000000.\(node)")]), status: 422,
+                code: "clock_skew"),
+            Case(
+                name: "more changes than a batch may hold", body: push(Array(repeating: change(), count: SyncProtocol.maxBatchChanges + 1)), status: 413,
+                code: "too_large"),
             Case(name: "a batch of a million tiny changes", body: push(Array(repeating: change(), count: 1_000_000)), status: 413, code: "too_large"),
             Case(name: "a 200 MB body", body: [UInt8](repeating: 0x20, count: 200 * 1_048_576), status: 413, code: "too_large"),
             Case(name: "a body over 16 MiB", body: [UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1), status: 413, code: "too_large"),
-            Case(name: "a gzip bomb", headers: ["Content-Encoding": "gzip"], body: Gzip.compress([UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1)), status: 413, code: "too_large"),
+            Case(
+                name: "a gzip bomb", headers: ["Content-Encoding": "gzip"],
+                body: Gzip.compress([UInt8](repeating: 0x20, count: SyncProtocol.maxRequestBytes + 1)), status: 413, code: "too_large"),
             Case(name: "corrupt gzip", headers: ["Content-Encoding": "gzip"], body: Array("this is not gzip".utf8), status: 400, code: "bad_request"),
-            Case(name: "an unsupported Content-Encoding", headers: ["Content-Encoding": "br"], body: Array("{}".utf8), status: 415, code: "unsupported_encoding"),
+            Case(
+                name: "an unsupported Content-Encoding", headers: ["Content-Encoding": "br"], body: Array("{}".utf8), status: 415, code: "unsupported_encoding"),
             Case(name: "page size over the limit", method: "GET", path: "/v1/changes?limit=5000", status: 413, code: "too_large"),
             Case(name: "negative cursor", method: "GET", path: "/v1/changes?after=-1", status: 400, code: "bad_request"),
             Case(name: "enormous cursor", method: "GET", path: "/v1/changes?after=99999999999999999999999", status: 400, code: "bad_request"),
             Case(name: "page size zero", method: "GET", path: "/v1/changes?limit=0", status: 400, code: "bad_request"),
             Case(name: "a digest prefix that is not hex", method: "GET", path: "/v1/digest?prefix=zz%27", status: 400, code: "bad_request"),
-            Case(name: "entities of a kind with SQL", path: "/v1/entities", body: Array(#"{"protocol":2,"entities":[{"kind":"a'; DROP","entity":"x"}]}"#.utf8), status: 400, code: "bad_request"),
+            Case(
+                name: "entities of a kind with SQL", path: "/v1/entities", body: Array(#"{"protocol":2,"entities":[{"kind":"a'; DROP","entity":"x"}]}"#.utf8),
+                status: 400, code: "bad_request"),
             Case(name: "a history checkpoint without its token", method: "GET", path: "/v1/changes?checkpoint=12", status: 400, code: "bad_request"),
             Case(name: "a push token with SQL", method: "GET", path: "/v1/changes?pushed=x%27%3B%20DROP%20TABLE%20devices", status: 400, code: "bad_request"),
-            Case(name: "a push chain of the wrong shape", body: Array(#"{"protocol":2,"node":"aaaa","entities":[],"chain":{"token":"NOT HEX"}}"#.utf8), status: 400, code: "bad_request"),
+            Case(
+                name: "a push chain of the wrong shape", body: Array(#"{"protocol":2,"node":"aaaa","entities":[],"chain":{"token":"NOT HEX"}}"#.utf8),
+                status: 400, code: "bad_request"),
             Case(name: "page size not a number", method: "GET", path: "/v1/changes?limit=ten", status: 400, code: "bad_request"),
             Case(name: "node that is not a node id", method: "GET", path: "/v1/changes?node=../x", status: 400, code: "bad_request"),
             Case(name: "wrong method", method: "GET", path: "/v1/push", status: 404, code: "not_found"),
@@ -130,9 +166,16 @@ import ReadSyncTestSupport
 
     @Test func everyRefusalIsA4xxWithAJSONErrorAndChangesNothing() async throws {
         let (store, folder, app, token, revoked) = try Self.routes()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
-        let cases = Self.cases + [Case(name: "revoked token", headers: ["Authorization": "Bearer \(revoked)"], body: Self.push([Self.change()]),
-                                       authorized: false, status: 401, code: "unauthorized")]
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        let cases =
+            Self.cases + [
+                Case(
+                    name: "revoked token", headers: ["Authorization": "Bearer \(revoked)"], body: Self.push([Self.change()]),
+                    authorized: false, status: 401, code: "unauthorized")
+            ]
         try await app.test(.router) { client in
             let stateBefore = try await Self.everything(client, token: token)
             for test in cases {
@@ -150,13 +193,18 @@ import ReadSyncTestSupport
                 }
                 // A good request still works after it.
                 let good = ByteBuffer(bytes: try WireCoding.encode(PushRequest(node: NodeID(Self.node)!, changes: [])))
-                try await client.execute(uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: good) {
+                try await client.execute(
+                    uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: good
+                ) {
                     #expect($0.status == .ok, "after \(test)")
                 }
             }
             let stateAfter = try await Self.everything(client, token: token)
-            #expect(stateAfter == PullResponse(epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false,
-                                               latest: stateBefore.latest, serverTime: stateAfter.serverTime))
+            #expect(
+                stateAfter
+                    == PullResponse(
+                        epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false,
+                        latest: stateBefore.latest, serverTime: stateAfter.serverTime))
         }
     }
 
@@ -166,7 +214,8 @@ import ReadSyncTestSupport
         let before = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
         // Slow-loris: half a header, or a header promising a body that never comes.
         let halfHeader = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
-        let halfBody = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+        let halfBody =
+            "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"protocol\":2,\"node\":\"aaaa\",\"entities\":[" + Self.change()
         let stalled = try (0..<40).map { index in
             let fd = try Socket.connect(port: server.port)
@@ -180,7 +229,7 @@ import ReadSyncTestSupport
         // a minute's margin, as the full test run loads both cores for minutes).
         let deadline = Date().addingTimeInterval(60)
         let closed = try await offloaded { stalled.map { Socket.waitForClose($0, until: deadline) } }
-        stalled.forEach { close($0) }
+        for socket in stalled { close(socket) }
         #expect(closed.allSatisfy { $0 }, "\(closed.filter { !$0 }.count) of \(stalled.count) stalled connections still open")
         let after = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).pull(after: 0, limit: 1000, node: NodeID("ffff")!) }
         #expect(after.changes == before.changes && after.latest == before.latest, "the half-sent change was never stored")
@@ -192,12 +241,20 @@ import ReadSyncTestSupport
         let token = try server.addUser("alice")
         let http = CurlHTTPClient()
         let changes = (0..<50).map { n in Self.change(field: "content", value: "\"" + String(repeating: "word \(n) ", count: 300) + "\"") }
-        let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Content-Encoding", value: "gzip"), (name: "Content-Type", value: "application/json")]
-        let pushed = try await offloaded { try http.perform(ReadSyncArticles.HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes)))) }
+        let headers = [
+            (name: "Authorization", value: "Bearer \(token)"), (name: "Content-Encoding", value: "gzip"), (name: "Content-Type", value: "application/json"),
+        ]
+        let pushed = try await offloaded {
+            try http.perform(
+                ReadSyncArticles.HTTPRequest(method: "POST", url: server.url + "/v1/push", headers: headers, body: Gzip.compress(Self.push(changes))))
+        }
         #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
-        #expect(try JSONDecoder().decode(PushResponse.self, from: Data(pushed.body)).accepted == 1, "fifty changes with one timestamp are one write: stored once")
+        #expect(
+            try JSONDecoder().decode(PushResponse.self, from: Data(pushed.body)).accepted == 1, "fifty changes with one timestamp are one write: stored once")
 
-        let pulled = try await offloaded { try http.perform(ReadSyncArticles.HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")])) }
+        let pulled = try await offloaded {
+            try http.perform(ReadSyncArticles.HTTPRequest(url: server.url + "/v1/changes", headers: [(name: "Authorization", value: "Bearer \(token)")]))
+        }
         #expect(pulled.status == 200)
         #expect(pulled.headers["content-encoding"] == "gzip", "a large page is sent gzipped (libcurl decoded it)")
         #expect(try JSONDecoder().decode(PullResponse.self, from: Data(pulled.body)).changes.count == 1)
@@ -207,10 +264,15 @@ import ReadSyncTestSupport
     /// A client of protocol 1 is told which versions meet, not that its JSON is bad.
     @Test func aClientOfTheFirstProtocolIsToldBothVersions() async throws {
         let (store, folder, app, token, _) = try Self.routes()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
-                                     body: ByteBuffer(bytes: Self.protocolOnePush)) { answer in
+            try await client.execute(
+                uri: "/v1/push", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                body: ByteBuffer(bytes: Self.protocolOnePush)
+            ) { answer in
                 let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(answer.body.readableBytesView))
                 #expect(answer.status == .badRequest && error.error.code.rawValue == "unsupported_protocol")
                 #expect(error.error.message.contains("protocol 2") && error.error.message.contains("speaks 1"), "\(error.error.message)")
@@ -220,7 +282,10 @@ import ReadSyncTestSupport
 
     @Test func healthAndTheOpenAPIDocument() async throws {
         let (store, folder, app, _, _) = try Self.routes()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         try await app.test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { health in
                 #expect(health.status == .ok)

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncCore
+import Testing
+
 @testable import ReadSyncServer
 
 /// What only the SQLite store has: group commit, durable commits, its
@@ -30,18 +31,23 @@ struct SQLiteSyncStoreTests {
     /// still all-or-nothing: a refused one leaves nothing, the others stay.
     @Test func pushesWaitingTogetherCommitTogetherAndARefusedOneFailsAlone() async throws {
         let (store, user) = try await storeWithAlice()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
         let first = change("first", a, at: 500)
         _ = try await store.push([first], from: Self.pusher, for: user)
 
         func author(_ name: String, _ node: NodeID, at physical: Int64) -> Change {
-            Change(key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "author"),
-                   register: .initial(.text(name), at: HLCTimestamp(physical: physical, counter: 0, node: node)))
+            Change(
+                key: RegisterKey(kind: .article, entity: "0123456789abcdef", field: "author"),
+                register: .initial(.text(name), at: HLCTimestamp(physical: physical, counter: 0, node: node)))
         }
         let byB = author("B", b, at: 600)
         let byA = author("A", a, at: 700)
         // Has seen `first` but is stamped before it: refused.
-        let backwards = Change(key: first.key, register: first.register.overwritten(with: .text("second"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
+        let backwards = Change(
+            key: first.key, register: first.register.overwritten(with: .text("second"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
 
         // Hold the writer until all three pushes wait for it: its next turn takes them together.
         let writerHeld = DispatchSemaphore(value: 0)
@@ -65,7 +71,10 @@ struct SQLiteSyncStoreTests {
     /// survive a power cut: the WAL is synced at every commit.
     @Test func pushesCommitWithAFullSyncOfTheLog() throws {
         let store = try SQLiteSyncStore(directory: directory)
-        defer { try? store.close(); try? FileManager.default.removeItem(at: directory) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
         #expect(try store.writerSynchronousSetting == 2)
     }
 
@@ -96,8 +105,10 @@ struct SQLiteSyncStoreTests {
         try ServerSchema.migrator.migrate(firstVersion, upTo: "v1")
         try firstVersion.write { db in
             try db.execute(sql: "INSERT INTO users (id, name, token_hash, created_at, last_seq) VALUES (1, 'alice', 'h', '2026-11-01T00:00:00Z', 1)")
-            let columns: [any DatabaseValueConvertible] = [change.kind.rawValue, change.entity, change.field, try WireCoding.text(change.value),
-                                                           change.timestamp.encoded, try WireCoding.text(change.vector)]
+            let columns: [any DatabaseValueConvertible] = [
+                change.kind.rawValue, change.entity, change.field, try WireCoding.text(change.value),
+                change.timestamp.encoded, try WireCoding.text(change.vector),
+            ]
             try db.execute(sql: "INSERT INTO registers VALUES (1, ?, ?, ?, ?, ?, ?)", arguments: StatementArguments(columns))
             try db.execute(sql: "INSERT INTO changes VALUES (1, 1, ?, ?, ?, ?, ?, ?, ?)", arguments: StatementArguments([origin.rawValue] + columns))
         }
@@ -121,20 +132,26 @@ struct SQLiteSyncStoreTests {
         let previous = try DatabaseQueue(path: path)
         try ServerSchema.migrator.migrate(previous, upTo: "v5-devices")
         let title = change("doomed", a, at: 100)
-        let deleted = Change(key: RegisterKey(kind: .article, entity: title.entity, field: "deleted"),
-                             register: .initial(.bool(true), at: HLCTimestamp(physical: 200, counter: 0, node: a)))
-        let body = Change(key: RegisterKey(kind: .article, entity: title.entity, field: "content"),
-                          register: .initial(.text("the body"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
+        let deleted = Change(
+            key: RegisterKey(kind: .article, entity: title.entity, field: "deleted"),
+            register: .initial(.bool(true), at: HLCTimestamp(physical: 200, counter: 0, node: a)))
+        let body = Change(
+            key: RegisterKey(kind: .article, entity: title.entity, field: "content"),
+            register: .initial(.text("the body"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
         try previous.write { db in
             try db.execute(sql: "INSERT INTO users (id, name, token_hash, created_at, last_seq) VALUES (1, 'alice', 'h', '2026-11-01T00:00:00Z', 3)")
             for (seq, change) in [title, body, deleted].enumerated() {
-                try db.execute(sql: "INSERT INTO field_versions VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
-                    seq + 1, a.rawValue, change.kind.rawValue, change.entity, change.field, try WireCoding.text(change.value),
-                    change.timestamp.encoded, try WireCoding.text(change.vector)])
+                try db.execute(
+                    sql: "INSERT INTO field_versions VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        seq + 1, a.rawValue, change.kind.rawValue, change.entity, change.field, try WireCoding.text(change.value),
+                        change.timestamp.encoded, try WireCoding.text(change.vector),
+                    ])
             }
             try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (1, 3, '0123456789abcdef')")
-            try db.execute(sql: "INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (1, ?, 'laptop', ?, ?, 2)",
-                           arguments: [b.rawValue, Date().formatted(.iso8601), Date().formatted(.iso8601)])
+            try db.execute(
+                sql: "INSERT INTO devices (user_id, node, name, first_seen, last_seen, pulled) VALUES (1, ?, 'laptop', ?, ?, 2)",
+                arguments: [b.rawValue, Date().formatted(.iso8601), Date().formatted(.iso8601)])
         }
         try previous.close()
 

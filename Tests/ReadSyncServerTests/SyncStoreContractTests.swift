@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import ReadSyncCore
 import ReadSyncTestSupport
+import Testing
+
 @testable import ReadSyncServer
 
 /// The rules every server store follows, run against each of them: the
@@ -20,7 +21,13 @@ struct SyncStoreContractTests {
             case .sqlite:
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-contract-\(UUID().uuidString)")
                 let store = try SQLiteSyncStore(directory: directory, clock: clock)
-                return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
+                return (
+                    store,
+                    {
+                        try? store.close()
+                        try? FileManager.default.removeItem(at: directory)
+                    }
+                )
             case .postgres:
                 let (store, dispose) = try TestPostgres.makeStore(clock: clock)
                 return (store, dispose)
@@ -36,8 +43,10 @@ struct SyncStoreContractTests {
 
     static let a = NodeID("aaaa")!, b = NodeID("bbbb")!, pusher = NodeID("cccc")!
 
-    static func change(_ value: String, _ node: NodeID, at physical: Int64, after previous: Change? = nil,
-                       field: String = "title", entity: String = "0123456789abcdef") -> Change {
+    static func change(
+        _ value: String, _ node: NodeID, at physical: Int64, after previous: Change? = nil,
+        field: String = "title", entity: String = "0123456789abcdef"
+    ) -> Change {
         let timestamp = HLCTimestamp(physical: physical, counter: 0, node: node)
         let register = previous.map { $0.register.overwritten(with: .text(value), at: timestamp) } ?? .initial(.text(value), at: timestamp)
         return Change(key: RegisterKey(kind: .article, entity: entity, field: field), register: register)
@@ -121,8 +130,11 @@ struct SyncStoreContractTests {
         // Two overwrites: their fields move to the end of the feed.
         let overwrites = [3, 12].map { Self.change("again \($0)", Self.a, at: 2_000 + Int64($0), after: pushed[$0], entity: pushed[$0].entity) }
         #expect(try store.pushNow(overwrites, from: Self.a, for: user).accepted == 2)
-        #expect(try store.pushNow([Self.change("same clock as again 12", Self.a, at: 2_012, after: pushed[12], entity: pushed[12].entity)],
-                                  from: Self.a, for: user).ignored == 1, "a version with a vector already seen is ignored")
+        #expect(
+            try store.pushNow(
+                [Self.change("same clock as again 12", Self.a, at: 2_012, after: pushed[12], entity: pushed[12].entity)],
+                from: Self.a, for: user
+            ).ignored == 1, "a version with a vector already seen is ignored")
         let expected = pushed.enumerated().filter { ![3, 12].contains($0.offset) }.map(\.element) + overwrites
         for limit in [1, 2, 5, 7, 100] {
             var cursor: Int64 = 0, seen: [Change] = []
@@ -231,8 +243,10 @@ struct SyncStoreContractTests {
         #expect(page.epoch == epoch && page.next == 2 && page.checkpoint == second.checkpoint, "a page ends at a point of the history")
 
         // Points the store has, in this epoch or another: nothing changes.
-        for known in [KnownHistory(epoch: epoch, checkpoint: pushed), KnownHistory(epoch: epoch, checkpoint: page.checkpoint),
-                      KnownHistory(epoch: "another", checkpoint: HistoryCheckpoint(seq: 9, token: "0123456789abcdef")), .nothing] {
+        for known in [
+            KnownHistory(epoch: epoch, checkpoint: pushed), KnownHistory(epoch: epoch, checkpoint: page.checkpoint),
+            KnownHistory(epoch: "another", checkpoint: HistoryCheckpoint(seq: 9, token: "0123456789abcdef")), .nothing,
+        ] {
             #expect(try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: nil, known: known).epoch == epoch)
         }
         // A point beyond the history, and one the history has with another token.
@@ -257,8 +271,9 @@ struct SyncStoreContractTests {
         #expect(try store.pushNow([first], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: nil, token: t1)).pushToken == t1)
         let retried = try store.pushNow([first], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: nil, token: t1))
         #expect(retried.counts == [0, 1] && retried.pushToken == t1, "the same push again, its answer lost")
-        #expect(try store.pushNow([], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: t1, token: t2)).pushToken == t2,
-                "an empty push moves the chain on too")
+        #expect(
+            try store.pushNow([], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: t1, token: t2)).pushToken == t2,
+            "an empty push moves the chain on too")
         let second = Self.change("two", Self.a, at: 200, field: "author")
         #expect(try store.pushNow([second], from: Self.a, for: user, known: .nothing, chain: PushChain(previous: t2, token: t2)).pushToken == t2)
 
@@ -273,8 +288,9 @@ struct SyncStoreContractTests {
         for known in [KnownHistory(lastPush: t2), KnownHistory(lastPush: t1, pendingPush: t2)] {
             #expect(try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: Self.a, known: known).latest == 2)
         }
-        #expect(try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: Self.b, known: .nothing).changes.count == 2,
-                "another node's pulls are not concerned")
+        #expect(
+            try store.changesNow(for: user, after: 0, limit: 10, excludingOrigin: Self.b, known: .nothing).changes.count == 2,
+            "another node's pulls are not concerned")
         #expect(try store.registers(for: user)[copied.key] == nil, "the refused push stored nothing")
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import ReadSyncCore
-@testable import ReadSyncServer
 import Testing
+
+@testable import ReadSyncServer
 
 /// How wallabag apps sign in (`POST /oauth/v2/token`) and learn what server
 /// this is, as `shared/WALLABAG-API.md` lists it: the routes driven in
@@ -27,8 +28,10 @@ import Testing
     var app: some ApplicationProtocol { Application(router: SyncServer.router(store: store)) }
 
     func passwordGrant(password: String? = nil, secret: String? = nil, user: String = "alice") -> [String: String] {
-        ["grant_type": "password", "client_id": credentials.clientID, "client_secret": secret ?? credentials.clientSecret,
-         "username": user, "password": password ?? credentials.password]
+        [
+            "grant_type": "password", "client_id": credentials.clientID, "client_secret": secret ?? credentials.clientSecret,
+            "username": user, "password": password ?? credentials.password,
+        ]
     }
 
     /// The fields as KOReader and the extension send them.
@@ -48,28 +51,34 @@ import Testing
     @Test func aPasswordGrantAsJSONOrAFormGivesTokensAndTheRefreshTokenGivesMore() async throws {
         defer { close() }
         try await app.test(.router) { client in
-            let json = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                                body: try Self.json(passwordGrant()))
+            let json = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                body: try Self.json(passwordGrant()))
             #expect(json.status == .ok, "KOReader takes only 200")
             let tokens = try Self.object(json)
             #expect(tokens["token_type"] as? String == "bearer" && tokens["expires_in"] as? Int == 3600 && tokens["scope"] is NSNull)
             let refresh = try #require(tokens["refresh_token"] as? String)
             #expect((tokens["access_token"] as? String)?.isEmpty == false && tokens["access_token"] as? String != refresh)
 
-            let form = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                body: Self.form(passwordGrant()))
+            let form = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: Self.form(passwordGrant()))
             #expect(form.status == .ok)
 
-            let again = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                 body: Self.form(["grant_type": "refresh_token", "refresh_token": refresh,
-                                                                  "client_id": credentials.clientID, "client_secret": credentials.clientSecret]))
+            let again = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: Self.form([
+                    "grant_type": "refresh_token", "refresh_token": refresh,
+                    "client_id": credentials.clientID, "client_secret": credentials.clientSecret,
+                ]))
             #expect(again.status == .ok)
             #expect(try Self.object(again)["access_token"] is String)
 
             // An access token is not a refresh token.
             let access = try #require(tokens["access_token"] as? String)
-            let wrongKind = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                                     body: try Self.json(["grant_type": "refresh_token", "refresh_token": access]))
+            let wrongKind = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                body: try Self.json(["grant_type": "refresh_token", "refresh_token": access]))
             let wrongKindError = try Self.object(wrongKind)["error"] as? String
             #expect(wrongKind.status == .badRequest && wrongKindError == "invalid_grant")
         }
@@ -79,7 +88,8 @@ import Testing
         defer { close() }
         try await app.test(.router) { client in
             func grant(_ fields: [String: String]) async throws -> (HTTPResponse.Status, [String: Any]) {
-                let answer = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"], body: try Self.json(fields))
+                let answer = try await client.execute(
+                    uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"], body: try Self.json(fields))
                 return (answer.status, try Self.object(answer))
             }
             let (status, tokens) = try await grant(passwordGrant())
@@ -95,7 +105,8 @@ import Testing
             #expect(otherUser.0 == .badRequest && otherUser.1["error"] as? String == "invalid_grant")
             let noGrant = try await grant(["grant_type": "client_credentials"])
             #expect(noGrant.0 == .badRequest && noGrant.1["error"] as? String == "unsupported_grant_type")
-            let notJSON = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{nope"))
+            let notJSON = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{nope"))
             let notJSONError = try Self.object(notJSON)["error"] as? String
             #expect(notJSON.status == .badRequest && notJSONError == "invalid_request")
 
@@ -111,12 +122,14 @@ import Testing
         defer { close() }
         try await app.test(.router) { client in
             for _ in 0..<10 {
-                let answer = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                                      body: try Self.json(passwordGrant(password: "guess")))
+                let answer = try await client.execute(
+                    uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                    body: try Self.json(passwordGrant(password: "guess")))
                 #expect(answer.status == .badRequest)
             }
-            let blocked = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                                   body: try Self.json(passwordGrant()))
+            let blocked = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                body: try Self.json(passwordGrant()))
             #expect(blocked.status == .tooManyRequests)
             #expect(Int(blocked.headers[.retryAfter] ?? "") ?? 0 > 0)
             #expect(try JSONDecoder().decode(ErrorResponse.self, from: Data(blocked.body.readableBytesView)).error.code.rawValue == "too_many_attempts")
@@ -136,26 +149,34 @@ import Testing
                 #expect(try await client.execute(uri: "/opds", method: .get, headers: basic("guess-\(guess)")).status == .unauthorized)
             }
             for _ in 0..<4 {
-                _ = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                             body: try Self.json(passwordGrant(password: "guess")))
+                _ = try await client.execute(
+                    uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                    body: try Self.json(passwordGrant(password: "guess")))
             }
             let blocked = try await client.execute(uri: "/opds", method: .get, headers: basic(credentials.password))
             #expect(blocked.status == .tooManyRequests, "ten failures in all, wherever they were made")
-            #expect(try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                             body: try Self.json(passwordGrant())).status == .tooManyRequests)
+            #expect(
+                try await client.execute(
+                    uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                    body: try Self.json(passwordGrant())
+                ).status == .tooManyRequests)
         }
     }
 
     @Test func writesToWhatIsNotThereAreWallabagsNotFoundAndNeedASignIn() async throws {
         defer { close() }
         try await app.test(.router) { client in
-            let signedIn = try await client.execute(uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
-                                                    body: try Self.json(passwordGrant()))
+            let signedIn = try await client.execute(
+                uri: "/oauth/v2/token", method: .post, headers: [.contentType: "application/json"],
+                body: try Self.json(passwordGrant()))
             let token = try #require(try Self.object(signedIn)["access_token"] as? String)
-            for (method, path) in [(HTTPRequest.Method.patch, "/api/entries/12.json"), (.delete, "/api/entries/12.json"),
-                                   (.post, "/api/entries/12/tags.json"), (.put, "/api/annotations/7.json"), (.delete, "/api/annotations/7")] {
-                let answer = try await client.execute(uri: path, method: method, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
-                                                      body: ByteBuffer(string: #"{"archive": 1, "tags": "a", "text": "t"}"#))
+            for (method, path) in [
+                (HTTPRequest.Method.patch, "/api/entries/12.json"), (.delete, "/api/entries/12.json"),
+                (.post, "/api/entries/12/tags.json"), (.put, "/api/annotations/7.json"), (.delete, "/api/annotations/7"),
+            ] {
+                let answer = try await client.execute(
+                    uri: path, method: method, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"archive": 1, "tags": "a", "text": "t"}"#))
                 #expect(answer.status == .notFound, "\(method) \(path)")
                 let object = try Self.object(answer)
                 #expect(object["code"] as? Int == 404 && (object["message"] as? String)?.hasSuffix("not found") == true, "\(object)")
@@ -178,8 +199,9 @@ import Testing
             #expect(object["appname"] as? String == "wallabag" && object["version"] as? String == "2.6.10" && object["allowed_registration"] as? Bool == false)
 
             // The browser extension's preflight.
-            let preflight = try await client.execute(uri: "/api/entries.json", method: .options,
-                                                     headers: [.origin: "moz-extension://wallabagger", .accessControlRequestMethod: "GET"])
+            let preflight = try await client.execute(
+                uri: "/api/entries.json", method: .options,
+                headers: [.origin: "moz-extension://wallabagger", .accessControlRequestMethod: "GET"])
             #expect(preflight.headers[.accessControlAllowOrigin] == "*")
             #expect(preflight.headers[.accessControlAllowHeaders]?.contains("authorization") == true)
         }

@@ -5,9 +5,10 @@ import HummingbirdTesting
 import NIOCore
 import ReadSyncArticles
 import ReadSyncCore
-@testable import ReadSyncServer
 import ReadSyncTestSupport
 import Testing
+
+@testable import ReadSyncServer
 
 /// Signing in to the web reader and what a session allows, on a real port
 /// (HummingbirdTesting's live server: the peer is 127.0.0.1, as behind the
@@ -28,8 +29,10 @@ struct WebSessionTests {
     }
 
     /// Posts the sign-in form (with a CSRF token the form and its cookie share); the answer.
-    static func signIn(_ client: some TestClientProtocol, _ name: String, _ password: String,
-                       headers: HTTPFields = [:]) async throws -> TestResponse {
+    static func signIn(
+        _ client: some TestClientProtocol, _ name: String, _ password: String,
+        headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
         var headers = headers
         headers[.contentType] = "application/x-www-form-urlencoded"
         headers[.cookie] = "readsync_signin=token123"
@@ -55,7 +58,10 @@ struct WebSessionTests {
 
     @Test func aSignInIsAnHttpOnlyLaxCookieSecureBehindTLS() async throws {
         let (store, folder, app) = try Self.app()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         try await Self.live(app) { client in
             let plain = try await Self.signIn(client, "alice", Self.alicePassword)
             #expect(plain.status == .seeOther && plain.headers[.location] == "/")
@@ -75,7 +81,10 @@ struct WebSessionTests {
 
     @Test func aWrongPasswordOrAnUnknownNameIsRefusedAndGuessesAreLimited() async throws {
         let (store, folder, app) = try Self.app()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         try await Self.live(app) { client in
             let unknown = try await Self.signIn(client, "nobody", Self.alicePassword)
             #expect(unknown.status == .unauthorized && unknown.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("readsync_session=") })
@@ -90,7 +99,10 @@ struct WebSessionTests {
 
     @Test func aPasswordChangeEndsEverySessionAndACookieCannotBeMadeUp() async throws {
         let (store, folder, app) = try Self.app()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         try await Self.live(app) { client in
             let cookie = try Self.sessionCookie(try await Self.signIn(client, "alice", Self.alicePassword))
             #expect(try await Self.get(client, "/", cookie: cookie).status == .ok)
@@ -100,8 +112,11 @@ struct WebSessionTests {
             let asBob = "readsync_session=\(Base64URL.encode(Data("bob".utf8))).\(parts[1]).\(parts[2])"
             let later = "readsync_session=\(parts[0]).\(Int64(parts[1])! + 1000).\(parts[2])"
             let hash = try #require(try await store.webPassword(ofUserNamed: "alice")).hash
-            let expired = "readsync_session=" + WebSession.cookieValue(name: "alice", passwordHash: hash,
-                                                                      now: Int64(Date().timeIntervalSince1970) - WebSession.lifetime - 1)
+            let expired =
+                "readsync_session="
+                + WebSession.cookieValue(
+                    name: "alice", passwordHash: hash,
+                    now: Int64(Date().timeIntervalSince1970) - WebSession.lifetime - 1)
             for forged in [asBob, later, expired, "readsync_session=garbage"] {
                 let answer = try await Self.get(client, "/", cookie: forged)
                 #expect(answer.status == .seeOther && answer.headers[.location] == "/signin?next=%2F", "\(forged)")
@@ -115,7 +130,10 @@ struct WebSessionTests {
 
     @Test func oneUserNeverSeesAnothersArticlesAndAFormNeedsItsToken() async throws {
         let (store, folder, app) = try Self.app()
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         // Bob saves a page (as the server would for him).
         let bob = try #require(try await store.webPassword(ofUserNamed: "bob")).user
         let url = try #require(CanonicalURL("https://example.org/bobs-page"))
@@ -133,11 +151,14 @@ struct WebSessionTests {
             // A post needs the session's token: without it, or with alice's token on bob's session, refused.
             let page = String(buffer: try await Self.get(client, "/articles/\(id)", cookie: bobs).body)
             let token = try #require(page.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description
-            let aliceToken = try #require(String(buffer: try await Self.get(client, "/", cookie: alice).body)
-                .firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description
+            let aliceToken = try #require(
+                String(buffer: try await Self.get(client, "/", cookie: alice).body)
+                    .firstMatch(of: /name="csrf" value="([^"]+)"/)?.1
+            ).description
             func post(_ form: String, cookie: String) async throws -> TestResponse {
-                try await client.execute(uri: "/articles/\(id)", method: .post,
-                                         headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form))
+                try await client.execute(
+                    uri: "/articles/\(id)", method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form))
             }
             #expect(try await post("action=favorite", cookie: bobs).status == .forbidden)
             #expect(try await post("action=favorite&csrf=\(aliceToken)", cookie: bobs).status == .forbidden)
@@ -153,23 +174,32 @@ struct WebSessionTests {
     /// the meaning of the device command of the same name, seen in the
     /// merged library after each.
     @Test func everyButtonWritesTheLibrary() async throws {
-        let page = try TestHTTPServer(routes: ["/story": .html("""
-            <html><head><title>A saved story</title></head><body><article><h1>A saved story</h1>
-            <p>The first paragraph of a story saved from the web reader, long enough to be an article's text.</p>
-            <p>A second paragraph, so that the extraction keeps a body worth reading and counts its words.</p>
-            </article></body></html>
-            """)])
+        let page = try TestHTTPServer(routes: [
+            "/story": .html(
+                """
+                <html><head><title>A saved story</title></head><body><article><h1>A saved story</h1>
+                <p>The first paragraph of a story saved from the web reader, long enough to be an article's text.</p>
+                <p>A second paragraph, so that the extraction keeps a body worth reading and counts its words.</p>
+                </article></body></html>
+                """)
+        ])
         defer { page.stop() }
         let (store, folder, app) = try Self.app(fetchPolicy: .any)
-        defer { try? store.close(); try? FileManager.default.removeItem(at: folder) }
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
         let alice = try #require(try await store.webPassword(ofUserNamed: "alice")).user
         try await Self.live(app) { client in
             let cookie = try Self.sessionCookie(try await Self.signIn(client, "alice", Self.alicePassword))
-            let token = try #require(String(buffer: try await Self.get(client, "/", cookie: cookie).body)
-                .firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description
+            let token = try #require(
+                String(buffer: try await Self.get(client, "/", cookie: cookie).body)
+                    .firstMatch(of: /name="csrf" value="([^"]+)"/)?.1
+            ).description
             func post(_ path: String, _ form: String) async throws -> TestResponse {
-                try await client.execute(uri: path, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                         body: ByteBuffer(string: form + "&csrf=" + token))
+                try await client.execute(
+                    uri: path, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: form + "&csrf=" + token))
             }
             func article() async throws -> LibraryView.Article? { try await store.library(of: alice).articles.first }
 

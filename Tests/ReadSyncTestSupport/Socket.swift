@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,10 @@ public enum Socket {
                 bind(fd, $0, length) == 0 && Glibc.listen(fd, 64) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard ready else { close(fd); throw POSIXError(.EADDRINUSE) }
+        guard ready else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
@@ -27,7 +31,10 @@ public enum Socket {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard connected else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        guard connected else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
         return fd
     }
 
@@ -107,7 +114,10 @@ public final class LoopbackListener: @unchecked Sendable {
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
-                if lock.withLock({ stopping }) { close(listener); return }
+                if lock.withLock({ stopping }) {
+                    close(listener)
+                    return
+                }
                 usleep(1_000)  // EINTR, a connection reset before accept, …
                 continue
             }

@@ -25,7 +25,8 @@ public enum TestPostgres {
     /// A new, empty store in a schema of its own, and how to dispose of it
     /// (the schema goes with it).
     public static func makeStore(maximumConnections: Int = 4, clock: @escaping @Sendable () -> Date = Date.init) throws
-        -> (store: PostgresSyncStore, dispose: () -> Void) {
+        -> (store: PostgresSyncStore, dispose: () -> Void)
+    {
         let (stores, dispose) = try makeServers(1, maximumConnections: maximumConnections, clock: clock)
         return (stores[0], dispose)
     }
@@ -33,15 +34,19 @@ public enum TestPostgres {
     /// `count` stores on one new, empty schema, each with a connection pool
     /// of its own: what `count` servers sharing one database hold.
     public static func makeServers(_ count: Int, maximumConnections: Int = 4, clock: @escaping @Sendable () -> Date = Date.init) throws
-        -> (stores: [PostgresSyncStore], dispose: () -> Void) {
+        -> (stores: [PostgresSyncStore], dispose: () -> Void)
+    {
         let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let stores = try (0..<count).map { _ in
             try PostgresSyncStore(url: url(), schema: schema, maximumConnections: maximumConnections, clock: clock)
         }
-        return (stores, {
-            for store in stores.dropFirst() { try? store.close() }
-            try? stores[0].closeAndDropSchema()
-        })
+        return (
+            stores,
+            {
+                for store in stores.dropFirst() { try? store.close() }
+                try? stores[0].closeAndDropSchema()
+            }
+        )
     }
 
     /// A new, empty database in the cluster (for `readsync serve` processes,
@@ -49,8 +54,9 @@ public enum TestPostgres {
     public static func makeDatabase() async throws -> String {
         let base = try url()
         let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let configuration = PostgresConnection.Configuration(host: base.host, port: base.port, username: base.user, password: nil,
-                                                             database: base.database, tls: .disable)
+        let configuration = PostgresConnection.Configuration(
+            host: base.host, port: base.port, username: base.user, password: nil,
+            database: base.database, tls: .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "readsync.test-postgres"))
         try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "readsync.test-postgres"))
         try await connection.close()

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import Logging
-@testable import ReadSyncClient
 import ReadSyncCore
+
+@testable import ReadSyncClient
 @testable import ReadSyncServer
 
 /// A real readsync server in this process, on 127.0.0.1 and a port the
@@ -24,12 +25,16 @@ public final class TestServer: @unchecked Sendable {
     public var store: any SyncStore { server.store }
 
     /// Starts a server; `dataDirectory` reuses an existing folder (a restart).
-    public static func start(dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock(),
-                             idleTimeout: Duration = .seconds(30)) async throws -> TestServer {
+    public static func start(
+        dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock(),
+        idleTimeout: Duration = .seconds(30)
+    ) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
         var logger = Logger(label: "readsync.test-server")
         logger.logLevel = .error
-        let server = try SyncServer(configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: directory), idleTimeout: idleTimeout), logger: logger, clock: clock)
+        let server = try SyncServer(
+            configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: directory), idleTimeout: idleTimeout),
+            logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         instance.task = Task(executorPreference: serverExecutor) {
@@ -160,4 +165,3 @@ public enum RepositoryPaths {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }()
 }
-

@@ -39,7 +39,13 @@ struct ConvergenceTests {
                 let base = FileManager.default.fileExists(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
                 let directory = base.appendingPathComponent("readsync-sim-\(UUID().uuidString)")
                 let store = try SQLiteSyncStore(directory: directory, clock: now)
-                return (store, { try? store.close(); try? FileManager.default.removeItem(at: directory) })
+                return (
+                    store,
+                    {
+                        try? store.close()
+                        try? FileManager.default.removeItem(at: directory)
+                    }
+                )
             case .postgres:
                 let (store, dispose) = try TestPostgres.makeStore(clock: now)
                 return (store, dispose)
@@ -48,12 +54,14 @@ struct ConvergenceTests {
     }
 
     /// `READSYNC_SIM_STORES=sqlite,postgres` picks stores (default: every one).
-    static let stores: [Store] = environment["READSYNC_SIM_STORES"].map { $0.split(separator: ",").compactMap { Store(rawValue: String($0)) } }
+    static let stores: [Store] =
+        environment["READSYNC_SIM_STORES"].map { $0.split(separator: ",").compactMap { Store(rawValue: String($0)) } }
         ?? Store.allCases
 
     @Test(arguments: stores, 0..<shards)
     func everyScheduleConverges(store: Store, shard: Int) throws {
-        let seeds: [UInt64] = Self.environment["READSYNC_SIM_SEED"].flatMap(UInt64.init).map { shard == 0 ? [$0] : [] }
+        let seeds: [UInt64] =
+            Self.environment["READSYNC_SIM_SEED"].flatMap(UInt64.init).map { shard == 0 ? [$0] : [] }
             ?? Array(stride(from: UInt64(shard + 1), through: UInt64(Self.seedCount(for: store)), by: Self.shards))
         var totals = Simulation.Stats()
         for seed in seeds {
@@ -88,6 +96,8 @@ struct ConvergenceTests {
             totals.retirements += simulation.stats.retirements
             totals.returnsFromRetirement += simulation.stats.returnsFromRetirement
         }
-        print("simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns")
+        print(
+            "simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns"
+        )
     }
 }

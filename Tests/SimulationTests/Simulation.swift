@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
 import ReadSyncTestSupport
+
+@testable import ReadSyncClient
 
 /// A deterministic simulation of one user's devices and the server: random
 /// edits, sync steps split into their real parts with network faults between
@@ -288,7 +289,8 @@ final class Simulation {
             return
         }
         if fault == 1 {
-            delayed.append((batch.changes, replica.store.node, try replica.store.syncState().known, try replica.store.nextPushChain()))  // it arrives later, out of order
+            // It arrives later, out of order.
+            delayed.append((batch.changes, replica.store.node, try replica.store.syncState().known, try replica.store.nextPushChain()))
             stats.faults += 1
             log("\(replica.name) push \(batch.changes.count): held back by the network")
             return
@@ -393,8 +395,9 @@ final class Simulation {
         let cursor = state.cursor
         let page: ChangePage
         do {
-            page = try server.changesNow(for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node,
-                                         known: state.known)
+            page = try server.changesNow(
+                for: user, after: cursor, limit: Int.random(in: 1...6, using: &rng), excludingOrigin: replica.store.node,
+                known: state.known)
         } catch PushRefusal.nodeInUse {
             return try moveToNewNode(replica)
         }
@@ -493,7 +496,9 @@ final class Simulation {
         let now = Date(timeIntervalSince1970: Double(serverClock.nowMilliseconds()) / 1000)
         let report = try server.collectGarbage(now: now, policy: policy)
         for (key, register) in try server.registers(for: user) where before[key] != register {
-            guard register.value == .null, register.timestamp.node.rawValue.hasPrefix("gc-") else { throw SimulationFailure(seed: seed, problem: "\(key) changed in a collection but not to a purge", trace: trace) }
+            guard register.value == .null, register.timestamp.node.rawValue.hasPrefix("gc-") else {
+                throw SimulationFailure(seed: seed, problem: "\(key) changed in a collection but not to a purge", trace: trace)
+            }
             delivered[key, default: []].insert(register)
             writes[key, default: [:]][WriteID(vector: register.vector, replica: "collector")] = register
         }
@@ -529,7 +534,8 @@ final class Simulation {
                         delivered[change.key, default: []].insert(change.register)
                         let id = WriteID(vector: change.vector, replica: replica.name)
                         guard let recorded = writes[change.key]?[id], recorded.value == change.value,
-                              recorded.timestamp.node == change.timestamp.node else { continue }
+                            recorded.timestamp.node == change.timestamp.node
+                        else { continue }
                         writes[change.key]![id] = change.register
                     }
                 }
@@ -540,8 +546,9 @@ final class Simulation {
                 if summary.resynchronised { stats.resyncs += 1 }
                 if summary.returnedFromRetirement { stats.returnsFromRetirement += 1 }
                 if summary.pushed + summary.pulled > 0 {
-                    log("\(replica.name) sync: pushed \(summary.pushed), pulled \(summary.pulled)"
-                        + (summary.returnedFromRetirement ? ", back from retirement" : "") + (summary.resynchronised ? ", resynchronised" : ""))
+                    log(
+                        "\(replica.name) sync: pushed \(summary.pushed), pulled \(summary.pulled)"
+                            + (summary.returnedFromRetirement ? ", back from retirement" : "") + (summary.resynchronised ? ", resynchronised" : ""))
                 }
             }
             if moved == 0 { return }
@@ -560,7 +567,9 @@ final class Simulation {
         for replica in replicas {
             let local = try replica.store.registers()
             guard local == serverRegisters else {
-                for (key, register) in local where serverRegisters[key] != register { log("\(replica.name) \(key): \(register) vs server \(String(describing: serverRegisters[key]))") }
+                for (key, register) in local where serverRegisters[key] != register {
+                    log("\(replica.name) \(key): \(register) vs server \(String(describing: serverRegisters[key]))")
+                }
                 throw fail("\(replica.name) diverged from the server (\(local.count) registers vs \(serverRegisters.count))")
             }
             guard try replica.store.pendingChangeCount() == 0 else { throw fail("\(replica.name) still has unsynced changes") }
@@ -578,8 +587,12 @@ final class Simulation {
             let all = Array(delivered[key]!)
             let expected = all.dropFirst().reduce(all[0]) { Register.merge($0, $1).merged }
             guard serverRegisters[key] == expected else {
-                func show(_ r: Register?) -> String { r.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" } ?? "none" }
-                throw fail("\(key) is not the merge of its writes: expected \(show(expected)), server has \(show(serverRegisters[key]))\nwrites: \(all.map(show).joined(separator: " | "))")
+                func show(_ r: Register?) -> String {
+                    r.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" } ?? "none"
+                }
+                throw fail(
+                    "\(key) is not the merge of its writes: expected \(show(expected)), server has \(show(serverRegisters[key]))\nwrites: \(all.map(show).joined(separator: " | "))"
+                )
             }
 
             // 3. A causally later write always carries a larger timestamp
@@ -615,7 +628,8 @@ final class Simulation {
                 let kept = losers.contains("\(key)@\(write.timestamp.encoded)") || losers.contains("\(key)=\(valueText)")
                 guard superseded || kept else {
                     let versions = versions.values.map { "\($0.value) @\($0.timestamp) \($0.vector.counters.map { "\($0.key):\($0.value)" }.sorted())" }
-                    throw fail("""
+                    throw fail(
+                        """
                         \(key): a concurrent write vanished without being listed as a conflict: \(write.timestamp)
                         writes: \(versions.joined(separator: " | "))
                         final: \(serverRegisters[key].map { "\($0.value) @\($0.timestamp)" } ?? "none")
@@ -645,7 +659,9 @@ final class Simulation {
         //    version it stores (a concurrent one that lost to a purge included).
         let stored = try server.storedVersions(for: user)
         let deleted = Set(serverRegisters.filter { $0.key.kind == .article && $0.key.field == "deleted" && $0.value.value == .bool(true) }.keys.map(\.entity))
-        let notes = Dictionary(grouping: serverRegisters.filter { $0.key.kind == .note && $0.key.field == NoteField.articleID.rawValue }) { $0.value.value.text ?? "" }
+        let notes = Dictionary(grouping: serverRegisters.filter { $0.key.kind == .note && $0.key.field == NoteField.articleID.rawValue }) {
+            $0.value.value.text ?? ""
+        }
         for key in serverRegisters.keys {
             let noteArticle = notes.first { $0.value.contains { $0.key.entity == key.entity } }?.key
             guard let article = Tombstone.article(of: key.kind, entity: key.entity, noteArticle: noteArticle), deleted.contains(article) else { continue }
@@ -701,14 +717,16 @@ final class InProcessTransport: SyncTransport {
         }
         let outcome: PushOutcome
         do {
-            outcome = try server.pushNow(request.changes, from: request.node, for: user,
-                                         known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint), chain: request.chain)
+            outcome = try server.pushNow(
+                request.changes, from: request.node, for: user,
+                known: KnownHistory(epoch: request.epoch, checkpoint: request.checkpoint), chain: request.chain)
         } catch let refusal as PushRefusal {
             throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
         onPush(request.changes)
-        return PushResponse(epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint,
-                            pushToken: outcome.pushToken)
+        return PushResponse(
+            epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint,
+            pushToken: outcome.pushToken)
     }
 
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
@@ -720,7 +738,8 @@ final class InProcessTransport: SyncTransport {
         }
         // As the HTTP server does.
         server.recordSighting(of: node, for: user, name: nil, pulled: cursor)
-        return PullResponse(epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                            checkpoint: page.checkpoint, retired: page.retired)
+        return PullResponse(
+            epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
+            checkpoint: page.checkpoint, retired: page.retired)
     }
 }

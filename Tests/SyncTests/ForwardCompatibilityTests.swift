@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncClient
 
 /// A field or an entity kind introduced by a newer version (here: pushed
 /// raw, as such a device would) is kept by the server and by every device of
@@ -22,8 +23,10 @@ import ReadSyncTestSupport
         try await expectKeptAndPassedOn { articleID, newer, now in
             let highlight = RegisterKey(kind: EntityKind(rawValue: "highlight")!, entity: "h-1", field: "text")
             let on = RegisterKey(kind: highlight.kind, entity: "h-1", field: "article_id")
-            return [Change(key: highlight, register: .initial(.text("a sentence worth keeping"), at: now)),
-                    Change(key: on, register: .initial(.text(articleID), at: now))]
+            return [
+                Change(key: highlight, register: .initial(.text("a sentence worth keeping"), at: now)),
+                Change(key: on, register: .initial(.text(articleID), at: now)),
+            ]
         }
     }
 

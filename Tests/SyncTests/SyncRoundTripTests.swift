@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncClient
 
 /// Wraps the real libcurl transport to count requests or cut a sync off.
 final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
@@ -50,8 +51,11 @@ extension TestDevice {
         let laptop = devices[0], phone = devices[1]
         let ids = try laptop.list.inOneTransaction {
             try (0..<150).map { index in
-                try laptop.list.add(ArticleDraft(url: CanonicalURL("https://example.org/\(index)"), title: "Story \(index)",
-                                                 content: "Body of story \(index) with the word marker\(index).")).id
+                try laptop.list.add(
+                    ArticleDraft(
+                        url: CanonicalURL("https://example.org/\(index)"), title: "Story \(index)",
+                        content: "Body of story \(index) with the word marker\(index).")
+                ).id
             }
         }
         try laptop.list.addNote(to: ids[7], body: "a note on seven")
@@ -141,8 +145,9 @@ extension TestDevice {
         #expect(try reader.list.search("wombat").map(\.id) == [ids[2]])
         #expect(try reader.list.search("Hannity").isEmpty, "the article deleted in a later page left the index")
         #expect(try reader.list.search("Biden").map(\.id) == writer.list.search("Biden").map(\.id))
-        #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 0,
-                "a completed pull leaves nothing to index")
+        #expect(
+            try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 0,
+            "a completed pull leaves nothing to index")
         await server.destroy()
     }
 
@@ -164,8 +169,9 @@ extension TestDevice {
         cut.failAfterPulls = 1
         let engine = reader.engine(cut, pageSize: 4)
         await #expect(throws: SyncError.self) { _ = try await offloaded { try engine.run() } }
-        #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 1,
-                "the applied page queued its article")
+        #expect(
+            try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 1,
+            "the applied page queued its article")
         #expect(try reader.list.search("narwhals").map(\.id) == [ids[0]])
         #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 0)
 

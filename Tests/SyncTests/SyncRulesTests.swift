@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
-import Testing
 import ReadSyncArticles
-@testable import ReadSyncClient
 import ReadSyncCore
 import ReadSyncServer
 import ReadSyncTestSupport
+import Testing
+
+@testable import ReadSyncClient
 
 /// The sync guarantees of DESIGN.md, through a real server.
 @Suite struct SyncRulesTests {
@@ -41,8 +42,8 @@ import ReadSyncTestSupport
         try await laptop.sync()
         try await phone.sync()
 
-        try laptop.list.setProgress(id, percent: 30)   // earlier
-        try phone.list.setProgress(id, percent: 70)    // later
+        try laptop.list.setProgress(id, percent: 30)  // earlier
+        try phone.list.setProgress(id, percent: 70)  // later
         try await phone.sync()
         try await laptop.sync()
         try await phone.sync()
@@ -138,7 +139,10 @@ import ReadSyncTestSupport
             try await device.sync()
             Issue.record("a push 3 hours ahead was accepted")
         } catch let error as SyncError {
-            guard case .clockSkew(_, let message, _) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .clockSkew(_, let message, _) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(message.contains("3 h 0 min ahead"))
             #expect(error.description.hasPrefix("the server at \(server.url) refused the sync: this device's clock is 3 h 0 min ahead"))
         }
@@ -194,7 +198,7 @@ import ReadSyncTestSupport
         let answer = try await offloaded { try transport.push(request) }
         if acknowledged { try device.list.store.acknowledge(batch, checkpoint: answer.checkpoint) }  // else: the answer was lost
 
-        clock.advance(by: 3 * 3_600_000)   // the clock jumps hours ahead…
+        clock.advance(by: 3 * 3_600_000)  // the clock jumps hours ahead…
         try device.list.setFavorite(id, false)
         clock.set(SystemWallClock().nowMilliseconds())  // …and is set right again
         let summary = try await device.sync()
@@ -266,9 +270,9 @@ import ReadSyncTestSupport
         try await laptop.sync()
         try await phone.sync()
 
-        try laptop.list.setProgress(id, percent: 30)   // not pushed yet…
+        try laptop.list.setProgress(id, percent: 30)  // not pushed yet…
         usleep(5_000)
-        try phone.list.setProgress(id, percent: 70)    // …and later, on the phone, pushed
+        try phone.list.setProgress(id, percent: 70)  // …and later, on the phone, pushed
         try await phone.sync()
         // The laptop pulls before it pushes (its push was lost, say): it
         // merges the phone's later write into its own and pushes the merge.
@@ -307,10 +311,10 @@ import ReadSyncTestSupport
         var running = try await TestServer.start(dataDirectory: server.dataDirectory)
         for device in [laptop, reader] { try device.repoint(to: running) }
         try reader.list.setFavorite(id, true)
-        try await reader.sync()   // accepted…
+        try await reader.sync()  // accepted…
         await running.stop()
         try FileManager.default.removeItem(at: running.dataDirectory)
-        try FileManager.default.copyItem(at: copy, to: running.dataDirectory)   // …and lost with the disk
+        try FileManager.default.copyItem(at: copy, to: running.dataDirectory)  // …and lost with the disk
 
         running = try await TestServer.start(dataDirectory: running.dataDirectory)
         for device in [laptop, reader] { try device.repoint(to: running) }
@@ -338,7 +342,7 @@ import ReadSyncTestSupport
         let ids = try laptop.addSeeds()
         try await laptop.sync()
         try await reader.sync()
-        for (index, id) in ids.enumerated() {   // more than a page the reader has not seen
+        for (index, id) in ids.enumerated() {  // more than a page the reader has not seen
             try laptop.list.setProgress(id, percent: Double(10 * (index + 1)))
             try await laptop.sync()
         }

@@ -30,7 +30,10 @@ public struct JSONReader {
     public mutating func readObject(_ body: (inout JSONReader, String) throws -> Void) throws {
         try expectContainer(UInt8(ascii: "{"), as: [String: Any].self)
         skipWhitespace()
-        if peek() == UInt8(ascii: "}") { index += 1; return }
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw syntaxError() }
@@ -46,7 +49,10 @@ public struct JSONReader {
             case UInt8(ascii: ","):
                 // A comma before the closing brace is taken, as the decoder takes it.
                 skipWhitespace()
-                if peek() == UInt8(ascii: "}") { index += 1; return }
+                if peek() == UInt8(ascii: "}") {
+                    index += 1
+                    return
+                }
             case UInt8(ascii: "}"): return
             default: throw syntaxError()
             }
@@ -57,7 +63,10 @@ public struct JSONReader {
     public mutating func readArray(_ body: (inout JSONReader) throws -> Void) throws {
         try expectContainer(UInt8(ascii: "["), as: [Any].self)
         skipWhitespace()
-        if peek() == UInt8(ascii: "]") { index += 1; return }
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
         var count = 0
         while true {
             skipWhitespace()
@@ -69,7 +78,10 @@ public struct JSONReader {
             switch next() {
             case UInt8(ascii: ","):
                 skipWhitespace()
-                if peek() == UInt8(ascii: "]") { index += 1; return }
+                if peek() == UInt8(ascii: "]") {
+                    index += 1
+                    return
+                }
             case UInt8(ascii: "]"): return
             default: throw syntaxError()
             }
@@ -317,7 +329,9 @@ public struct JSONReader {
         index += 1  // the opening quote
         while index < bytes.count {
             switch bytes[index] {
-            case UInt8(ascii: "\""): index += 1; return
+            case UInt8(ascii: "\""):
+                index += 1
+                return
             case UInt8(ascii: "\\"):
                 // An escape is skipped whole: `\uXXXX` as six bytes, whatever they are.
                 index += index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "u") ? 6 : 2
@@ -387,8 +401,14 @@ public struct JSONReader {
     private struct PathKey: CodingKey {
         let stringValue: String
         let intValue: Int?
-        init(_ key: String) { stringValue = key; intValue = nil }
-        init(_ index: Int) { stringValue = String(index); intValue = index }
+        init(_ key: String) {
+            stringValue = key
+            intValue = nil
+        }
+        init(_ index: Int) {
+            stringValue = String(index)
+            intValue = index
+        }
         init?(stringValue: String) { self.init(stringValue) }
         init?(intValue: Int) { self.init(intValue) }
     }

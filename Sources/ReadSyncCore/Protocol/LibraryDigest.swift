@@ -55,7 +55,8 @@ public enum LibraryDigest {
         return try fields.map { key, fields in
             var text = ""
             for (field, register) in fields.sorted(by: { $0.0 < $1.0 }) {
-                text += field + "\u{1f}" + (try WireCoding.text(register.value)) + "\u{1f}" + register.timestamp.encoded
+                text +=
+                    field + "\u{1f}" + (try WireCoding.text(register.value)) + "\u{1f}" + register.timestamp.encoded
                     + "\u{1f}" + (try WireCoding.text(register.vector)) + "\u{1e}"
             }
             return Entity(kind: key.kind, entity: key.entity, digest: String(SHA256.hex(text).prefix(16)))

@@ -178,8 +178,10 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// correct too, only less thorough: collections are writes in the feed.)
     public var retired: Bool?
 
-    public init(epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil,
-                retired: Bool = false) {
+    public init(
+        epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil,
+        retired: Bool = false
+    ) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.entities = EntityChange.grouping(changes)

@@ -47,7 +47,8 @@ public enum Tombstone {
     public static func purge(over versions: [Register], by collector: NodeID) -> Register {
         let seen = versions.reduce(VersionVector()) { $0.merged(with: $1.vector) }
         let latest = versions.map(\.timestamp).max() ?? HLCTimestamp(physical: 0, counter: 0, node: collector)
-        let stamp = latest.counter == .max
+        let stamp =
+            latest.counter == .max
             ? HLCTimestamp(physical: latest.physical + 1, counter: 0, node: collector)
             : HLCTimestamp(physical: latest.physical, counter: latest.counter + 1, node: collector)
         return Register(value: .null, timestamp: stamp, vector: seen.incremented(for: collector))

@@ -76,8 +76,9 @@ extension PullResponse: WireMessage {
         guard let more else { throw reader.missingKey("more") }
         guard let latest else { throw reader.missingKey("latest") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil,
-                  retired: retired ?? false)
+        self.init(
+            epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil,
+            retired: retired ?? false)
         self.entities = entities
         self.protocol = version
     }

@@ -1,11 +1,14 @@
 import Foundation
+
 @testable import ReadSyncClient
 
 /// The import fixtures, and a Pocket CSV of any size.
 enum ImportFixtures {
     static let directory = Paths.fixtures.appendingPathComponent("import")
-    static let all = ["pocket-2025.csv", "pocket-old.csv", "pocket-export.zip", "omnivore-export.zip", "ril_export.html", "instapaper.csv", "instapaper-old.csv",
-                      "bookmarks.html", "wallabag.json", "omnivore.json", "readwise.csv"]
+    static let all = [
+        "pocket-2025.csv", "pocket-old.csv", "pocket-export.zip", "omnivore-export.zip", "ril_export.html", "instapaper.csv", "instapaper-old.csv",
+        "bookmarks.html", "wallabag.json", "omnivore.json", "readwise.csv",
+    ]
 
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
@@ -17,7 +20,9 @@ enum ImportFixtures {
         for index in 0..<rows {
             let title = index % 1000 == 0 ? "\"Story \(index), \"\"quoted\"\"\nsecond line\"" : "Story number \(index) about things"
             let tags = index % 3 == 0 ? "news|tech" : index % 3 == 1 ? "long read" : ""
-            lines.append("\(title),https://site\(index % 50).example.com/articles/\(index),\(1_600_000_000 + index),c\(index),\(tags),\(index % 4 == 0 ? "archive" : "unread")")
+            lines.append(
+                "\(title),https://site\(index % 50).example.com/articles/\(index),\(1_600_000_000 + index),c\(index),\(tags),\(index % 4 == 0 ? "archive" : "unread")"
+            )
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

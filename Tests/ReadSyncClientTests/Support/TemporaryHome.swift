@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import ReadSyncClient
 import ReadSyncCore
+
+@testable import ReadSyncClient
 
 /// A fresh device home in a temporary folder, removed when released.
 final class TemporaryHome {
@@ -47,15 +48,18 @@ struct DatabaseSnapshot: Equatable {
             try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { $0.description } }
         }
         (registers, changeLog, articles, notes, tags, meta) = try list.store.read { db in
-            (try rows("""
-                SELECT 'article', id, hex(clocks) FROM article_values UNION ALL SELECT 'read_state', id, hex(clocks) FROM read_state_values
-                UNION ALL SELECT 'note', id, hex(clocks) FROM note_values UNION ALL SELECT 'tag', id, hex(clocks) FROM tag_values ORDER BY 1, 2
-                """, db),
-             try rows("SELECT seq, kind, entity, field, hex(floor) FROM outbox ORDER BY seq", db),
-             try rows("SELECT a.*, r.* FROM articles a LEFT JOIN read_state r ON r.article_id = a.id ORDER BY a.id", db),
-             try rows("SELECT * FROM notes ORDER BY id", db),
-             try rows("SELECT * FROM tags ORDER BY article_id, name", db),
-             try rows("SELECT * FROM meta WHERE key <> 'clock' ORDER BY key", db))
+            (
+                try rows(
+                    """
+                    SELECT 'article', id, hex(clocks) FROM article_values UNION ALL SELECT 'read_state', id, hex(clocks) FROM read_state_values
+                    UNION ALL SELECT 'note', id, hex(clocks) FROM note_values UNION ALL SELECT 'tag', id, hex(clocks) FROM tag_values ORDER BY 1, 2
+                    """, db),
+                try rows("SELECT seq, kind, entity, field, hex(floor) FROM outbox ORDER BY seq", db),
+                try rows("SELECT a.*, r.* FROM articles a LEFT JOIN read_state r ON r.article_id = a.id ORDER BY a.id", db),
+                try rows("SELECT * FROM notes ORDER BY id", db),
+                try rows("SELECT * FROM tags ORDER BY article_id, name", db),
+                try rows("SELECT * FROM meta WHERE key <> 'clock' ORDER BY key", db)
+            )
         }
     }
 }
