@@ -13,23 +13,24 @@ import Testing
 /// the steps per seed.
 struct ConvergenceTests {
     static let environment = ProcessInfo.processInfo.environment
-    /// Seeds 1…N for each store: READSYNC_SIM_SEEDS, else 1,500 for SQLite,
-    /// 500 for the store in memory and 200 for PostgreSQL.
+    /// Seeds 1…N for each store: READSYNC_SIM_SEEDS, else 1,000 for SQLite,
+    /// 400 for the store in memory and 150 for PostgreSQL.
     ///
     /// The simulation was two thirds of the test command's CPU time (2,000
     /// seeds for each of the first two stores and 300 for PostgreSQL: 1,930
     /// CPU seconds, 1,107 s on this machine's two cores), and took CI past
-    /// its half hour. Nearly all of a seed's cost is the five devices, the
-    /// same whatever the store (0.45 CPU s a seed in memory, 0.56 with
+    /// its half hour (1,500 / 500 / 200 still left it at 30.5 minutes on
+    /// a fresh clone here). Nearly all of a seed's cost is the five
+    /// devices, the same whatever the store (0.45 CPU s a seed in memory, 0.56 with
     /// SQLite, 2 with PostgreSQL under a debug build), and the SQLite store
     /// runs the same merge as the one in memory and its own SQL besides, so
     /// the seeds go to SQLite. `READSYNC_SIM_SEEDS=2000` runs the old count.
     static func seedCount(for store: Store) -> Int {
         if let seeds = environment["READSYNC_SIM_SEEDS"].flatMap({ Int($0) }) { return seeds }
         switch store {
-        case .sqlite: return 1_500
-        case .memory: return 500
-        case .postgres: return 200
+        case .sqlite: return 1_000
+        case .memory: return 400
+        case .postgres: return 150
         }
     }
     static let steps = Int(environment["READSYNC_SIM_STEPS"] ?? "") ?? 60
