@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 /// What a server restored from a copy, and a device home copied to another
@@ -124,20 +125,29 @@ import Testing
         let seeds = try ["000", "001", "002"].map { try ReadSyncBinary.seed($0) }
         let first = try laptop.client("add", seeds[0]).lastLine
         try sync(laptop)
+        try sync(phone)
 
         // The phone syncs edits over and over while the backup is taken.
         let backup = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-e2e-backup-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: backup) }
+        // Each sync's exit status and error, kept by the load's thread.
+        let outcomes = Mutex<[String]>([])
         let load = Thread {
             for step in 0..<12 {
-                _ = try? phone.client("progress", first, String(step * 5))
-                _ = try? phone.client("sync")
+                let edit = try? phone.client("progress", first, String(step * 5))
+                let sync = try? phone.client("sync")
+                outcomes.withLock { $0.append("\(edit?.status ?? -1)/\(sync?.status ?? -1) \(sync?.stderr ?? "did not run")") }
             }
         }
         load.start()
         let result = try ReadSyncBinary.run(["backup", "--data", server.data, "--out", backup])
         #expect(result.status == 0, "\(result.stderr)")
         while !load.isFinished { usleep(50_000) }
+        // The backup held no writer off: every edit and sync of the load went through.
+        let failed = outcomes.withLock { $0 }.filter { !$0.hasPrefix("0/0 ") }
+        #expect(outcomes.withLock(\.count) == 12 && failed.isEmpty, "\(failed)")
+        let check = try DatabaseQueue(path: backup).read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        #expect(check == "ok", "the backup file: \(check ?? "no answer")")
 
         let later = try laptop.client("add", seeds[1]).lastLine
         try sync(laptop)

@@ -93,7 +93,7 @@ import Testing
         // and the long polls that announced them (and the polls' renewals
         // every 25 s, which this test is too short to see many of).
         let requests = server.log.split(separator: "\n").filter { $0.contains("request") }.count
-        #expect(requests < 40, "\(requests) requests in a test of a few seconds: something polls")
+        #expect(requests > 0 && requests < 40, "\(requests) requests in a test of a few seconds: something polls (or none is logged)")
     }
 
     @Test func aWatcherSurvivesTheServerDyingAndCatchesUp() throws {

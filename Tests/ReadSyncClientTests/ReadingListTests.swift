@@ -169,8 +169,10 @@ struct ReadingListTests {
 
         // A title match ranks first: "Biden" is in seed 002's title.
         #expect(try list.search("biden").first?.id == ids[2])
-        // FTS syntax in a query is taken as plain words.
-        #expect(try list.search("\"netanyahu\" AND OR (").count >= 1)
+        // FTS syntax in a query is taken as plain words, every one required.
+        let plain = try list.search("netanyahu and or").map(\.id)
+        let withSyntax = try list.search("\"netanyahu\" AND OR (").map(\.id)
+        #expect(!plain.isEmpty && withSyntax == plain)
         #expect(throws: LookupError.emptySearch) { try list.search(" * \" ") }
     }
 

@@ -50,6 +50,8 @@ struct SQLiteSyncStoreTests {
             key: first.key, register: first.register.overwritten(with: .text("second"), at: HLCTimestamp(physical: 100, counter: 0, node: a)))
 
         // Hold the writer until all three pushes wait for it: its next turn takes them together.
+        let commits = CommitCounter()
+        store.database.add(transactionObserver: commits, extent: .databaseLifetime)
         let writerHeld = DispatchSemaphore(value: 0)
         store.database.asyncWriteWithoutTransaction { _ in writerHeld.wait() }
         let refusedAuthor = author("refused", a, at: 800)
@@ -65,6 +67,21 @@ struct SQLiteSyncStoreTests {
         let page = try await store.changes(for: user, after: 0, limit: 10, excludingOrigin: nil)
         #expect(page.changes.count == 3 && page.latest == 3, "the refused push left no change and no sequence number")
         #expect(Set(page.changes.map { $0.value }) == [.text("first"), .text("B"), .text("A")])
+        #expect(commits.count == 1, "the three pushes shared one commit")
+    }
+
+    /// Counts the transactions that changed something and committed.
+    final class CommitCounter: TransactionObserver, @unchecked Sendable {
+        // @unchecked: GRDB calls it on the writer's queue alone.
+        private(set) var count = 0
+        private var changed = false
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+        func databaseDidChange(with event: DatabaseEvent) { changed = true }
+        func databaseDidCommit(_ db: Database) {
+            if changed { count += 1 }
+            changed = false
+        }
+        func databaseDidRollback(_ db: Database) { changed = false }
     }
 
     /// An acknowledged push leaves the client's outbox, so its commit must
