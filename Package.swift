@@ -156,6 +156,8 @@ let package = Package(
             name: "ReadSyncBenchKit",
             dependencies: [
                 "ReadSyncClient", "ReadSyncServer", "ReadSyncCore", "ReadSyncArticles",
+                // SeededGenerator: the same library every run.
+                "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

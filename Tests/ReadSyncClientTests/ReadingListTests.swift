@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import ReadSyncArticles
 import ReadSyncCore
+import ReadSyncTestSupport
 import Testing
 
 @testable import ReadSyncClient

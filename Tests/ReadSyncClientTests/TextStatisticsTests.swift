@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncCore
+import ReadSyncTestSupport
 import Testing
 
 @testable import ReadSyncArticles

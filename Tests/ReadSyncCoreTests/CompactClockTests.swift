@@ -1,4 +1,5 @@
 import ReadSyncCore
+import ReadSyncTestSupport
 import Testing
 
 /// The binary forms devices store clocks in.

@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncCore
+import ReadSyncTestSupport
 import Testing
 
 /// The hand-written JSON of changes and the messages carrying them: the same

@@ -610,7 +610,10 @@ final class Simulation {
         // 4. Nothing vanished: a write that is not the final value was either
         //    superseded by a write that saw it, or carries the final value, or
         //    is kept as a conflict loser (by its timestamp, or a loser with its
-        //    value); a collection's purge is a write that saw what it purged.
+        //    value: concurrent writes of one value merge without a conflict
+        //    and then lose as one, listed under the timestamp of whichever
+        //    won among them; matching timestamps alone fails seed 267);
+        //    a collection's purge is a write that saw what it purged.
         //    Bookkeeping times are exempt: the later simply wins.
         var losers = Set<String>()
         for replica in replicas {

@@ -1,5 +1,6 @@
 /// A small, fast, repeatable generator (SplitMix64): the same seed gives the
-/// same cases, so a failure's printed seed reproduces it.
+/// same cases, so a failure's printed seed reproduces it (and a benchmark
+/// measures the same library every run).
 public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
