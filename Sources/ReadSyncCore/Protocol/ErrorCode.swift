@@ -5,17 +5,12 @@
 ///
 /// A struct rather than an enum so that a client can carry a code a newer
 /// server sends (it prints the server's message) and still match the codes
-/// it knows: `catch SyncError.refused(_, _, .nodeInUse, _)`.
+/// it knows: `catch SyncError.refused(_, _, .nodeInUse, _)`. Coded as its
+/// raw string (the standard library's `RawRepresentable` coding).
 public struct ErrorCode: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 
     /// The request is malformed (400).
     public static let badRequest = ErrorCode(rawValue: "bad_request")
