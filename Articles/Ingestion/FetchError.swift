@@ -31,7 +31,7 @@ public enum FetchError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .emptyArticle(let url): return "\(url) has no text to save"
         case .refusedAddress(let url, let redirectedTo, let address, let addressClass):
             let target = redirectedTo.map { "it redirects to \($0), which resolves to" } ?? "it resolves to"
-            return "refused to fetch \(url): \(target) \(address), \(addressClass); `readsync serve --fetch-private` allows private addresses"
+            return "refused to fetch \(url): \(target) \(address), \(addressClass), which this fetch policy does not allow"
         }
     }
 

@@ -14,11 +14,11 @@ public enum LookupError: LibraryRefusal, Equatable, LocalizedError {
 
     public var description: String {
         switch self {
-        case .unknownArticle(let ref): return "no article matches id '\(ref)' (see `readsync client list`)"
+        case .unknownArticle(let ref): return "no article matches id '\(ref)'"
         case .ambiguousArticle(let ref, let count): return "id '\(ref)' matches \(count) articles; give more characters"
-        case .unknownNote(let ref): return "no note matches id '\(ref)' (see `readsync client show ARTICLE`)"
+        case .unknownNote(let ref): return "no note matches id '\(ref)'"
         case .ambiguousNote(let ref, let count): return "id '\(ref)' matches \(count) notes; give more characters"
-        case .articleDeleted(let id): return "article \(id) is deleted; `readsync client restore \(id)` brings it back"
+        case .articleDeleted(let id): return "article \(id) is deleted (in the trash)"
         case .articleNotDeleted(let id): return "article \(id) is not deleted"
         case .emptySearch: return "search needs at least one word"
         }

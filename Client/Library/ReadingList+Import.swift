@@ -159,7 +159,7 @@ private struct ImportApplication {
         let id = ArticleDraft(url: url, title: "", content: item.content ?? "").id
         let registers = try write.values(of: .article, id)
         if registers[ArticleField.deleted.rawValue] == .bool(true) {
-            return .skipped("in the trash (`readsync client restore \(id.prefix(8))` brings it back)")
+            return .skipped("article \(id.prefix(8)) is in the trash; restore it first")
         }
         let isNew = registers[ArticleField.title.rawValue] == nil
         try fillMetadata(id, item, registers: registers, url: url?.string)

@@ -35,17 +35,17 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
     public var description: String {
         switch self {
         case .notConfigured:
-            return "no sync server is set for this device; run `readsync client init --server URL --token TOKEN`"
+            return "no sync server is set for this device"
         case .unreachable(let server, let reason):
             return "cannot reach the sync server at \(server) (\(reason)); nothing was lost, local changes stay queued"
         case .untrustedCertificate(let server, let reason):
             return "refused to sync with \(server): its certificate is not trusted (\(reason)); if a private certificate authority signed it, "
-                + "give its PEM file with `readsync client init --ca-file FILE`; nothing was lost, local changes stay queued"
+                + "give this device its PEM file; nothing was lost, local changes stay queued"
         case .refused(let server, let status, let code, let message):
             switch code {
             case .unauthorized:
                 return
-                    "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` and run `readsync client init` again"
+                    "the server at \(server) refused this device's token (HTTP \(status)); get a new one from the server's operator and give it to this device"
             // The server's storage failed, not this device: its answer says
             // nothing of this request was stored, and the outbox is cleared
             // only by an acknowledged push, so everything waits here.

@@ -17,7 +17,7 @@ public enum ServerBackup {
 
         public var description: String {
             switch self {
-            case .noDatabase(let path): return "no server database at \(path); --data must name the folder `readsync serve --data` uses"
+            case .noDatabase(let path): return "no server database at \(path)"
             case .exists(let path): return "\(path) already exists; name a new file, a backup never overwrites one"
             case .damaged(let path, let problem): return "the copy at \(path) failed its integrity check (\(problem)); it was removed"
             case .unwritable(let path, let reason): return "cannot write the backup to \(path): \(reason)"

@@ -316,8 +316,8 @@ public enum UserError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .exists(let name): return "a user named '\(name)' already exists; `readsync user token \(name)` gives them a new token"
-        case .unknown(let name): return "no user named '\(name)' (see `readsync user list`)"
+        case .exists(let name): return "a user named '\(name)' already exists"
+        case .unknown(let name): return "no user named '\(name)'"
         case .invalidName(let name): return "invalid user name '\(name)': use 1–64 letters, digits, '.', '_' or '-'"
         }
     }

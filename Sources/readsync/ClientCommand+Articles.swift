@@ -24,7 +24,13 @@ extension ClientCommand {
                 throw ValidationError("--name must be 1–100 characters without control characters")
             }
             // Before the home is opened (and perhaps created) for nothing.
-            if let caFile { _ = try ReadingList.checkedCAFile(caFile, serverURL: server) }
+            // (ArgumentParser says an error of `validate` by its description:
+            // this program's wording goes in first.)
+            do {
+                if let caFile { _ = try ReadingList.checkedCAFile(caFile, serverURL: server) }
+            } catch {
+                throw CommandFailure(CommandHint.message(for: error))
+            }
         }
 
         func run() throws {

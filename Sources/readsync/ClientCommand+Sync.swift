@@ -70,7 +70,7 @@ extension ClientCommand {
                     if summary.resynchronised { line += "; everything was exchanged again (the server was new to this device or restored)" }
                     say(line)
                 case .failed(let error, let pause):
-                    say("\(time) \(String(describing: error).split(separator: "\n").first ?? ""); trying again within \(pause.components.seconds) s")
+                    say("\(time) \(CommandHint.message(for: error).split(separator: "\n").first ?? ""); trying again within \(pause.components.seconds) s")
                 }
             }
             let pending = try list.status().pendingChanges

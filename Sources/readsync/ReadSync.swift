@@ -27,7 +27,7 @@ struct ReadSync: AsyncParsableCommand {
                 print(fullMessage(for: error))  // --help, --version
                 Foundation.exit(0)
             }
-            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            let message = (CommandHint.hinted(error) ?? message(for: error)).split(separator: "\n").first.map(String.init) ?? ""
             if !message.isEmpty {
                 FileHandle.standardError.write(Data("Error: \(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)\n".utf8))
             }

@@ -58,7 +58,7 @@ enum Terminal {
 
     /// One line on standard error, as ArgumentParser prints its own errors.
     static func error(_ error: any Error) {
-        FileHandle.standardError.write(Data("Error: \(String(describing: error))\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(CommandHint.message(for: error))\n".utf8))
     }
 }
 

@@ -37,7 +37,7 @@ struct PageFetcherTests {
         #expect(error == .refusedAddress(url: byAddress, redirectedTo: nil, address: IPAddress("127.0.0.1")!, addressClass: .loopback))
         #expect(
             error?.description
-                == "refused to fetch \(byAddress): it resolves to 127.0.0.1, a loopback address; `readsync serve --fetch-private` allows private addresses")
+                == "refused to fetch \(byAddress): it resolves to 127.0.0.1, a loopback address, which this fetch policy does not allow")
 
         // A name is checked on what it resolves to (::1 or 127.0.0.1).
         let byName = "http://localhost:\(server.port)/page"
@@ -73,7 +73,7 @@ struct PageFetcherTests {
             error == .refusedAddress(url: start.url("/start"), redirectedTo: secret.url("/secret"), address: IPAddress("127.0.0.2")!, addressClass: .loopback))
         #expect(
             error?.description
-                == "refused to fetch \(start.url("/start")): it redirects to \(secret.url("/secret")), which resolves to 127.0.0.2, a loopback address; `readsync serve --fetch-private` allows private addresses"
+                == "refused to fetch \(start.url("/start")): it redirects to \(secret.url("/secret")), which resolves to 127.0.0.2, a loopback address, which this fetch policy does not allow"
         )
         #expect(start.requests == ["/page", "/start"])
         #expect(secret.requests.isEmpty, "the redirect's target was asked for")

@@ -231,7 +231,7 @@ struct ImportTests {
         #expect(try list.show(cafe.id).archived == false)
         #expect(try list.show(hello.id).tags == ["tech"])
         #expect(try list.show(trashed).deleted)
-        #expect(again.skipped.contains { $0.line == 4 && $0.reason.hasPrefix("in the trash") })
+        #expect(again.skipped.contains { $0.line == 4 && $0.reason.hasSuffix("is in the trash; restore it first") })
     }
 
     @Test func anInterruptedImportReRunFinishesWithoutDuplicates() throws {
