@@ -165,12 +165,6 @@ extension ClientStore {
         try write(during: .sync) { db in try MetaKey.cursor.write("0", db) }
     }
 
-    /// Whether this device's clock is now within half the allowed skew of
-    /// the server's.
-    func wallClockAgrees(with serverTime: Int64) -> Bool {
-        abs(wallClock.nowMilliseconds() - serverTime) <= SyncProtocol.maxClockSkewMilliseconds / 2
-    }
-
     /// Gives unsynced local writes stamped after `cutoff` (made while the
     /// clock ran ahead) new timestamps from the corrected clock, keeping
     /// their order, values and version vectors. Safe because the server
@@ -178,7 +172,7 @@ extension ClientStore {
     /// new stamps start above everything that may be known elsewhere (the
     /// public clock, and unsynced writes at or before `cutoff`, which may
     /// have been accepted with their acknowledgement lost). Returns how many
-    /// were re-stamped.
+    /// were re-stamped. When to do it is `ClockSkewRecovery`'s to decide.
     func restampChanges(aheadOf cutoff: Int64) throws -> Int {
         try write(during: .sync) { db in
             let waiting = try Outbox.waiting(db)

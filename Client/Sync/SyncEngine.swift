@@ -106,10 +106,10 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
-            } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && store.wallClockAgrees(with: serverTime) {
+            } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && ClockSkewRecovery.clockAgrees(store.wallClock, serverTime: serverTime) {
                 // The clock was wrong when these were written and is right
                 // now: re-stamp what the server refused, then send again.
-                summary.restamped = try store.restampChanges(aheadOf: serverTime + SyncProtocol.maxClockSkewMilliseconds)
+                summary.restamped = try ClockSkewRecovery.restampRefused(store, serverTime: serverTime)
                 restamped = true
                 next = try store.pendingBatch(limit: pushBatchSize)
                 continue

@@ -298,9 +298,10 @@ final class Simulation {
         if SyncProtocol.excessiveSkew(of: batch.changes, serverTime: serverClock.nowMilliseconds()) != nil {
             stats.refusedForSkew += 1
             log("\(replica.name) push \(batch.changes.count): refused, clock ahead")
-            if replica.store.wallClockAgrees(with: serverClock.nowMilliseconds()) {
+            // What `SyncEngine` does on the same refusal.
+            if ClockSkewRecovery.clockAgrees(replica.store.wallClock, serverTime: serverClock.nowMilliseconds()) {
                 let count = try recordingWrites(of: replica) {
-                    try replica.store.restampChanges(aheadOf: serverClock.nowMilliseconds() + SyncProtocol.maxClockSkewMilliseconds)
+                    try ClockSkewRecovery.restampRefused(replica.store, serverTime: serverClock.nowMilliseconds())
                 }
                 stats.restamped += count
                 log("\(replica.name) re-stamped \(count)")
