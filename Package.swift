@@ -70,6 +70,12 @@ let package = Package(
             name: "FaultPoints",
             swiftSettings: swiftSettings
         ),
+        // Folders and files only this account may read (0700 / 0600), for a
+        // device's home and a server's data folder alike.
+        .target(
+            name: "PrivateStorage",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReadSyncCore",
             dependencies: ["CSystemZlib"],
@@ -96,6 +102,7 @@ let package = Package(
                 "ReadSyncCore",
                 "ReadSyncArticles",
                 "FaultPoints",
+                "PrivateStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
@@ -109,6 +116,7 @@ let package = Package(
                 "ReadSyncCore",
                 "ReadSyncArticles",
                 "FaultPoints",
+                "PrivateStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -197,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "ReadSyncClientTests",
             dependencies: [
-                "ReadSyncClient",
+                "PrivateStorage", "ReadSyncClient",
                 "ReadSyncCore",
                 "ReadSyncArticles",
                 "ReadSyncTestSupport",
@@ -221,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "ReadSyncServerTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
+                "PrivateStorage", "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

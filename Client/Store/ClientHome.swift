@@ -1,4 +1,5 @@
 import Foundation
+import PrivateStorage
 import ReadSyncCore
 
 /// Where a device keeps its library: one folder holding one SQLite database.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PrivateStorage
 import ReadSyncCore
 
 /// A device's library: one SQLite database (WAL) holding each entity's field

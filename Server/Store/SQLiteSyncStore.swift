@@ -1,6 +1,7 @@
 import FaultPoints
 import Foundation
 import GRDB
+import PrivateStorage
 import ReadSyncCore
 import Synchronization
 

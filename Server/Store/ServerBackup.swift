@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PrivateStorage
 
 /// An online backup of the server's database: a consistent copy taken while
 /// the server runs and keeps accepting pushes (SQLite's `VACUUM INTO`, from a

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PrivateStorage
 import ReadSyncCore
 
 /// Where a server keeps its data.

@@ -1,4 +1,5 @@
 import Foundation
+import PrivateStorage
 import ReadSyncCore
 import Testing
 

@@ -1,13 +1,13 @@
 import Foundation
-import ReadSyncCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Folders only this account may enter (0700) and files only it may read
-/// (0600), whatever the umask: a data folder holds every user's library
-/// and the hashes of their tokens.
+/// (0600), whatever the umask: a device home holds the whole library and
+/// the server token, a server's data folder every user's library and the
+/// hashes of their tokens.
 ///
 /// Only the folder and the main database file are created here. SQLite gives
 /// the `-wal`, `-shm` and `-journal` files it creates later the permission
@@ -16,14 +16,11 @@ import Glibc
 /// database keeps them 0600 too. That is why this does not set a
 /// process-wide umask: it would not be needed for SQLite's files, and it
 /// would also narrow the files a user asks for, such as `client export --out`.
-///
-/// (The client has the same few lines in `Client/Store/PrivateFiles.swift`:
-/// client and server never import each other, and the core does no I/O.)
-enum PrivateFiles {
+public enum PrivateFiles {
     /// Makes `folder` (0700) if it is missing, else tightens it; then
     /// tightens those of `files` (names inside it) that exist. Returns what
     /// was found readable by others and tightened (or could not be).
-    static func prepare(folder: URL, files: [String]) throws -> [PermissionChange] {
+    public static func prepare(folder: URL, files: [String]) throws -> [PermissionChange] {
         var isDirectory: ObjCBool = false
         var changes: [PermissionChange] = []
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
@@ -36,7 +33,7 @@ enum PrivateFiles {
     }
 
     /// Creates `folder` 0700 (its missing parents as the umask makes them).
-    static func makeDirectory(_ folder: URL) throws {
+    public static func makeDirectory(_ folder: URL) throws {
         let parent = folder.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -57,7 +54,7 @@ enum PrivateFiles {
 
     /// Creates an empty file 0600 at `path` unless one exists; true if it made it.
     @discardableResult
-    static func makeFile(_ path: String) throws -> Bool {
+    public static func makeFile(_ path: String) throws -> Bool {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             if errno == EEXIST { return false }
@@ -71,9 +68,9 @@ enum PrivateFiles {
     /// Takes the group's and others' bits off each existing path that has
     /// any (0755 → 0700, 0644 → 0600; the owner's bits stay as they were, so
     /// nothing the owner could do before stops working). A chmod that fails
-    /// (a file of another account) is reported, not thrown: the store
-    /// still opens as it did.
-    static func tighten(_ paths: [String]) -> [PermissionChange] {
+    /// (a file of another account) is reported, not thrown: the library
+    /// or store still opens as it did.
+    public static func tighten(_ paths: [String]) -> [PermissionChange] {
         paths.compactMap { path in
             // Through a symbolic link to what it names, as chmod goes. (Foundation's
             // attributes, not `struct stat`: which C module Swift thinks declares
@@ -93,10 +90,10 @@ enum PrivateFiles {
     }
 }
 
-/// A data folder or file that cannot be made or used.
-struct PrivateFileError: Error, CustomStringConvertible {
-    let path: String
-    let reason: String
+/// A private folder or file that cannot be made or used.
+public struct PrivateFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
 
-    var description: String { "cannot use \(path) for the server's data: \(reason)" }
+    public var description: String { "cannot use \(path): \(reason)" }
 }
