@@ -165,7 +165,7 @@ let package = Package(
             dependencies: [
                 "ReadSyncClient", "ReadSyncServer", "ReadSyncCore", "ReadSyncArticles",
                 // SeededGenerator: the same library every run.
-                "ReadSyncTestSupport",
+                "SeededRandom",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -194,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReadSyncCoreTests",
-            dependencies: ["ReadSyncCore", "ReadSyncTestSupport"],
+            dependencies: ["SeededRandom", "ReadSyncCore", "ReadSyncTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "ReadSyncClientTests",
             dependencies: [
-                "PrivateStorage", "ReadSyncClient",
+                "SeededRandom", "PrivateStorage", "ReadSyncClient",
                 "ReadSyncCore",
                 "ReadSyncArticles",
                 "ReadSyncTestSupport",
@@ -213,6 +213,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        // A seeded random generator, for tests and the benchmark alike (a
+        // module of its own: the benchmark builds in release, where
+        // ReadSyncTestSupport's @testable imports cannot).
+        .target(
+            name: "SeededRandom",
+            path: "Tests/SeededRandom",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -250,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: [
-                "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
+                "SeededRandom", "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -265,7 +273,7 @@ let package = Package(
             name: "EndToEndTests",
             // Depending on the executable makes `swift test` build it first.
             dependencies: [
-                "readsync", "FaultPoints", "ReadSyncCore", "ReadSyncServer", "ReadSyncTestSupport",
+                "readsync", "FaultPoints", "ReadSyncCore", "ReadSyncServer", "ReadSyncTestSupport", "SeededRandom",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

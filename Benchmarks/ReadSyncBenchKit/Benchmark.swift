@@ -1,7 +1,7 @@
 import Foundation
 import ReadSyncClient
 import ReadSyncCore
-import ReadSyncTestSupport
+import SeededRandom
 
 /// Runs every benchmark of issue 5 in one process, each figure beside a
 /// baseline taken in the same run. Blocking: call it from a thread that may

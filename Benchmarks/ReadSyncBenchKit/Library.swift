@@ -2,7 +2,7 @@ import Foundation
 import ReadSyncArticles
 import ReadSyncClient
 import ReadSyncCore
-import ReadSyncTestSupport
+import SeededRandom
 
 /// The "library" workload: articles with prose bodies, notes linked to them
 /// and read-state changes, generated from a seed so every run is the same.

@@ -1,6 +1,7 @@
 import Foundation
 import ReadSyncCore
 import ReadSyncTestSupport
+import SeededRandom
 import Synchronization
 import Testing
 

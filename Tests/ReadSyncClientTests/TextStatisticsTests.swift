@@ -1,6 +1,6 @@
 import Foundation
 import ReadSyncCore
-import ReadSyncTestSupport
+import SeededRandom
 import Testing
 
 @testable import ReadSyncArticles

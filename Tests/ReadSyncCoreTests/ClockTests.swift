@@ -1,5 +1,6 @@
 import Foundation
 import ReadSyncTestSupport
+import SeededRandom
 import Testing
 
 @testable import ReadSyncCore

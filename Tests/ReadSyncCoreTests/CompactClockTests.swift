@@ -1,5 +1,5 @@
 import ReadSyncCore
-import ReadSyncTestSupport
+import SeededRandom
 import Testing
 
 /// The binary forms devices store clocks in.

@@ -1,6 +1,6 @@
 import Foundation
 import ReadSyncCore
-import ReadSyncTestSupport
+import SeededRandom
 import Testing
 
 /// User-visible times are written without a date formatter; they must read

@@ -1,4 +1,5 @@
 import ReadSyncTestSupport
+import SeededRandom
 import Testing
 
 @testable import ReadSyncCore

@@ -1,6 +1,6 @@
 import Foundation
 import ReadSyncCore
-import ReadSyncTestSupport
+import SeededRandom
 import Testing
 
 /// The hand-written JSON of changes and the messages carrying them: the same

@@ -4,6 +4,7 @@ import ReadSyncArticles
 import ReadSyncCore
 import ReadSyncServer
 import ReadSyncTestSupport
+import SeededRandom
 
 @testable import ReadSyncClient
 
