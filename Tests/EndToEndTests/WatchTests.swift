@@ -26,6 +26,9 @@ import Testing
 
         var lines: [String] { ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 
+        /// Sends `number` and returns at once.
+        func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
         /// SIGTERM, then the exit status (nil if it did not exit within `seconds`).
         func terminate(within seconds: Double = 30) -> Int32? {
             process.terminate()
@@ -130,10 +133,26 @@ import Testing
         let devices = try devices(server)
         let laptop = try Watcher(devices[0])
         let phone = try Watcher(devices[1])
+        // The server frozen: the laptop's exchange of its first article stays
+        // in flight when SIGTERM comes, and the second article, written
+        // meanwhile, is still queued.
+        kill(server.processIdentifier, SIGSTOP)
+        var frozen = true
+        defer { if frozen { kill(server.processIdentifier, SIGCONT) } }
+        _ = try devices[0].client("add", try ReadSyncBinary.seed("000"))
+        usleep(2_000_000)  // the watcher wakes, reads the outbox and sends
         let id = try devices[0].client("add", try ReadSyncBinary.seed("002")).lastLine
+        laptop.signal(SIGTERM)
+        usleep(300_000)
+        kill(server.processIdentifier, SIGCONT)
+        frozen = false
         #expect(laptop.terminate() == 0)
         let status = try devices[0].json("status") as? [String: Any]
         #expect(status?["pendingChanges"] as? Int == 0, "\(laptop.lines)")
+        // The exchange SIGTERM found in flight finished, and took the
+        // article written meanwhile with it (a push reads the outbox again
+        // after each batch until it is empty).
+        #expect(laptop.lines.contains { $0.contains("local change: pushed ") && !$0.contains("pushed 0,") }, "\(laptop.lines)")
         #expect(laptop.lines.last == "Stopped watching; every change is pushed.", "\(laptop.lines)")
         #expect(try Self.waitFor(seconds: 30) { try state(of: id, on: devices[1]) != nil })
 
