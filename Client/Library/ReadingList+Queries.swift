@@ -18,12 +18,12 @@ extension ReadingList {
         }
         return try store.read { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
-                    WHERE \(conditions.joined(separator: " AND "))
-                    ORDER BY a.added_at DESC, a.id
-                    """, arguments: StatementArguments(arguments))
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
+                        WHERE \(conditions.joined(separator: " AND "))
+                        ORDER BY a.added_at DESC, a.id
+                        """), arguments: StatementArguments(arguments))
             let tags = try Self.tagsByArticle(db)
             return rows.map { Self.summary(from: $0, tags: tags[$0["id"]] ?? []) }
         }
@@ -34,18 +34,19 @@ extension ReadingList {
         try store.read { db in
             let id = try ArticleRef.resolve(ref, in: db, includeDeleted: true)
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT \(Self.summaryColumns), a.author, a.published, a.content, a.deleted, r.read_at
-                    FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.id = ?
-                    """, arguments: [id])!
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.summaryColumns), a.author, a.published, a.content, a.deleted, r.read_at
+                        FROM articles a LEFT JOIN read_state r ON r.article_id = a.id WHERE a.id = ?
+                        """), arguments: [id])!
             let summary = Self.summary(
-                from: row, tags: try String.fetchAll(db, sql: "SELECT name FROM tags WHERE article_id = ? ORDER BY name", arguments: [id]))
+                from: row,
+                tags: try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM tags WHERE article_id = ? ORDER BY name"), arguments: [id]))
             let notes = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, body, quote, created_at FROM notes WHERE article_id = ? AND deleted = 0 ORDER BY created_at, id
-                    """, arguments: [id]
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, body, quote, created_at FROM notes WHERE article_id = ? AND deleted = 0 ORDER BY created_at, id
+                        """), arguments: [id]
             ).map { NoteView(id: $0["id"], body: $0["body"], quote: $0["quote"], createdAt: $0["created_at"]) }
             return ArticleDetail(
                 id: summary.id, url: summary.url, title: summary.title, author: row["author"], site: summary.site,
@@ -60,11 +61,11 @@ extension ReadingList {
     public func trash() throws -> [ArticleSummary] {
         try store.read { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
-                    WHERE a.deleted = 1 ORDER BY a.added_at DESC, a.id
-                    """)
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.summaryColumns) FROM articles a LEFT JOIN read_state r ON r.article_id = a.id
+                        WHERE a.deleted = 1 ORDER BY a.added_at DESC, a.id
+                        """))
             let tags = try Self.tagsByArticle(db)
             return rows.map { Self.summary(from: $0, tags: tags[$0["id"]] ?? []) }
         }
@@ -130,7 +131,7 @@ extension ReadingList {
 
     private static func tagsByArticle(_ db: Database) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT article_id, name FROM tags ORDER BY name") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT article_id, name FROM tags ORDER BY name")) {
             result[row["article_id"], default: []].append(row["name"])
         }
         return result

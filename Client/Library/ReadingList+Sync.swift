@@ -38,7 +38,9 @@ extension ReadingList {
         let differing = try store.read { db in
             try report.differing.map { address in
                 let articleID = try Self.articleID(kind: address.kind.rawValue, entity: address.entity, db)
-                let title = try articleID.flatMap { try String.fetchOne(db, sql: "SELECT title FROM article_values WHERE id = ?", arguments: [$0]) }
+                let title = try articleID.flatMap {
+                    try String.fetchOne(db.cachedStatement(sql: "SELECT title FROM article_values WHERE id = ?"), arguments: [$0])
+                }
                 return DifferingEntity(kind: address.kind.rawValue, entity: address.entity, articleID: articleID, articleTitle: title)
             }
         }
@@ -51,7 +53,7 @@ extension ReadingList {
             try Row.fetchAll(db, sql: "SELECT * FROM conflicts ORDER BY lost_timestamp DESC, id DESC").map { row in
                 let kind: String = row["kind"], entity: String = row["entity"]
                 let articleID = try Self.articleID(kind: kind, entity: entity, db)
-                let title = try articleID.flatMap { try String.fetchOne(db, sql: "SELECT title FROM articles WHERE id = ?", arguments: [$0]) }
+                let title = try articleID.flatMap { try String.fetchOne(db.cachedStatement(sql: "SELECT title FROM articles WHERE id = ?"), arguments: [$0]) }
                 let kept = HLCTimestamp(encoded: row["kept_timestamp"]), lost = HLCTimestamp(encoded: row["lost_timestamp"])
                 return ConflictView(
                     articleID: articleID, articleTitle: title, kind: kind, entity: entity, field: row["field"],
@@ -65,7 +67,7 @@ extension ReadingList {
         switch EntityKind(rawValue: kind) {
         case .article, .readState: return entity
         case .tag: return TagEntity.parts(of: entity)?.articleID
-        case .note: return try String.fetchOne(db, sql: "SELECT article_id FROM note_values WHERE id = ?", arguments: [entity])
+        case .note: return try String.fetchOne(db.cachedStatement(sql: "SELECT article_id FROM note_values WHERE id = ?"), arguments: [entity])
         default: return nil
         }
     }

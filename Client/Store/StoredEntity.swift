@@ -202,9 +202,9 @@ extension StoredEntity {
     static func everyEntity(_ db: Database) throws -> [EntityAddress] {
         var addresses: [EntityAddress] = []
         for kind in EntityKind.known {
-            addresses += try String.fetchAll(db, sql: "SELECT id FROM \(ValueTable.name(of: kind))").map { EntityAddress(kind: kind, id: $0) }
+            addresses += try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM \(ValueTable.name(of: kind))")).map { EntityAddress(kind: kind, id: $0) }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT kind, id FROM unknown_entities ORDER BY kind, id") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, id FROM unknown_entities ORDER BY kind, id")) {
             guard let kind = EntityKind(rawValue: row[0]) else { continue }
             addresses.append(EntityAddress(kind: kind, id: row[1]))
         }
