@@ -39,13 +39,12 @@ public enum SyncError: Error, Equatable, CustomStringConvertible, LocalizedError
         case .unreachable(let server, let reason):
             return "cannot reach the sync server at \(server) (\(reason)); nothing was lost, local changes stay queued"
         case .untrustedCertificate(let server, let reason):
-            return "refused to sync with \(server): its certificate is not trusted (\(reason)); if a private certificate authority signed it, "
-                + "give this device its PEM file; nothing was lost, local changes stay queued"
+            return "refused to sync with \(server): its certificate is not trusted (\(reason)); nothing was lost, local changes stay queued"
         case .refused(let server, let status, let code, let message):
             switch code {
             case .unauthorized:
                 return
-                    "the server at \(server) refused this device's token (HTTP \(status)); get a new one from the server's operator and give it to this device"
+                    "the server at \(server) refused this device's token (HTTP \(status))"
             // The server's storage failed, not this device: its answer says
             // nothing of this request was stored, and the outbox is cleared
             // only by an acknowledged push, so everything waits here.

@@ -22,9 +22,9 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .pendingChanges(let count):
-            return "\(count) change\(count == 1 ? "" : "s") on this device wait to be sent; sync, then verify"
+            return "\(count) change\(count == 1 ? "" : "s") on this device wait to be sent"
         case .behind(let cursor, let latest):
-            return "the server has changes this device has not pulled (it is at \(cursor) of \(latest)); sync, then verify"
+            return "the server has changes this device has not pulled (it is at \(cursor) of \(latest))"
         }
     }
 }

@@ -19,20 +19,15 @@ enum CommandHint {
         case LookupError.unknownNote: return "\(error) (see `readsync client show ARTICLE`)"
         case LookupError.articleDeleted(let id): return "\(error); `readsync client restore \(id)` brings it back"
         case ServerSettingsError.invalidToken: return "\(error) (as `readsync user add` prints it)"
-        case ServerSettingsError.credentialsInServerURL:
-            return "the server URL must not hold a user name or password (`client status` and sync messages show the URL); give the token with --token"
+        case ServerSettingsError.credentialsInServerURL: return "\(error); give the token with --token"
+        // The flag is what the sentence is about: said in this program's words.
         case ServerSettingsError.caFileWithoutHTTPS(let url): return "--ca-file is for an https:// server, and \(url) is not one"
-        case VerifyError.pendingChanges(let count):
-            return "\(count) change\(count == 1 ? "" : "s") on this device wait to be sent; run `readsync client sync`, then verify"
-        case VerifyError.behind(let cursor, let latest):
-            return "the server has changes this device has not pulled (it is at \(cursor) of \(latest)); run `readsync client sync`, then verify"
+        case VerifyError.pendingChanges, VerifyError.behind: return "\(error); run `readsync client sync`, then verify"
         case SyncError.notConfigured: return "\(error); run `readsync client init --server URL --token TOKEN`"
-        case SyncError.untrustedCertificate(let server, let reason):
-            return "refused to sync with \(server): its certificate is not trusted (\(reason)); if a private certificate authority signed it, "
-                + "give its PEM file with `readsync client init --ca-file FILE`; nothing was lost, local changes stay queued"
-        case SyncError.refused(let server, let status, .unauthorized, _):
-            return "the server at \(server) refused this device's token (HTTP \(status)); get a new one with `readsync user token NAME` "
-                + "and run `readsync client init` again"
+        case SyncError.untrustedCertificate:
+            return "\(error); if a private certificate authority signed it, give its PEM file with `readsync client init --ca-file FILE`"
+        case SyncError.refused(_, _, .unauthorized, _):
+            return "\(error); get a new one with `readsync user token NAME` and run `readsync client init` again"
         case UserError.exists(let name): return "\(error); `readsync user token \(name)` gives them a new token"
         case UserError.unknown: return "\(error) (see `readsync user list`)"
         case ServerBackup.Failure.noDatabase: return "\(error); --data must name the folder `readsync serve --data` uses"
