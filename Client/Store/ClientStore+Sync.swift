@@ -216,13 +216,10 @@ extension ClientStore {
                     counters[old] = field.base!
                     return VersionVector(counters).incremented(for: new)
                 }, db)
-            try Outbox.forgetBases(db)
-            // Each re-stamped write is the new id's first to its field.
-            for restamp in fork.restamped {
-                try db.execute(
-                    sql: "UPDATE outbox SET base = 0 WHERE kind = ? AND entity = ? AND field = ?",
-                    arguments: [restamp.key.kind.rawValue, restamp.key.entity, restamp.key.field])
-            }
+            // Each re-stamped write is the new id's first to its field; the
+            // rest wait to be sent as they are.
+            let restamped = Set(fork.restamped.map(\.key))
+            try Outbox.resetBases(db) { restamped.contains($0) ? 0 : nil }
             try MetaKey.node.write(new.rawValue, db)
             try MetaKey.copiedFrom.write(old.rawValue, db)
             try MetaKey.pushToken.write(nil, db)
@@ -254,11 +251,9 @@ extension ClientStore {
             }
             for address in loaded.keys { try loaded[address]!.save(db) }
             _ = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(versions)
-            let queue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) VALUES (?, ?, ?)")
             for address in entities {
-                for field in try StoredEntity.clocks(address.kind, address.entity, db).keys.sorted() {
-                    try queue.execute(arguments: [address.kind.rawValue, address.entity, field])
-                }
+                let fields = try StoredEntity.clocks(address.kind, address.entity, db).keys.sorted()
+                if !fields.isEmpty { try Outbox.queueAgain(fields, of: EntityAddress(kind: address.kind, id: address.entity), db) }
             }
             _ = try SearchIndex.refreshQueued(db)
         }

@@ -65,7 +65,7 @@ public enum DeviceIdentity {
                 try MetaKey.copiedFrom.write(stored.rawValue, db)
                 // Its waiting writes keep the old id's stamps, and the old
                 // id's chain of pushes is the original's.
-                try Outbox.forgetBases(db)
+                try Outbox.resetBases(db) { _ in nil }
                 try MetaKey.pushToken.write(nil, db)
                 try MetaKey.pendingPushToken.write(nil, db)
             } else {

@@ -12,8 +12,12 @@ final class LocalWrite {
     private let database: Database
     private var clock: HybridLogicalClock
     private let wallClock: any WallClock
-    /// The entities this command is writing, saved by `saveEntities()`.
+    /// The entities this command is writing, and their outbox entries,
+    /// saved by `saveEntities()`.
     private var entities: [EntityAddress: StoredEntity] = [:]
+    private var outboxEntries: [EntityAddress: OutboxEntry] = [:]
+    /// The order the entries were first marked in: the outbox's order.
+    private var outboxOrder: [EntityAddress] = []
     /// Fields changed so far in this transaction.
     private(set) var writes = 0
     /// Whether the current command changed anything.
@@ -41,7 +45,11 @@ final class LocalWrite {
         commandChanged = false
         // A command that throws is rolled back whole: what it held in
         // memory is dropped with it.
-        defer { entities = [:] }
+        defer {
+            entities = [:]
+            outboxEntries = [:]
+            outboxOrder = []
+        }
         try database.inSavepoint {
             result = try body(self)
             try saveEntities()
@@ -82,7 +90,10 @@ final class LocalWrite {
         }
         entity.set(key.field, register)
         entities[address] = entity
-        try Outbox.markWritten(key, replacing: current?.timestamp, base: current?.vector[timestamp.node] ?? 0, database)
+        if outboxEntries[address] == nil { outboxOrder.append(address) }
+        var entry = try outboxEntries[address] ?? Outbox.entry(address, database)
+        entry.markWritten(key.field, replacing: current?.timestamp, base: current?.vector[timestamp.node] ?? 0)
+        outboxEntries[address] = entry
         commandChanged = true
         writes += 1
         return true
@@ -117,5 +128,11 @@ final class LocalWrite {
         for address in entities.keys {
             try entities[address]!.save(database)
         }
+        // Saved, they are read again from the database when written next.
+        for address in outboxOrder {
+            try Outbox.save(outboxEntries[address]!, of: address, database)
+        }
+        outboxEntries = [:]
+        outboxOrder = []
     }
 }

@@ -2,104 +2,139 @@ import Foundation
 import GRDB
 import ReadSyncCore
 
-/// The fields written on this device and not yet acknowledged by the server.
-/// A row names a field, not a version: a push sends the field's current
-/// value and clock, so a field written ten times before a sync is sent once.
+/// The fields written on this device and not yet acknowledged by the server:
+/// one row per entity (migration `v9-outbox-per-entity`), naming its waiting
+/// fields (`OutboxEntry`), not their versions: a push sends each field's
+/// current value and clock, so a field written ten times before a sync is
+/// sent once, and an article added with five fields is one row.
 enum Outbox {
-    /// Marks the field at `key` written. When it was already waiting, the
-    /// version it replaces (stamped `replaced`) may have reached the server
-    /// in a push whose answer was lost: its timestamp becomes the floor that
-    /// re-stamping stays above. When it was not (or waits only to be sent
-    /// again to a new server), `base` (the writer's count in the field's
-    /// vector before this write) is kept with it.
-    static func markWritten(_ key: RegisterKey, replacing replaced: HLCTimestamp?, base: UInt64, _ db: Database) throws {
-        let floor = replaced?.stored
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO outbox (kind, entity, field, base) VALUES (?, ?, ?, ?)
-                ON CONFLICT (kind, entity, field) DO UPDATE SET floor = COALESCE(max(floor, ?), ?, floor), base = COALESCE(base, excluded.base)
-                """
-        ).execute(arguments: [key.kind.rawValue, key.entity, key.field, Int64(base), floor, floor])
+    /// The entity's waiting fields (empty when none waits).
+    static func entry(_ address: EntityAddress, _ db: Database) throws -> OutboxEntry {
+        guard
+            let blob = try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT fields FROM outbox WHERE kind = ? AND entity = ?"),
+                arguments: [address.kind.rawValue, address.id])
+        else { return OutboxEntry() }
+        return try decode(blob, address)
     }
 
+    /// Stores the entity's waiting fields: a new entity goes last in the
+    /// outbox, one already there keeps its place; none left removes its row.
+    static func save(_ entry: OutboxEntry, of address: EntityAddress, _ db: Database) throws {
+        if entry.isEmpty {
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE kind = ? AND entity = ?").execute(arguments: [
+                address.kind.rawValue, address.id,
+            ])
+        } else {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO outbox (kind, entity, fields, field_count) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (kind, entity) DO UPDATE SET fields = excluded.fields, field_count = excluded.field_count
+                    """
+            ).execute(arguments: [address.kind.rawValue, address.id, Data(entry.encoded), entry.fields.count])
+        }
+    }
+
+    /// How many fields wait.
     static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox")) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(sum(field_count), 0) FROM outbox")) ?? 0
     }
 
     /// A field sent in a push: what its acknowledgement must find unchanged.
     struct Sent: Sendable {
+        /// The outbox row (its entity's) the field was read from.
         let seq: Int64
         let key: RegisterKey
         let timestamp: HLCTimestamp
         let vector: VersionVector
     }
 
-    /// The oldest waiting fields after outbox position `after`, with their
-    /// current versions, at most `limit` and (past the first) at most
-    /// `maxBytes` of text.
+    /// The oldest waiting entities after outbox position `after`, with the
+    /// current versions of their waiting fields: whole entities, at most
+    /// `limit` fields and (past the first entity) at most `maxBytes` of text.
     static func batch(after: Int64 = 0, limit: Int, maxBytes: Int, _ db: Database) throws -> (changes: [Change], sent: [Sent]) {
         var changes: [Change] = [], sent: [Sent] = []
         var bytes = 0
-        var entities: [EntityAddress: StoredEntity] = [:]
         let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT seq, kind, entity, field FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
+            db.cachedStatement(sql: "SELECT seq, kind, entity, fields FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
             arguments: [after, limit])
         for row in rows {
             guard let kind = EntityKind(rawValue: row[1]) else { continue }
             let address = EntityAddress(kind: kind, id: row[2])
-            if entities[address] == nil { entities[address] = try StoredEntity.load(kind, address.id, db) }
-            let field: String = row[3]
-            guard let register = entities[address]!.registers[field] else { continue }
-            bytes += (register.value.text?.utf8.count ?? 8) + 200
-            if !changes.isEmpty && bytes > maxBytes { break }
-            let key = RegisterKey(kind: kind, entity: address.id, field: field)
-            changes.append(Change(key: key, register: register))
-            sent.append(Sent(seq: row[0], key: key, timestamp: register.timestamp, vector: register.vector))
+            let entry = try decode(row[3], address)
+            let entity = try StoredEntity.load(kind, address.id, db)
+            var entityChanges: [Change] = []
+            for (field, _) in entry.fields {
+                guard let register = entity.registers[field] else { continue }
+                bytes += (register.value.text?.utf8.count ?? 8) + 200
+                entityChanges.append(Change(key: RegisterKey(kind: kind, entity: address.id, field: field), register: register))
+            }
+            if !changes.isEmpty && (bytes > maxBytes || changes.count + entityChanges.count > limit) { break }
+            changes += entityChanges
+            sent += entityChanges.map { Sent(seq: row[0], key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
         }
         return (changes, sent)
     }
 
     /// The server stored `sent`: each field leaves the outbox unless it was
-    /// written again since (then its new version still waits, with the sent
-    /// one as its floor).
-    /// `node` is this device's: a field written again keeps waiting, and
-    /// its base becomes `node`'s count in the version the server now has.
+    /// written again since (then its new version still waits, and its base
+    /// becomes `node`'s count in the version the server now has; `node` is
+    /// this device's).
     static func acknowledge(_ sent: [Sent], node: NodeID, _ db: Database) throws {
-        var clocks: [EntityAddress: [String: EntityClocks.Clock]] = [:]
-        let remove = try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?")
-        let rebase = try db.cachedStatement(sql: "UPDATE outbox SET base = ? WHERE seq = ? AND base IS NOT NULL")
+        var order: [EntityAddress] = []
+        var byEntity: [EntityAddress: [Sent]] = [:]
         for field in sent {
             let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
-            if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(address.kind, address.id, db) }
-            if clocks[address]![field.key.field]?.timestamp == field.timestamp {
-                try remove.execute(arguments: [field.seq])
-            } else {
-                try rebase.execute(arguments: [Int64(field.vector[node]), field.seq])
+            if byEntity[address] == nil { order.append(address) }
+            byEntity[address, default: []].append(field)
+        }
+        for address in order {
+            var entry = try entry(address, db)
+            let clocks = try StoredEntity.clocks(address.kind, address.id, db)
+            for field in byEntity[address]! {
+                if clocks[field.key.field]?.timestamp == field.timestamp {
+                    entry.remove(field.key.field)
+                } else {
+                    entry.setBase(of: field.key.field, to: field.vector[node])
+                }
             }
+            try save(entry, of: address, db)
         }
     }
 
-    /// Bases count the writes of the node id the device had; under a new
-    /// one, the fields still waiting are sent as they are (`moveToNewNode`
-    /// re-stamped those it had to), so none keeps a base.
-    static func forgetBases(_ db: Database) throws {
-        try db.execute(sql: "UPDATE outbox SET base = NULL")
+    /// Sets every waiting field's base to `base(key)`. Bases count the writes
+    /// of the node id the device had; under a new one, the fields still
+    /// waiting are sent as they are (`moveToNewNode` re-stamped those it had
+    /// to), so only the re-stamped keep one.
+    static func resetBases(_ db: Database, to base: (RegisterKey) -> UInt64?) throws {
+        for (address, var entry) in try everyEntry(db) {
+            for (field, _) in entry.fields {
+                entry.setBase(of: field, to: base(RegisterKey(kind: address.kind, entity: address.id, field: field)), force: true)
+            }
+            try save(entry, of: address, db)
+        }
     }
 
     /// Every field written here or received (of kinds this version does not
-    /// know too), to be sent again (to a server
-    /// that is new to this device), oldest first.
+    /// know too), to be sent again (to a server that is new to this device),
+    /// the entities in the order of their oldest field.
     static func requeueEverything(_ db: Database) throws {
-        var fields: [(key: RegisterKey, timestamp: HLCTimestamp)] = []
+        var entities: [(address: EntityAddress, fields: [(name: String, timestamp: HLCTimestamp)])] = []
         for address in try StoredEntity.everyEntity(db) {
-            for (field, clock) in try StoredEntity.clocks(address.kind, address.id, db) {
-                fields.append((RegisterKey(kind: address.kind, entity: address.id, field: field), clock.timestamp))
-            }
+            let clocks = try StoredEntity.clocks(address.kind, address.id, db)
+            let fields = clocks.map { (name: $0.key, timestamp: $0.value.timestamp) }.sorted { $0.timestamp < $1.timestamp }
+            if !fields.isEmpty { entities.append((address, fields)) }
         }
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (kind, entity, field) VALUES (?, ?, ?)")
-        for (key, _) in fields.sorted(by: { $0.timestamp < $1.timestamp }) {
-            try insert.execute(arguments: [key.kind.rawValue, key.entity, key.field])
+        for (address, fields) in entities.sorted(by: { $0.fields[0].timestamp < $1.fields[0].timestamp }) {
+            try queueAgain(fields.map(\.name), of: address, db)
         }
+    }
+
+    /// The entity's `fields` wait to be sent again; those already waiting keep their marks.
+    static func queueAgain(_ fields: [String], of address: EntityAddress, _ db: Database) throws {
+        var entry = try entry(address, db)
+        for field in fields { entry.queueAgain(field) }
+        try save(entry, of: address, db)
     }
 
     /// A waiting field with its current timestamp, floor and base.
@@ -107,26 +142,38 @@ enum Outbox {
         let key: RegisterKey
         let timestamp: HLCTimestamp
         let floor: HLCTimestamp?
-        /// The writer's count in the field's vector before its first waiting
-        /// write; nil for a field that waits only to be sent again (to a
-        /// server that lost it or is new), or since before bases were kept.
+        /// See `OutboxEntry.Mark.base`.
         let base: UInt64?
     }
 
     /// Every waiting field, oldest timestamp first.
     static func waiting(_ db: Database) throws -> [Waiting] {
-        var clocks: [EntityAddress: [String: EntityClocks.Clock]] = [:]
         var waiting: [Waiting] = []
-        for row in try Row.fetchAll(db, sql: "SELECT kind, entity, field, floor, base FROM outbox") {
-            guard let kind = EntityKind(rawValue: row[0]) else { continue }
-            let address = EntityAddress(kind: kind, id: row[1])
-            if clocks[address] == nil { clocks[address] = try StoredEntity.clocks(kind, address.id, db) }
-            guard let clock = clocks[address]![row[2]] else { continue }
-            waiting.append(
-                Waiting(
-                    key: RegisterKey(kind: kind, entity: address.id, field: row[2]), timestamp: clock.timestamp,
-                    floor: (row[3] as Data?).flatMap { HLCTimestamp(compact: $0) }, base: (row[4] as Int64?).map { UInt64($0) }))
+        for (address, entry) in try everyEntry(db) {
+            let clocks = try StoredEntity.clocks(address.kind, address.id, db)
+            for (field, mark) in entry.fields {
+                guard let clock = clocks[field] else { continue }
+                waiting.append(
+                    Waiting(
+                        key: RegisterKey(kind: address.kind, entity: address.id, field: field), timestamp: clock.timestamp,
+                        floor: mark.floor, base: mark.base))
+            }
         }
         return waiting.sorted { $0.timestamp < $1.timestamp }
+    }
+
+    private static func everyEntry(_ db: Database) throws -> [(EntityAddress, OutboxEntry)] {
+        try Row.fetchAll(db, sql: "SELECT kind, entity, fields FROM outbox ORDER BY seq").compactMap { row in
+            guard let kind = EntityKind(rawValue: row[0]) else { return nil }
+            let address = EntityAddress(kind: kind, id: row[1])
+            return (address, try decode(row[2], address))
+        }
+    }
+
+    private static func decode(_ blob: Data, _ address: EntityAddress) throws -> OutboxEntry {
+        guard let entry = OutboxEntry(encoded: blob) else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid outbox row of \(address.kind.rawValue) \(address.id)")
+        }
+        return entry
     }
 }

@@ -2,9 +2,11 @@ import Foundation
 import ReadSyncTestSupport
 import Testing
 
-/// Databases written by the first storage format (`Tests/Fixtures/storage-v1`,
-/// made by `make.sh` with the binary of dba93df) open with the current
-/// binary, keep everything a person saw in them, and sync on.
+/// Databases written by earlier versions open with the current binary, keep
+/// everything a person saw in them, and sync on: the first storage format
+/// (`Tests/Fixtures/storage-v1`, made by its `make.sh` with the binary of
+/// dba93df), and a device whose outbox held one row per field
+/// (`Tests/Fixtures/outbox-per-field`, the binary of aef2121).
 @Suite(.serialized) struct UpgradeTests {
     /// A copy of the fixtures, so a test never changes the committed files.
     final class Fixtures {
@@ -12,8 +14,8 @@ import Testing
         let tokens: [String: String]
         let articles: [String: String]
 
-        init() throws {
-            let source = RepositoryPaths.root.appendingPathComponent("Tests/Fixtures/storage-v1")
+        init(_ name: String = "storage-v1") throws {
+            let source = RepositoryPaths.root.appendingPathComponent("Tests/Fixtures/\(name)")
             root = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-upgrade-\(UUID().uuidString)")
             try FileManager.default.copyItem(at: source, to: root)
             let root = root
@@ -103,5 +105,34 @@ import Testing
         #expect(bobs.count == 1)
         #expect(bobs.first?["tags"]?.contains("bob") == true)
         #expect(try reader.library() == bobs)
+    }
+
+    /// The laptop's outbox held twelve fields in twelve rows (the second
+    /// article's progress written twice since its last sync, a tag, a note, a
+    /// third article); after the upgrade they still wait (in four rows, one
+    /// per entity: `SchemaMigrationTests`), and a sync sends them.
+    @Test func aDeviceWhoseOutboxHeldOneRowPerFieldSendsEveryWaitingWrite() throws {
+        let fixtures = try Fixtures("outbox-per-field")
+        let server = try ServerProcess(data: fixtures.serverData)
+        defer { server.terminate() }
+        let laptop = fixtures.device("laptop")
+        #expect((try laptop.json("status") as! [String: Any])["pendingChanges"] as? Int == 12, "every waiting field still waits")
+        // The fixture's server ran on another port: to the device, a new
+        // server, which gets every field again.
+        #expect(try laptop.client("init", "--server", server.url, "--token", fixtures.tokens["alice"]!).status == 0)
+
+        let sync = try laptop.client("sync")
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect((try laptop.json("status") as! [String: Any])["pendingChanges"] as? Int == 0)
+
+        let fresh = Device()
+        #expect(try fresh.client("init", "--server", server.url, "--token", fixtures.tokens["alice"]!).status == 0)
+        #expect(try fresh.client("sync").status == 0)
+        let library = try fresh.library()
+        #expect(library == (try laptop.library()))
+        #expect(library.count == 3)
+        let second = try #require(library.first { $0["id"] == fixtures.articles["second"] })
+        #expect(second["progress"] == "0.8" && second["notes"]?.contains("Pending: not synced yet") == true)
+        #expect(library.first { $0["id"] == fixtures.articles["first"] }?["tags"]?.contains("pending") == true)
     }
 }

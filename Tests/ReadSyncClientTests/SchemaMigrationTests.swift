@@ -63,11 +63,9 @@ struct SchemaMigrationTests {
         try firstFormat(registers: [(key, second)], logged: [(key, first), (key, second)])
 
         let list = try temporary.open()
-        let (count, floor) = try list.store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!, try Data.fetchOne(db, sql: "SELECT floor FROM outbox"))
-        }
-        #expect(count == 1, "the field waits once")
-        #expect(floor.flatMap { HLCTimestamp(compact: $0) } == first.timestamp, "the earlier version may be on the server")
+        let waiting = try list.store.read { db in try Outbox.waiting(db) }
+        #expect(waiting.count == 1, "the field waits once")
+        #expect(waiting.first?.floor == first.timestamp, "the earlier version may be on the server")
         #expect(try list.store.pendingBatch(limit: 10)?.changes == [Change(key: key, register: second)])
     }
 
@@ -139,5 +137,37 @@ struct SchemaMigrationTests {
         for (field, register) in note { #expect(registers[key(field)] == register, "\(field) with its clock") }
         #expect(try upgraded.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM unknown_entities") } == 0)
         #expect(try upgraded.store.read { try String.fetchAll($0, sql: "SELECT field FROM unknown_values") } == ["colour"])
+    }
+
+    /// A device of aef2121 (`Tests/Fixtures/outbox-per-field`, made by its
+    /// `make.sh`) kept twelve waiting fields in twelve outbox rows; they wait
+    /// in one row per entity, in the order first written, with their floors
+    /// and bases. (Migrated alone: opened as a library, the copied file
+    /// would be a copied device, whose bases are dropped.)
+    @Test func theOutboxOfOneRowPerFieldBecomesOneRowPerEntity() throws {
+        try temporary.home.prepare()
+        let fixture = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/outbox-per-field/laptop/library.sqlite")
+        try FileManager.default.copyItem(at: fixture, to: temporary.home.databaseURL)
+        let second = "7b83d2791550c815"
+
+        let database = try DatabaseQueue(path: temporary.home.databaseURL.path)
+        try ClientSchema.migrator.migrate(database)
+        let (rows, waiting, count) = try database.read { db in
+            (try String.fetchAll(db, sql: "SELECT kind FROM outbox ORDER BY seq"), try Outbox.waiting(db), try Outbox.count(db))
+        }
+        try database.close()
+        #expect(rows == ["read_state", "tag", "note", "article"], "one row per entity, in the order first written")
+        #expect(count == 12 && waiting.count == 12)
+        // The progress written twice since the last sync: the first of the two
+        // may be on the server (its floor), and the server has the synced one
+        // (its base: the laptop's one write before).
+        let progress = try #require(waiting.first { $0.key == RegisterKey(kind: .readState, entity: second, field: "progress") })
+        #expect(progress.base == 1 && progress.floor.map { $0 < progress.timestamp } == true)
+        let rest = waiting.filter { $0.key != progress.key }
+        #expect(rest.allSatisfy { $0.base == 0 && $0.floor == nil }, "first writes, never sent")
+
+        let list = try temporary.open()
+        #expect(try list.status().pendingChanges == 12)
+        #expect(try list.show(second).progress == 0.8)
     }
 }

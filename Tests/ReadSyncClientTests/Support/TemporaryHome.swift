@@ -54,7 +54,7 @@ struct DatabaseSnapshot: Equatable {
                     SELECT 'article', id, hex(clocks) FROM article_values UNION ALL SELECT 'read_state', id, hex(clocks) FROM read_state_values
                     UNION ALL SELECT 'note', id, hex(clocks) FROM note_values UNION ALL SELECT 'tag', id, hex(clocks) FROM tag_values ORDER BY 1, 2
                     """, db),
-                try rows("SELECT seq, kind, entity, field, hex(floor) FROM outbox ORDER BY seq", db),
+                try rows("SELECT seq, kind, entity, hex(fields), field_count FROM outbox ORDER BY seq", db),
                 try rows("SELECT a.*, r.* FROM articles a LEFT JOIN read_state r ON r.article_id = a.id ORDER BY a.id", db),
                 try rows("SELECT * FROM notes ORDER BY id", db),
                 try rows("SELECT * FROM tags ORDER BY article_id, name", db),
