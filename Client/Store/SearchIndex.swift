@@ -28,23 +28,27 @@ enum SearchIndex {
     /// Returns how many were queued.
     @discardableResult
     static func refreshQueued(_ db: Database) throws -> Int {
-        let queued = try String.fetchAll(db.cachedStatement(sql: "SELECT article_id FROM search_queue"))
-        guard !queued.isEmpty else { return 0 }
+        let queued = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM search_queue")) ?? 0
+        guard queued > 0 else { return 0 }
         // An empty index (a fresh device's first pull, a first import): no
         // live article is in it, so every live one is queued. FTS5 builds it
         // in one pass over `search_source`, faster than entry by entry.
-        if queued.count > 100, try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM search_index_docsize)") == true {
+        if queued > 100, try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM search_index_docsize)") == true {
             try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('rebuild'); DELETE FROM search_queue")
-            return queued.count
+            return queued
         }
-        let index = try db.cachedStatement(
+        // One statement for the whole queue: FTS5 keeps what it is given in
+        // memory until a statement ends (SQLite then releases the statement's
+        // savepoint, and FTS5 writes out what it holds), so a statement per
+        // article wrote a segment per article, and merged them.
+        try db.execute(
             sql: """
                 INSERT INTO search_index (rowid, title, body, notes)
-                SELECT rowid, title, body, notes FROM search_source WHERE rowid = (SELECT number FROM article_values WHERE id = ?)
+                SELECT rowid, title, body, notes FROM search_source
+                WHERE rowid IN (SELECT a.number FROM search_queue q JOIN article_values a ON a.id = q.article_id);
+                DELETE FROM search_queue;
                 """)
-        for id in queued { try index.execute(arguments: [id]) }
-        try db.execute(sql: "DELETE FROM search_queue")
-        return queued.count
+        return queued
     }
 }
 
