@@ -249,7 +249,7 @@ extension ClientStore {
                 }
                 loaded[address] = entity
             }
-            for address in loaded.keys { try loaded[address]!.save(db) }
+            try StoredEntity.save(&loaded, db)
             _ = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(versions)
             for address in entities {
                 let fields = try StoredEntity.clocks(address.kind, address.entity, db).keys.sorted()
@@ -282,7 +282,7 @@ extension ClientStore {
             entities[address] = entity
             restamped.append(DeviceIdentity.Restamp(key: field.key, before: register, after: after))
         }
-        for address in entities.keys { try entities[address]!.save(db) }
+        try StoredEntity.save(&entities, db)
         try MetaKey.clock.write(clock.latest.encoded, db)
         return restamped
     }

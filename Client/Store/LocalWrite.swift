@@ -125,9 +125,7 @@ final class LocalWrite {
     }
 
     private func saveEntities() throws {
-        for address in entities.keys {
-            try entities[address]!.save(database)
-        }
+        try StoredEntity.save(&entities, database)
         // Saved, they are read again from the database when written next.
         for address in outboxOrder {
             try Outbox.save(outboxEntries[address]!, of: address, database)

@@ -56,7 +56,7 @@ struct RemoteApply {
         }
         // Search entries wait for the end of the pull (`SearchIndex`): a page
         // of notes would otherwise re-index the whole text of their articles.
-        for address in entities.keys { try entities[address]!.save(db) }
+        try StoredEntity.save(&entities, db)
         try MetaKey.clock.write(clock.latest.encoded, db)
         if let newest = changes.map(\.timestamp).max() { try ClientStore.raisePublicClock(to: newest.encoded, db) }
         return result

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Keeps the external-content full-text index in step with the values.
@@ -11,17 +12,27 @@ import GRDB
 /// end of a pull. An article is in the index exactly when it is in
 /// `search_source` (live and complete) and not in `search_queue`.
 enum SearchIndex {
-    static func unindex(articleID: String, _ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id) VALUES (?)").execute(arguments: [articleID])
-        // Queued already: out of the index since.
-        guard db.changesCount == 1 else { return }
+    /// Takes `articleIDs` out of the index and queues them, before a value
+    /// their entries are made of changes. One statement for all of them:
+    /// inside a transaction, FTS5 writes out what it holds at the end of
+    /// every statement that gave it something (SQLite releases the
+    /// statement's savepoint), so a statement per article wrote a segment
+    /// per article and merged them.
+    static func unindex(articleIDs: [String], _ db: Database) throws {
+        var leaving: [String] = []
+        for id in articleIDs {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id) VALUES (?)").execute(arguments: [id])
+            // Queued already: out of the index since.
+            if db.changesCount == 1 { leaving.append(id) }
+        }
+        guard !leaving.isEmpty else { return }
         try db.cachedStatement(
             sql: """
                 INSERT INTO search_index (search_index, rowid, title, body, notes)
                 SELECT 'delete', rowid, title, body, notes FROM search_source
-                WHERE rowid = (SELECT number FROM article_values WHERE id = ?)
+                WHERE rowid IN (SELECT number FROM article_values WHERE id IN (SELECT value FROM json_each(?)))
                 """
-        ).execute(arguments: [articleID])
+        ).execute(arguments: [String(decoding: try JSONEncoder().encode(leaving), as: UTF8.self)])
     }
 
     /// Indexes every queued article that is live and empties the queue.
@@ -41,13 +52,14 @@ enum SearchIndex {
         // memory until a statement ends (SQLite then releases the statement's
         // savepoint, and FTS5 writes out what it holds), so a statement per
         // article wrote a segment per article, and merged them.
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO search_index (rowid, title, body, notes)
                 SELECT rowid, title, body, notes FROM search_source
-                WHERE rowid IN (SELECT a.number FROM search_queue q JOIN article_values a ON a.id = q.article_id);
-                DELETE FROM search_queue;
-                """)
+                WHERE rowid IN (SELECT a.number FROM search_queue q JOIN article_values a ON a.id = q.article_id)
+                """
+        ).execute()
+        try db.cachedStatement(sql: "DELETE FROM search_queue").execute()
         return queued
     }
 }

@@ -85,7 +85,25 @@ struct StoredEntity {
     /// they are made of changed.
     mutating func save(_ db: Database) throws {
         guard !changedClocks.isEmpty else { return }
-        try unindexWhatThisFeeds(db)
+        try SearchIndex.unindex(articleIDs: articlesWhoseEntriesChange, db)
+        try writeChanges(db)
+    }
+
+    /// Saves each of `entities` that changed, as `save` does, with the search
+    /// entries they feed taken out of the index in one statement first (one
+    /// statement per article made FTS5 write each out on its own:
+    /// `SearchIndex.unindex`).
+    static func save(_ entities: inout [EntityAddress: StoredEntity], _ db: Database) throws {
+        var articles: [String] = []
+        for entity in entities.values where !entity.changedClocks.isEmpty { articles += entity.articlesWhoseEntriesChange }
+        try SearchIndex.unindex(articleIDs: articles, db)
+        for address in entities.keys where !entities[address]!.changedClocks.isEmpty {
+            try entities[address]!.writeChanges(db)
+        }
+    }
+
+    /// The row and the changed unknown values; the search entries are the caller's.
+    private mutating func writeChanges(_ db: Database) throws {
         try writeRow(db)
         for field in changedValues where kind.shape(of: field) == nil {
             try db.cachedStatement(
@@ -156,26 +174,26 @@ struct StoredEntity {
             )
         })
 
-    private func unindexWhatThisFeeds(_ db: Database) throws {
+    /// The articles whose search entries are made of a value that changed:
+    /// an article's own (its title, URL, body, tombstone or added-at, which
+    /// makes it complete), and a note's article, before and after.
+    private var articlesWhoseEntriesChange: [String] {
         switch kind {
         case .article:
             let searchable: Set<String> = [
                 ArticleField.url.rawValue, ArticleField.title.rawValue, ArticleField.content.rawValue,
                 ArticleField.deleted.rawValue, ArticleField.addedAt.rawValue,
             ]
-            if !changedValues.isDisjoint(with: searchable) { try SearchIndex.unindex(articleID: id, db) }
+            return changedValues.isDisjoint(with: searchable) ? [] : [id]
         case .note:
-            guard !changedValues.isEmpty else { return }
-            if let loadedArticleID { try SearchIndex.unindex(articleID: loadedArticleID, db) }
-            if let articleID = registers[NoteField.articleID.rawValue]?.value.text, articleID != loadedArticleID {
-                try SearchIndex.unindex(articleID: articleID, db)
-            }
-        default: break
+            guard !changedValues.isEmpty else { return [] }
+            let articleID = registers[NoteField.articleID.rawValue]?.value.text
+            return [loadedArticleID, articleID == loadedArticleID ? nil : articleID].compactMap { $0 }
+        default: return []
         }
     }
 }
 
-/// The address of an entity, for the entities a transaction holds in memory.
 struct EntityAddress: Hashable {
     let kind: EntityKind
     let id: String
