@@ -62,6 +62,23 @@ public final class ReadingList {
         }
     }
 
+    /// Adds `drafts` as `add` adds one, in one transaction: each is a command
+    /// of its own, so one the library refuses (its result says why) leaves
+    /// nothing and the others go on; any other failure (a full disk) stops
+    /// them all and is thrown. One transaction instead of one per article:
+    /// its commit, and the search index's write-out, come once.
+    public func add(_ drafts: [ArticleDraft], tags: [String] = []) throws -> [Result<(id: String, outcome: AddOutcome), any Error>] {
+        try store.inOneTransaction {
+            try drafts.map { draft in
+                do {
+                    return .success(try add(draft, tags: tags))
+                } catch let refusal as any LibraryRefusal {
+                    return .failure(refusal)
+                }
+            }
+        }
+    }
+
     /// Moves an article to the trash on every device; its notes and tags are
     /// hidden with it and kept.
     @discardableResult

@@ -63,16 +63,29 @@ extension ClientCommand {
             let list = try client.openList()
             let ingestor = ArticleIngestor()
             var failures = 0
-            for input in inputs {
-                do {
-                    var draft = try ingestor.draft(from: input)
-                    if let title { draft.title = title.trimmingCharacters(in: .whitespaces) }
-                    let (id, outcome) = try list.add(draft, tags: tags)
-                    print("\(outcome.rawValue): \(draft.title) — \(draft.wordCount) words, \(TextStatistics.readingMinutes(words: draft.wordCount)) min")
-                    print(id)
-                } catch {
-                    failures += 1
-                    Terminal.error(error)
+            // Read (or fetched) a chunk at a time, then written in one
+            // transaction: no write transaction waits on the network, and
+            // many files commit once per chunk rather than once each.
+            for start in stride(from: 0, to: inputs.count, by: ReadingList.importBatchSize) {
+                let chunk = inputs[start..<min(start + ReadingList.importBatchSize, inputs.count)]
+                let drafts: [Result<ArticleDraft, any Error>] = chunk.map { input in
+                    Result {
+                        var draft = try ingestor.draft(from: input)
+                        if let title { draft.title = title.trimmingCharacters(in: .whitespaces) }
+                        return draft
+                    }
+                }
+                var added = try list.add(drafts.compactMap { try? $0.get() }, tags: tags).makeIterator()
+                for draft in drafts {
+                    do {
+                        let draft = try draft.get()
+                        let (id, outcome) = try added.next()!.get()
+                        print("\(outcome.rawValue): \(draft.title) — \(draft.wordCount) words, \(TextStatistics.readingMinutes(words: draft.wordCount)) min")
+                        print(id)
+                    } catch {
+                        failures += 1
+                        Terminal.error(error)
+                    }
                 }
             }
             if failures > 0 { throw ExitCode.failure }

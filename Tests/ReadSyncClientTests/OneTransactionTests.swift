@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import ReadSyncArticles
 import ReadSyncCore
+import ReadSyncTestSupport
 import Testing
 
 @testable import ReadSyncClient
@@ -42,6 +43,29 @@ struct OneTransactionTests {
         }
         #expect(try list.list().count == 1)
         #expect(try list.status().notes == 1)
+    }
+
+    /// `client add` of many files: one commit for all of them; an article
+    /// the library refuses (a body the server could not take) is left out
+    /// alone, and the others are searchable at once.
+    @Test func draftsAddedTogetherCommitOnceAndARefusedOneFailsAlone() throws {
+        let list = try temporary.open()
+        let commits = CommitCounter()
+        list.store.database.add(transactionObserver: commits, extent: .databaseLifetime)
+        let drafts = [
+            ArticleDraft(url: CanonicalURL("https://example.com/tides"), title: "Tides", content: "The tides of the harbour"),
+            ArticleDraft(url: CanonicalURL("https://example.com/huge"), title: "Too large", content: String(repeating: "x", count: 5_000_000)),
+            ArticleDraft(url: CanonicalURL("https://example.com/lighthouses"), title: "Lighthouses", content: "Keepers of the lighthouses"),
+        ]
+        let results = try list.add(drafts, tags: ["sea"])
+
+        #expect(commits.count == 1)
+        #expect(throws: EditError.self) { try results[1].get() }
+        let added = try [results[0].get(), results[2].get()]
+        #expect(added.map(\.outcome) == [.added, .added] && added.map(\.id) == [drafts[0].id, drafts[2].id])
+        #expect(Set(try list.list().map(\.id)) == Set(added.map(\.id)))
+        #expect(try list.search("harbour").map(\.id) == [drafts[0].id] && list.search("keepers").map(\.id) == [drafts[2].id])
+        #expect(try list.list(ListFilter(tag: "sea")).count == 2)
     }
 
     @Test func anErrorOutOfTheBodyKeepsNoneOfIt() throws {

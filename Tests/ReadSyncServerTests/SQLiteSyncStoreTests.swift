@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReadSyncCore
+import ReadSyncTestSupport
 import Testing
 
 @testable import ReadSyncServer
@@ -68,20 +69,6 @@ struct SQLiteSyncStoreTests {
         #expect(page.changes.count == 3 && page.latest == 3, "the refused push left no change and no sequence number")
         #expect(Set(page.changes.map { $0.value }) == [.text("first"), .text("B"), .text("A")])
         #expect(commits.count == 1, "the three pushes shared one commit")
-    }
-
-    /// Counts the transactions that changed something and committed.
-    final class CommitCounter: TransactionObserver, @unchecked Sendable {
-        // @unchecked: GRDB calls it on the writer's queue alone.
-        private(set) var count = 0
-        private var changed = false
-        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
-        func databaseDidChange(with event: DatabaseEvent) { changed = true }
-        func databaseDidCommit(_ db: Database) {
-            if changed { count += 1 }
-            changed = false
-        }
-        func databaseDidRollback(_ db: Database) { changed = false }
     }
 
     /// An acknowledged push leaves the client's outbox, so its commit must
