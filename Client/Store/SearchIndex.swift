@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 
 /// Keeps the external-content full-text index in step with the values.
@@ -25,14 +24,20 @@ enum SearchIndex {
             // Queued already: out of the index since.
             if db.changesCount == 1 { leaving.append(id) }
         }
-        guard !leaving.isEmpty else { return }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO search_index (search_index, rowid, title, body, notes)
-                SELECT 'delete', rowid, title, body, notes FROM search_source
-                WHERE rowid IN (SELECT number FROM article_values WHERE id IN (SELECT value FROM json_each(?)))
-                """
-        ).execute(arguments: [String(decoding: try JSONEncoder().encode(leaving), as: UTF8.self)])
+        let delete = """
+            INSERT INTO search_index (search_index, rowid, title, body, notes)
+            SELECT 'delete', rowid, title, body, notes FROM search_source
+            WHERE rowid IN (SELECT number FROM article_values WHERE id IN
+            """
+        if leaving.count == 1 {
+            // A local command's article: the statement is kept prepared.
+            try db.cachedStatement(sql: delete + " (?))").execute(arguments: [leaving[0]])
+            return
+        }
+        for start in stride(from: 0, to: leaving.count, by: 500) {
+            let ids = leaving[start..<min(start + 500, leaving.count)]
+            try db.execute(sql: delete + " (\(databaseQuestionMarks(count: ids.count))))", arguments: StatementArguments(Array(ids)))
+        }
     }
 
     /// Indexes every queued article that is live and empties the queue.
