@@ -27,13 +27,13 @@ extension ClientStore {
 
     func syncState() throws -> SyncState {
         try read { db in
-            SyncState(
-                serverURL: try MetaKey.serverURL.read(db), token: try MetaKey.serverToken.read(db), deviceName: try MetaKey.deviceName.read(db),
-                caFile: try MetaKey.caFile.read(db),
-                cursor: try MetaKey.cursor.read(db).flatMap { Int64($0) } ?? 0,
-                epoch: try MetaKey.epoch.read(db), checkpoint: try MetaKey.checkpoint.read(db).flatMap(HistoryCheckpoint.init),
-                lastPush: try MetaKey.pushToken.read(db), pendingPush: try MetaKey.pendingPushToken.read(db),
-                lastSync: try MetaKey.lastSync.read(db))
+            // Every key in one statement: a sync reads its state at every step.
+            let meta = try MetaKey.readAll(db)
+            return SyncState(
+                serverURL: meta[.serverURL], token: meta[.serverToken], deviceName: meta[.deviceName], caFile: meta[.caFile],
+                cursor: meta[.cursor].flatMap { Int64($0) } ?? 0,
+                epoch: meta[.epoch], checkpoint: meta[.checkpoint].flatMap(HistoryCheckpoint.init),
+                lastPush: meta[.pushToken], pendingPush: meta[.pendingPushToken], lastSync: meta[.lastSync])
         }
     }
 

@@ -212,6 +212,16 @@ enum MetaKey: String {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [rawValue])
     }
 
+    /// Every key's value (keys this version does not name are left out).
+    static func readAll(_ db: Database) throws -> [MetaKey: String] {
+        var values: [MetaKey: String] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, value FROM meta"))
+        while let row = try rows.next() {
+            if let key = MetaKey(rawValue: row[0]) { values[key] = row[1] }
+        }
+        return values
+    }
+
     func write(_ value: String?, _ db: Database) throws {
         if let value {
             try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
