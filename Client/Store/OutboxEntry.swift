@@ -77,13 +77,7 @@ struct OutboxEntry: Equatable {
                 bytes.append(UInt8(floor.count))
                 bytes += floor
             }
-            if var base = mark.base {
-                repeat {
-                    let low = UInt8(base & 0x7f)
-                    base >>= 7
-                    bytes.append(base == 0 ? low : low | 0x80)
-                } while base != 0
-            }
+            if let base = mark.base { LEB128.append(base, to: &bytes) }
         }
         return bytes
     }
@@ -97,15 +91,6 @@ struct OutboxEntry: Equatable {
             defer { index += count }
             return bytes[index..<index + count]
         }
-        func varint() -> UInt64? {
-            var value: UInt64 = 0, shift: UInt64 = 0
-            while let byte = take(1)?.first, shift < 64 {
-                value |= UInt64(byte & 0x7f) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-            }
-            return nil
-        }
         while index < bytes.count {
             guard let nameLength = take(1)?.first, let name = take(Int(nameLength)), let flags = take(1)?.first, flags & ~3 == 0
             else { return nil }
@@ -115,7 +100,7 @@ struct OutboxEntry: Equatable {
                 mark.floor = floor
             }
             if flags & 2 != 0 {
-                guard let base = varint() else { return nil }
+                guard let base = LEB128.read(bytes, at: &index) else { return nil }
                 mark.base = base
             }
             fields.append((String(decoding: name, as: UTF8.self), mark))

@@ -33,12 +33,7 @@ extension VersionVector {
             let id = node.rawValue.utf8
             bytes.append(UInt8(id.count))
             bytes.append(contentsOf: id)
-            var counter = counters[node]!
-            repeat {
-                let low = UInt8(counter & 0x7f)
-                counter >>= 7
-                bytes.append(counter == 0 ? low : low | 0x80)
-            } while counter != 0
+            LEB128.append(counters[node]!, to: &bytes)
         }
         return bytes
     }
@@ -55,19 +50,37 @@ extension VersionVector {
                 let node = NodeID(String(decoding: bytes[index..<index + length], as: UTF8.self))
             else { return nil }
             index += length
-            var counter: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard index < bytes.count, shift < 64 else { return nil }
-                let byte = bytes[index]
-                index += 1
-                counter |= UInt64(byte & 0x7f) << shift
-                if byte & 0x80 == 0 { break }
-                shift += 7
-            }
+            guard let counter = LEB128.read(bytes, at: &index) else { return nil }
             counters[node] = counter
         }
         self.init(counters)
+    }
+}
+
+/// Unsigned LEB128 varints: seven bits a byte, lowest first, the high bit
+/// set on every byte but the last.
+public enum LEB128 {
+    public static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        repeat {
+            let low = UInt8(value & 0x7f)
+            value >>= 7
+            bytes.append(value == 0 ? low : low | 0x80)
+        } while value != 0
+    }
+
+    /// The varint at `index`, which moves past it; nil when it is cut short
+    /// or longer than 64 bits.
+    public static func read(_ bytes: [UInt8], at index: inout Int) -> UInt64? {
+        var value: UInt64 = 0, shift: UInt64 = 0
+        while index < bytes.count, shift < 64 {
+            let byte = bytes[index]
+            index += 1
+            value |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
     }
 }
 
