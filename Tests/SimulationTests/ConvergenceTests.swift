@@ -25,6 +25,14 @@ struct ConvergenceTests {
     /// SQLite, 2 with PostgreSQL under a debug build), and the SQLite store
     /// runs the same merge as the one in memory and its own SQL besides, so
     /// the seeds go to SQLite. `READSYNC_SIM_SEEDS=2000` runs the old count.
+    ///
+    /// Seeds now cost 0.13 and 0.21 CPU s (2026-12-03), cheap enough for
+    /// 2,000 each, but at 2,000 seeds 1073 and 1327 diverge on both stores:
+    /// the simulation's push step sends new writes under a pending push token
+    /// that a copy of the home holds too, which `SyncEngine` never does (it
+    /// settles a pending push first), so the server cannot tell the two
+    /// apart. Settling there as the engine does mends those two and breaks
+    /// seed 592's model check; until that is understood the counts stay.
     static func seedCount(for store: Store) -> Int {
         if let seeds = environment["READSYNC_SIM_SEEDS"].flatMap({ Int($0) }) { return seeds }
         switch store {
