@@ -84,23 +84,17 @@ struct OutboxEntry: Equatable {
 
     /// Reads `encoded`; nil for anything else.
     init?(encoded blob: some Collection<UInt8>) {
-        let bytes = Array(blob)
-        var index = 0
-        func take(_ count: Int) -> ArraySlice<UInt8>? {
-            guard count >= 0, index + count <= bytes.count else { return nil }
-            defer { index += count }
-            return bytes[index..<index + count]
-        }
-        while index < bytes.count {
-            guard let nameLength = take(1)?.first, let name = take(Int(nameLength)), let flags = take(1)?.first, flags & ~3 == 0
+        var reader = ByteReader(blob)
+        while !reader.isAtEnd {
+            guard let nameLength = reader.byte(), let name = reader.take(Int(nameLength)), let flags = reader.byte(), flags & ~3 == 0
             else { return nil }
             var mark = Mark()
             if flags & 1 != 0 {
-                guard let length = take(1)?.first, let floor = take(Int(length)).flatMap({ HLCTimestamp(compact: $0) }) else { return nil }
+                guard let length = reader.byte(), let floor = reader.take(Int(length)).flatMap({ HLCTimestamp(compact: $0) }) else { return nil }
                 mark.floor = floor
             }
             if flags & 2 != 0 {
-                guard let base = LEB128.read(bytes, at: &index) else { return nil }
+                guard let base = reader.varint() else { return nil }
                 mark.base = base
             }
             fields.append((String(decoding: name, as: UTF8.self), mark))

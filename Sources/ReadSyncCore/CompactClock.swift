@@ -84,6 +84,28 @@ public enum LEB128 {
     }
 }
 
+/// Reads bytes front to back for the compact decoders; nil past the end.
+public struct ByteReader {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    public init(_ bytes: some Collection<UInt8>) { self.bytes = Array(bytes) }
+
+    public var isAtEnd: Bool { index >= bytes.count }
+
+    /// The next `count` bytes; nil (and nothing read) when fewer are left.
+    public mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
+        guard count >= 0, index + count <= bytes.count else { return nil }
+        defer { index += count }
+        return bytes[index..<index + count]
+    }
+
+    public mutating func byte() -> UInt8? { take(1)?.first }
+
+    /// A `LEB128` varint.
+    public mutating func varint() -> UInt64? { LEB128.read(bytes, at: &index) }
+}
+
 private enum Compact {
     static func appendBigEndian(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
         for shift in stride(from: (width - 1) * 8, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
@@ -119,19 +141,13 @@ public enum EntityClocks {
 
     /// Reads `encode`'s blob; nil for anything else.
     public static func decode(_ blob: some Collection<UInt8>) -> [String: Clock]? {
-        let bytes = Array(blob)
+        var reader = ByteReader(blob)
         var clocks: [String: Clock] = [:]
-        var index = 0
-        func take(_ count: Int) -> ArraySlice<UInt8>? {
-            guard count >= 0, index + count <= bytes.count else { return nil }
-            defer { index += count }
-            return bytes[index..<index + count]
-        }
-        while index < bytes.count {
-            guard let nameLength = take(1)?.first, let name = take(Int(nameLength)),
-                let stampLength = take(1)?.first, let stamp = take(Int(stampLength)).flatMap({ HLCTimestamp(compact: $0) }),
-                let seenLength = take(2), case let length = Int(seenLength.first!) << 8 | Int(seenLength.last!),
-                let vector = take(length).flatMap({ VersionVector(compact: $0) })
+        while !reader.isAtEnd {
+            guard let nameLength = reader.byte(), let name = reader.take(Int(nameLength)),
+                let stampLength = reader.byte(), let stamp = reader.take(Int(stampLength)).flatMap({ HLCTimestamp(compact: $0) }),
+                let seenLength = reader.take(2), case let length = Int(seenLength.first!) << 8 | Int(seenLength.last!),
+                let vector = reader.take(length).flatMap({ VersionVector(compact: $0) })
             else { return nil }
             clocks[String(decoding: name, as: UTF8.self)] = (stamp, vector)
         }
