@@ -75,7 +75,15 @@ extension ClientCommand {
                         return draft
                     }
                 }
-                var added = try list.add(drafts.compactMap { try? $0.get() }, tags: tags).makeIterator()
+                let readable = drafts.compactMap { try? $0.get() }
+                var added: IndexingIterator<[Result<(id: String, outcome: AddOutcome), any Error>]>
+                do {
+                    added = try (readable.isEmpty ? [] : list.add(readable, tags: tags)).makeIterator()
+                } catch {
+                    // Nothing of this chunk was written: say what could not be read first.
+                    for case .failure(let unreadable) in drafts { Terminal.error(unreadable) }
+                    throw error
+                }
                 for draft in drafts {
                     do {
                         let draft = try draft.get()
