@@ -283,6 +283,7 @@ final class Simulation {
         guard !isAway(replica) else { return }
         guard let batch = try replica.store.pendingBatch(limit: Int.random(in: 1...6, using: &rng)) else { return }
         stats.pushes += 1
+        guard try settlePendingPush(of: replica) else { return }
         let fault = Int.random(in: 0..<10, using: &rng)
         if fault == 0 {
             stats.faults += 1
@@ -335,6 +336,30 @@ final class Simulation {
         log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted)")
     }
 
+    /// What `SyncEngine` does before it sends writes after a push whose
+    /// answer was lost: two empty pushes, so that the chain moves on with a
+    /// token of this device's alone (a copy of the home holds the pending one).
+    /// Returns false when the step ends here (a new node id, or a new server).
+    private func settlePendingPush(of replica: Replica) throws -> Bool {
+        guard try replica.store.syncState().pendingPush != nil else { return true }
+        for _ in 0..<2 {
+            let outcome: PushOutcome
+            do {
+                outcome = try deliver([], from: replica.store.node, known: try replica.store.syncState().known, chain: try replica.store.nextPushChain())
+            } catch PushRefusal.nodeInUse {
+                try moveToNewNode(replica)
+                return false
+            }
+            guard try sameServer(outcome.epoch, replica) else {
+                log("\(replica.name) settling its pending push: the server has a new epoch, resync")
+                return false
+            }
+            try replica.store.recordPushToken(outcome.pushToken)
+        }
+        log("\(replica.name) settled its pending push")
+        return true
+    }
+
     /// The engine's rule: adopt the first epoch; on another, start again from zero.
     private func sameServer(_ epoch: String, _ replica: Replica) throws -> Bool {
         guard let known = try replica.store.syncState().epoch else {
@@ -349,12 +374,12 @@ final class Simulation {
 
     /// The server saw another device push under `replica`'s node id.
     private func moveToNewNode(_ replica: Replica) throws {
-        record(try replica.store.moveToNewNode(), of: replica)
+        try record(try replica.store.moveToNewNode(), of: replica)
     }
 
     /// A waiting write stamped again under a new node id is the same write
     /// under a new identity (its vector changed with its stamp).
-    private func record(_ move: DeviceIdentity.Fork, of replica: Replica) {
+    private func record(_ move: DeviceIdentity.Fork, of replica: Replica) throws {
         for restamp in move.restamped {
             // Its earlier versions overwritten on this replica before any push
             // reached the server were seen by nobody: they go with it.
@@ -367,9 +392,25 @@ final class Simulation {
             }
             writes[restamp.key]?[WriteID(vector: restamp.before.vector, replica: replica.name)] = nil
             writes[restamp.key, default: [:]][WriteID(vector: restamp.after.vector, replica: replica.name)] = restamp.after
+            // Sent before, accepted, then lost in a restore of the server,
+            // and held by nobody now: this re-stamped copy is all that is
+            // left of it, and the final state cannot merge it any more.
+            if delivered[restamp.key]?.contains(restamp.before) == true, try !isHeld(restamp.before, at: restamp.key) {
+                delivered[restamp.key]!.remove(restamp.before)
+            }
         }
         stats.nodeMoves += 1
         log("\(replica.name): the server saw its node id \(move.from) in use elsewhere; now \(move.to), \(move.restamped.count) writes re-stamped")
+    }
+
+    /// Whether the server, a device or a batch still on its way holds
+    /// `version`, or a version that saw it.
+    private func isHeld(_ version: Register, at key: RegisterKey) throws -> Bool {
+        let held =
+            try server.storedVersions(for: user)[key] ?? []
+            + replicas.compactMap { try $0.store.registers()[key] }
+            + delayed.flatMap { $0.changes.filter { $0.key == key }.map(\.register) }
+        return held.contains { [.equal, .before].contains(version.vector.compare($0.vector)) }
     }
 
     private func deliver(_ changes: [Change], from node: NodeID, known: KnownHistory, chain: PushChain?) throws -> PushOutcome {
@@ -542,7 +583,7 @@ final class Simulation {
                     }
                 }
                 let summary = try SyncEngine(store: replica.store, transport: transport, server: "sim", pageSize: 4).run()
-                if let move = summary.movedToNode { record(move, of: replica) }
+                if let move = summary.movedToNode { try record(move, of: replica) }
                 moved += summary.pushed + summary.pulled
                 stats.restamped += summary.restamped
                 if summary.resynchronised { stats.resyncs += 1 }
