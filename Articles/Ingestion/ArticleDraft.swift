@@ -66,11 +66,8 @@ public struct ArticleDraft: Sendable, Equatable {
 /// Word counts and reading time.
 ///
 /// These run on every saved article body (kilobytes), so they read UTF-8
-/// bytes rather than `Character`s, while giving the results the `Character`
-/// definitions give: a grapheme is whitespace, a letter or a number as its
-/// first scalar is (that is how `Character.isWhitespace`, `isLetter` and
-/// `isNumber` are defined), and graphemes are found by the standard library
-/// wherever a byte is not plain ASCII followed by plain ASCII.
+/// bytes rather than `Character`s (`Graphemes`), while giving the results
+/// the `Character` definitions give.
 public enum TextStatistics {
     /// Average adult silent reading speed for non-fiction, in words per minute.
     public static let wordsPerMinute = 238
@@ -79,36 +76,19 @@ public enum TextStatistics {
     /// (as `text.split(whereSeparator: \.isWhitespace)` would cut them, and
     /// `Character.isLetter || .isNumber` would tell).
     public static func wordCount(_ text: String) -> Int {
-        var text = text
-        text.makeContiguousUTF8()  // a no-op for native strings
         var words = 0
         var inToken = false, tokenIsWord = false
-        text.utf8.withContiguousStorageIfAvailable { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let kind: ScalarKind
-                let byte = bytes[offset]
-                if byte < 0x80, offset + 1 == bytes.count || bytes[offset + 1] < 0x80 {
-                    // An ASCII scalar followed by another (or by nothing) is a
-                    // grapheme of its own, except CR LF, which is one.
-                    kind = asciiKinds[Int(byte)]
-                    offset += byte == 0x0D && offset + 1 < bytes.count && bytes[offset + 1] == 0x0A ? 2 : 1
-                } else {
-                    let grapheme = Self.grapheme(in: text, at: offset)
-                    kind = ScalarKind(grapheme.first)
-                    offset = grapheme.end
-                }
-                switch kind {
-                case .whitespace:
-                    if inToken && tokenIsWord { words += 1 }
-                    inToken = false
-                case .word:
-                    inToken = true
-                    tokenIsWord = true
-                case .other:
-                    if !inToken { tokenIsWord = false }
-                    inToken = true
-                }
+        Graphemes.forEach(in: text) { kind, _ in
+            switch kind {
+            case .whitespace:
+                if inToken && tokenIsWord { words += 1 }
+                inToken = false
+            case .word:
+                inToken = true
+                tokenIsWord = true
+            case .other:
+                if !inToken { tokenIsWord = false }
+                inToken = true
             }
         }
         if inToken && tokenIsWord { words += 1 }
@@ -159,34 +139,5 @@ public enum TextStatistics {
             }
             return nil
         }
-    }
-
-    /// What a grapheme counts as, decided by its first scalar.
-    private enum ScalarKind {
-        case whitespace, word, other
-
-        init(_ scalar: Unicode.Scalar) {
-            let properties = scalar.properties
-            if properties.isWhitespace {
-                self = .whitespace
-            } else if properties.isAlphabetic || properties.numericType != nil {
-                self = .word
-            } else {
-                self = .other
-            }
-        }
-    }
-
-    /// The 128 ASCII scalars' kinds, from the same Unicode properties.
-    private static let asciiKinds: [ScalarKind] = (0..<128).map { ScalarKind(Unicode.Scalar(UInt8($0))) }
-
-    /// The first scalar of the grapheme that starts at UTF-8 offset `offset`
-    /// (a grapheme boundary), and the offset where the grapheme ends.
-    private static func grapheme(in text: String, at offset: Int) -> (first: Unicode.Scalar, end: Int) {
-        let utf8 = text.utf8
-        // A substring's graphemes start at its start, which is one here.
-        let rest = text[utf8.index(utf8.startIndex, offsetBy: offset)...]
-        let end = rest.index(after: rest.startIndex)
-        return (rest.unicodeScalars.first!, utf8.distance(from: utf8.startIndex, to: end))
     }
 }

@@ -53,7 +53,8 @@ public enum TextArticleParser {
 /// can be as long as the URL).
 enum TitleGuess {
     static func title(content: String, url: CanonicalURL?) -> String {
-        let lines = content.split(separator: "\n").map { $0.trimmingScalars(in: .whitespaces) }.filter { !$0.isEmpty }
+        // Lazily: a heading is near the top, and a body has thousands of lines.
+        let lines = TextStatistics.lines(content).lazy.map { $0.trimmingScalars(in: .whitespaces) }.filter { !$0.isEmpty }
         if let heading = lines.first(where: { $0.hasPrefix("# ") }) {
             return clean(String(heading.dropFirst(2)))
         }
@@ -64,9 +65,16 @@ enum TitleGuess {
                 return clean(phrase.prefix(1).uppercased() + phrase.dropFirst())
             }
         }
-        if let line = lines.first(where: { $0.split(separator: " ").count >= 2 && $0.contains(where: \.isLetter) }) ?? lines.first {
-            return clean(line.trimmingScalars(in: CharacterSet(charactersIn: "#>*-= ")))
+        // The first line of two words or more with a letter, else the first line.
+        var chosen: String?
+        for line in lines {
+            if line.split(separator: " ").count >= 2 && line.contains(where: \.isLetter) {
+                chosen = line
+                break
+            }
+            chosen = chosen ?? line
         }
+        if let chosen { return clean(chosen.trimmingScalars(in: CharacterSet(charactersIn: "#>*-= "))) }
         return clean(url?.host ?? "")
     }
 

@@ -12,7 +12,6 @@ public enum Identity {
     /// The id of an article with no URL: derived from its text, ignoring
     /// differences in whitespace.
     public static func articleID(forContent content: String) -> String {
-        let normalized = content.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        return String(SHA256.hex("content:" + normalized).prefix(articleIDLength))
+        String(SHA256.hex("content:" + Graphemes.collapsingWhitespace(content)).prefix(articleIDLength))
     }
 }

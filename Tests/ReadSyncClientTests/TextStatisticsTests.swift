@@ -15,6 +15,30 @@ struct TextStatisticsTests {
             text.split(whereSeparator: { $0.isWhitespace }).count(where: { $0.contains(where: { $0.isLetter || $0.isNumber }) })
         }
 
+        static func collapsingWhitespace(_ text: String) -> String {
+            text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        }
+
+        static func title(content: String, url: CanonicalURL?) -> String {
+            func clean(_ text: String) -> String {
+                let title = shorten(text.trimmingCharacters(in: .whitespaces), to: 200)
+                return title.isEmpty ? "Untitled" : title
+            }
+            let lines = content.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let heading = lines.first(where: { $0.hasPrefix("# ") }) { return clean(String(heading.dropFirst(2))) }
+            if let slug = url?.slug {
+                let words = slug.split(whereSeparator: { $0 == "-" || $0 == "_" || $0 == "+" })
+                if words.count >= 2 {
+                    let phrase = words.joined(separator: " ")
+                    return clean(phrase.prefix(1).uppercased() + phrase.dropFirst())
+                }
+            }
+            if let line = lines.first(where: { $0.split(separator: " ").count >= 2 && $0.contains(where: \.isLetter) }) ?? lines.first {
+                return clean(line.trimmingCharacters(in: CharacterSet(charactersIn: "#>*-= ")))
+            }
+            return clean(url?.host ?? "")
+        }
+
         static func excerpt(_ content: String, title: String) -> String {
             let paragraphs = content.split(separator: "\n", omittingEmptySubsequences: true)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -48,19 +72,46 @@ struct TextStatisticsTests {
         }
     }
 
-    @Test func wordCountsMatchOnRandomTextOfTrickyScalars() {
-        // Scalars that change grapheme boundaries or classify differently.
+    /// Up to 40 scalars that change grapheme boundaries or classify differently.
+    static func randomTrickyText(seed: UInt64) -> String {
         let alphabet: [Unicode.Scalar] = [
             "a", "Z", "7", " ", "\t", "\n", "\r", ".", "-", "\u{A0}", "\u{3000}", "\u{2028}", "\u{85}", "\u{301}", "\u{93E}", "\u{915}",
             "\u{94D}", "\u{200D}", "\u{200C}", "\u{FE0F}", "\u{1F44D}", "\u{1F3FD}", "\u{1F1EB}", "\u{1F1F7}", "\u{2139}", "\u{24C2}",
             "\u{600}", "\u{1100}", "\u{1161}", "\u{11A8}", "\u{AC00}", "中", "\u{FF10}", "\u{E9}", "\u{E0061}", "\u{1F600}",
         ]
+        var random = SeededGenerator(seed: seed)
+        var scalars = String.UnicodeScalarView()
+        for _ in 0..<Int.random(in: 0...40, using: &random) { scalars.append(alphabet.randomElement(using: &random)!) }
+        return String(scalars)
+    }
+
+    @Test func wordCountsMatchOnRandomTextOfTrickyScalars() {
         for seed in UInt64(1)...300 {
-            var random = SeededGenerator(seed: seed)
-            var scalars = String.UnicodeScalarView()
-            for _ in 0..<Int.random(in: 0...40, using: &random) { scalars.append(alphabet.randomElement(using: &random)!) }
-            let text = String(scalars)
+            let text = Self.randomTrickyText(seed: seed)
             #expect(TextStatistics.wordCount(text) == Reference.wordCount(text), "seed \(seed): \(text.debugDescription)")
+        }
+    }
+
+    /// What an article saved from a file is identified by: its text, whitespace collapsed.
+    @Test func whitespaceCollapsesAsCharactersDo() {
+        let texts = Self.tricky + (UInt64(1)...300).map { Self.randomTrickyText(seed: $0) } + ["a \u{301} b", "\r\n x \r\n", "x\u{600} y"]
+        for text in texts {
+            #expect(Graphemes.collapsingWhitespace(text) == Reference.collapsingWhitespace(text), "\(text.debugDescription)")
+        }
+        #expect(Identity.articleID(forContent: "a  b\r\n c\u{3000}") == "214a4812f41d8ae6", "the id articles saved from files had before")
+    }
+
+    @Test func titlesAreGuessedAsCharactersDo() {
+        let url = CanonicalURL("https://example.org/notes/the-long-read")
+        let contents =
+            Self.tricky + (UInt64(1)...300).map { Self.randomTrickyText(seed: $0) } + [
+                "intro line\n\n# The heading\nbody", "#  spaced heading", "> quoted line here\nmore", "one\ntwo words", "  \n\t\n",
+                "#no-space heading\n- a list item", "\r\n# CRLF heading\r\n", String(repeating: "long title words ", count: 30),
+            ]
+        for content in contents {
+            for url in [nil, url, CanonicalURL("https://example.org/")] {
+                #expect(TitleGuess.title(content: content, url: url) == Reference.title(content: content, url: url), "\(content.debugDescription)")
+            }
         }
     }
 

@@ -1,0 +1,90 @@
+/// A text's graphemes (its `Character`s), read from its UTF-8 bytes.
+///
+/// Walking an article body `Character` by `Character` asks the standard
+/// library for every grapheme boundary and looks every scalar's properties
+/// up in its tables: for a body of kilobytes, saved with each article, that
+/// was most of the cost of saving it. Nearly all of a body is ASCII, and an
+/// ASCII scalar followed by another ASCII scalar is a grapheme of its own
+/// (except CR LF, which is one), so only around other bytes is the standard
+/// library asked where a grapheme ends. What a grapheme is (whitespace, a
+/// letter or a number) is what its first scalar is: that is how
+/// `Character.isWhitespace`, `isLetter` and `isNumber` are defined. So the
+/// results are those of the `Character` definitions, which the tests check.
+public enum Graphemes {
+    /// What a grapheme is, by its first scalar.
+    public enum Class: Sendable {
+        /// `Character.isWhitespace`.
+        case whitespace
+        /// `Character.isLetter || Character.isNumber`.
+        case word
+        case other
+
+        init(_ scalar: Unicode.Scalar) {
+            let properties = scalar.properties
+            if properties.isWhitespace {
+                self = .whitespace
+            } else if properties.isAlphabetic || properties.numericType != nil {
+                self = .word
+            } else {
+                self = .other
+            }
+        }
+    }
+
+    /// Calls `body` with each grapheme of `text`, in order: its class and its
+    /// UTF-8 bytes.
+    public static func forEach(in text: String, _ body: (Class, Slice<UnsafeBufferPointer<UInt8>>) throws -> Void) rethrows {
+        var text = text
+        text.makeContiguousUTF8()  // a no-op for native strings
+        _ = try text.utf8.withContiguousStorageIfAvailable { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let start = offset
+                let byte = bytes[offset]
+                let kind: Class
+                if byte < 0x80, offset + 1 == bytes.count || bytes[offset + 1] < 0x80 {
+                    kind = asciiClasses[Int(byte)]
+                    offset += byte == 0x0D && offset + 1 < bytes.count && bytes[offset + 1] == 0x0A ? 2 : 1
+                } else {
+                    let grapheme = Self.grapheme(in: text, at: offset)
+                    kind = Class(grapheme.first)
+                    offset = grapheme.end
+                }
+                try body(kind, bytes[start..<offset])
+            }
+        }
+    }
+
+    /// `text` with every run of whitespace made one space, and none at either
+    /// end: `text.split(whereSeparator: \.isWhitespace).joined(separator: " ")`.
+    public static func collapsingWhitespace(_ text: String) -> String {
+        var collapsed: [UInt8] = []
+        collapsed.reserveCapacity(text.utf8.count)
+        var spaceDue = false
+        forEach(in: text) { kind, bytes in
+            guard kind != .whitespace else {
+                spaceDue = !collapsed.isEmpty
+                return
+            }
+            if spaceDue {
+                collapsed.append(0x20)
+                spaceDue = false
+            }
+            collapsed.append(contentsOf: bytes)
+        }
+        return String(decoding: collapsed, as: UTF8.self)
+    }
+
+    /// The 128 ASCII scalars' classes, from the same Unicode properties.
+    private static let asciiClasses: [Class] = (0..<128).map { Class(Unicode.Scalar(UInt8($0))) }
+
+    /// The first scalar of the grapheme that starts at UTF-8 offset `offset`
+    /// (a grapheme boundary), and the offset where the grapheme ends.
+    private static func grapheme(in text: String, at offset: Int) -> (first: Unicode.Scalar, end: Int) {
+        let utf8 = text.utf8
+        // A substring's graphemes start at its start, which is one here.
+        let rest = text[utf8.index(utf8.startIndex, offsetBy: offset)...]
+        let end = rest.index(after: rest.startIndex)
+        return (rest.unicodeScalars.first!, utf8.distance(from: utf8.startIndex, to: end))
+    }
+}
