@@ -78,7 +78,7 @@ public enum TextStatistics {
     public static func wordCount(_ text: String) -> Int {
         var words = 0
         var inToken = false, tokenIsWord = false
-        Graphemes.forEach(in: text) { kind, _ in
+        Graphemes.forEach(in: text) { kind, _, _ in
             switch kind {
             case .whitespace:
                 if inToken && tokenIsWord { words += 1 }

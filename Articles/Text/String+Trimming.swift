@@ -28,7 +28,9 @@ extension String {
     /// What `replacingOccurrences(of: "\r\n", with: "\n")` gives, without
     /// NSString (a whole article's text goes through it on every `add`).
     func normalizingLineEndings() -> String {
-        guard utf8.contains(UInt8(ascii: "\r")) else { return self }
+        // Over the bytes in place: `utf8.contains` went through the view a byte at a time.
+        let hasCarriageReturn = utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: "\r")) } ?? utf8.contains(UInt8(ascii: "\r"))
+        guard hasCarriageReturn else { return self }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var previous: UInt8?

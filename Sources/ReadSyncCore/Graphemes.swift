@@ -31,26 +31,29 @@ public enum Graphemes {
         }
     }
 
-    /// Calls `body` with each grapheme of `text`, in order: its class and its
-    /// UTF-8 bytes.
-    public static func forEach(in text: String, _ body: (Class, Slice<UnsafeBufferPointer<UInt8>>) throws -> Void) rethrows {
+    /// Calls `body` with each grapheme of `text`, in order: its class and the
+    /// range of its UTF-8 bytes in `bytes`, the text's. (Inlinable, so that
+    /// each caller's `body` is compiled into the loop: called through a
+    /// closure, a call per byte was most of the walk.)
+    @inlinable
+    public static func forEach(in text: String, _ body: (_ kind: Class, _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws -> Void) rethrows {
         var text = text
         text.makeContiguousUTF8()  // a no-op for native strings
-        _ = try text.utf8.withContiguousStorageIfAvailable { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let start = offset
-                let byte = bytes[offset]
-                let kind: Class
-                if byte < 0x80, offset + 1 == bytes.count || bytes[offset + 1] < 0x80 {
-                    kind = asciiClasses[Int(byte)]
-                    offset += byte == 0x0D && offset + 1 < bytes.count && bytes[offset + 1] == 0x0A ? 2 : 1
-                } else {
-                    let grapheme = Self.grapheme(in: text, at: offset)
-                    kind = Class(grapheme.first)
-                    offset = grapheme.end
+        _ = try asciiClasses.withUnsafeBufferPointer { classes in
+            try text.utf8.withContiguousStorageIfAvailable { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let start = offset
+                    let byte = bytes[offset]
+                    let kind: Class
+                    if byte < 0x80, offset + 1 == bytes.count || bytes[offset + 1] < 0x80 {
+                        kind = classes[Int(byte)]
+                        offset += byte == 0x0D && offset + 1 < bytes.count && bytes[offset + 1] == 0x0A ? 2 : 1
+                    } else {
+                        (kind, offset) = grapheme(in: text, at: offset)
+                    }
+                    try body(kind, bytes, start..<offset)
                 }
-                try body(kind, bytes[start..<offset])
             }
         }
     }
@@ -61,7 +64,7 @@ public enum Graphemes {
         var collapsed: [UInt8] = []
         collapsed.reserveCapacity(text.utf8.count)
         var spaceDue = false
-        forEach(in: text) { kind, bytes in
+        forEach(in: text) { kind, bytes, range in
             guard kind != .whitespace else {
                 spaceDue = !collapsed.isEmpty
                 return
@@ -70,21 +73,25 @@ public enum Graphemes {
                 collapsed.append(0x20)
                 spaceDue = false
             }
-            collapsed.append(contentsOf: bytes)
+            if range.count == 1 {
+                collapsed.append(bytes[range.lowerBound])
+            } else {
+                collapsed.append(contentsOf: bytes[range])
+            }
         }
         return String(decoding: collapsed, as: UTF8.self)
     }
 
     /// The 128 ASCII scalars' classes, from the same Unicode properties.
-    private static let asciiClasses: [Class] = (0..<128).map { Class(Unicode.Scalar(UInt8($0))) }
+    @usableFromInline static let asciiClasses: [Class] = (0..<128).map { Class(Unicode.Scalar(UInt8($0))) }
 
-    /// The first scalar of the grapheme that starts at UTF-8 offset `offset`
-    /// (a grapheme boundary), and the offset where the grapheme ends.
-    private static func grapheme(in text: String, at offset: Int) -> (first: Unicode.Scalar, end: Int) {
+    /// The class of the grapheme that starts at UTF-8 offset `offset` (a
+    /// grapheme boundary), and the offset where it ends.
+    @usableFromInline static func grapheme(in text: String, at offset: Int) -> (kind: Class, end: Int) {
         let utf8 = text.utf8
         // A substring's graphemes start at its start, which is one here.
         let rest = text[utf8.index(utf8.startIndex, offsetBy: offset)...]
         let end = rest.index(after: rest.startIndex)
-        return (rest.unicodeScalars.first!, utf8.distance(from: utf8.startIndex, to: end))
+        return (Class(rest.unicodeScalars.first!), utf8.distance(from: utf8.startIndex, to: end))
     }
 }

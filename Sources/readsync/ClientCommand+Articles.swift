@@ -5,7 +5,7 @@ import ReadSyncClient
 
 extension ClientCommand {
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the sync server and this device's token.")
+        static let configuration = CommandConfiguration(commandName: "init", abstract: "Set the sync server and this device's token.")
         @ParentCommand var client: ClientCommand
         @Option(help: "The sync server, e.g. http://127.0.0.1:8080.") var server: String
         @Option(
@@ -47,6 +47,7 @@ extension ClientCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Save articles from files, http(s) URLs or - (standard input).",
             discussion: "Prints each article's id as the last line of its output.")
         @ParentCommand var client: ClientCommand
@@ -88,7 +89,8 @@ extension ClientCommand {
                     do {
                         let draft = try draft.get()
                         let (id, outcome) = try added.next()!.get()
-                        print("\(outcome.rawValue): \(draft.title) — \(draft.wordCount) words, \(TextStatistics.readingMinutes(words: draft.wordCount)) min")
+                        let words = draft.wordCount  // counted anew at each use
+                        print("\(outcome.rawValue): \(draft.title) — \(words) words, \(TextStatistics.readingMinutes(words: words)) min")
                         print(id)
                     } catch {
                         failures += 1
@@ -101,7 +103,7 @@ extension ClientCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List saved articles, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List saved articles, newest first.")
         @ParentCommand var client: ClientCommand
         @Flag(help: "Only articles not read yet.") var unread = false
         @Flag(help: "Only articles read.") var read = false
@@ -122,7 +124,7 @@ extension ClientCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an article with its notes.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an article with its notes.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         @OptionGroup var output: JSONFlag
@@ -135,7 +137,7 @@ extension ClientCommand {
     }
 
     struct Search: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Search titles, bodies and notes; best match first.")
+        static let configuration = CommandConfiguration(commandName: "search", abstract: "Search titles, bodies and notes; best match first.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "Words that must all occur; word* matches a prefix.") var query: [String]
         @Option(help: "At most this many results.") var limit = 20
@@ -160,7 +162,7 @@ extension ClientCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the library's counts and pending changes.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the library's counts and pending changes.")
         @ParentCommand var client: ClientCommand
         @OptionGroup var output: JSONFlag
 
@@ -178,7 +180,7 @@ extension ClientCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move an article to the trash (its notes and tags go with it).")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Move an article to the trash (its notes and tags go with it).")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
 
@@ -189,7 +191,7 @@ extension ClientCommand {
     }
 
     struct Trash: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List deleted articles.")
+        static let configuration = CommandConfiguration(commandName: "trash", abstract: "List deleted articles.")
         @ParentCommand var client: ClientCommand
         @OptionGroup var output: JSONFlag
 
@@ -205,7 +207,7 @@ extension ClientCommand {
     }
 
     struct Restore: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Bring a deleted article back, with its notes and tags.")
+        static let configuration = CommandConfiguration(commandName: "restore", abstract: "Bring a deleted article back, with its notes and tags.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
 

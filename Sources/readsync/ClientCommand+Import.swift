@@ -9,6 +9,7 @@ extension ExportFormat: ExpressibleByArgument {}
 extension ClientCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import exports from Pocket, Instapaper, browsers, wallabag, Omnivore, Readwise or readsync.",
             discussion: """
                 The format is recognised from each file's content (a Pocket or Omnivore zip is read as the files \
@@ -87,6 +88,7 @@ extension ClientCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Export the library (JSON re-imports losslessly).",
             discussion: "epub makes one book for an e-reader, a chapter per article with its notes: `export --format epub --unread --out unread.epub`.")
         @ParentCommand var client: ClientCommand

@@ -3,7 +3,7 @@ import ReadSyncClient
 
 extension ClientCommand {
     struct Note: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a note to an article; prints the note's id.")
+        static let configuration = CommandConfiguration(commandName: "note", abstract: "Add a note to an article; prints the note's id.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         @Argument(help: "The note.") var text: String

@@ -18,7 +18,7 @@ extension ArticleFlagCommand {
 
 extension ClientCommand {
     struct Read: ArticleFlagCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark an article read.")
+        static let configuration = CommandConfiguration(commandName: "read", abstract: "Mark an article read.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         static let pastTense = "Marked read:"
@@ -26,7 +26,7 @@ extension ClientCommand {
     }
 
     struct Unread: ArticleFlagCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark an article unread.")
+        static let configuration = CommandConfiguration(commandName: "unread", abstract: "Mark an article unread.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         static let pastTense = "Marked unread:"
@@ -34,7 +34,7 @@ extension ClientCommand {
     }
 
     struct Archive: ArticleFlagCommand {
-        static let configuration = CommandConfiguration(abstract: "Archive an article.")
+        static let configuration = CommandConfiguration(commandName: "archive", abstract: "Archive an article.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         static let pastTense = "Archived"
@@ -42,7 +42,7 @@ extension ClientCommand {
     }
 
     struct Unarchive: ArticleFlagCommand {
-        static let configuration = CommandConfiguration(abstract: "Take an article out of the archive.")
+        static let configuration = CommandConfiguration(commandName: "unarchive", abstract: "Take an article out of the archive.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         static let pastTense = "Unarchived"
@@ -50,7 +50,7 @@ extension ClientCommand {
     }
 
     struct Favorite: ArticleFlagCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark an article as a favorite.")
+        static let configuration = CommandConfiguration(commandName: "favorite", abstract: "Mark an article as a favorite.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         static let pastTense = "Favorited"
@@ -58,7 +58,7 @@ extension ClientCommand {
     }
 
     struct Unfavorite: ArticleFlagCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an article from the favorites.")
+        static let configuration = CommandConfiguration(commandName: "unfavorite", abstract: "Remove an article from the favorites.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         static let pastTense = "Unfavorited"
@@ -66,7 +66,7 @@ extension ClientCommand {
     }
 
     struct Progress: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record how far you have read, in percent (0–100).")
+        static let configuration = CommandConfiguration(commandName: "progress", abstract: "Record how far you have read, in percent (0–100).")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         @Argument(help: "Percent read, 0 to 100 (a trailing % is fine).") var percent: String
@@ -82,7 +82,7 @@ extension ClientCommand {
     }
 
     struct Tag: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add (+name) and remove (-name) tags.")
+        static let configuration = CommandConfiguration(commandName: "tag", abstract: "Add (+name) and remove (-name) tags.")
         @ParentCommand var client: ClientCommand
         @Argument(help: "The article's id or a unique prefix.") var id: String
         @Argument(parsing: .allUnrecognized, help: "+name adds a tag, -name removes one.") var changes: [String] = []

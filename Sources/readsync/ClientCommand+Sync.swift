@@ -6,6 +6,7 @@ import ReadSyncCore
 extension ClientCommand {
     struct Sync: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sync",
             abstract: "Exchange changes with the sync server.",
             discussion: """
                 With --watch it keeps running: changes made on this device (by any readsync command) are pushed within \
@@ -83,6 +84,7 @@ extension ClientCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Compare this device's library with the server's, by checksums over ranges; exit 1 when they differ.",
             discussion: "Run it after a sync. --repair exchanges what differs, and only that, and deletes nothing.")
         @ParentCommand var client: ClientCommand
@@ -129,7 +131,7 @@ extension ClientCommand {
     }
 
     struct Conflicts: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List concurrent edits and the values that lost.")
+        static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List concurrent edits and the values that lost.")
         @ParentCommand var client: ClientCommand
         @OptionGroup var output: JSONFlag
 
