@@ -60,6 +60,11 @@ extension ClientCommand {
             if let title, title.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--title must not be empty") }
         }
 
+        /// The most text one chunk holds before it is written: a chunk is
+        /// read whole before its transaction, and 250 large pages at once
+        /// would take gigabytes.
+        static let chunkBytes = 32 * 1_048_576
+
         func run() throws {
             let list = try client.openList()
             let ingestor = ArticleIngestor()
@@ -67,25 +72,20 @@ extension ClientCommand {
             // Read (or fetched) a chunk at a time, then written in one
             // transaction: no write transaction waits on the network, and
             // many files commit once per chunk rather than once each.
-            for start in stride(from: 0, to: inputs.count, by: ReadingList.importBatchSize) {
-                let chunk = inputs[start..<min(start + ReadingList.importBatchSize, inputs.count)]
-                let drafts: [Result<ArticleDraft, any Error>] = chunk.map { input in
-                    Result {
-                        var draft = try ingestor.draft(from: input)
-                        if let title { draft.title = title.trimmingCharacters(in: .whitespaces) }
-                        return draft
-                    }
-                }
-                let readable = drafts.compactMap { try? $0.get() }
+            var chunk: [Result<ArticleDraft, any Error>] = []
+            var bytes = 0
+            func write() throws {
+                defer { (chunk, bytes) = ([], 0) }
+                let readable = chunk.compactMap { try? $0.get() }
                 var added: IndexingIterator<[Result<(id: String, outcome: AddOutcome), any Error>]>
                 do {
                     added = try (readable.isEmpty ? [] : list.add(readable, tags: tags)).makeIterator()
                 } catch {
                     // Nothing of this chunk was written: say what could not be read first.
-                    for case .failure(let unreadable) in drafts { Terminal.error(unreadable) }
+                    for case .failure(let unreadable) in chunk { Terminal.error(unreadable) }
                     throw error
                 }
-                for draft in drafts {
+                for draft in chunk {
                     do {
                         let draft = try draft.get()
                         let (id, outcome) = try added.next()!.get()
@@ -98,6 +98,17 @@ extension ClientCommand {
                     }
                 }
             }
+            for input in inputs {
+                let draft = Result {
+                    var draft = try ingestor.draft(from: input)
+                    if let title { draft.title = title.trimmingCharacters(in: .whitespaces) }
+                    return draft
+                }
+                chunk.append(draft)
+                bytes += (try? draft.get())?.content.utf8.count ?? 0
+                if chunk.count == ReadingList.importBatchSize || bytes >= Self.chunkBytes { try write() }
+            }
+            if !chunk.isEmpty { try write() }
             if failures > 0 { throw ExitCode.failure }
         }
     }
