@@ -36,7 +36,9 @@ enum SearchIndex {
         }
         for start in stride(from: 0, to: leaving.count, by: 500) {
             let ids = leaving[start..<min(start + 500, leaving.count)]
-            try db.execute(sql: delete + " (\(databaseQuestionMarks(count: ids.count))))", arguments: StatementArguments(Array(ids)))
+            try db.execute(
+                sql: delete + " (\(databaseQuestionMarks(count: ids.count))))", arguments: StatementArguments(ids.map { $0 as (any DatabaseValueConvertible)? })
+            )
         }
     }
 

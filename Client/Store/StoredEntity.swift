@@ -26,7 +26,7 @@ struct StoredEntity {
     /// acknowledgement or a re-stamp needs no article body).
     static func clocks(_ kind: EntityKind, _ id: String, _ db: Database) throws -> [String: EntityClocks.Clock] {
         let (sql, arguments) = Self.selectClocks(kind, id)
-        guard let blob = try Data.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)) else { return [:] }
+        guard let blob = try Data.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return [:] }
         guard let clocks = EntityClocks.decode(blob) else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
         }
@@ -36,8 +36,8 @@ struct StoredEntity {
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
-        let (sql, arguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
-        let found = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+        let (sql, arguments): (String, StatementArguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
+        let found = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         // The cursor resets the statement when released: read the row before.
         try withExtendedLifetime(found) {
             guard let row = try found.next() else { return }
@@ -127,7 +127,10 @@ struct StoredEntity {
             ).execute(arguments: [kind.rawValue, id, Data(clocks)])
             return
         }
-        var arguments: [DatabaseValue] =
+        // Existentials rather than `[DatabaseValue]`: GRDB's initializer for a
+        // sequence of a concrete type maps it with a key path, which the
+        // runtime instantiated at every call (a fifth of the row write).
+        var arguments: [(any DatabaseValueConvertible)?] =
             [id.databaseValue, Data(clocks).databaseValue]
             + ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
@@ -142,7 +145,7 @@ struct StoredEntity {
     }
 
     /// The statement that reads an entity's clocks alone, with its arguments.
-    private static func selectClocks(_ kind: EntityKind, _ id: String) -> (String, [String]) {
+    private static func selectClocks(_ kind: EntityKind, _ id: String) -> (String, StatementArguments) {
         kind.isKnown
             ? ("SELECT clocks FROM \(ValueTable.name(of: kind)) WHERE id = ?", [id])
             : ("SELECT clocks FROM unknown_entities WHERE kind = ? AND id = ?", [kind.rawValue, id])
