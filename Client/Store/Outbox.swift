@@ -51,10 +51,15 @@ enum Outbox {
 
     /// The oldest waiting entities after outbox position `after`, with the
     /// current versions of their waiting fields: whole entities, at most
-    /// `limit` fields and (past the first entity) at most `maxBytes` of text.
+    /// `limit` fields (past the first entity) and at most `maxBytes` of text.
+    /// An entity whose waiting fields alone hold more text (several fields
+    /// near their size limit) is sent a field at a time, as many as fit and
+    /// at least one: whole, it could be more than a request may carry, and
+    /// every later push would be refused with it.
     static func batch(after: Int64 = 0, limit: Int, maxBytes: Int, _ db: Database) throws -> (changes: [Change], sent: [Sent]) {
         var changes: [Change] = [], sent: [Sent] = []
         var bytes = 0
+        func size(_ register: Register) -> Int { (register.value.text?.utf8.count ?? 8) + 200 }
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT seq, kind, entity, fields FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
             arguments: [after, limit])
@@ -66,8 +71,21 @@ enum Outbox {
             var entityChanges: [Change] = []
             for (field, _) in entry.fields {
                 guard let register = entity.registers[field] else { continue }
-                bytes += (register.value.text?.utf8.count ?? 8) + 200
+                bytes += size(register)
                 entityChanges.append(Change(key: RegisterKey(kind: kind, entity: address.id, field: field), register: register))
+            }
+            if changes.isEmpty && bytes > maxBytes {
+                var fitting = 0
+                var taken = 0
+                for change in entityChanges {
+                    taken += size(change.register)
+                    if fitting > 0 && taken > maxBytes { break }
+                    fitting += 1
+                }
+                entityChanges = Array(entityChanges.prefix(fitting))
+                changes = entityChanges
+                sent = entityChanges.map { Sent(seq: row[0], key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
+                break
             }
             if !changes.isEmpty && (bytes > maxBytes || changes.count + entityChanges.count > limit) { break }
             changes += entityChanges

@@ -123,6 +123,34 @@ extension TestDevice {
         await server.destroy()
     }
 
+    /// Each field may hold 4 MiB of text, and a request 16 MiB: an article
+    /// with four fields near their limit, of text that doubles when escaped
+    /// in JSON, is more than one request may carry. It goes a field or two
+    /// at a time, and the device's next writes are not stuck behind it.
+    @Test func anArticleLargerThanARequestIsPushedInPieces() async throws {
+        let server = try await TestServer.start()
+        let (_, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
+        // 3 bytes of text, 5 in JSON (\" and \\ escaped).
+        func large(_ name: String) -> String { name + String(repeating: "\"\\a", count: (ChangeValidation.maxTextBytes - 100) / 3) }
+        let draft = ArticleDraft(
+            url: CanonicalURL("https://example.org/long-read"), title: large("title"), author: large("author"), site: large("site"),
+            content: large("body"))
+        #expect(draft.fields.compactMap { $0.value.text?.utf8.count }.reduce(0, +) > SyncProtocol.maxRequestBytes * 3 / 4)
+        let id = try laptop.list.add(draft).id
+        let later = try laptop.list.addNote(to: id, body: "Written after it")
+
+        let pushed = try await laptop.sync()
+        #expect(try laptop.list.status().pendingChanges == 0)
+        let pulled = try await phone.sync()
+        #expect(pulled.pulled == pushed.pushed)
+        let article = try phone.list.show(id)
+        #expect(article.title == draft.title && article.author == draft.author && article.site == draft.site)
+        #expect(article.content == draft.content)
+        #expect(article.notes.map(\.id) == [later])
+        await server.destroy()
+    }
+
     /// Notes come after their articles in the server's log, so a paged pull
     /// brings an article's text in one page and its notes in later ones.
     @Test func searchFindsANotePulledInALaterPageThanItsArticle() async throws {
