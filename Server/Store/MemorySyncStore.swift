@@ -140,11 +140,19 @@ public final class MemorySyncStore: SteppedSyncStore, @unchecked Sendable {
                 throw PushRefusal.nodeInUse(origin)
             }
             let after = data.versions.values.flatMap { $0 }.filter { $0.key > cursor && $0.value.origin != origin }.sorted { $0.key < $1.key }
-            let page = Array(after.prefix(limit))
-            let more = after.count > limit
-            let next = more ? page.last!.key : max(cursor, data.lastSeq)
+            var page = PageFiller(limit: limit)
+            var last = cursor
+            var more = false
+            for (seq, version) in after {
+                guard page.add(version.change) else {
+                    more = true
+                    break
+                }
+                last = seq
+            }
+            let next = more ? last : max(cursor, data.lastSeq)
             return ChangePage(
-                changes: page.map(\.value.change), next: next, more: more, latest: data.lastSeq,
+                changes: page.changes, next: next, more: more, latest: data.lastSeq,
                 epoch: data.epoch(epoch), checkpoint: data.checkpoint(at: next),
                 retired: origin.map { data.devices[$0]?.retiredAt != nil } ?? false)
         }

@@ -529,14 +529,18 @@ public final class PostgresSyncStore: SteppedSyncStore {
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
             WHERE user_id = \(user.rawValue) AND seq > \(cursor) AND origin IS DISTINCT FROM \(origin?.rawValue) ORDER BY seq LIMIT \(limit + 1)
             """)
-        var changes: [Change] = []
+        var page = PageFiller(limit: limit)
         var last: Int64 = cursor
-        for row in rows.prefix(limit) {
+        var more = false
+        for row in rows {
             let (seq, key, register) = try version(row)
-            changes.append(Change(key: key, register: register))
+            guard page.add(Change(key: key, register: register)) else {
+                more = true
+                break
+            }
             last = seq
         }
-        let more = rows.count > limit
+        let changes = page.changes
         // Without more rows, everything up to `latest` has been looked at
         // (the rest, if any, were the asker's own changes).
         let next = more ? last : max(cursor, latest)

@@ -310,21 +310,30 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             }
         }
         let latest = try Self.lastSequence(of: user, db)
-        // One more than asked tells whether another page follows.
-        let rows = try Row.fetchAll(
+        // One more than asked tells whether another page follows. Read
+        // through a cursor: a page full of text stops reading.
+        let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
                     SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
                     WHERE user_id = ? AND seq > ? AND origin IS NOT ? ORDER BY seq LIMIT ?
                     """), arguments: [user.rawValue, cursor, origin?.rawValue, limit + 1])
-        let page = rows.prefix(limit)
-        let changes = try page.map { row in
-            Change(key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
+        var page = PageFiller(limit: limit)
+        var last = cursor
+        var more = false
+        while let row = try rows.next() {
+            let change = Change(
+                key: RegisterKey(kind: EntityKind(rawValue: row["kind"])!, entity: row["entity"], field: row["field"]), register: try Self.register(row))
+            guard page.add(change) else {
+                more = true
+                break
+            }
+            last = row["seq"]
         }
-        let more = rows.count > limit
+        let changes = page.changes
         // Without more rows, everything up to `latest` has been looked at
         // (the rest, if any, were the asker's own changes).
-        let next = more ? page.last!["seq"] : max(cursor, latest)
+        let next = more ? last : max(cursor, latest)
         let checkpoint = next > 0 ? try token(of: user, at: next, db).flatMap { HistoryCheckpoint(seq: next, token: $0) } : nil
         return ChangePage(
             changes: changes, next: next, more: more, latest: latest, epoch: try epoch(of: user, db), checkpoint: checkpoint,

@@ -56,6 +56,27 @@ public struct ChangePage: Sendable, Equatable {
     public var retired = false
 }
 
+/// Fills a pull page in sequence order: at most `limit` versions and, past
+/// the first, at most `SyncProtocol.maxPageTextBytes` of text. Every store
+/// cuts its pages so.
+struct PageFiller {
+    let limit: Int
+    private(set) var changes: [Change] = []
+    private var bytes = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Adds `change` when it fits; when it does not, the page is full and
+    /// another follows.
+    mutating func add(_ change: Change) -> Bool {
+        let size = (change.value.text?.utf8.count ?? 8) + 100
+        guard changes.count < limit, changes.isEmpty || bytes + size <= SyncProtocol.maxPageTextBytes else { return false }
+        bytes += size
+        changes.append(change)
+        return true
+    }
+}
+
 /// A user's epoch: the database's, and the user's lineage once one was
 /// started (a store that lost part of the user's history starts one).
 enum UserEpoch {

@@ -116,6 +116,31 @@ struct SyncStoreContractTests {
         #expect(page.changes == [first] && page.latest == 1)
     }
 
+    /// A page holds no more than `SyncProtocol.maxPageTextBytes` of text past
+    /// its first version, so that large articles still come in answers a
+    /// device takes; the pages still read the whole feed.
+    @Test(arguments: StoreUnderTest.allCases)
+    func pagesOfLargeTextsStopAtTheirSizeAndStillReadEverything(_ kind: StoreUnderTest) throws {
+        let (store, user, dispose) = try kind.withAlice()
+        defer { dispose() }
+        let body = String(repeating: "words ", count: (ChangeValidation.maxTextBytes - 1_000) / 6)
+        let pushed = (0..<12).map { Self.change("\($0) " + body, Self.a, at: 1_000 + Int64($0), field: "content", entity: String(format: "%016x", $0)) }
+        for change in pushed { #expect(try store.pushNow([change], from: Self.a, for: user).accepted == 1) }
+        var cursor: Int64 = 0, seen: [Change] = [], pages = 0
+        while true {
+            let page = try store.changesNow(for: user, after: cursor, limit: 1_000, excludingOrigin: nil)
+            let text = page.changes.map { $0.value.text?.utf8.count ?? 0 }.reduce(0, +)
+            #expect(!page.changes.isEmpty && text <= SyncProtocol.maxPageTextBytes + ChangeValidation.maxTextBytes)
+            #expect(page.changes.dropFirst().map { $0.value.text?.utf8.count ?? 0 }.reduce(0, +) <= SyncProtocol.maxPageTextBytes)
+            seen += page.changes
+            cursor = page.next
+            pages += 1
+            if !page.more { break }
+        }
+        #expect(seen == pushed && cursor == 12)
+        #expect(pages == 2, "eight versions of 4 MiB fill a page of 32 MiB")
+    }
+
     /// Paging in any page size reads every current version exactly once, in
     /// sequence order, with no holes: `next` and `more` tell where to go on.
     @Test(arguments: StoreUnderTest.allCases)

@@ -31,6 +31,10 @@ public enum SyncProtocol {
     public static let maxPageSize = 1_000
     /// The page size a client asks for by default.
     public static let defaultPageSize = 1_000
+    /// Most text in one pull page past its first version: a thousand
+    /// versions of large articles would be more than a device takes in one
+    /// answer (its limit is 256 MiB), and it could never pull past them.
+    public static let maxPageTextBytes = 32 * 1_048_576
     /// The longest a pull may ask the server to wait for news (`wait=`).
     public static let maxWaitSeconds: Int64 = 60
     /// Largest request body accepted, in bytes (after gzip decoding).
