@@ -72,22 +72,49 @@ extension ReadingList {
     }
 
     /// Full-text search over titles, bodies and notes of live articles, best
-    /// match first. Every word must occur; `word*` matches a prefix.
+    /// match first. Every word must occur, in the title, the body or a note;
+    /// `word*` matches a prefix.
     public func search(_ query: String, limit: Int = 20) throws -> [SearchHit] {
-        let match = try Self.matchExpression(query)
+        let terms = try Self.matchTerms(query)
         try store.refreshSearchIndexIfBehind()
+        // Notes have an index of their own (`SearchIndex`), so an article
+        // matches when each word is in one index or the other. Its rank adds
+        // both indexes' bm25 for any of the words: the title's words weigh 10
+        // against the body's 1 inside the first, and the notes' score counts
+        // four times (a note is short, and its few words would otherwise
+        // weigh little beside a long body). Only the hits shown get a snippet.
+        var arguments: [String: (any DatabaseValueConvertible)?] = ["any": terms.joined(separator: " OR "), "limit": limit]
+        var matched: [String] = []
+        for (index, term) in terms.enumerated() {
+            arguments["t\(index)"] = term
+            matched.append(
+                """
+                SELECT rowid FROM (
+                    SELECT rowid FROM search_index WHERE search_index MATCH :t\(index)
+                    UNION SELECT rowid FROM note_search_index WHERE note_search_index MATCH :t\(index))
+                """)
+        }
         return try store.read { db in
-            // bm25 weights per column (title, body, notes): a title hit counts most.
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.id, a.title, a.url,
-                           snippet(search_index, -1, '[', ']', '…', 16) AS snippet,
-                           bm25(search_index, 10.0, 1.0, 4.0) AS rank
-                    FROM search_index JOIN articles a ON a.rowid = search_index.rowid
-                    WHERE search_index MATCH ?
-                    ORDER BY rank LIMIT ?
-                    """, arguments: [match, limit]
+                    WITH matched (rowid) AS (\(matched.joined(separator: " INTERSECT "))),
+                    ranked AS (
+                        SELECT m.rowid,
+                               COALESCE((SELECT bm25(search_index, 10.0, 1.0) FROM search_index
+                                         WHERE search_index MATCH :any AND rowid = m.rowid), 0)
+                               + 4.0 * COALESCE((SELECT bm25(note_search_index) FROM note_search_index
+                                                 WHERE note_search_index MATCH :any AND rowid = m.rowid), 0) AS rank
+                        FROM matched m ORDER BY rank LIMIT :limit)
+                    SELECT a.id, a.title, a.url, r.rank,
+                           COALESCE(
+                               (SELECT snippet(search_index, -1, '[', ']', '…', 16) FROM search_index
+                                WHERE search_index MATCH :any AND rowid = r.rowid),
+                               (SELECT snippet(note_search_index, -1, '[', ']', '…', 16) FROM note_search_index
+                                WHERE note_search_index MATCH :any AND rowid = r.rowid)) AS snippet
+                    FROM ranked r JOIN articles a ON a.rowid = r.rowid
+                    ORDER BY r.rank, a.id
+                    """, arguments: StatementArguments(arguments)
             )
             .map { SearchHit(id: $0["id"], title: $0["title"], url: $0["url"], snippet: Self.oneLine($0["snippet"]), rank: $0["rank"]) }
         }
@@ -137,10 +164,10 @@ extension ReadingList {
         return result
     }
 
-    /// Turns what a user typed into a safe FTS5 expression: each word becomes
-    /// a quoted phrase (so `"`, `-`, `:`, `NEAR` mean nothing special), all
-    /// must match, and a trailing `*` keeps its prefix meaning.
-    static func matchExpression(_ query: String) throws -> String {
+    /// Turns what a user typed into safe FTS5 terms: each word becomes a
+    /// quoted phrase (so `"`, `-`, `:`, `NEAR` mean nothing special), and a
+    /// trailing `*` keeps its prefix meaning.
+    static func matchTerms(_ query: String) throws -> [String] {
         let terms = query.split(whereSeparator: { $0.isWhitespace }).compactMap { word -> String? in
             let isPrefix = word.hasSuffix("*")
             let text = word.filter { $0 != "\"" && $0 != "*" }
@@ -148,7 +175,7 @@ extension ReadingList {
             return "\"\(text)\"" + (isPrefix ? "*" : "")
         }
         guard !terms.isEmpty else { throw LookupError.emptySearch }
-        return terms.joined(separator: " ")
+        return terms
     }
 
     private static func oneLine(_ text: String) -> String {

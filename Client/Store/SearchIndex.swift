@@ -1,71 +1,94 @@
 import GRDB
 
-/// Keeps the external-content full-text index in step with the values.
+/// Keeps the two external-content full-text indexes in step with the values.
 ///
-/// The index holds only tokens; to take an entry out, FTS5 must be given the
-/// very text it indexed. So an article is taken out *before* anything it is
-/// indexed from changes (its title, URL, body, tombstone, completeness or
-/// any of its notes: `StoredEntity.save` does it) and queued in
-/// `search_queue`; `refreshQueued` indexes the queued articles again once
-/// their changes are written: at the end of a local command, or once at the
-/// end of a pull. An article is in the index exactly when it is in
-/// `search_source` (live and complete) and not in `search_queue`.
+/// `search_index` holds each live article's title and body
+/// (`search_source`); `note_search_index` holds the text of its live notes
+/// (`note_search_source`), apart, so that a note written or pulled
+/// re-indexes a few lines and not the whole body beside it.
+///
+/// An index holds only tokens; to take an entry out, FTS5 must be given the
+/// very text it indexed. So an entry is taken out *before* anything it is
+/// made of changes (`StoredEntity.save` does it) and queued in
+/// `search_queue` with its part; `refreshQueued` indexes the queued entries
+/// again once their changes are written: at the end of a local command, or
+/// once at the end of a pull. An entry is in its index exactly when it is
+/// in its source and not in `search_queue`.
 enum SearchIndex {
-    /// Takes `articleIDs` out of the index and queues them, before a value
-    /// their entries are made of changes. One statement for all of them:
+    /// One of an article's two entries, each in an index of its own.
+    enum Part: String, CaseIterable {
+        /// Title and body.
+        case text
+        /// The text of its live notes.
+        case notes
+
+        var index: String { self == .text ? "search_index" : "note_search_index" }
+        var source: String { self == .text ? "search_source" : "note_search_source" }
+        var columns: String { self == .text ? "title, body" : "notes" }
+    }
+
+    /// Takes `entries` out of their indexes and queues them, before a value
+    /// they are made of changes. One statement per index for all of them:
     /// inside a transaction, FTS5 writes out what it holds at the end of
     /// every statement that gave it something (SQLite releases the
     /// statement's savepoint), so a statement per article wrote a segment
     /// per article and merged them.
-    static func unindex(articleIDs: [String], _ db: Database) throws {
-        var leaving: [String] = []
-        for id in articleIDs {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id) VALUES (?)").execute(arguments: [id])
+    static func unindex(_ entries: [(articleID: String, part: Part)], _ db: Database) throws {
+        var leaving: [Part: [String]] = [:]
+        for (id, part) in entries {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id, part) VALUES (?, ?)").execute(arguments: [id, part.rawValue])
             // Queued already: out of the index since.
-            if db.changesCount == 1 { leaving.append(id) }
+            if db.changesCount == 1 { leaving[part, default: []].append(id) }
         }
-        let delete = """
-            INSERT INTO search_index (search_index, rowid, title, body, notes)
-            SELECT 'delete', rowid, title, body, notes FROM search_source
-            WHERE rowid IN (SELECT number FROM article_values WHERE id IN
-            """
-        if leaving.count == 1 {
-            // A local command's article: the statement is kept prepared.
-            try db.cachedStatement(sql: delete + " (?))").execute(arguments: [leaving[0]])
-            return
-        }
-        for start in stride(from: 0, to: leaving.count, by: 500) {
-            let ids = leaving[start..<min(start + 500, leaving.count)]
-            try db.execute(
-                sql: delete + " (\(databaseQuestionMarks(count: ids.count))))", arguments: StatementArguments(ids.map { $0 as (any DatabaseValueConvertible)? })
-            )
+        for (part, ids) in leaving {
+            let delete = """
+                INSERT INTO \(part.index) (\(part.index), rowid, \(part.columns))
+                SELECT 'delete', rowid, \(part.columns) FROM \(part.source)
+                WHERE rowid IN (SELECT number FROM article_values WHERE id IN
+                """
+            if ids.count == 1 {
+                // A local command's article: the statement is kept prepared.
+                try db.cachedStatement(sql: delete + " (?))").execute(arguments: [ids[0]])
+                continue
+            }
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let some = ids[start..<min(start + 500, ids.count)]
+                try db.execute(
+                    sql: delete + " (\(databaseQuestionMarks(count: some.count))))",
+                    arguments: StatementArguments(some.map { $0 as (any DatabaseValueConvertible)? }))
+            }
         }
     }
 
-    /// Indexes every queued article that is live and empties the queue.
-    /// Returns how many were queued.
+    /// Indexes every queued entry that is live and empties the queue.
+    /// Returns how many articles were queued.
     @discardableResult
     static func refreshQueued(_ db: Database) throws -> Int {
-        let queued = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM search_queue")) ?? 0
+        let queued = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(DISTINCT article_id) FROM search_queue")) ?? 0
         guard queued > 0 else { return 0 }
-        // An empty index (a fresh device's first pull, a first import): no
-        // live article is in it, so every live one is queued. FTS5 builds it
-        // in one pass over `search_source`, faster than entry by entry.
-        if queued > 100, try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM search_index_docsize)") == true {
-            try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('rebuild'); DELETE FROM search_queue")
-            return queued
+        for part in Part.allCases {
+            // An empty index (a fresh device's first pull, a first import):
+            // no live entry is in it, so every live one is queued. FTS5
+            // builds it in one pass over its source, faster than entry by
+            // entry.
+            if queued > 100, try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM \(part.index)_docsize)") == true {
+                try db.execute(sql: "INSERT INTO \(part.index) (\(part.index)) VALUES ('rebuild')")
+                continue
+            }
+            // One statement for the whole queue: FTS5 keeps what it is given
+            // in memory until a statement ends (SQLite then releases the
+            // statement's savepoint, and FTS5 writes out what it holds), so a
+            // statement per article wrote a segment per article, and merged
+            // them.
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO \(part.index) (rowid, \(part.columns))
+                    SELECT rowid, \(part.columns) FROM \(part.source)
+                    WHERE rowid IN (
+                        SELECT a.number FROM search_queue q JOIN article_values a ON a.id = q.article_id WHERE q.part = '\(part.rawValue)')
+                    """
+            ).execute()
         }
-        // One statement for the whole queue: FTS5 keeps what it is given in
-        // memory until a statement ends (SQLite then releases the statement's
-        // savepoint, and FTS5 writes out what it holds), so a statement per
-        // article wrote a segment per article, and merged them.
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO search_index (rowid, title, body, notes)
-                SELECT rowid, title, body, notes FROM search_source
-                WHERE rowid IN (SELECT a.number FROM search_queue q JOIN article_values a ON a.id = q.article_id)
-                """
-        ).execute()
         try db.cachedStatement(sql: "DELETE FROM search_queue").execute()
         return queued
     }
@@ -73,30 +96,33 @@ enum SearchIndex {
 
 extension SearchIndex {
     /// How many token occurrences (term, article, column, offset) differ
-    /// between the index and a fresh index of `search_source`: 0 when it
-    /// holds exactly what its content says. Call with the queue empty (its
-    /// articles are out of the index on purpose). Leaves nothing behind.
+    /// between the indexes and fresh indexes of their sources: 0 when each
+    /// holds exactly what its source says. Call with the queue empty (its
+    /// entries are out of their indexes on purpose). Leaves nothing behind.
     static func mismatches(_ db: Database) throws -> Int {
         var count = 0
         try db.inSavepoint {
-            try db.execute(
-                sql: """
-                    CREATE VIRTUAL TABLE search_check USING fts5(
-                        title, body, notes, content = 'search_source', content_rowid = 'rowid',
-                        tokenize = 'unicode61 remove_diacritics 2');
-                    INSERT INTO search_check (search_check) VALUES ('rebuild');
-                    CREATE VIRTUAL TABLE search_check_vocabulary USING fts5vocab(search_check, instance);
-                    CREATE VIRTUAL TABLE search_index_vocabulary USING fts5vocab(search_index, instance);
-                    """)
-            count =
-                try Int.fetchOne(
-                    db,
+            for part in Part.allCases {
+                try db.execute(
                     sql: """
-                        SELECT count(*) FROM (
-                            SELECT * FROM (SELECT * FROM search_index_vocabulary EXCEPT SELECT * FROM search_check_vocabulary)
-                            UNION ALL
-                            SELECT * FROM (SELECT * FROM search_check_vocabulary EXCEPT SELECT * FROM search_index_vocabulary))
-                        """) ?? 0
+                        CREATE VIRTUAL TABLE search_check USING fts5(
+                            \(part.columns), content = '\(part.source)', content_rowid = 'rowid',
+                            tokenize = 'unicode61 remove_diacritics 2');
+                        INSERT INTO search_check (search_check) VALUES ('rebuild');
+                        CREATE VIRTUAL TABLE search_check_vocabulary USING fts5vocab(search_check, instance);
+                        CREATE VIRTUAL TABLE search_index_vocabulary USING fts5vocab(\(part.index), instance);
+                        """)
+                count +=
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT count(*) FROM (
+                                SELECT * FROM (SELECT * FROM search_index_vocabulary EXCEPT SELECT * FROM search_check_vocabulary)
+                                UNION ALL
+                                SELECT * FROM (SELECT * FROM search_check_vocabulary EXCEPT SELECT * FROM search_index_vocabulary))
+                            """) ?? 0
+                try db.execute(sql: "DROP TABLE search_check; DROP TABLE search_check_vocabulary; DROP TABLE search_index_vocabulary")
+            }
             return .rollback
         }
         return count

@@ -85,7 +85,7 @@ struct StoredEntity {
     /// they are made of changed.
     mutating func save(_ db: Database) throws {
         guard !changedClocks.isEmpty else { return }
-        try SearchIndex.unindex(articleIDs: articlesWhoseEntriesChange, db)
+        try SearchIndex.unindex(searchEntriesThatChange, db)
         try writeChanges(db)
     }
 
@@ -94,9 +94,9 @@ struct StoredEntity {
     /// statement per article made FTS5 write each out on its own:
     /// `SearchIndex.unindex`).
     static func save(_ entities: inout [EntityAddress: StoredEntity], _ db: Database) throws {
-        var articles: [String] = []
-        for entity in entities.values where !entity.changedClocks.isEmpty { articles += entity.articlesWhoseEntriesChange }
-        try SearchIndex.unindex(articleIDs: articles, db)
+        var entries: [(articleID: String, part: SearchIndex.Part)] = []
+        for entity in entities.values where !entity.changedClocks.isEmpty { entries += entity.searchEntriesThatChange }
+        try SearchIndex.unindex(entries, db)
         for address in entities.keys where !entities[address]!.changedClocks.isEmpty {
             try entities[address]!.writeChanges(db)
         }
@@ -177,21 +177,23 @@ struct StoredEntity {
             )
         })
 
-    /// The articles whose search entries are made of a value that changed:
-    /// an article's own (its title, URL, body, tombstone or added-at, which
-    /// makes it complete), and a note's article, before and after.
-    private var articlesWhoseEntriesChange: [String] {
+    /// The search entries made of a value that changed (`SearchIndex`): both
+    /// of an article's when its title, URL, body, tombstone or added-at
+    /// changed (the last three, with the title, decide whether it is
+    /// searched at all, notes included; its notes entry is short), and the
+    /// notes entry of a note's article, before and after.
+    private var searchEntriesThatChange: [(articleID: String, part: SearchIndex.Part)] {
         switch kind {
         case .article:
             let searchable: Set<String> = [
                 ArticleField.url.rawValue, ArticleField.title.rawValue, ArticleField.content.rawValue,
                 ArticleField.deleted.rawValue, ArticleField.addedAt.rawValue,
             ]
-            return changedValues.isDisjoint(with: searchable) ? [] : [id]
+            return changedValues.isDisjoint(with: searchable) ? [] : [(id, .text), (id, .notes)]
         case .note:
             guard !changedValues.isEmpty else { return [] }
             let articleID = registers[NoteField.articleID.rawValue]?.value.text
-            return [loadedArticleID, articleID == loadedArticleID ? nil : articleID].compactMap { $0 }
+            return [loadedArticleID, articleID == loadedArticleID ? nil : articleID].compactMap { $0 }.map { ($0, .notes) }
         default: return []
         }
     }

@@ -167,6 +167,8 @@ struct ReadingListTests {
         try list.addNote(to: ids[0], body: "Remember the quokka analogy")
         #expect(try list.search("quokka").map(\.id) == [ids[0]])
         #expect(try list.search("quok*").map(\.id) == [ids[0]])
+        #expect(try list.search("quokka netanyahu").map(\.id) == [ids[0]], "one word in a note, the other in the body")
+        #expect(try list.search("quokka hannity").isEmpty, "every word in the same article")
 
         // A title match ranks first: "Biden" is in seed 002's title.
         #expect(try list.search("biden").first?.id == ids[2])

@@ -170,4 +170,33 @@ struct SchemaMigrationTests {
         #expect(try list.status().pendingChanges == 12)
         #expect(try list.show(second).progress == 0.8)
     }
+
+    /// The previous index held each article's title, body and notes in one
+    /// entry; after `v10-notes-indexed-apart` the notes have an index of
+    /// their own, both hold exactly what their sources say, and a search
+    /// still needs every word somewhere in the article, its notes included.
+    @Test func notesMoveToAnIndexOfTheirOwnAndEveryWordIsStillFound() throws {
+        try temporary.home.prepare()
+        let fixture = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/outbox-per-field/laptop/library.sqlite")
+        try FileManager.default.copyItem(at: fixture, to: temporary.home.databaseURL)
+        let second = "7b83d2791550c815"
+
+        let database = try DatabaseQueue(path: temporary.home.databaseURL.path)
+        try ClientSchema.migrator.migrate(database, upTo: "v9-outbox-per-entity")
+        let before = try database.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_table_info('search_index')") }
+        #expect(before == ["title", "body", "notes"], "the previous code's index")
+        try ClientSchema.migrator.migrate(database)
+        let (mismatches, notesIndexed) = try database.write { db in
+            (try SearchIndex.mismatches(db), try Int.fetchOne(db, sql: "SELECT count(*) FROM note_search_index WHERE note_search_index MATCH 'pending'"))
+        }
+        try database.close()
+        #expect(mismatches == 0)
+        #expect(notesIndexed == 1)
+
+        let list = try temporary.open()
+        #expect(try list.search("pending").map(\.id) == [second], "a word of the note")
+        #expect(try list.search("pending rifts").map(\.id) == [second], "one word in the note, one in the body")
+        #expect(try list.search("pending hamas").map(\.id) == [second])
+        #expect(try list.search("pending obama").isEmpty, "the body of another article")
+    }
 }

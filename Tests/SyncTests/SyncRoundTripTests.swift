@@ -198,8 +198,8 @@ extension TestDevice {
         let engine = reader.engine(cut, pageSize: 4)
         await #expect(throws: SyncError.self) { _ = try await offloaded { try engine.run() } }
         #expect(
-            try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 1,
-            "the applied page queued its article")
+            try reader.list.store.read { try String.fetchAll($0, sql: "SELECT part FROM search_queue") } == ["notes"],
+            "the applied page queued its article's notes; its body stayed in the index")
         #expect(try reader.list.search("narwhals").map(\.id) == [ids[0]])
         #expect(try reader.list.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM search_queue") } == 0)
 
