@@ -82,7 +82,10 @@ extension ReadingList {
         // both indexes' bm25 for any of the words: the title's words weigh 10
         // against the body's 1 inside the first, and the notes' score counts
         // four times (a note is short, and its few words would otherwise
-        // weigh little beside a long body). Only the hits shown get a snippet.
+        // weigh little beside a long body). Each index ranks its matches in
+        // one pass (materialised: asked per article, FTS5 parsed the query
+        // again for each, 90 times slower for a word in every article); only
+        // the hits shown get a snippet.
         var arguments: [String: (any DatabaseValueConvertible)?] = ["any": terms.joined(separator: " OR "), "limit": limit]
         var matched: [String] = []
         for (index, term) in terms.enumerated() {
@@ -99,13 +102,14 @@ extension ReadingList {
                 db,
                 sql: """
                     WITH matched (rowid) AS (\(matched.joined(separator: " INTERSECT "))),
+                    text_rank AS MATERIALIZED (
+                        SELECT rowid, bm25(search_index, 10.0, 1.0) AS rank FROM search_index WHERE search_index MATCH :any),
+                    note_rank AS MATERIALIZED (
+                        SELECT rowid, bm25(note_search_index) AS rank FROM note_search_index WHERE note_search_index MATCH :any),
                     ranked AS (
-                        SELECT m.rowid,
-                               COALESCE((SELECT bm25(search_index, 10.0, 1.0) FROM search_index
-                                         WHERE search_index MATCH :any AND rowid = m.rowid), 0)
-                               + 4.0 * COALESCE((SELECT bm25(note_search_index) FROM note_search_index
-                                                 WHERE note_search_index MATCH :any AND rowid = m.rowid), 0) AS rank
-                        FROM matched m ORDER BY rank LIMIT :limit)
+                        SELECT m.rowid, COALESCE(t.rank, 0) + 4.0 * COALESCE(n.rank, 0) AS rank
+                        FROM matched m LEFT JOIN text_rank t ON t.rowid = m.rowid LEFT JOIN note_rank n ON n.rowid = m.rowid
+                        ORDER BY rank LIMIT :limit)
                     SELECT a.id, a.title, a.url, r.rank,
                            COALESCE(
                                (SELECT snippet(search_index, -1, '[', ']', '…', 16) FROM search_index

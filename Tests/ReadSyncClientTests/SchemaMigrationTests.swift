@@ -35,6 +35,15 @@ struct SchemaMigrationTests {
 
     func stamp(_ physical: Int64) -> HLCTimestamp { HLCTimestamp(physical: physical, counter: 0, node: node) }
 
+    /// The laptop of `Tests/Fixtures/outbox-per-field` (made by aef2121, up
+    /// to `v8-collected-notes`), copied into this test's home, not migrated.
+    func laptopWithAnOutboxPerField() throws -> DatabaseQueue {
+        try temporary.home.prepare()
+        let fixture = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/outbox-per-field/laptop/library.sqlite")
+        try FileManager.default.copyItem(at: fixture, to: temporary.home.databaseURL)
+        return try DatabaseQueue(path: temporary.home.databaseURL.path)
+    }
+
     @Test func everyRegisterOfTheFirstFormatKeepsItsValueAndClock() throws {
         let id = "0123456789abcdef"
         func key(_ field: String) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field) }
@@ -145,12 +154,8 @@ struct SchemaMigrationTests {
     /// and bases. (Migrated alone: opened as a library, the copied file
     /// would be a copied device, whose bases are dropped.)
     @Test func theOutboxOfOneRowPerFieldBecomesOneRowPerEntity() throws {
-        try temporary.home.prepare()
-        let fixture = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/outbox-per-field/laptop/library.sqlite")
-        try FileManager.default.copyItem(at: fixture, to: temporary.home.databaseURL)
+        let database = try laptopWithAnOutboxPerField()
         let second = "7b83d2791550c815"
-
-        let database = try DatabaseQueue(path: temporary.home.databaseURL.path)
         try ClientSchema.migrator.migrate(database)
         let (rows, waiting, count) = try database.read { db in
             (try String.fetchAll(db, sql: "SELECT kind FROM outbox ORDER BY seq"), try Outbox.waiting(db), try Outbox.count(db))
@@ -176,12 +181,8 @@ struct SchemaMigrationTests {
     /// their own, both hold exactly what their sources say, and a search
     /// still needs every word somewhere in the article, its notes included.
     @Test func notesMoveToAnIndexOfTheirOwnAndEveryWordIsStillFound() throws {
-        try temporary.home.prepare()
-        let fixture = Paths.packageRoot.appendingPathComponent("Tests/Fixtures/outbox-per-field/laptop/library.sqlite")
-        try FileManager.default.copyItem(at: fixture, to: temporary.home.databaseURL)
+        let database = try laptopWithAnOutboxPerField()
         let second = "7b83d2791550c815"
-
-        let database = try DatabaseQueue(path: temporary.home.databaseURL.path)
         try ClientSchema.migrator.migrate(database, upTo: "v9-outbox-per-entity")
         let before = try database.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_table_info('search_index')") }
         #expect(before == ["title", "body", "notes"], "the previous code's index")
