@@ -209,6 +209,12 @@ public final class PostgresSyncStore: SteppedSyncStore {
             try await connection.query(query, logger: logger).collect()
         }
 
+        /// The rows as PostgreSQL sends them, for a reader that may stop
+        /// early: leaving the loop discards the rest without holding them.
+        func stream(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+            try await connection.query(query, logger: logger)
+        }
+
         func run(_ query: PostgresQuery) async throws {
             _ = try await rows(query)
         }
@@ -523,8 +529,10 @@ public final class PostgresSyncStore: SteppedSyncStore {
         if let origin, known.isAnotherDevice(recordedPush: state.recordedPush, currentEpoch: epoch, isPush: false) {
             throw PushRefusal.nodeInUse(origin)
         }
-        // One more than asked tells whether another page follows.
-        let rows = try await db.rows(
+        // One more than asked tells whether another page follows. Read as
+        // streamed: a page full of text stops reading, rather than holding
+        // up to a thousand 4 MiB versions in memory first.
+        let rows = try await db.stream(
             """
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions
             WHERE user_id = \(user.rawValue) AND seq > \(cursor) AND origin IS DISTINCT FROM \(origin?.rawValue) ORDER BY seq LIMIT \(limit + 1)
@@ -532,7 +540,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         var page = PageFiller(limit: limit)
         var last: Int64 = cursor
         var more = false
-        for row in rows {
+        for try await row in rows {
             let (seq, key, register) = try version(row)
             guard page.add(Change(key: key, register: register)) else {
                 more = true
