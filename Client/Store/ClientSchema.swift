@@ -287,6 +287,32 @@ enum ClientSchema {
                     """)
         }
 
+        // FTS5 builds an index (`rebuild`) by reading its source with no
+        // ORDER BY, and writes out what it holds whenever a row's id is lower
+        // than the last one's. SQLite read both sources through the partial
+        // index `article_values_by_added`, newest first: the ids came in
+        // descending order, so every article was written out on its own and
+        // merged (a fresh device's first pull of 10,000 articles spent 9.7 s
+        // building its index against 6.2 s read in id order). The sources now
+        // read `article_values` in id order; an id lookup still uses the key.
+        migrator.registerMigration("v11-search-sources-in-id-order") { db in
+            try db.execute(
+                sql: """
+                    DROP VIEW search_source;
+                    DROP VIEW note_search_source;
+                    CREATE VIEW search_source AS
+                    SELECT a.number AS rowid, COALESCE(a.title, a.url, 'Untitled') AS title, COALESCE(a.content, '') AS body
+                    FROM article_values a NOT INDEXED WHERE a.complete AND COALESCE(a.deleted, 0) = 0;
+                    CREATE VIEW note_search_source AS
+                    SELECT a.number AS rowid,
+                           COALESCE((SELECT group_concat(text, char(10)) FROM (
+                               SELECT COALESCE(n.body, '') || CASE WHEN n.quote IS NULL THEN '' ELSE char(10) || n.quote END AS text
+                               FROM note_values n WHERE n.article_id = a.id AND COALESCE(n.deleted, 0) = 0
+                               ORDER BY COALESCE(n.created_at, ''), n.id)), '') AS notes
+                    FROM article_values a NOT INDEXED WHERE a.complete AND COALESCE(a.deleted, 0) = 0;
+                    """)
+        }
+
         return migrator
     }
 }

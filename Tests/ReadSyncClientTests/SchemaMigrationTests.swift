@@ -200,4 +200,38 @@ struct SchemaMigrationTests {
         #expect(try list.search("pending hamas").map(\.id) == [second])
         #expect(try list.search("pending obama").isEmpty, "the body of another article")
     }
+
+    /// FTS5 builds an index by reading its source with no ORDER BY, and
+    /// writes out what it holds whenever an id comes lower than the last one
+    /// (an article at a time, merged after, when they all do). The previous
+    /// sources came newest first; after `v11-search-sources-in-id-order`
+    /// both come in id order, and the indexes built from them hold exactly
+    /// what the sources say.
+    @Test func searchSourcesGiveTheirArticlesInIdOrder() throws {
+        let database = try laptopWithAnOutboxPerField()
+        // The statements FTS5 reads its sources with (`FTS5_STMT_SCAN`).
+        func ids(_ db: Database) throws -> (text: [Int64], notes: [Int64]) {
+            (
+                try Int64.fetchAll(db, sql: "SELECT T.rowid, T.title, T.body FROM 'main'.'search_source' T"),
+                try Int64.fetchAll(db, sql: "SELECT T.rowid, T.notes FROM 'main'.'note_search_source' T")
+            )
+        }
+        try ClientSchema.migrator.migrate(database, upTo: "v10-notes-indexed-apart")
+        let before = try database.read(ids)
+        #expect(before.text.count > 1 && before.text != before.text.sorted(), "the previous code's order: newest first")
+        try ClientSchema.migrator.migrate(database)
+        let (after, mismatches) = try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO search_index (search_index) VALUES ('rebuild');
+                    INSERT INTO note_search_index (note_search_index) VALUES ('rebuild');
+                    """)
+            return (try ids(db), try SearchIndex.mismatches(db))
+        }
+        try database.close()
+        #expect(after.text == before.text.sorted())
+        #expect(after.notes == before.text.sorted())
+        #expect(mismatches == 0)
+        #expect(try temporary.open().search("pending").count == 1, "a word of a note, found")
+    }
 }
