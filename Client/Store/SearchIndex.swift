@@ -25,6 +25,28 @@ enum SearchIndex {
         var index: String { self == .text ? "search_index" : "note_search_index" }
         var source: String { self == .text ? "search_source" : "note_search_source" }
         var columns: String { self == .text ? "title, body" : "notes" }
+
+        /// Takes the entries of the articles whose ids close it out of the
+        /// index: FTS5 is given the text it indexed, read from the source.
+        fileprivate var deleteStatement: String { self == .text ? Self.deleteText : Self.deleteNotes }
+        private static let deleteText = Part.text.makeDeleteStatement()
+        private static let deleteNotes = Part.notes.makeDeleteStatement()
+        private func makeDeleteStatement() -> String {
+            """
+            INSERT INTO \(index) (\(index), rowid, \(columns))
+            SELECT 'delete', rowid, \(columns) FROM \(source)
+            WHERE rowid IN (SELECT number FROM article_values WHERE id IN
+            """
+        }
+    }
+
+    /// One of an article's entries, about to change.
+    struct Entry {
+        let articleID: String
+        let part: Part
+        /// False for an article that has no row yet: none of its entries
+        /// can be in an index, so there is nothing to take out.
+        let mayBeIndexed: Bool
     }
 
     /// Takes `entries` out of their indexes and queues them, before a value
@@ -32,20 +54,20 @@ enum SearchIndex {
     /// inside a transaction, FTS5 writes out what it holds at the end of
     /// every statement that gave it something (SQLite releases the
     /// statement's savepoint), so a statement per article wrote a segment
-    /// per article and merged them.
-    static func unindex(_ entries: [(articleID: String, part: Part)], _ db: Database) throws {
+    /// per article and merged them. An entry that cannot be indexed is
+    /// only queued: asked to take out nothing, FTS5 still cost as much as
+    /// the rest of a new article's write (a Pocket import's items).
+    static func unindex(_ entries: [Entry], _ db: Database) throws {
         var leaving: [Part: [String]] = [:]
-        for (id, part) in entries {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id, part) VALUES (?, ?)").execute(arguments: [id, part.rawValue])
+        for entry in entries {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id, part) VALUES (?, ?)").execute(arguments: [
+                entry.articleID, entry.part.rawValue,
+            ])
             // Queued already: out of the index since.
-            if db.changesCount == 1 { leaving[part, default: []].append(id) }
+            if entry.mayBeIndexed && db.changesCount == 1 { leaving[entry.part, default: []].append(entry.articleID) }
         }
         for (part, ids) in leaving {
-            let delete = """
-                INSERT INTO \(part.index) (\(part.index), rowid, \(part.columns))
-                SELECT 'delete', rowid, \(part.columns) FROM \(part.source)
-                WHERE rowid IN (SELECT number FROM article_values WHERE id IN
-                """
+            let delete = part.deleteStatement
             if ids.count == 1 {
                 // A local command's article: the statement is kept prepared.
                 try db.cachedStatement(sql: delete + " (?))").execute(arguments: [ids[0]])

@@ -21,6 +21,9 @@ struct StoredEntity {
     /// A note's article as loaded: the search entries of both its old and
     /// its new article change with it.
     private let loadedArticleID: String?
+    /// Whether the entity has a row (loaded with one, or saved since). An
+    /// article without one is in no search index: its entries are only queued.
+    private var wasStored: Bool
 
     /// An entity's field clocks alone, without reading its values (an
     /// acknowledgement or a re-stamp needs no article body).
@@ -36,11 +39,13 @@ struct StoredEntity {
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
+        var wasStored = false
         let (sql, arguments): (String, StatementArguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
         let found = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         // The cursor resets the statement when released: read the row before.
         try withExtendedLifetime(found) {
             guard let row = try found.next() else { return }
+            wasStored = true
             guard let clocks = EntityClocks.decode(row[0] as Data) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
             }
@@ -60,14 +65,16 @@ struct StoredEntity {
         }
         return StoredEntity(
             kind: kind, id: id, registers: registers,
-            loadedArticleID: kind == .note ? registers[NoteField.articleID.rawValue]?.value.text : nil)
+            loadedArticleID: kind == .note ? registers[NoteField.articleID.rawValue]?.value.text : nil,
+            wasStored: wasStored)
     }
 
-    private init(kind: EntityKind, id: String, registers: [String: Register], loadedArticleID: String?) {
+    private init(kind: EntityKind, id: String, registers: [String: Register], loadedArticleID: String?, wasStored: Bool) {
         self.kind = kind
         self.id = id
         self.registers = registers
         self.loadedArticleID = loadedArticleID
+        self.wasStored = wasStored
     }
 
     /// The value of each written field.
@@ -94,7 +101,7 @@ struct StoredEntity {
     /// statement per article made FTS5 write each out on its own:
     /// `SearchIndex.unindex`).
     static func save(_ entities: inout [EntityAddress: StoredEntity], _ db: Database) throws {
-        var entries: [(articleID: String, part: SearchIndex.Part)] = []
+        var entries: [SearchIndex.Entry] = []
         for entity in entities.values where !entity.changedClocks.isEmpty { entries += entity.searchEntriesThatChange }
         try SearchIndex.unindex(entries, db)
         for address in entities.keys where !entities[address]!.changedClocks.isEmpty {
@@ -115,6 +122,7 @@ struct StoredEntity {
         }
         changedValues = []
         changedClocks = []
+        wasStored = true
     }
 
     private func writeRow(_ db: Database) throws {
@@ -182,18 +190,21 @@ struct StoredEntity {
     /// changed (the last three, with the title, decide whether it is
     /// searched at all, notes included; its notes entry is short), and the
     /// notes entry of a note's article, before and after.
-    private var searchEntriesThatChange: [(articleID: String, part: SearchIndex.Part)] {
+    private var searchEntriesThatChange: [SearchIndex.Entry] {
         switch kind {
         case .article:
             let searchable: Set<String> = [
                 ArticleField.url.rawValue, ArticleField.title.rawValue, ArticleField.content.rawValue,
                 ArticleField.deleted.rawValue, ArticleField.addedAt.rawValue,
             ]
-            return changedValues.isDisjoint(with: searchable) ? [] : [(id, .text), (id, .notes)]
+            guard !changedValues.isDisjoint(with: searchable) else { return [] }
+            return SearchIndex.Part.allCases.map { SearchIndex.Entry(articleID: id, part: $0, mayBeIndexed: wasStored) }
         case .note:
             guard !changedValues.isEmpty else { return [] }
             let articleID = registers[NoteField.articleID.rawValue]?.value.text
-            return [loadedArticleID, articleID == loadedArticleID ? nil : articleID].compactMap { $0 }.map { ($0, .notes) }
+            return [loadedArticleID, articleID == loadedArticleID ? nil : articleID].compactMap { $0 }.map {
+                SearchIndex.Entry(articleID: $0, part: .notes, mayBeIndexed: true)
+            }
         default: return []
         }
     }

@@ -13,7 +13,7 @@ public struct CanonicalURL: Hashable, Sendable, CustomStringConvertible {
 
     /// Canonicalises an absolute http(s) URL; nil for anything else.
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = Graphemes.trimmingWhitespace(text)
         guard var components = URLComponents(string: trimmed),
             let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = components.host, !host.isEmpty

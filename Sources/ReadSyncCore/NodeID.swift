@@ -82,12 +82,10 @@ enum Hex {
     }
 
     static func string(_ bytes: some Sequence<UInt8>) -> String {
-        let table: [Character] = Array("0123456789abcdef")
-        var text = ""
-        for byte in bytes {
-            text.append(table[Int(byte >> 4)])
-            text.append(table[Int(byte & 0x0f)])
+        let bytes = Array(bytes)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() { write(UInt64(byte), digits: 2, into: buffer, at: index * 2) }
+            return bytes.count * 2
         }
-        return text
     }
 }

@@ -165,7 +165,7 @@ public enum TagEntity {
     /// line of 1–100 characters without control characters; nil for a name
     /// that cannot be one.
     public static func normalizedName(_ name: String) -> String? {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let trimmed = Graphemes.trimmingWhitespace(name).lowercased()
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
         else { return nil }
         return trimmed

@@ -101,6 +101,16 @@ struct TextStatisticsTests {
         #expect(Identity.articleID(forContent: "a  b\r\n c\u{3000}") == "214a4812f41d8ae6", "the id articles saved from files had before")
     }
 
+    @Test func whitespaceIsTrimmedAsFoundationTrimsIt() {
+        let texts =
+            Self.tricky + (UInt64(1)...300).map { Self.randomTrickyText(seed: $0) } + [
+                "", " ", "https://example.org/x", " https://example.org/x\n", "x\u{85}", "\u{3000}tag\u{a0}", "\u{1}x\u{7f}", "é", "tag\t",
+            ]
+        for text in texts {
+            #expect(Graphemes.trimmingWhitespace(text) == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.debugDescription)")
+        }
+    }
+
     @Test func titlesAreGuessedAsCharactersDo() {
         let url = CanonicalURL("https://example.org/notes/the-long-read")
         let contents =
