@@ -47,14 +47,16 @@ extension ClientStore {
     /// the first) at most `maxBytes` of values, with what acknowledging it needs.
     func pendingBatch(after batch: PendingBatch? = nil, limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> PendingBatch? {
         try read { db in
-            let (changes, sent) = try Outbox.batch(after: batch?.sent.last?.seq ?? 0, limit: limit, maxBytes: maxBytes, db)
-            return changes.isEmpty ? nil : PendingBatch(changes: changes, sent: sent)
+            let (changes, sent, whole) = try Outbox.batch(after: batch?.sent.last?.seq ?? 0, limit: limit, maxBytes: maxBytes, db)
+            return changes.isEmpty ? nil : PendingBatch(changes: changes, sent: sent, whole: whole)
         }
     }
 
     struct PendingBatch: Sendable {
         let changes: [Change]
         let sent: [Outbox.Sent]
+        /// The entities of `sent` whose every waiting field it holds.
+        let whole: [Outbox.SentEntity]
     }
 
     /// This device's next push in its chain (`PushChain`): the token the
@@ -74,7 +76,7 @@ extension ClientStore {
             if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
             try Self.advanceCheckpoint(to: checkpoint, db)
             try Self.recordPushToken(pushToken, db)
-            try Outbox.acknowledge(batch.sent, node: node, db)
+            try Outbox.acknowledge(batch.sent, whole: batch.whole, node: node, db)
             FaultPoint.clientAckBeforeCommit.reach()
         }
     }

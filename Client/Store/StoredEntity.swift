@@ -21,6 +21,9 @@ struct StoredEntity {
     /// A note's article as loaded: the search entries of both its old and
     /// its new article change with it.
     private let loadedArticleID: String?
+    /// Its clocks as stored when it was loaded (nil when it had no row):
+    /// while they are unchanged, none of its fields was written since.
+    let storedClocks: Data?
     /// Whether the entity has a row (loaded with one, or saved since). An
     /// article without one is in no search index: its entries are only queued.
     private var wasStored: Bool
@@ -39,14 +42,14 @@ struct StoredEntity {
     static func load(_ kind: EntityKind, _ id: String, _ db: Database) throws -> StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
-        var wasStored = false
+        var storedClocks: Data?
         let (sql, arguments): (String, StatementArguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
         let found = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         // The cursor resets the statement when released: read the row before.
         try withExtendedLifetime(found) {
             guard let row = try found.next() else { return }
-            wasStored = true
-            guard let clocks = EntityClocks.decode(row[0] as Data) else {
+            storedClocks = row[0]
+            guard let clocks = EntityClocks.decode(storedClocks!) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
             }
             for (field, clock) in clocks {
@@ -66,15 +69,16 @@ struct StoredEntity {
         return StoredEntity(
             kind: kind, id: id, registers: registers,
             loadedArticleID: kind == .note ? registers[NoteField.articleID.rawValue]?.value.text : nil,
-            wasStored: wasStored)
+            storedClocks: storedClocks)
     }
 
-    private init(kind: EntityKind, id: String, registers: [String: Register], loadedArticleID: String?, wasStored: Bool) {
+    private init(kind: EntityKind, id: String, registers: [String: Register], loadedArticleID: String?, storedClocks: Data?) {
         self.kind = kind
         self.id = id
         self.registers = registers
         self.loadedArticleID = loadedArticleID
-        self.wasStored = wasStored
+        self.storedClocks = storedClocks
+        self.wasStored = storedClocks != nil
     }
 
     /// The value of each written field.

@@ -210,6 +210,32 @@ import Testing
         await server.destroy()
     }
 
+    /// An acknowledged entity leaves the outbox in one statement when
+    /// nothing of it changed since its push was read; a note edited while
+    /// its push was on its way must still wait, with its new text, and reach
+    /// the other device.
+    @Test func aWriteMadeWhileItsPushIsOnItsWayStillWaits() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let device = devices[0], other = devices[1]
+        let ids = try device.addSeeds()
+        let note = try device.list.addNote(to: ids[0], body: "first thoughts")
+        let batch = try #require(try device.list.store.pendingBatch(limit: 1000))
+        #expect(batch.whole.count == Set(batch.changes.map { "\($0.kind.rawValue) \($0.entity)" }).count, "every entity sent whole")
+        let request = PushRequest(node: device.list.store.node, changes: batch.changes)
+        let answer = try await offloaded { try CurlSyncTransport(serverURL: server.url, token: token).push(request) }
+        _ = try device.list.editNote(note, body: "second thoughts")
+        try device.list.store.acknowledge(batch, checkpoint: answer.checkpoint)
+
+        let waiting = try #require(try device.list.store.pendingBatch(limit: 1000)).changes
+        #expect(waiting.map(\.entity) == [note] && waiting.map(\.field) == ["body"])
+        #expect(waiting.first?.value == .text("second thoughts"))
+        try await device.sync()
+        try await other.sync()
+        #expect(try other.list.show(ids[0]).notes.map(\.body) == ["second thoughts"])
+        await server.destroy()
+    }
+
     @Test func aStoppedServerFailsCleanlyAndTheNextSyncCompletes() async throws {
         let server = try await TestServer.start()
         let token = try server.addUser("alice")
