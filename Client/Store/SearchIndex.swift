@@ -26,8 +26,9 @@ enum SearchIndex {
         var source: String { self == .text ? "search_source" : "note_search_source" }
         var columns: String { self == .text ? "title, body" : "notes" }
 
-        /// Takes the entries of the articles whose ids close it out of the
-        /// index: FTS5 is given the text it indexed, read from the source.
+        /// The statement that takes articles' entries out of the index (FTS5
+        /// is given the text it indexed, read from the source), up to the
+        /// list of their ids, which the caller writes.
         fileprivate var deleteStatement: String { self == .text ? Self.deleteText : Self.deleteNotes }
         private static let deleteText = Part.text.makeDeleteStatement()
         private static let deleteNotes = Part.notes.makeDeleteStatement()

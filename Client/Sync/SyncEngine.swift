@@ -86,15 +86,16 @@ public struct SyncEngine {
         let total = try store.pendingChangeCount()
         var done = 0
         var restamped = false
-        var next = try store.pendingBatch(limit: pushBatchSize)
-        while let batch = next {
+        var next = try prepared(store.pendingBatch(limit: pushBatchSize))
+        while let (batch, entities) = next {
             FaultPoint.clientPushBeforeSend.reach()
-            let inFlight = try send(batch)
-            // The following batch is read from the outbox while this one is
-            // on its way and stored by the server.
-            let following: ClientStore.PendingBatch?
+            let inFlight = try send(batch, entities)
+            // The following batch is read from the outbox, and its entities
+            // written and compressed, while this one is on its way and
+            // stored by the server.
+            let following: (ClientStore.PendingBatch, CompressedEntities)?
             do {
-                following = try store.pendingBatch(after: batch, limit: pushBatchSize)
+                following = try prepared(store.pendingBatch(after: batch, limit: pushBatchSize))
             } catch {
                 _ = try? inFlight.value()
                 throw error
@@ -111,7 +112,7 @@ public struct SyncEngine {
                 // now: re-stamp what the server refused, then send again.
                 summary.restamped = try ClockSkewRecovery.restampRefused(store, serverTime: serverTime)
                 restamped = true
-                next = try store.pendingBatch(limit: pushBatchSize)
+                next = try prepared(store.pendingBatch(limit: pushBatchSize))
                 continue
             }
             // The batch went to whichever server answered; if that is a new
@@ -123,9 +124,15 @@ public struct SyncEngine {
             progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
             // Past the last batch, a field written again while its batch was
             // on its way still waits at its earlier place: from the head again.
-            next = try following ?? store.pendingBatch(limit: pushBatchSize)
+            next = try following ?? prepared(store.pendingBatch(limit: pushBatchSize))
         }
         return true
+    }
+
+    /// `batch` with its entities written and compressed for the request.
+    private func prepared(_ batch: ClientStore.PendingBatch?) throws -> (ClientStore.PendingBatch, CompressedEntities)? {
+        guard let batch else { return nil }
+        return (batch, try CompressedEntities(batch.changes))
     }
 
     /// A push whose answer never came may or may not have been recorded by
@@ -150,13 +157,12 @@ public struct SyncEngine {
 
     /// Sends `batch` on a thread of its own while another batch may follow
     /// (a full one); a smaller one is the last, and is sent at once.
-    private func send(_ batch: ClientStore.PendingBatch) throws -> Prefetch<PushResponse> {
+    private func send(_ batch: ClientStore.PendingBatch, _ entities: CompressedEntities) throws -> Prefetch<PushResponse> {
         let known = try store.syncState().known
         let request = PushRequest(
-            node: store.node, changes: batch.changes, epoch: known.epoch, checkpoint: known.checkpoint,
-            chain: try store.nextPushChain())
+            node: store.node, entities: entities, epoch: known.epoch, checkpoint: known.checkpoint, chain: try store.nextPushChain())
         let transport = transport
-        return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request) }
+        return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request, reusing: entities) }
     }
 
     private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {

@@ -6,12 +6,20 @@ import ReadSyncCore
 /// and an in-process one for simulations.
 public protocol SyncTransport {
     func push(_ request: PushRequest) throws -> PushResponse
+    /// The same push, its body's entities taken from `compressed` (prepared
+    /// while the previous push was on its way) when they are its own.
+    func push(_ request: PushRequest, reusing compressed: CompressedEntities?) throws -> PushResponse
     /// Changes after `cursor`, leaving out those `node` wrote itself; `known`
     /// lets a server that lost history notice (`KnownHistory`).
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse
 }
 
 extension SyncTransport {
+    /// A transport that hands requests over as values has nothing to compress.
+    public func push(_ request: PushRequest, reusing compressed: CompressedEntities?) throws -> PushResponse {
+        try push(request)
+    }
+
     /// A pull that shows no history (a look at the server from outside a device).
     public func pull(after cursor: Int64, limit: Int, node: NodeID) throws -> PullResponse {
         try pull(after: cursor, limit: limit, node: node, known: .nothing)
@@ -104,11 +112,19 @@ public final class CurlSyncTransport: SyncTransport {
     }
 
     public func push(_ request: PushRequest) throws -> PushResponse {
-        var body = try WireCoding.encode(request)
+        try push(request, reusing: nil)
+    }
+
+    public func push(_ request: PushRequest, reusing compressed: CompressedEntities?) throws -> PushResponse {
         var headers = headers(json: true)
-        traffic.sentUncompressedBytes += body.count
-        if body.count >= Gzip.worthwhileBytes {
-            body = Gzip.compress(body)
+        var body: [UInt8]
+        if compressed == nil, case let plain = try WireCoding.encode(request), plain.count < Gzip.worthwhileBytes {
+            body = plain
+            traffic.sentUncompressedBytes += body.count
+        } else {
+            let gzip = try request.gzipBody(reusing: compressed)
+            traffic.sentUncompressedBytes += gzip.uncompressedCount
+            body = gzip.body
             headers.append(("Content-Encoding", "gzip"))
         }
         traffic.sentBytes += body.count

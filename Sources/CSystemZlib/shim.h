@@ -10,6 +10,12 @@ static inline int readsync_deflate_init_gzip(z_stream *stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
 }
 
+// windowBits -15: raw deflate, no header or trailer (a piece of a gzip
+// body compressed on its own).
+static inline int readsync_deflate_init_raw(z_stream *stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+}
+
 static inline int readsync_inflate_init_gzip(z_stream *stream) {
     return inflateInit2(stream, 31);
 }

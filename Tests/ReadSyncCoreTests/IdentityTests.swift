@@ -78,6 +78,30 @@ struct GzipTests {
         #expect(try Gzip.decompress(Gzip.compress([]), limit: 10) == [])
     }
 
+    /// Pieces compressed on their own join into one gzip member of their
+    /// bytes in order, which zlib and the system's `gzip` both read.
+    @Test func piecesJoinIntoOneMember() throws {
+        let parts = [Array("{\"head\":".utf8), Array(String(repeating: "the body of a long article. ", count: 2_000).utf8), [], Array("}".utf8)]
+        let joined = Gzip.join(parts.map { Gzip.Piece($0) })
+        let whole = parts.flatMap { $0 }
+        #expect(try Gzip.decompress(joined, limit: whole.count) == whole)
+        #expect(joined.count < whole.count / 10)
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-pieces-\(UUID().uuidString).gz")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(joined).write(to: file)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-dc", file.path]
+        let output = Pipe()
+        gzip.standardOutput = output
+        try gzip.run()
+        let inflated = output.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        #expect(gzip.terminationStatus == 0, "gzip read it whole, its CRC and length included")
+        #expect(Array(inflated) == whole)
+    }
+
     @Test func refusesBombsAndGarbage() {
         let bomb = Gzip.compress([UInt8](repeating: 0, count: 10_000_000), level: 9)
         #expect(bomb.count < 20_000)

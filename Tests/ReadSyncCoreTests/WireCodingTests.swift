@@ -57,6 +57,14 @@ struct WireCodingTests {
                 epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
                 retired: checkpoint != nil)
             #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
+            // A push compressed with its entities prepared ahead is its JSON.
+            let prepared = try CompressedEntities(changes)
+            let other = try CompressedEntities(Array(changes.dropFirst()))
+            for reused in [prepared, other, nil] {
+                let (body, count) = try push.gzipBody(reusing: reused)
+                #expect(try Gzip.decompress(body, limit: 1 << 24) == WireCoding.encode(push))
+                #expect(count == (try WireCoding.encode(push)).count)
+            }
             #expect(try WireCoding.encode(page) == Array(try WireCoding.encoder.encode(page)))
             #expect(try WireCoding.decode(PushRequest.self, from: WireCoding.encode(push)) == push)
             #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)

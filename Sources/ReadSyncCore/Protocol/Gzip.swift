@@ -1,5 +1,8 @@
 import CSystemZlib
 
+/// zlib's `deflate`, which `Gzip.deflate` hides inside `Gzip`.
+private let zlibDeflate = CSystemZlib.deflate
+
 /// gzip for protocol bodies, both ways, with zlib. Pure computation.
 public enum Gzip {
     /// Bodies smaller than this are sent as they are: gzip would not pay.
@@ -16,8 +19,53 @@ public enum Gzip {
     /// zlib's default (6) took most of the client's time, for a body only a
     /// little smaller (BENCHMARKS.md has both).
     public static func compress(_ bytes: [UInt8], level: Int32 = 1) -> [UInt8] {
+        join([Piece(bytes, level: level)])
+    }
+
+    /// Part of a gzip body compressed on its own, so that it can be
+    /// compressed before the rest is known (`join`): deflate blocks that
+    /// refer to nothing before them and end on a byte boundary, with the
+    /// CRC-32 and length of what they hold. This is how pigz compresses the
+    /// parts of one file on several threads.
+    public struct Piece: Sendable {
+        let deflated: [UInt8]
+        let crc: UInt32
+        let count: Int
+
+        public init(_ bytes: [UInt8], level: Int32 = 1) {
+            count = bytes.count
+            crc = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+            deflated = Gzip.deflate(bytes, level: level, flush: Z_FULL_FLUSH)
+        }
+    }
+
+    /// One gzip member holding the pieces' bytes in order: a header, their
+    /// blocks, a last empty block, the CRC-32 of the whole and its length.
+    public static func join(_ pieces: [Piece]) -> [UInt8] {
+        // ID1 ID2, deflate, no flags, no time, no extra flags, unknown OS.
+        var body: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]
+        body.reserveCapacity(pieces.reduce(body.count + finalBlock.count + 8) { $0 + $1.deflated.count })
+        var crc: UInt32 = 0
+        var count = 0
+        for piece in pieces {
+            body += piece.deflated
+            crc = UInt32(crc32_combine(uLong(crc), uLong(piece.crc), numericCast(piece.count)))
+            count += piece.count
+        }
+        body += finalBlock
+        for value in [crc, UInt32(truncatingIfNeeded: count)] {
+            body += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)]
+        }
+        return body
+    }
+
+    /// An empty block marked last, as zlib ends a stream with nothing left.
+    private static let finalBlock = deflate([], level: 1, flush: Z_FINISH)
+
+    /// Raw deflate of `bytes`, ended with `flush`.
+    private static func deflate(_ bytes: [UInt8], level: Int32, flush: Int32) -> [UInt8] {
         var stream = z_stream()
-        guard readsync_deflate_init_gzip(&stream, level) == Z_OK else { return [] }
+        guard readsync_deflate_init_raw(&stream, level) == Z_OK else { return [] }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
         var input = bytes
@@ -27,7 +75,7 @@ public enum Gzip {
                 stream.avail_in = uInt(source.count)
                 stream.next_out = target.baseAddress
                 stream.avail_out = uInt(target.count)
-                _ = deflate(&stream, Z_FINISH)
+                _ = zlibDeflate(&stream, flush)
                 return target.count - Int(stream.avail_out)
             }
         }

@@ -30,6 +30,13 @@ extension PushRequest: WireMessage {
     }
 
     public func write(wire writer: inout JSONWriter) throws {
+        writeHead(wire: &writer)
+        try entities.write(wire: &writer)
+        writeTail(wire: &writer)
+    }
+
+    /// What comes before the entities (keys sort before `entities`).
+    func writeHead(wire writer: inout JSONWriter) {
         writer.byte("{")
         if let chain {
             writer.raw(#""chain":"#)
@@ -38,7 +45,10 @@ extension PushRequest: WireMessage {
         }
         checkpoint?.writeLeading(wire: &writer)
         writer.raw(#""entities":"#)
-        try entities.write(wire: &writer)
+    }
+
+    /// What comes after the entities.
+    func writeTail(wire writer: inout JSONWriter) {
         if let epoch {
             writer.raw(#","epoch":"#)
             writer.string(epoch)
@@ -48,6 +58,51 @@ extension PushRequest: WireMessage {
         writer.raw(#","protocol":"#)
         writer.integer(self.protocol)
         writer.byte("}")
+    }
+}
+
+/// A push's entities, written and compressed before the request that will
+/// carry them: nearly all of a push's body, and the part that does not wait
+/// for the previous push's answer (its chain and checkpoint do). A client
+/// prepares the next batch's while the server stores the current one.
+public struct CompressedEntities: Sendable {
+    public let entities: [EntityChange]
+    let piece: Gzip.Piece
+
+    public init(_ changes: [Change]) throws {
+        try self.init(grouped: EntityChange.grouping(changes))
+    }
+
+    init(grouped entities: [EntityChange]) throws {
+        self.entities = entities
+        var writer = JSONWriter()
+        try entities.write(wire: &writer)
+        piece = Gzip.Piece(writer.bytes)
+    }
+}
+
+extension PushRequest {
+    /// The push with `compressed`'s entities.
+    public init(node: NodeID, entities compressed: CompressedEntities, epoch: String?, checkpoint: HistoryCheckpoint?, chain: PushChain?) {
+        self.init(node: node, changes: [], epoch: epoch, checkpoint: checkpoint, chain: chain)
+        entities = compressed.entities
+    }
+
+    /// The request's JSON, `WireCoding.encode(self)`, in gzip format, with
+    /// the entities taken from `compressed` when they are this request's.
+    /// Returns the body and how many bytes it inflates to.
+    public func gzipBody(reusing compressed: CompressedEntities?) throws -> (body: [UInt8], uncompressedCount: Int) {
+        var head = JSONWriter(), tail = JSONWriter()
+        writeHead(wire: &head)
+        writeTail(wire: &tail)
+        let entities: Gzip.Piece
+        if let compressed, compressed.entities == self.entities {
+            entities = compressed.piece
+        } else {
+            entities = try CompressedEntities(grouped: self.entities).piece
+        }
+        let pieces = [Gzip.Piece(head.bytes), entities, Gzip.Piece(tail.bytes)]
+        return (Gzip.join(pieces), pieces.reduce(0) { $0 + $1.count })
     }
 }
 
