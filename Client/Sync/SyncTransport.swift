@@ -118,7 +118,7 @@ public final class CurlSyncTransport: SyncTransport {
     public func push(_ request: PushRequest, reusing compressed: CompressedEntities?) throws -> PushResponse {
         var headers = headers(json: true)
         var body: [UInt8]
-        if compressed == nil, case let plain = try WireCoding.encode(request), plain.count < Gzip.worthwhileBytes {
+        if compressed?.worthCompressing != true, case let plain = try WireCoding.encode(request), plain.count < Gzip.worthwhileBytes {
             body = plain
             traffic.sentUncompressedBytes += body.count
         } else {

@@ -60,7 +60,9 @@ struct WireCodingTests {
             // A push compressed with its entities prepared ahead is its JSON.
             let prepared = try CompressedEntities(changes)
             let other = try CompressedEntities(Array(changes.dropFirst()))
-            for reused in [prepared, other, nil] {
+            let few = try CompressedEntities([])
+            #expect(prepared.worthCompressing && !few.worthCompressing)
+            for reused in [prepared, other, few, nil] {
                 let (body, count) = try push.gzipBody(reusing: reused)
                 #expect(try Gzip.decompress(body, limit: 1 << 24) == WireCoding.encode(push))
                 #expect(count == (try WireCoding.encode(push)).count)

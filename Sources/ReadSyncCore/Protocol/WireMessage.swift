@@ -67,7 +67,8 @@ extension PushRequest: WireMessage {
 /// prepares the next batch's while the server stores the current one.
 public struct CompressedEntities: Sendable {
     public let entities: [EntityChange]
-    let piece: Gzip.Piece
+    /// Nil when they are too few to be worth compressing (`Gzip.worthwhileBytes`).
+    let piece: Gzip.Piece?
 
     public init(_ changes: [Change]) throws {
         try self.init(grouped: EntityChange.grouping(changes))
@@ -77,8 +78,11 @@ public struct CompressedEntities: Sendable {
         self.entities = entities
         var writer = JSONWriter()
         try entities.write(wire: &writer)
-        piece = Gzip.Piece(writer.bytes)
+        piece = writer.bytes.count < Gzip.worthwhileBytes ? nil : Gzip.Piece(writer.bytes)
     }
+
+    /// Whether a body carrying them is worth compressing.
+    public var worthCompressing: Bool { piece != nil }
 }
 
 extension PushRequest {
@@ -96,10 +100,12 @@ extension PushRequest {
         writeHead(wire: &head)
         writeTail(wire: &tail)
         let entities: Gzip.Piece
-        if let compressed, compressed.entities == self.entities {
-            entities = compressed.piece
+        if let compressed, let piece = compressed.piece, compressed.entities == self.entities {
+            entities = piece
         } else {
-            entities = try CompressedEntities(grouped: self.entities).piece
+            var writer = JSONWriter()
+            try self.entities.write(wire: &writer)
+            entities = Gzip.Piece(writer.bytes)
         }
         let pieces = [Gzip.Piece(head.bytes), entities, Gzip.Piece(tail.bytes)]
         return (Gzip.join(pieces), pieces.reduce(0) { $0 + $1.count })
