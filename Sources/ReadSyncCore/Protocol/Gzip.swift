@@ -53,8 +53,9 @@ public enum Gzip {
             count += piece.count
         }
         body += finalBlock
+        // Both little-endian; the length modulo 2³².
         for value in [crc, UInt32(truncatingIfNeeded: count)] {
-            body += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)]
+            for shift in stride(from: 0, to: 32, by: 8) { body.append(UInt8(truncatingIfNeeded: value >> shift)) }
         }
         return body
     }
