@@ -236,6 +236,27 @@ import Testing
         await server.destroy()
     }
 
+    /// A push of articles goes gzipped, its entities compressed ahead; a
+    /// push of one read mark, too small to be worth it, goes as it is.
+    @Test func largePushesAreCompressedAndSmallOnesAreNot() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(1)
+        let device = devices[0]
+        let ids = try device.addSeeds()
+        let transport = CurlSyncTransport(serverURL: server.url, token: token)
+        let engine = SyncEngine(store: device.list.store, transport: transport, server: server.url)
+        _ = try await offloaded { try engine.run() }
+        let articles = transport.traffic
+        #expect(articles.sentBytes * 2 < articles.sentUncompressedBytes, "the seeds' bodies, gzipped")
+
+        _ = try device.list.setFavorite(ids[0], true)
+        _ = try await offloaded { try engine.run() }
+        let mark = transport.traffic
+        #expect(mark.sentBytes - articles.sentBytes == mark.sentUncompressedBytes - articles.sentUncompressedBytes, "sent as it is")
+        #expect(mark.sentBytes > articles.sentBytes)
+        await server.destroy()
+    }
+
     @Test func aStoppedServerFailsCleanlyAndTheNextSyncCompletes() async throws {
         let server = try await TestServer.start()
         let token = try server.addUser("alice")

@@ -1,8 +1,5 @@
 import CSystemZlib
 
-/// zlib's `deflate`, which `Gzip.deflate` hides inside `Gzip`.
-private let zlibDeflate = CSystemZlib.deflate
-
 /// gzip for protocol bodies, both ways, with zlib. Pure computation.
 public enum Gzip {
     /// Bodies smaller than this are sent as they are: gzip would not pay.
@@ -35,7 +32,7 @@ public enum Gzip {
         public init(_ bytes: [UInt8], level: Int32 = 1) {
             count = bytes.count
             crc = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
-            deflated = Gzip.deflate(bytes, level: level, flush: Z_FULL_FLUSH)
+            deflated = Gzip.rawDeflate(bytes, level: level, flush: Z_FULL_FLUSH)
         }
     }
 
@@ -61,10 +58,10 @@ public enum Gzip {
     }
 
     /// An empty block marked last, as zlib ends a stream with nothing left.
-    private static let finalBlock = deflate([], level: 1, flush: Z_FINISH)
+    private static let finalBlock = rawDeflate([], level: 1, flush: Z_FINISH)
 
     /// Raw deflate of `bytes`, ended with `flush`.
-    private static func deflate(_ bytes: [UInt8], level: Int32, flush: Int32) -> [UInt8] {
+    private static func rawDeflate(_ bytes: [UInt8], level: Int32, flush: Int32) -> [UInt8] {
         var stream = z_stream()
         guard readsync_deflate_init_raw(&stream, level) == Z_OK else { return [] }
         defer { deflateEnd(&stream) }
@@ -76,7 +73,7 @@ public enum Gzip {
                 stream.avail_in = uInt(source.count)
                 stream.next_out = target.baseAddress
                 stream.avail_out = uInt(target.count)
-                _ = zlibDeflate(&stream, flush)
+                _ = deflate(&stream, flush)
                 return target.count - Int(stream.avail_out)
             }
         }
