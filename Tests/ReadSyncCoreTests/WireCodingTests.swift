@@ -141,8 +141,16 @@ struct WireCodingTests {
         }
     }
 
-    @Test func invalidUTF8AndDeepNestingAreRefused() {
+    @Test func invalidUTF8AndDeepNestingAreRefused() throws {
         #expect(throws: DecodingError.self) { try WireCoding.decode(PushRequest.self, from: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]) }
+        // In a value after an escape, where the text is copied in runs: é
+        // is taken, a lead byte followed by an ASCII one is not.
+        func title(_ after: [UInt8]) -> [UInt8] {
+            Array(#"{"protocol":2,"node":"aaaa","entities":[{"entity":"0123456789abcdef","fields":[{"field":"title","value":"a\nb"#.utf8) + after
+                + Array(#"","timestamp":"0000019a00000000.00000000.aaaa","vector":{"aaaa":1}}],"kind":"article"}]}"#.utf8)
+        }
+        #expect(try WireCoding.decode(PushRequest.self, from: title([0xC3, 0xA9])).changes.map(\.value) == [.text("a\nbé")])
+        #expect(throws: DecodingError.self) { try WireCoding.decode(PushRequest.self, from: title([0xC3, 0x28])) }
         let deep = #"{"protocol":1,"node":"aaaa","changes":[],"x":"# + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
         #expect(throws: DecodingError.self) { try WireCoding.decode(PushRequest.self, from: Array(deep.utf8)) }
     }

@@ -294,20 +294,19 @@ public struct JSONReader {
     /// surrogate is refused).
     private mutating func readStringLiteral() throws -> String {
         index += 1  // the opening quote
-        let start = index
+        var end = plainRunEnd(from: index)
         // Most strings have no escapes: validate and copy them in one go.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else { throw syntaxError("invalid UTF-8") }
-                index += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-            index += 1
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { throw syntaxError("invalid UTF-8") }
+            index = end + 1
+            return text
         }
-        var decoded = Array(bytes[start..<index])
+        // An article body escapes every line break: the runs between
+        // escapes are copied whole, not byte by byte.
+        var decoded: [UInt8] = []
         while true {
+            decoded.append(contentsOf: bytes[index..<end])
+            index = end
             guard let byte = next() else { throw syntaxError("unterminated string") }
             switch byte {
             case UInt8(ascii: "\""):
@@ -315,11 +314,24 @@ public struct JSONReader {
                 return text
             case UInt8(ascii: "\\"):
                 try readEscape(into: &decoded)
-            case ..<0x20:
-                throw syntaxError("control character in a string")
             default:
-                decoded.append(byte)
+                throw syntaxError("control character in a string")
             }
+            end = plainRunEnd(from: index)
+        }
+    }
+
+    /// Where the bytes from `start` stop being a string's own: at its closing
+    /// quote, an escape, a control character (refused) or the end.
+    private func plainRunEnd(from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+                index += 1
+            }
+            return index
         }
     }
 
