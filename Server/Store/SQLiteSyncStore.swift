@@ -192,9 +192,20 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
         var outcome = PushOutcome()
         var seq = try Self.lastSequence(of: user, db)
-        for change in changes {
-            guard outcome.count(try Self.merge(change, from: node, for: user, nextSequence: seq + 1, db)) else { continue }
-            seq += 1
+        var start = changes.startIndex
+        while start < changes.endIndex {
+            // A push sends an entity's changed fields together: their stored
+            // versions are read in one step of the index, not one per field.
+            let (kind, entity) = (changes[start].kind, changes[start].entity)
+            var end = start + 1
+            while end < changes.endIndex, changes[end].kind == kind, changes[end].entity == entity { end += 1 }
+            var stored = try Self.storedClocks(of: kind, entity, for: user, db)
+            for change in changes[start..<end] {
+                let merged = try Self.merge(change, over: &stored[change.field, default: []], from: node, for: user, nextSequence: seq + 1, db)
+                guard outcome.count(merged) else { continue }
+                seq += 1
+            }
+            start = end
         }
         if outcome.accepted > 0 {
             try db.cachedStatement(sql: "UPDATE users SET last_seq = ? WHERE id = ?").execute(arguments: [seq, user.rawValue])
@@ -215,29 +226,40 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         return outcome
     }
 
-    /// Merges one change into the stored versions of its field (see
-    /// `ServerMerge`), numbering it `seq` when it is new to the store.
-    private static func merge(_ change: Change, from node: NodeID, for user: UserID, nextSequence seq: Int64, _ db: Database) throws -> ServerMerge.Outcome {
-        // An array literal: GRDB's initialiser from a generic sequence
-        // builds a key path at run time on every call (a tenth of a push).
-        let key: StatementArguments = [user.rawValue, change.kind.rawValue, change.entity, change.field]
+    /// The versions stored for an entity's fields, by field and in the order
+    /// they were stored, with their clocks: deciding needs no values.
+    private static func storedClocks(
+        of kind: EntityKind, _ entity: String, for user: UserID, _ db: Database
+    ) throws -> [String: [(seq: Int64, register: Register)]] {
         // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
         // primary key's `user_id = ?` prefix and scan every version of
-        // the user: each push would grow with the whole library. The
-        // values are not read: deciding needs only the clocks.
-        var stored: [(seq: Int64, register: Register)] = []
+        // the user: each push would grow with the whole library.
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-                    WHERE user_id = ? AND kind = ? AND entity = ? AND field = ?
-                    """), arguments: key)
+                    SELECT field, seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+                    WHERE user_id = ? AND kind = ? AND entity = ?
+                    """),
+            // An array literal: GRDB's initialiser from a generic sequence
+            // builds a key path at run time on every call (a tenth of a push).
+            arguments: [user.rawValue, kind.rawValue, entity])
+        var stored: [String: [(seq: Int64, register: Register)]] = [:]
         while let row = try rows.next() {
-            guard let timestamp = HLCTimestamp(encoded: row[1]) else {
+            guard let timestamp = HLCTimestamp(encoded: row[2]) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
             }
-            stored.append((row[0], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[2]))))
+            stored[row[0], default: []].append((row[1], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[3]))))
         }
+        return stored
+    }
+
+    /// Merges one change into `stored`, the versions of its field (see
+    /// `ServerMerge`), numbering it `seq` when it is new to the store, and
+    /// leaves there the versions it keeps.
+    private static func merge(
+        _ change: Change, over stored: inout [(seq: Int64, register: Register)], from node: NodeID, for user: UserID,
+        nextSequence seq: Int64, _ db: Database
+    ) throws -> ServerMerge.Outcome {
         guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return .absorbed }
         for index in superseded {
             try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
@@ -250,7 +272,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
             try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector),
         ])
-        return ServerMerge.outcome(superseded: superseded, of: stored.count)
+        let outcome = ServerMerge.outcome(superseded: superseded, of: stored.count)
+        stored = stored.indices.filter { !superseded.contains($0) }.map { stored[$0] }
+        stored.append((seq, Register(value: .null, timestamp: change.timestamp, vector: change.vector)))
+        return outcome
     }
 
     /// The time a device was seen, as `devices` keeps it.
@@ -661,10 +686,11 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             guard since <= trashCutoff, latest <= horizon else { continue }
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 seq += 1
+                var stored = try storedClocks(of: key.kind, key.entity, for: user, db)[key.field] ?? []
                 guard
                     try merge(
-                        Change(key: key, register: Tombstone.purge(over: versions, by: collector)), from: collector, for: user,
-                        nextSequence: seq, db) != .absorbed
+                        Change(key: key, register: Tombstone.purge(over: versions, by: collector)), over: &stored, from: collector,
+                        for: user, nextSequence: seq, db) != .absorbed
                 else {
                     throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "a collection's version was not taken")
                 }

@@ -87,6 +87,27 @@ struct SyncStoreContractTests {
         #expect(try everything(store, user, excluding: Self.b).changes == [resolved])
     }
 
+    /// One push may carry a field twice (an old client's, or a device that
+    /// wrote it again while offline): the later version sees the earlier one
+    /// the same push stored, as it would across two pushes.
+    @Test(arguments: StoreUnderTest.allCases)
+    func aPushThatCarriesAFieldTwiceKeepsOnlyTheLaterVersion(_ kind: StoreUnderTest) throws {
+        let (store, user, dispose) = try kind.withAlice()
+        defer { dispose() }
+        let first = Self.change("first", Self.a, at: 100)
+        let url = Self.change("https://example.org/", Self.a, at: 100, field: "url")
+        let second = Self.change("second", Self.a, at: 200, after: first)
+        let other = Self.change("other article", Self.a, at: 200, entity: "fedcba9876543210")
+        #expect(try store.pushNow([first, url, second, other], from: Self.a, for: user).counts == [4, 0])
+        #expect(try everything(store, user).changes == [url, second, other])
+        #expect(try store.registers(for: user)[first.key] == second.register)
+        // And again after another entity's.
+        let third = Self.change("third", Self.a, at: 300, after: second)
+        let fourth = Self.change("fourth", Self.a, at: 400, after: third)
+        #expect(try store.pushNow([third, other, fourth], from: Self.a, for: user).counts == [2, 1])
+        #expect(try everything(store, user).changes == [url, other, fourth])
+    }
+
     /// A write concurrent with the stored versions (it has not seen all of
     /// them) replaces the ones it has seen, and only those.
     @Test(arguments: StoreUnderTest.allCases)
