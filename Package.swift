@@ -118,6 +118,8 @@ let package = Package(
                 "FaultPoints",
                 "PrivateStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own API, for what GRDB does not wrap (`WALCheckpointer`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

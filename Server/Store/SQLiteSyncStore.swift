@@ -18,6 +18,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     static let privateFiles = ["server.sqlite", "server.sqlite-wal", "server.sqlite-shm"]
     /// The time devices are seen at (a simulation's, in tests).
     private let clock: @Sendable () -> Date
+    /// Checkpoints the WAL after the commits that grow it, not in them.
+    private let checkpointer: WALCheckpointer
     /// Pushes waiting for the writer (see `push`).
     private let waitingPushes = Mutex<[WaitingPush]>([])
     /// Devices seen pulling and not yet written (see `recordSighting`), and
@@ -68,6 +70,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // the copies of the pages they change in memory, not in a temporary file.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         try ServerSchema.migrator.migrate(database)
+        checkpointer = try WALCheckpointer(database)
         epoch = try database.write { db in
             if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
             let epoch = NodeID.random().rawValue

@@ -82,6 +82,26 @@ struct SQLiteSyncStoreTests {
         #expect(try store.writerSynchronousSetting == 2)
     }
 
+    /// The WAL is copied into the main file once commits grow it past
+    /// `WALCheckpointer.threshold` pages, in a writer turn after the push's
+    /// (SQLite's own checkpoint inside the commit is off), while the store
+    /// stays open: the log does not grow without end.
+    @Test func theLogIsCheckpointedOnceItGrowsWhileTheStoreIsOpen() async throws {
+        let (store, user) = try await storeWithAlice()
+        defer {
+            try? store.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let mainFile = directory.appendingPathComponent("server.sqlite").path
+        func mainFileBytes() throws -> Int { try FileManager.default.attributesOfItem(atPath: mainFile)[.size] as! Int }
+        let before = try mainFileBytes()
+        let text = String(repeating: "a page and more of text ", count: 300_000)  // 7 MB
+        _ = try await store.push([change(text, a, at: 500)], from: Self.pusher, for: user)
+        // Any later write waits for the checkpoint's turn, which came first.
+        try store.addUser(name: "bob", tokenHash: "b")
+        #expect(try mainFileBytes() > before + 7_000_000)
+    }
+
     /// A database written by the first schema keeps every register and
     /// logged change through the rowid tables (v2) and the single table of
     /// field versions (v3).
