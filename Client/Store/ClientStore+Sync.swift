@@ -70,15 +70,38 @@ extension ClientStore {
     }
 
     /// The server stored `batch`, at `checkpoint` of its history, and now
-    /// records `pushToken` as this device's last push.
+    /// records `pushToken` as this device's last push; its fields leave the
+    /// outbox (those not written again since the batch was read).
     func acknowledge(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?, pushToken: String? = nil) throws {
         try write(during: .sync) { db in
-            if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
-            try Self.advanceCheckpoint(to: checkpoint, db)
-            try Self.recordPushToken(pushToken, db)
+            try recordStored(batch, checkpoint: checkpoint, pushToken: pushToken, db)
             try Outbox.acknowledge(batch.sent, whole: batch.whole, node: node, db)
             FaultPoint.clientAckBeforeCommit.reach()
         }
+    }
+
+    /// `acknowledge` in two steps, so that the next push need not wait for
+    /// the outbox: first what that push carries (the checkpoint, the push
+    /// token) and the clock, then, while it is on its way, `takeOutOfOutbox`.
+    /// A device that stops between the two sends the batch's fields again,
+    /// and the server, which has them, ignores them.
+    func recordStored(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?, pushToken: String?) throws {
+        try write(during: .sync) { db in try recordStored(batch, checkpoint: checkpoint, pushToken: pushToken, db) }
+    }
+
+    /// The second step of `acknowledge`: `batch`'s fields leave the outbox,
+    /// those not written again since it was read.
+    func takeOutOfOutbox(_ batch: PendingBatch) throws {
+        try write(during: .sync) { db in
+            try Outbox.acknowledge(batch.sent, whole: batch.whole, node: node, db)
+            FaultPoint.clientAckBeforeCommit.reach()
+        }
+    }
+
+    private func recordStored(_ batch: PendingBatch, checkpoint: HistoryCheckpoint?, pushToken: String?, _ db: Database) throws {
+        if let newest = batch.changes.map(\.timestamp).max() { try Self.raisePublicClock(to: newest.encoded, db) }
+        try Self.advanceCheckpoint(to: checkpoint, db)
+        try Self.recordPushToken(pushToken, db)
     }
 
     /// Encoded timestamps sort as the timestamps do, so text max is enough.

@@ -87,9 +87,22 @@ public struct SyncEngine {
         var done = 0
         var restamped = false
         var next = try prepared(store.pendingBatch(limit: pushBatchSize))
+        // The batch the server stored last, its fields still in the outbox:
+        // they leave it while the next batch is on its way.
+        var stored: ClientStore.PendingBatch?
         while let (batch, entities) = next {
             FaultPoint.clientPushBeforeSend.reach()
             let inFlight = try send(batch, entities)
+            // (Before this batch's answer, which may start a resync.)
+            if let previous = stored {
+                stored = nil
+                do {
+                    try store.takeOutOfOutbox(previous)
+                } catch {
+                    _ = try? inFlight.value()
+                    throw error
+                }
+            }
             // The following batch is read from the outbox, and its entities
             // written and compressed, while this one is on its way and
             // stored by the server.
@@ -118,13 +131,20 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
-            try store.acknowledge(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
+            try store.recordStored(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
             done += batch.changes.count
             summary.pushed += batch.changes.count
             progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
-            // Past the last batch, a field written again while its batch was
-            // on its way still waits at its earlier place: from the head again.
-            next = try following ?? prepared(store.pendingBatch(limit: pushBatchSize))
+            if let following {
+                stored = batch
+                next = following
+            } else {
+                // Past the last batch, a field written again while its batch
+                // was on its way still waits at its earlier place: from the
+                // head again, once this batch's fields have left it.
+                try store.takeOutOfOutbox(batch)
+                next = try prepared(store.pendingBatch(limit: pushBatchSize))
+            }
         }
         return true
     }

@@ -332,7 +332,14 @@ final class Simulation {
             log("\(replica.name) push \(batch.changes.count): the server has a new epoch, resync")
             return
         }
-        try replica.store.acknowledge(batch, checkpoint: outcome.checkpoint, pushToken: outcome.pushToken)
+        // `SyncEngine` acknowledges in two steps; it may stop between them.
+        try replica.store.recordStored(batch, checkpoint: outcome.checkpoint, pushToken: outcome.pushToken)
+        if fault == 4 {
+            stats.faults += 1
+            log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted), stopped before its fields left the outbox")
+            return
+        }
+        try replica.store.takeOutOfOutbox(batch)
         log("\(replica.name) push \(batch.changes.count): accepted \(outcome.accepted)")
     }
 

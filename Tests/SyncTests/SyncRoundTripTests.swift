@@ -112,6 +112,8 @@ extension TestDevice {
         let pushed = try await offloaded { try pushing.run() }
         #expect(pushed.pushed == total)
         #expect(pusher.pushes == (total + 49) / 50, "one request per batch of 50")
+        // A batch's fields leave the outbox while the next is on its way.
+        #expect(try writer.list.status().pendingChanges == 0, "every batch the server stored left the outbox")
 
         let transport = InstrumentedTransport(server: server, token: token)
         let engine = reader.engine(transport, pageSize: 7)
