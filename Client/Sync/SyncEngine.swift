@@ -131,20 +131,20 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
-            try store.recordStored(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
-            done += batch.changes.count
-            summary.pushed += batch.changes.count
-            progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
             if let following {
+                try store.recordStored(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
                 stored = batch
                 next = following
             } else {
                 // Past the last batch, a field written again while its batch
                 // was on its way still waits at its earlier place: from the
                 // head again, once this batch's fields have left it.
-                try store.takeOutOfOutbox(batch)
+                try store.acknowledge(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
                 next = try prepared(store.pendingBatch(limit: pushBatchSize))
             }
+            done += batch.changes.count
+            summary.pushed += batch.changes.count
+            progress(SyncProgress(phase: .pushing, done: done, total: max(total, done)))
         }
         return true
     }
