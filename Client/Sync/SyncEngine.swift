@@ -93,7 +93,8 @@ public struct SyncEngine {
         while let (batch, entities) = next {
             FaultPoint.clientPushBeforeSend.reach()
             let inFlight = try send(batch, entities)
-            // (Before this batch's answer, which may start a resync.)
+            // Now, before this batch's answer is looked at: an answer from a
+            // new server starts a resync, which queues every field again.
             if let previous = stored {
                 stored = nil
                 do {
