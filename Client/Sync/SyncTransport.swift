@@ -118,15 +118,20 @@ public final class CurlSyncTransport: SyncTransport {
     public func push(_ request: PushRequest, reusing compressed: CompressedEntities?) throws -> PushResponse {
         var headers = headers(json: true)
         var body: [UInt8]
-        if compressed?.worthCompressing != true, case let plain = try WireCoding.encode(request), plain.count < Gzip.worthwhileBytes {
-            body = plain
-            traffic.sentUncompressedBytes += body.count
-        } else {
+        let gzipped: Bool
+        if let compressed, compressed.worthCompressing {
             let gzip = try request.gzipBody(reusing: compressed)
             traffic.sentUncompressedBytes += gzip.uncompressedCount
             body = gzip.body
-            headers.append(("Content-Encoding", "gzip"))
+            gzipped = true
+        } else {
+            // Nothing prepared, or too little to be worth it: written once here.
+            body = try WireCoding.encode(request)
+            traffic.sentUncompressedBytes += body.count
+            gzipped = body.count >= Gzip.worthwhileBytes
+            if gzipped { body = Gzip.compress(body) }
         }
+        if gzipped { headers.append(("Content-Encoding", "gzip")) }
         traffic.sentBytes += body.count
         return try exchange(HTTPRequest(method: "POST", url: baseURL + "/v1/push", headers: headers, body: body))
     }
