@@ -44,7 +44,8 @@ public struct CanonicalURL: Hashable, Sendable, CustomStringConvertible {
     public var slug: String? {
         let segments = (URLComponents(string: string)?.path ?? "").split(separator: "/").map(String.init)
         for segment in segments.reversed() {
-            var name = segment
+            // The path comes percent-decoded: `%00` and its kind are no part of a name.
+            var name = String(String.UnicodeScalarView(segment.unicodeScalars.filter { $0.properties.generalCategory != .control }))
             if let dot = name.lastIndex(of: "."), ["html", "htm", "php", "asp", "aspx", "shtml"].contains(name[name.index(after: dot)...].lowercased()) {
                 name = String(name[..<dot])
             }

@@ -39,6 +39,7 @@ struct CanonicalURLTests {
     @Test func slugIsTheLastMeaningfulSegment() {
         #expect(CanonicalURL("https://amp.cnn.com/cnn/2023/12/12/politics/biden-israel/index.html")?.slug == "biden-israel")
         #expect(CanonicalURL("https://example.org/")?.slug == nil)
+        #expect(CanonicalURL("https://example.org/notes%00on%1Fthis-page")?.slug == "notesonthis-page", "no control characters")
     }
 
     @Test func contentIDsIgnoreWhitespace() {
