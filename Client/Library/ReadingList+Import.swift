@@ -61,8 +61,8 @@ extension ReadingList {
         var needingBody = Set<BodyRequest>()
         var done = 0
         for batch in items.chunked(into: Self.importBatchSize) {
-            // One transaction per batch, each item a command of its own (a
-            // savepoint): an item that fails leaves nothing, the rest go on.
+            // One transaction per batch, each item a command of its own: an
+            // item that fails leaves nothing, the rest go on.
             try store.inOneTransaction {
                 for item in batch {
                     do {

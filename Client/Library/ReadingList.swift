@@ -27,7 +27,9 @@ public final class ReadingList {
     /// Runs several commands (`add`, `addNote`, `setProgress`, …) as one
     /// transaction: much faster for an import, and all of them or none are
     /// kept. Each command stays all-or-nothing on its own: one that throws
-    /// leaves nothing, and the others go on if `body` catches its error.
+    /// leaves nothing, and the others go on if `body` catches its error;
+    /// but once storing a command's writes failed (a full disk), the
+    /// transaction cannot commit and every later command throws that error.
     public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
         try store.inOneTransaction(body)
     }

@@ -8,8 +8,8 @@ import ReadSyncCore
 /// replica's identity and clock.
 ///
 /// Every write goes through `command(_:)`, which commits values, clocks,
-/// outbox marks, search entries and the clock in one transaction (or one
-/// savepoint of a batch): a crash leaves all of a command's effect or none.
+/// outbox marks, search entries and the clock in one transaction (or as one
+/// command of a batch): a crash leaves all of a command's effect or none.
 public final class ClientStore {
     /// A WAL pool on disk; an in-memory queue for simulations.
     let database: any DatabaseWriter
@@ -34,9 +34,9 @@ public final class ClientStore {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Every command of a batch (an import, a benchmark's library) is a
-            // savepoint: keep the copies of the pages it changes in memory,
-            // not in a temporary file written for each command.
+            // A command of a batch that reads what it wrote is a savepoint
+            // (`LocalWrite.command`): keep the copies of the pages it changes
+            // in memory, not in a temporary file written for each command.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         // Created empty and 0600 here, before SQLite opens it: SQLite would
@@ -104,8 +104,8 @@ public final class ClientStore {
     }
 
     /// Runs `body` as one command, all or nothing: in a transaction of its
-    /// own, or, while `inOneTransaction` runs, as a savepoint of that one
-    /// transaction (the only place batching is decided). `body` writes
+    /// own, or, while `inOneTransaction` runs, as a command of that one
+    /// transaction (the only place batching is decided; `LocalWrite.command`). `body` writes
     /// through the `LocalWrite`, which stamps each field, marks it in the
     /// outbox and keeps the search index in step.
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {

@@ -22,6 +22,17 @@ final class LocalWrite {
     private(set) var writes = 0
     /// Whether the current command changed anything.
     private var commandChanged = false
+    /// Whether a command of a batch is running, and whether it opened a
+    /// savepoint (`command`).
+    private var inBatchCommand = false
+    private var commandSavepointOpen = false
+    /// Set when saving a command's entities failed part way with no
+    /// savepoint to undo it: the transaction holds part of a command and
+    /// must not commit, so every later command and `finish()` throw it.
+    private var failedSave: (any Error)?
+    /// Set while `saveEntities` runs, and left set if it throws: the
+    /// database may then hold part of what it was saving.
+    private var savedPartly = false
 
     init(db: Database, clock: HybridLogicalClock, wallClock: any WallClock) {
         self.database = db
@@ -32,30 +43,51 @@ final class LocalWrite {
     /// The database, for reading: what this command wrote so far is saved first.
     var db: Database {
         get throws {
+            if inBatchCommand, !commandSavepointOpen, !outboxOrder.isEmpty {
+                try database.execute(sql: "SAVEPOINT command")
+                commandSavepointOpen = true
+            }
             try saveEntities()
             return database
         }
     }
 
-    /// One command of a batch, in a savepoint: its entities are saved when it
-    /// ends (the next command may read them); the search index waits for
-    /// `finish()`.
+    /// One command of a batch, all or nothing. Its writes are held in memory
+    /// and saved when it ends (the next command may read them); the search
+    /// index waits for `finish()`. A command that throws before then has
+    /// written nothing, so it needs no savepoint, which SQLite would make
+    /// copy each page the command changes: one is opened only when the
+    /// command saves early, to read what it wrote (`db`). Saving at the end
+    /// can fail part way only on a storage error; the batch then cannot
+    /// commit (`failedSave`).
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
-        var result: T?
+        if let failedSave { throw failedSave }
         commandChanged = false
+        inBatchCommand = true
         // A command that throws is rolled back whole: what it held in
         // memory is dropped with it.
         defer {
             entities = [:]
             outboxEntries = [:]
             outboxOrder = []
+            inBatchCommand = false
+            commandSavepointOpen = false
+            savedPartly = false
         }
-        try database.inSavepoint {
+        let result: T
+        do {
             result = try body(self)
             try saveEntities()
-            return .commit
+        } catch {
+            if commandSavepointOpen {
+                try database.execute(sql: "ROLLBACK TRANSACTION TO SAVEPOINT command; RELEASE SAVEPOINT command")
+            } else if savedPartly {
+                failedSave = error
+            }
+            throw error
         }
-        return result!
+        if commandSavepointOpen { try database.execute(sql: "RELEASE SAVEPOINT command") }
+        return result
     }
 
     /// The wall-clock time for user-visible dates (added-at, read-at, …), as
@@ -111,6 +143,7 @@ final class LocalWrite {
     var changedAnything: Bool { commandChanged }
 
     func finish() throws {
+        if let failedSave { throw failedSave }
         try saveEntities()
         try SearchIndex.refreshQueued(database)
         try MetaKey.clock.write(clock.latest.encoded, database)
@@ -125,6 +158,7 @@ final class LocalWrite {
     }
 
     private func saveEntities() throws {
+        savedPartly = true
         try StoredEntity.save(&entities, database)
         // Saved, they are read again from the database when written next.
         for address in outboxOrder {
@@ -132,5 +166,6 @@ final class LocalWrite {
         }
         outboxEntries = [:]
         outboxOrder = []
+        savedPartly = false
     }
 }

@@ -102,4 +102,54 @@ struct OneTransactionTests {
         #expect(shown.title == "Batched" && shown.archived == false && shown.favorite == true)
         #expect(try list.search("saved").isEmpty)
     }
+
+    /// A command that reads back what it wrote saves it early: throwing
+    /// afterwards must still take all of it back.
+    @Test func aCommandThatSavedEarlyAndThenFailsLeavesNothing() throws {
+        let list = try temporary.open()
+        struct Boom: Error {}
+        let id = try list.inOneTransaction {
+            let id = try save(list)
+            #expect(throws: Boom.self) {
+                try list.store.command { write in
+                    try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.title.rawValue), .text("Never saved"))
+                    let stored = try String.fetchOne(write.db, sql: "SELECT title FROM article_values WHERE id = ?", arguments: [id])
+                    #expect(stored == "Never saved", "the command reads what it wrote")
+                    throw Boom()
+                }
+            }
+            return id
+        }
+        #expect(try list.show(id).title == "Batched")
+        #expect(try list.search("saved").isEmpty)
+    }
+
+    /// A command's writes go to the database when it ends, without a
+    /// savepoint. If storing them fails part way (the disk, not the library,
+    /// refused), the transaction holds part of a command: the batch must not
+    /// commit, even when its body catches the error and goes on.
+    @Test func aStorageFailureWhileSavingACommandKeepsNoneOfTheBatch() throws {
+        let list = try temporary.open()
+        let doomed = ArticleDraft(url: CanonicalURL("https://example.com/doomed"), title: "Doomed", content: "Its outbox row cannot be written")
+        // The article's row is written, then its outbox row fails: the
+        // command is half stored.
+        try list.store.database.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    CREATE TEMP TRIGGER outbox_fails BEFORE INSERT ON main.outbox WHEN NEW.entity = '\(doomed.id)'
+                    BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END
+                    """)
+        }
+        var failedCommand: (any Error)?
+        #expect(throws: DatabaseError.self) {
+            try list.inOneTransaction {
+                _ = try save(list)
+                do { try list.add(doomed) } catch { failedCommand = error }
+                try list.add(ArticleDraft(url: CanonicalURL("https://example.com/after"), title: "After", content: "Added after the failure"))
+            }
+        }
+        #expect(failedCommand is DatabaseError)
+        #expect(try list.list().isEmpty && list.status().pendingChanges == 0)
+        #expect(try list.search("lighthouses").isEmpty)
+    }
 }
