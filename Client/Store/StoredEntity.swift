@@ -27,6 +27,7 @@ struct StoredEntity {
     /// Whether the entity has a row (loaded with one, or saved since). An
     /// article without one is in no search index: its entries are only queued.
     private var wasStored: Bool
+    var hasRow: Bool { wasStored }
 
     /// An entity's field clocks alone, without reading its values (an
     /// acknowledgement or a re-stamp needs no article body).
@@ -130,7 +131,7 @@ struct StoredEntity {
     }
 
     private func writeRow(_ db: Database) throws {
-        let clocks = EntityClocks.encode(registers.mapValues { ($0.timestamp, $0.vector) })
+        let clocks = EntityClocks.encode(registers.map { (field: $0.key, clock: ($0.value.timestamp, $0.value.vector)) })
         guard kind.isKnown else {
             try db.cachedStatement(
                 sql: """

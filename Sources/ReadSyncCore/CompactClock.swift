@@ -8,10 +8,15 @@ extension HLCTimestamp {
     public var compact: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(12 + node.rawValue.utf8.count)
+        appendCompact(to: &bytes)
+        return bytes
+    }
+
+    /// Appends `compact` to `bytes`.
+    public func appendCompact(to bytes: inout [UInt8]) {
         Compact.appendBigEndian(UInt64(bitPattern: physical), width: 8, to: &bytes)
         Compact.appendBigEndian(UInt64(counter), width: 4, to: &bytes)
         bytes.append(contentsOf: node.rawValue.utf8)
-        return bytes
     }
 
     /// Reads `compact`; nil for anything else.
@@ -29,13 +34,18 @@ extension VersionVector {
     /// the counter as a LEB128 varint.
     public var compact: [UInt8] {
         var bytes: [UInt8] = []
-        for node in counters.keys.sorted() {
+        appendCompact(to: &bytes)
+        return bytes
+    }
+
+    /// Appends `compact` to `bytes`.
+    public func appendCompact(to bytes: inout [UInt8]) {
+        for (node, counter) in counters.sorted(by: { $0.key < $1.key }) {
             let id = node.rawValue.utf8
             bytes.append(UInt8(id.count))
             bytes.append(contentsOf: id)
-            LEB128.append(counters[node]!, to: &bytes)
+            LEB128.append(counter, to: &bytes)
         }
-        return bytes
     }
 
     /// Reads `compact`; nil for anything else.
@@ -124,17 +134,28 @@ public enum EntityClocks {
     public typealias Clock = (timestamp: HLCTimestamp, vector: VersionVector)
 
     public static func encode(_ clocks: [String: Clock]) -> [UInt8] {
+        encode(clocks.map { (field: $0.key, clock: $0.value) })
+    }
+
+    /// `encode` of (field, clock) pairs, one per field in any order. Each
+    /// part is written straight into the blob, its length filled in after:
+    /// a device writes the blob whenever it writes an entity.
+    public static func encode(_ clocks: [(field: String, clock: Clock)]) -> [UInt8] {
         var bytes: [UInt8] = []
-        for field in clocks.keys.sorted() {
-            let (timestamp, vector) = clocks[field]!
-            let name = Array(field.utf8), stamp = timestamp.compact, seen = vector.compact
-            bytes.append(UInt8(name.count))
-            bytes += name
-            bytes.append(UInt8(stamp.count))
-            bytes += stamp
-            bytes.append(UInt8(seen.count >> 8))
-            bytes.append(UInt8(seen.count & 0xff))
-            bytes += seen
+        bytes.reserveCapacity(clocks.count * 64)
+        for (field, (timestamp, vector)) in clocks.sorted(by: { $0.field < $1.field }) {
+            bytes.append(UInt8(field.utf8.count))
+            bytes += field.utf8
+            let stampLength = bytes.count
+            bytes.append(0)
+            timestamp.appendCompact(to: &bytes)
+            bytes[stampLength] = UInt8(bytes.count - stampLength - 1)
+            let seenLength = bytes.count
+            bytes += [0, 0]
+            vector.appendCompact(to: &bytes)
+            let seen = bytes.count - seenLength - 2
+            bytes[seenLength] = UInt8(seen >> 8)
+            bytes[seenLength + 1] = UInt8(seen & 0xff)
         }
         return bytes
     }
