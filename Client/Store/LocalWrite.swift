@@ -123,7 +123,7 @@ final class LocalWrite {
         entity.set(key.field, register)
         entities[address] = entity
         if outboxEntries[address] == nil { outboxOrder.append(address) }
-        var entry = try outboxEntries[address] ?? Outbox.entry(address, database)
+        var entry = try outboxEntries[address] ?? storedOutboxEntry(address, entity)
         entry.markWritten(key.field, replacing: current?.timestamp, base: current?.vector[timestamp.node] ?? 0)
         outboxEntries[address] = entry
         commandChanged = true
@@ -155,6 +155,17 @@ final class LocalWrite {
         let loaded = try StoredEntity.load(address.kind, address.id, database)
         entities[address] = loaded
         return loaded
+    }
+
+    /// The entity's outbox entry as stored. Every entry is written with its
+    /// entity's row, so an entity without one (new) has none: a new article
+    /// is not looked up in the outbox at all.
+    private func storedOutboxEntry(_ address: EntityAddress, _ entity: StoredEntity) throws -> OutboxEntry {
+        guard entity.hasRow else {
+            assert((try? Outbox.entry(address, database).isEmpty) ?? true, "an outbox entry for \(address.kind.rawValue) \(address.id) without its row")
+            return OutboxEntry()
+        }
+        return try Outbox.entry(address, database)
     }
 
     private func saveEntities() throws {
