@@ -21,6 +21,20 @@ struct OneTransactionTests {
         return id
     }
 
+    private struct Boom: Error {}
+
+    /// A command that writes the article's title, then what `more` writes,
+    /// and then throws.
+    private func failingCommand(_ list: ReadingList, _ id: String, _ more: (LocalWrite) throws -> Void) {
+        #expect(throws: Boom.self) {
+            try list.store.command { write in
+                try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.title.rawValue), .text("Never saved"))
+                try more(write)
+                throw Boom()
+            }
+        }
+    }
+
     @Test func commandsInOneTransactionMatchCommandsOneByOne() throws {
         let single = try temporary.open(), batched = try other.open()
         let id = try save(single)
@@ -85,15 +99,10 @@ struct OneTransactionTests {
     /// materialised rows of a later command, though the same entity is touched.
     @Test func aCommandThatFailsAfterWritingLeavesTheLibraryAsItsRegistersAre() throws {
         let list = try temporary.open()
-        struct Boom: Error {}
         let id = try list.inOneTransaction {
             let id = try save(list)
-            #expect(throws: Boom.self) {
-                try list.store.command { write in
-                    try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.title.rawValue), .text("Never saved"))
-                    try write.set(RegisterKey(kind: .readState, entity: id, field: ReadStateField.archived.rawValue), .bool(true))
-                    throw Boom()
-                }
+            failingCommand(list, id) { write in
+                try write.set(RegisterKey(kind: .readState, entity: id, field: ReadStateField.archived.rawValue), .bool(true))
             }
             try list.setFavorite(id, true)
             return id
@@ -107,16 +116,11 @@ struct OneTransactionTests {
     /// afterwards must still take all of it back.
     @Test func aCommandThatSavedEarlyAndThenFailsLeavesNothing() throws {
         let list = try temporary.open()
-        struct Boom: Error {}
         let id = try list.inOneTransaction {
             let id = try save(list)
-            #expect(throws: Boom.self) {
-                try list.store.command { write in
-                    try write.set(RegisterKey(kind: .article, entity: id, field: ArticleField.title.rawValue), .text("Never saved"))
-                    let stored = try String.fetchOne(write.db, sql: "SELECT title FROM article_values WHERE id = ?", arguments: [id])
-                    #expect(stored == "Never saved", "the command reads what it wrote")
-                    throw Boom()
-                }
+            failingCommand(list, id) { write in
+                let stored = try String.fetchOne(write.db, sql: "SELECT title FROM article_values WHERE id = ?", arguments: [id])
+                #expect(stored == "Never saved", "the command reads what it wrote")
             }
             return id
         }
