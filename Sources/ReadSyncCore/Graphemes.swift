@@ -21,7 +21,7 @@ public enum Graphemes {
         case word
         case other
 
-        init(_ scalar: Unicode.Scalar) {
+        public init(_ scalar: Unicode.Scalar) {
             let properties = scalar.properties
             if properties.isWhitespace {
                 self = .whitespace
@@ -99,7 +99,7 @@ public enum Graphemes {
 
     /// The class of the grapheme that starts at UTF-8 offset `offset` (a
     /// grapheme boundary), and the offset where it ends.
-    @usableFromInline static func grapheme(in text: String, at offset: Int) -> (kind: Class, end: Int) {
+    public static func grapheme(in text: String, at offset: Int) -> (kind: Class, end: Int) {
         let utf8 = text.utf8
         // A substring's graphemes start at its start, which is one here.
         let rest = text[utf8.index(utf8.startIndex, offsetBy: offset)...]
