@@ -105,9 +105,9 @@ public final class ClientStore {
 
     /// Runs `body` as one command, all or nothing: in a transaction of its
     /// own, or, while `inOneTransaction` runs, as a command of that one
-    /// transaction (the only place batching is decided; `LocalWrite.command`). `body` writes
-    /// through the `LocalWrite`, which stamps each field, marks it in the
-    /// outbox and keeps the search index in step.
+    /// transaction (`LocalWrite.command`; the only place batching is
+    /// decided). `body` writes through the `LocalWrite`, which stamps each
+    /// field, marks it in the outbox and keeps the search index in step.
     func command<T>(_ body: (LocalWrite) throws -> T) throws -> T {
         // A command of a batch fails as SQLite said, so that the batch stops
         // (an import skips items that fail with a `LibraryRefusal`, and must
