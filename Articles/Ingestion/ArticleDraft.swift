@@ -97,7 +97,7 @@ public enum TextStatistics {
                     let byte = bytes[offset]
                     if byte < 0x80 {
                         let step = steps[Int(state) << 7 | Int(byte)]
-                        words &+= Int(step >> 2)
+                        words += Int(step >> 2)
                         state = step & 3
                         offset += 1
                         afterASCII = true
