@@ -47,8 +47,8 @@ extension ClientStore {
     /// the first) at most `maxBytes` of values, with what acknowledging it needs.
     func pendingBatch(after batch: PendingBatch? = nil, limit: Int, maxBytes: Int = SyncProtocol.maxRequestBytes / 2) throws -> PendingBatch? {
         try read { db in
-            let (changes, sent, whole) = try Outbox.batch(after: batch?.sent.last?.seq ?? 0, limit: limit, maxBytes: maxBytes, db)
-            return changes.isEmpty ? nil : PendingBatch(changes: changes, sent: sent, whole: whole)
+            let (changes, sent, whole, more) = try Outbox.batch(after: batch?.sent.last?.seq ?? 0, limit: limit, maxBytes: maxBytes, db)
+            return changes.isEmpty ? nil : PendingBatch(changes: changes, sent: sent, whole: whole, more: more)
         }
     }
 
@@ -57,6 +57,8 @@ extension ClientStore {
         let sent: [Outbox.Sent]
         /// The entities of `sent` whose every waiting field it holds.
         let whole: [Outbox.SentEntity]
+        /// Whether more fields waited in the outbox past this batch when it was read.
+        let more: Bool
     }
 
     /// This device's next push in its chain (`PushChain`): the token the

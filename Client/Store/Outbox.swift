@@ -66,9 +66,10 @@ enum Outbox {
     /// An entity whose waiting fields alone hold more text (several fields
     /// near their size limit) is sent a field at a time, as many as fit and
     /// at least one: whole, it could be more than a request may carry, and
-    /// every later push would be refused with it.
+    /// every later push would be refused with it. `more` says whether fields
+    /// past the batch wait as well.
     static func batch(after: Int64 = 0, limit: Int, maxBytes: Int, _ db: Database) throws -> (
-        changes: [Change], sent: [Sent], whole: [SentEntity]
+        changes: [Change], sent: [Sent], whole: [SentEntity], more: Bool
     ) {
         var changes: [Change] = [], sent: [Sent] = [], whole: [SentEntity] = []
         var bytes = 0
@@ -76,6 +77,8 @@ enum Outbox {
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT seq, kind, entity, fields FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
             arguments: [after, limit])
+        // As many rows as asked for were read: more may wait past them.
+        var more = rows.count == limit
         for row in rows {
             guard let kind = EntityKind(rawValue: row[1]) else { continue }
             let address = EntityAddress(kind: kind, id: row[2])
@@ -95,19 +98,23 @@ enum Outbox {
                     if fitting > 0 && taken > maxBytes { break }
                     fitting += 1
                 }
+                more = more || rows.count > 1 || fitting < entityChanges.count
                 entityChanges = Array(entityChanges.prefix(fitting))
                 changes = entityChanges
                 sent = entityChanges.map { Sent(seq: row[0], key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
                 break
             }
-            if !changes.isEmpty && (bytes > maxBytes || changes.count + entityChanges.count > limit) { break }
+            if !changes.isEmpty && (bytes > maxBytes || changes.count + entityChanges.count > limit) {
+                more = true
+                break
+            }
             changes += entityChanges
             sent += entityChanges.map { Sent(seq: row[0], key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
             if kind.isKnown, entityChanges.count == entry.fields.count, let clocks = entity.storedClocks {
                 whole.append(SentEntity(seq: row[0], kind: kind, id: address.id, fields: row[3], clocks: clocks))
             }
         }
-        return (changes, sent, whole)
+        return (changes, sent, whole, more)
     }
 
     /// The server stored `sent`: each field leaves the outbox unless it was

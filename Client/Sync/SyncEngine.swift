@@ -176,14 +176,16 @@ public struct SyncEngine {
         return true
     }
 
-    /// Sends `batch` on a thread of its own while another batch may follow
-    /// (a full one); a smaller one is the last, and is sent at once.
+    /// Sends `batch` on a thread of its own while another batch follows; the
+    /// last is sent at once. (A batch holds whole entities, so one that
+    /// another follows is seldom exactly `pushBatchSize` fields: its size
+    /// cannot tell.)
     private func send(_ batch: ClientStore.PendingBatch, _ entities: CompressedEntities) throws -> Prefetch<PushResponse> {
         let known = try store.syncState().known
         let request = PushRequest(
             node: store.node, entities: entities, epoch: known.epoch, checkpoint: known.checkpoint, chain: try store.nextPushChain())
         let transport = transport
-        return Prefetch(inline: batch.changes.count < pushBatchSize) { try transport.push(request, reusing: entities) }
+        return Prefetch(inline: !batch.more) { try transport.push(request, reusing: entities) }
     }
 
     private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {

@@ -14,6 +14,8 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
     let inner: CurlSyncTransport
     var pulls: [Int64] = []
     var pushes = 0
+    /// The thread each push was sent from.
+    var pushThreads: [pthread_t] = []
     /// Fail (as a dropped connection would) after this many pulls.
     var failAfterPulls: Int?
 
@@ -21,6 +23,7 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
 
     func push(_ request: PushRequest) throws -> PushResponse {
         pushes += 1
+        pushThreads.append(pthread_self())
         return try inner.push(request)
     }
 
@@ -109,9 +112,13 @@ extension TestDevice {
         let total = try writer.list.status().pendingChanges
         let pusher = InstrumentedTransport(server: server, token: token)
         let pushing = writer.engine(pusher, pageSize: 7, pushBatchSize: 50)
-        let pushed = try await offloaded { try pushing.run() }
+        let (pushed, engineThread) = try await offloaded { (try pushing.run(), pthread_self()) }
         #expect(pushed.pushed == total)
         #expect(pusher.pushes == (total + 49) / 50, "one request per batch of 50")
+        // A batch holds whole entities, so it is seldom exactly 50 fields; each
+        // but the last still goes on a thread of its own while the next is read.
+        #expect(pusher.pushThreads.dropLast().allSatisfy { $0 != engineThread }, "sent while the next batch is read")
+        #expect(pusher.pushThreads.last == engineThread, "the last batch is sent at once")
         // A batch's fields leave the outbox while the next is on its way.
         #expect(try writer.list.status().pendingChanges == 0, "every batch the server stored left the outbox")
 
