@@ -56,11 +56,10 @@ let package = Package(
         ),
 
         .systemLibrary(
-            // Not "CZlib": ZIPFoundation's own zlib module has that name.
-            name: "CSystemZlib",
-            path: "Sources/CSystemZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
+            name: "CLibDeflate",
+            path: "Sources/CLibDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
         ),
 
         // MARK: Libraries
@@ -78,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "ReadSyncCore",
-            dependencies: ["CSystemZlib"],
+            dependencies: ["CLibDeflate"],
             swiftSettings: swiftSettings
         ),
         // What both sides make of saved articles, without either side's

@@ -79,9 +79,9 @@ struct GzipTests {
         #expect(try Gzip.decompress(Gzip.compress([]), limit: 10) == [])
     }
 
-    /// Pieces compressed on their own join into one gzip member of their
-    /// bytes in order, which zlib and the system's `gzip` both read.
-    @Test func piecesJoinIntoOneMember() throws {
+    /// Pieces compressed on their own join into one gzip body of their bytes
+    /// in order (a member each), which the system's `gzip` reads whole.
+    @Test func piecesJoinIntoOneBody() throws {
         let parts = [Array("{\"head\":".utf8), Array(String(repeating: "the body of a long article. ", count: 2_000).utf8), [], Array("}".utf8)]
         let joined = Gzip.join(parts.map { Gzip.Piece($0) })
         let whole = parts.flatMap { $0 }
@@ -101,6 +101,30 @@ struct GzipTests {
         gzip.waitUntilExit()
         #expect(gzip.terminationStatus == 0, "gzip read it whole, its CRC and length included")
         #expect(Array(inflated) == whole)
+
+        #expect(throws: Gzip.Failure.tooLarge(limit: whole.count - 1), "the limit holds for the members together") {
+            try Gzip.decompress(joined, limit: whole.count - 1)
+        }
+        #expect(throws: Gzip.Failure.corrupt, "garbage after a member") { try Gzip.decompress(joined + [0x1f, 0x8b, 8], limit: whole.count) }
+    }
+
+    /// A body compressed by the system's `gzip`, not by us, reads back.
+    @Test func readsWhatGzipWrote() throws {
+        let text = Array(String(repeating: "written by another program. ", count: 3_000).utf8)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-gzip-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(text).write(to: file)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-9", "-c", file.path]
+        let output = Pipe()
+        gzip.standardOutput = output
+        try gzip.run()
+        let packed = output.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        #expect(gzip.terminationStatus == 0)
+        #expect(try Gzip.decompress(Array(packed), limit: text.count) == text)
+        #expect(throws: Gzip.Failure.tooLarge(limit: text.count / 2)) { try Gzip.decompress(Array(packed), limit: text.count / 2) }
     }
 
     @Test func refusesBombsAndGarbage() {
