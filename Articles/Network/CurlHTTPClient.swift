@@ -89,7 +89,7 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
 /// HTTP(S) over libcurl. One easy handle is reused for every request, so
 /// consecutive requests to one server share a connection. Redirects are
 /// followed (http and https only), TLS is verified, gzip/brotli/zstd are
-/// decoded, and the proxy environment variables (`HTTPS_PROXY`, …) apply
+/// decoded (unless `decodesContent` is off), and the proxy environment variables (`HTTPS_PROXY`, …) apply
 /// (but not under `AddressPolicy.publicOnly`).
 ///
 /// `addressPolicy` decides which addresses may be connected to, checked on
@@ -112,6 +112,9 @@ public final class CurlHTTPClient {
     /// Which addresses may be connected to: `any` for the client, which
     /// fetches for its own user; `publicOnly` for the server.
     public let addressPolicy: AddressPolicy
+    /// Whether libcurl asks for compressed answers and inflates them (zlib).
+    /// Off for a caller that asks, and inflates, itself.
+    public let decodesContent: Bool
     /// Whether a refused address is refused before connecting, as well as
     /// before each request. Off only in the test that shows the check
     /// before each request holds on its own.
@@ -119,13 +122,14 @@ public final class CurlHTTPClient {
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(limits: HTTPLimits = HTTPLimits(), caFile: String? = nil, addressPolicy: AddressPolicy = .any) {
+    public init(limits: HTTPLimits = HTTPLimits(), caFile: String? = nil, addressPolicy: AddressPolicy = .any, decodesContent: Bool = true) {
         Self.globalInit
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         self.limits = limits
         self.caFile = caFile
         self.addressPolicy = addressPolicy
+        self.decodesContent = decodesContent
     }
 
     deinit {
@@ -156,7 +160,7 @@ public final class CurlHTTPClient {
         try check(readsync_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, limits.connectTimeoutSeconds))
         try check(readsync_curl_setopt_long(handle, CURLOPT_TIMEOUT, limits.totalTimeoutSeconds))
         try check(readsync_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-        try check(readsync_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
+        if decodesContent { try check(readsync_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")) }
         try check(readsync_curl_setopt_string(handle, CURLOPT_USERAGENT, "readsync/0.1 (+offline-first reading list)"))
         try check(readsync_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         // libcurl copies the string. CURLOPT_CAINFO replaces the default

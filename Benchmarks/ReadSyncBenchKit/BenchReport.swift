@@ -36,7 +36,7 @@ public struct BenchReport: Codable, Sendable {
         public var baselineSeconds = 0.0
         public var ratio = 0.0
         public var changes = 0
-        public var pushWireBytes = 0, pushUncompressedBytes = 0, pullBytes = 0, requests = 0
+        public var pushWireBytes = 0, pushUncompressedBytes = 0, pullBytes = 0, pullUncompressedBytes = 0, requests = 0
         public var clientPeakMegabytes: Double?
         public var serverPeakMegabytes: Double?
         /// CPU seconds of push + pull: the benchmark process (both devices,
@@ -142,7 +142,8 @@ public struct BenchReport: Codable, Sendable {
         row("full sync: B pull (FTS included)", s(fullSync.pullSeconds), "", "")
         row("full sync end to end (\(fullSync.changes) changes)", s(fullSync.endToEndSeconds), "\(s(fullSync.baselineSeconds))", x(fullSync.ratio))
         row(
-            "wire: push gzip / uncompressed, pull", "\(mb(fullSync.pushWireBytes)) / \(mb(fullSync.pushUncompressedBytes)), \(mb(fullSync.pullBytes))",
+            "wire: push gzip / uncompressed, pull gzip / uncompressed",
+            "\(mb(fullSync.pushWireBytes)) / \(mb(fullSync.pushUncompressedBytes)), \(mb(fullSync.pullBytes)) / \(mb(fullSync.pullUncompressedBytes))",
             "\(fullSync.requests) requests", "")
         func either(_ values: [Double?], _ format: String) -> String {
             values.map { $0.map { String(format: format, $0) } ?? "n/a" }.joined(separator: " / ")

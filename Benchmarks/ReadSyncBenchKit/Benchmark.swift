@@ -161,6 +161,7 @@ public struct Benchmark {
         result.pushWireBytes = traffic.reduce(0) { $0 + $1.sentBytes }
         result.pushUncompressedBytes = traffic.reduce(0) { $0 + $1.sentUncompressedBytes }
         result.pullBytes = traffic.reduce(0) { $0 + $1.receivedBytes }
+        result.pullUncompressedBytes = traffic.reduce(0) { $0 + $1.receivedUncompressedBytes }
         result.requests = traffic.reduce(0) { $0 + $1.requests }
         return result
     }

@@ -237,10 +237,11 @@ import Testing
     }
 
     /// A push of articles goes gzipped, its entities compressed ahead; a
-    /// push of one read mark, too small to be worth it, goes as it is.
-    @Test func largePushesAreCompressedAndSmallOnesAreNot() async throws {
+    /// push of one read mark, too small to be worth it, goes as it is. The
+    /// pull of the articles comes gzipped, and is inflated by the client.
+    @Test func largePushesAndPullsAreCompressedAndSmallOnesAreNot() async throws {
         let server = try await TestServer.start()
-        let (token, devices) = try server.connectedDevices(1)
+        let (token, devices) = try server.connectedDevices(2)
         let device = devices[0]
         let ids = try device.addSeeds()
         let transport = CurlSyncTransport(serverURL: server.url, token: token)
@@ -254,6 +255,11 @@ import Testing
         let mark = transport.traffic
         #expect(mark.sentBytes - articles.sentBytes == mark.sentUncompressedBytes - articles.sentUncompressedBytes, "sent as it is")
         #expect(mark.sentBytes > articles.sentBytes)
+
+        let pulling = CurlSyncTransport(serverURL: server.url, token: token)
+        _ = try await offloaded { try SyncEngine(store: devices[1].list.store, transport: pulling, server: server.url).run() }
+        #expect(pulling.traffic.receivedBytes * 2 < pulling.traffic.receivedUncompressedBytes, "the seeds' bodies, gzipped")
+        #expect(try devices[1].list.search("Biden").map(\.id) == device.list.search("Biden").map(\.id))
         await server.destroy()
     }
 
