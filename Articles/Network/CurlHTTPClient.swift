@@ -89,8 +89,9 @@ public enum HTTPTransportError: Error, Equatable, CustomStringConvertible {
 /// HTTP(S) over libcurl. One easy handle is reused for every request, so
 /// consecutive requests to one server share a connection. Redirects are
 /// followed (http and https only), TLS is verified, gzip/brotli/zstd are
-/// decoded (unless `decodesContent` is off), and the proxy environment variables (`HTTPS_PROXY`, …) apply
-/// (but not under `AddressPolicy.publicOnly`).
+/// decoded (unless `decodesContent` is off), and the proxy environment
+/// variables (`HTTPS_PROXY`, …) apply (but not under
+/// `AddressPolicy.publicOnly`).
 ///
 /// `addressPolicy` decides which addresses may be connected to, checked on
 /// the addresses themselves after DNS, for every connection and every

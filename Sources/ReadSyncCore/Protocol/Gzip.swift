@@ -22,8 +22,8 @@ public enum Gzip {
     /// Part of a gzip body compressed on its own, so that it can be
     /// compressed before the rest is known (`join`): a whole gzip member.
     /// A gzip body may be several members one after the other, read as the
-    /// bytes of each in order (RFC 1952, 2.2); `gzip -d`, zlib and Python's
-    /// `gzip` all read it so.
+    /// bytes of each in order (RFC 1952, 2.2), as `gzip -d` reads it (a
+    /// test checks) and `decompress` does.
     public struct Piece: Sendable {
         let member: [UInt8]
         /// How many bytes it holds, uncompressed.
