@@ -10,7 +10,7 @@ struct UserCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Revoke.self, Token.self, Wallabag.self, Password.self, Devices.self, ForgetDevice.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a user; prints their token as the last line.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Create a user; prints their token as the last line.")
         @Argument(help: "1–64 letters, digits, '.', '_' or '-'.") var name: String
         @OptionGroup var data: ServerStoreOption
 
@@ -27,7 +27,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
         @OptionGroup var data: ServerStoreOption
 
         func run() throws {
@@ -43,7 +43,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a user's token (their data stays).")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a user's token (their data stays).")
         @Argument var name: String
         @OptionGroup var data: ServerStoreOption
 
@@ -54,7 +54,7 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Token: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a new token for a user (the old one stops working); prints it as the last line.")
+        static let configuration = CommandConfiguration(commandName: "token", abstract: "Issue a new token for a user (the old one stops working); prints it as the last line.")
         @Argument var name: String
         @OptionGroup var data: ServerStoreOption
 
@@ -68,6 +68,7 @@ struct UserCommand: ParsableCommand {
 
     struct Wallabag: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "wallabag",
             abstract:
                 "Make a user's credentials for wallabag apps (KOReader, the Android and iOS apps, the browser extension); prints them as `key: value` lines.",
             discussion:
@@ -93,6 +94,7 @@ struct UserCommand: ParsableCommand {
 
     struct Password: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "password",
             abstract: "Set the password a user signs in to the web reader with.",
             discussion: """
                 Read from standard input: asked twice at a terminal, one line from a pipe. --generate makes a random one and \
@@ -133,6 +135,7 @@ struct UserCommand: ParsableCommand {
 
     struct Devices: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "devices",
             abstract: "List a user's devices: node id, name, last seen, how far each has pulled or when it was retired.")
         @Argument var name: String
         @OptionGroup var data: ServerStoreOption
