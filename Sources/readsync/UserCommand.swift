@@ -54,7 +54,8 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Token: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "token", abstract: "Issue a new token for a user (the old one stops working); prints it as the last line.")
+        static let configuration = CommandConfiguration(
+            commandName: "token", abstract: "Issue a new token for a user (the old one stops working); prints it as the last line.")
         @Argument var name: String
         @OptionGroup var data: ServerStoreOption
 
