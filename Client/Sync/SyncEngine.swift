@@ -222,9 +222,11 @@ public struct SyncEngine {
             }
             // The server reads and sends the next page while this one is applied.
             if page.more { next = fetchPage(after: page.next, known: state.known) }
-            let applied = try store.applyPulled(page.changes, cursor: page.next, checkpoint: page.checkpoint)
+            // Computed from the page's entities: made once.
+            let changes = page.changes
+            let applied = try store.applyPulled(changes, cursor: page.next, checkpoint: page.checkpoint)
             FaultPoint.clientPullAfterCommit.reach()
-            summary.pulled += page.changes.count
+            summary.pulled += changes.count
             summary.conflicts += applied.conflicts
             cursor = page.next
             progress(SyncProgress(phase: .pulling, done: Int(cursor - start), total: Int(max(page.latest - start, cursor - start))))

@@ -39,15 +39,17 @@ struct SyncRoutes: Sendable {
             throw APIError.badRequest("the body is not a valid push request: \(DecodingErrorText.describe(error))")
         }
         guard push.protocol == SyncProtocol.version else { throw Self.unsupported(push.protocol) }
-        guard push.changes.count <= SyncProtocol.maxBatchChanges else {
-            throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(push.changes.count)")
+        // Computed from the entities: made once, not at each use.
+        let changes = push.changes
+        guard changes.count <= SyncProtocol.maxBatchChanges else {
+            throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(changes.count)")
         }
         if let chain = push.chain, !chain.isWellFormed { throw APIError.badRequest("'chain' tokens must be 1–64 lowercase hex digits") }
-        for (index, change) in push.changes.enumerated() {
+        for (index, change) in changes.enumerated() {
             if let problem = ChangeValidation.problem(with: change) { throw APIError.badRequest("change \(index): \(problem)") }
         }
         let now = clock.nowMilliseconds()
-        if let skew = SyncProtocol.excessiveSkew(of: push.changes, serverTime: now) {
+        if let skew = SyncProtocol.excessiveSkew(of: changes, serverTime: now) {
             ServerMetrics.clockSkewRefusals.increment()
             throw APIError(
                 .unprocessableContent, code: .clockSkew,
@@ -59,7 +61,7 @@ struct SyncRoutes: Sendable {
         let outcome: PushOutcome
         do {
             outcome = try await store.push(
-                push.changes, from: push.node, for: user,
+                changes, from: push.node, for: user,
                 known: KnownHistory(epoch: push.epoch, checkpoint: push.checkpoint), chain: push.chain)
         } catch let refusal as ServerMerge.Refusal {
             throw APIError(.conflict, code: .causality, message: "\(refusal); the client's clock or outbox is damaged")
