@@ -7,7 +7,9 @@ set -euo pipefail
 # openssl: the HTTPS end-to-end test makes its certificate authority with it.
 # epubcheck (with its Java): the EPUB tests check every book readsync makes.
 # chromium and chromium-driver: the web reader's tests drive a real browser.
-packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev libdeflate-dev openssl epubcheck chromium chromium-driver)
+# zlib1g-dev: ZIPFoundation (the EPUB writer) builds against zlib; sync
+# bodies are gzipped with libdeflate.
+packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev libdeflate-dev zlib1g-dev openssl epubcheck chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
