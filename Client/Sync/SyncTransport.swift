@@ -202,8 +202,10 @@ public final class CurlSyncTransport: SyncTransport {
         if response.headers["content-encoding"]?.lowercased() == "gzip" {
             do {
                 body = try Gzip.decompress(body, limit: http.limits.maxResponseBytes)
+            } catch Gzip.Failure.tooLarge(let limit) {
+                throw SyncError.badAnswer(server: baseURL, reason: "a gzip body larger than \(limit) bytes inflated")
             } catch {
-                throw SyncError.badAnswer(server: baseURL, reason: "a gzip body that does not inflate within \(http.limits.maxResponseBytes) bytes")
+                throw SyncError.badAnswer(server: baseURL, reason: "a gzip body that is not valid gzip")
             }
         }
         traffic.receivedUncompressedBytes += body.count

@@ -146,4 +146,23 @@ struct BadInputTests {
         try expectRefusal(EditError.invalidTag("  "), list) { try list.tag(id, add: ["ok", "  "], remove: []) }
         try expectRefusal(EditError.emptyNote, list) { try list.addNote(to: id, body: "   ") }
     }
+
+    /// The sync client inflates gzip answers itself: one that is not gzip,
+    /// or inflates past the answer size limit, is a bad answer that says so.
+    @Test func aGzipAnswerThatDoesNotInflateIsABadAnswer() throws {
+        let gzip = ["Content-Type": "application/json", "Content-Encoding": "gzip"]
+        let corrupt = try TestHTTPServer(routes: ["/v1/changes": TestHTTPServer.Response(headers: gzip, body: Array("not gzip at all".utf8))])
+        defer { corrupt.stop() }
+        #expect(throws: SyncError.badAnswer(server: corrupt.url(""), reason: "a gzip body that is not valid gzip")) {
+            _ = try CurlSyncTransport(serverURL: corrupt.url(""), token: "t").pull(after: 0, limit: 10, node: NodeID("aaaa")!, known: .nothing)
+        }
+        let bomb = try TestHTTPServer(routes: [
+            "/v1/changes": TestHTTPServer.Response(headers: gzip, body: Gzip.compress([UInt8](repeating: 0x20, count: 2_000_000), level: 9))
+        ])
+        defer { bomb.stop() }
+        let limits = HTTPLimits(maxResponseBytes: 1_000_000)
+        #expect(throws: SyncError.badAnswer(server: bomb.url(""), reason: "a gzip body larger than 1000000 bytes inflated")) {
+            _ = try CurlSyncTransport(serverURL: bomb.url(""), token: "t", limits: limits).pull(after: 0, limit: 10, node: NodeID("aaaa")!, known: .nothing)
+        }
+    }
 }

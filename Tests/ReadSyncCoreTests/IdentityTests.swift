@@ -88,19 +88,9 @@ struct GzipTests {
         #expect(try Gzip.decompress(joined, limit: whole.count) == whole)
         #expect(joined.count < whole.count / 10)
 
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-pieces-\(UUID().uuidString).gz")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try Data(joined).write(to: file)
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-dc", file.path]
-        let output = Pipe()
-        gzip.standardOutput = output
-        try gzip.run()
-        let inflated = output.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        #expect(gzip.terminationStatus == 0, "gzip read it whole, its CRC and length included")
-        #expect(Array(inflated) == whole)
+        let (inflated, status) = try Self.systemGzip(["-dc"], input: joined)
+        #expect(status == 0, "gzip read it whole, its CRC and length included")
+        #expect(inflated == whole)
 
         #expect(throws: Gzip.Failure.tooLarge(limit: whole.count - 1), "the limit holds for the members together") {
             try Gzip.decompress(joined, limit: whole.count - 1)
@@ -111,20 +101,27 @@ struct GzipTests {
     /// A body compressed by the system's `gzip`, not by us, reads back.
     @Test func readsWhatGzipWrote() throws {
         let text = Array(String(repeating: "written by another program. ", count: 3_000).utf8)
+        let (packed, status) = try Self.systemGzip(["-9", "-c"], input: text)
+        #expect(status == 0)
+        #expect(try Gzip.decompress(packed, limit: text.count) == text)
+        #expect(throws: Gzip.Failure.tooLarge(limit: text.count / 2)) { try Gzip.decompress(packed, limit: text.count / 2) }
+    }
+
+    /// The system's `gzip` run with `arguments` on a file holding `input`:
+    /// what it wrote, and its exit status.
+    private static func systemGzip(_ arguments: [String], input: [UInt8]) throws -> (output: [UInt8], status: Int32) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("readsync-gzip-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        try Data(text).write(to: file)
+        try Data(input).write(to: file)
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-9", "-c", file.path]
+        gzip.arguments = arguments + [file.path]
         let output = Pipe()
         gzip.standardOutput = output
         try gzip.run()
-        let packed = output.fileHandleForReading.readDataToEndOfFile()
+        let written = output.fileHandleForReading.readDataToEndOfFile()
         gzip.waitUntilExit()
-        #expect(gzip.terminationStatus == 0)
-        #expect(try Gzip.decompress(Array(packed), limit: text.count) == text)
-        #expect(throws: Gzip.Failure.tooLarge(limit: text.count / 2)) { try Gzip.decompress(Array(packed), limit: text.count / 2) }
+        return (Array(written), gzip.terminationStatus)
     }
 
     @Test func refusesBombsAndGarbage() {
