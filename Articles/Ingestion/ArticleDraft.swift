@@ -10,7 +10,12 @@ public struct ArticleDraft: Sendable, Equatable {
     public var site: String?
     public var published: String?
     /// The readable text: paragraphs separated by blank lines.
-    public var content: String
+    public var content: String {
+        didSet { wordCount = TextStatistics.wordCount(content) }
+    }
+    /// Words in the body: counted once, when the body is set (a saved
+    /// article's count is stored, and `client add` prints it).
+    public private(set) var wordCount: Int
 
     public init(url: CanonicalURL?, title: String, author: String? = nil, site: String? = nil, published: String? = nil, content: String) {
         self.url = url
@@ -19,6 +24,7 @@ public struct ArticleDraft: Sendable, Equatable {
         self.site = site
         self.published = published
         self.content = content
+        self.wordCount = TextStatistics.wordCount(content)
     }
 
     /// The id this article gets: from its canonical URL, else from its text.
@@ -30,9 +36,6 @@ public struct ArticleDraft: Sendable, Equatable {
     /// Whether the body holds a letter or a digit: an article without any
     /// is refused, from a file or from the web alike.
     public var hasText: Bool { content.contains(where: { $0.isLetter || $0.isNumber }) }
-
-    /// Words in the body.
-    public var wordCount: Int { TextStatistics.wordCount(content) }
 
     /// The first paragraph (line) that is not the title and has at least
     /// eight words, else the first one that is not the title, shortened to

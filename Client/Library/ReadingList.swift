@@ -43,7 +43,9 @@ public final class ReadingList {
         let tagNames = try tags.map(Self.normalizedTag)
         let id = draft.id
         return try store.command { write in
-            let existing = try Row.fetchOne(write.db.cachedStatement(sql: "SELECT deleted FROM articles WHERE id = ?"), arguments: [id])
+            // As the library shows it before this command (read with the
+            // entity the writes load anyway).
+            let before = try write.entity(.article, id)
             func key(_ field: ArticleField) -> RegisterKey { RegisterKey(kind: .article, entity: id, field: field.rawValue) }
             for (field, value) in draft.fields { try write.set(key(field), value) }
             try write.setIfAbsent(key(.addedAt), .text(write.now))
@@ -53,9 +55,9 @@ public final class ReadingList {
             }
 
             let outcome: AddOutcome
-            if existing == nil {
+            if !before.isCompleteArticle {
                 outcome = .added
-            } else if existing?["deleted"] == true {
+            } else if before.registers[ArticleField.deleted.rawValue]?.value == .bool(true) {
                 outcome = .restored
             } else {
                 outcome = write.changedAnything ? .updated : .unchanged

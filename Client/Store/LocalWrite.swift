@@ -99,6 +99,11 @@ final class LocalWrite {
         try entity(EntityAddress(kind: kind, id: id)).values
     }
 
+    /// An entity as this command left it.
+    func entity(_ kind: EntityKind, _ id: String) throws -> StoredEntity {
+        try entity(EntityAddress(kind: kind, id: id))
+    }
+
     /// Whether the field at `key` was ever written.
     func exists(_ key: RegisterKey) throws -> Bool {
         try entity(EntityAddress(kind: key.kind, id: key.entity)).registers[key.field] != nil
@@ -109,8 +114,8 @@ final class LocalWrite {
     @discardableResult
     func set(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
         let address = EntityAddress(kind: key.kind, id: key.entity)
-        var entity = try entity(address)
-        let current = entity.registers[key.field]
+        let held = try heldIndex(address)
+        let current = entities.values[held].registers[key.field]
         // A register never written reads as null, so writing null to it changes nothing.
         if (current?.value ?? .null) == value { return false }
         let timestamp = clock.tick()
@@ -120,12 +125,15 @@ final class LocalWrite {
         if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
             throw EditError.unsyncable(problem)
         }
-        entity.set(key.field, register)
-        entities[address] = entity
-        if outboxEntries[address] == nil { outboxOrder.append(address) }
-        var entry = try outboxEntries[address] ?? storedOutboxEntry(address, entity)
-        entry.markWritten(key.field, replacing: current?.timestamp, base: current?.vector[timestamp.node] ?? 0)
-        outboxEntries[address] = entry
+        // Changed where they are held: an entity (or entry) copied out of
+        // its dictionary and stored back had its registers copied whole on
+        // every write, as the dictionary still held the original.
+        entities.values[held].set(key.field, register)
+        if outboxEntries[address] == nil {
+            outboxOrder.append(address)
+            outboxEntries[address] = try storedOutboxEntry(address, entities.values[held])
+        }
+        outboxEntries[address]!.markWritten(key.field, replacing: current?.timestamp, base: current?.vector[timestamp.node] ?? 0)
         commandChanged = true
         writes += 1
         return true
@@ -151,10 +159,14 @@ final class LocalWrite {
     }
 
     private func entity(_ address: EntityAddress) throws -> StoredEntity {
-        if let held = entities[address] { return held }
-        let loaded = try StoredEntity.load(address.kind, address.id, database)
-        entities[address] = loaded
-        return loaded
+        entities.values[try heldIndex(address)]
+    }
+
+    /// Where the entity is held, loaded first if it is not.
+    private func heldIndex(_ address: EntityAddress) throws -> [EntityAddress: StoredEntity].Index {
+        if let index = entities.index(forKey: address) { return index }
+        entities[address] = try StoredEntity.load(address.kind, address.id, database)
+        return entities.index(forKey: address)!
     }
 
     /// The entity's outbox entry as stored. Every entry is written with its

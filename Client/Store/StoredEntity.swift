@@ -85,9 +85,13 @@ struct StoredEntity {
     /// The value of each written field.
     var values: [String: FieldValue] { registers.mapValues(\.value) }
 
+    /// Whether an article's title, added-at and tombstone have all arrived
+    /// (its row's `complete`): only then does the library show it, so a
+    /// sync cut off half-way through it never shows it empty or live.
+    var isCompleteArticle: Bool { [ArticleField.title, .addedAt, .deleted].allSatisfy { registers[$0.rawValue] != nil } }
+
     mutating func set(_ field: String, _ register: Register) {
-        if registers[field]?.value != register.value { changedValues.insert(field) }
-        registers[field] = register
+        if registers.updateValue(register, forKey: field)?.value != register.value { changedValues.insert(field) }
         changedClocks.insert(field)
     }
 
@@ -148,7 +152,7 @@ struct StoredEntity {
             + ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
         case .article:
-            arguments.append(([ArticleField.title, .addedAt, .deleted].allSatisfy { registers[$0.rawValue] != nil }).databaseValue)
+            arguments.append(isCompleteArticle.databaseValue)
         case .tag:
             guard let (articleID, name) = TagEntity.parts(of: id) else { return }
             arguments += [articleID.databaseValue, name.databaseValue]

@@ -89,7 +89,7 @@ extension ClientCommand {
                     do {
                         let draft = try draft.get()
                         let (id, outcome) = try added.next()!.get()
-                        let words = draft.wordCount  // counted anew at each use
+                        let words = draft.wordCount
                         print("\(outcome.rawValue): \(draft.title) — \(words) words, \(TextStatistics.readingMinutes(words: words)) min")
                         print(id)
                     } catch {
