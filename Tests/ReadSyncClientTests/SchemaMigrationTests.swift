@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReadSyncArticles
 import ReadSyncCore
 import Testing
 
@@ -233,5 +234,31 @@ struct SchemaMigrationTests {
         #expect(after.notes == before.text.sorted())
         #expect(mismatches == 0)
         #expect(try temporary.open().search("pending").count == 1, "a word of a note, found")
+    }
+
+    /// FTS5 merges an index's segments whenever `automerge` of them are on
+    /// one level (4 by default). After `v12-search-merges-at-eight` both
+    /// indexes of an upgraded library merge at eight; a first import builds
+    /// its index without merging and leaves it merging at eight; and the
+    /// indexes hold exactly what their sources say.
+    @Test func searchIndexesMergeAtEightSegments() throws {
+        func automerge(_ db: Database) throws -> [Int?] {
+            try SearchIndex.Part.allCases.map { try Int.fetchOne(db, sql: "SELECT v FROM \($0.index)_config WHERE k = 'automerge'") }
+        }
+        let database = try laptopWithAnOutboxPerField()
+        try ClientSchema.migrator.migrate(database, upTo: "v11-search-sources-in-id-order")
+        #expect(try database.read(automerge) == [nil, nil], "the previous code left FTS5's default")
+        try ClientSchema.migrator.migrate(database)
+        #expect(try database.read(automerge) == [8, 8])
+        try database.close()
+
+        let fresh = TemporaryHome()
+        let list = try fresh.open()
+        let drafts = (0..<150).map { ArticleDraft(url: nil, title: "Article \($0)", content: "Words of article \($0), on pending things.") }
+        #expect(try list.add(drafts).allSatisfy { (try? $0.get()) != nil })
+        let (built, mismatches) = try list.store.write(during: .command) { db in (try automerge(db), try SearchIndex.mismatches(db)) }
+        #expect(built == [8, 8], "a first import's index, built in one pass")
+        #expect(mismatches == 0)
+        #expect(try list.search("pending", limit: 200).count == 150)
     }
 }
