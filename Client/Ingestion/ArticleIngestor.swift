@@ -29,15 +29,31 @@ public struct ArticleIngestor {
         return try readFile(input)
     }
 
+    /// Reads a file through one descriptor: opened, checked and read.
+    /// (Asked for a file's attributes, FileManager also looks its owner up
+    /// in the user database: a fifth of reading 500 articles.)
     private func readFile(_ path: String) throws -> ArticleDraft {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError.fileNotFound(path) }
-        guard !isDirectory.boolValue else { throw InputError.notAFile(path) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= Self.maxFileBytes else { throw InputError.fileTooLarge(path, limit: Self.maxFileBytes) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError.fileNotFound(path) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw InputError.fileNotFound(path) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw InputError.fileNotFound(path) }
+        guard status.st_mode & S_IFMT != S_IFDIR else { throw InputError.notAFile(path) }
+        guard status.st_size <= Self.maxFileBytes else { throw InputError.fileTooLarge(path, limit: Self.maxFileBytes) }
+        // To its end, whatever its size said: a file may grow, a pipe has none.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(status.st_size))
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw InputError.fileNotFound(path) }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+            guard bytes.count <= Self.maxFileBytes else { throw InputError.fileTooLarge(path, limit: Self.maxFileBytes) }
+        }
         let ext = (path as NSString).pathExtension.lowercased()
-        return try draft(fromBytes: Array(data), source: path, isHTMLByName: ["html", "htm", "xhtml"].contains(ext), url: nil)
+        return try draft(fromBytes: bytes, source: path, isHTMLByName: ["html", "htm", "xhtml"].contains(ext), url: nil)
     }
 
     /// A page, fetched as the server fetches one (`PageFetcher`).
