@@ -224,16 +224,13 @@ public struct SyncEngine {
             if page.more { next = fetchPage(after: page.next, known: state.known) }
             // Computed from the page's entities: made once.
             let changes = page.changes
-            let applied = try store.applyPulled(changes, cursor: page.next, checkpoint: page.checkpoint)
+            let applied = try store.applyPulled(changes, cursor: page.next, checkpoint: page.checkpoint, last: !page.more)
             FaultPoint.clientPullAfterCommit.reach()
             summary.pulled += changes.count
             summary.conflicts += applied.conflicts
             cursor = page.next
             progress(SyncProgress(phase: .pulling, done: Int(cursor - start), total: Int(max(page.latest - start, cursor - start))))
-            if !page.more {
-                try store.refreshSearchIndex()
-                return true
-            }
+            if !page.more { return true }
         }
     }
 

@@ -20,7 +20,7 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     case clientPullAfterAnswer = "client.pull.after-answer"
     case clientPullBeforeCommit = "client.pull.before-commit"
     case clientPullAfterCommit = "client.pull.after-commit"
-    // Client: the search index brought up to date once all pages are applied.
+    // Client: the search index brought up to date with the last page, in its transaction.
     case clientIndexBeforeCommit = "client.index.before-commit"
     // Server: one push, stored in one transaction, then answered.
     case serverPushBeforeCommit = "server.push.before-commit"

@@ -134,9 +134,11 @@ import Glibc
             let crashed = try rig.phone.client(environment: fault, "sync")
             #expect(crashed.signal == SIGABRT, "the fault point fired: \(crashed.stderr)")
             try Self.expectIntact(rig, "after the crash")
-            if point == .clientPullAfterCommit || point == .clientIndexBeforeCommit {
-                // The page is applied, its search entry not yet refreshed: a
-                // search before the next sync must still find the pulled note.
+            if point == .clientPullAfterCommit {
+                // The page is applied, and indexed with it (the last page and
+                // the index commit together, so `clientIndexBeforeCommit`
+                // leaves neither): a search before the next sync finds the
+                // pulled note.
                 let hits = try rig.phone.json("search", "pulled") as! [[String: Any]]
                 #expect(hits.map { $0["id"] as? String } == [ids[1]], "a search sees every applied page")
             }
