@@ -40,8 +40,11 @@ public struct BodyRequest: Sendable, Equatable, Hashable {
 
 extension ReadingList {
     /// Items written per transaction: each item is whole or absent after a
-    /// crash, and a re-run finishes the job.
-    public static let importBatchSize = 250
+    /// crash, and a re-run finishes the job. Each transaction indexes its
+    /// items and commits (a WAL checkpoint): at 250 to a transaction, a
+    /// 20,000-row Pocket import took 1.46 s, at 1,000 1.20 s, and `client
+    /// add`'s 500 files a command made two transactions.
+    public static let importBatchSize = 1000
 
     /// Saves what an export file holds, as ordinary writes (marked in the
     /// outbox, so it syncs).

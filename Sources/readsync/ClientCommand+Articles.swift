@@ -61,7 +61,7 @@ extension ClientCommand {
         }
 
         /// The most text one chunk holds before it is written: a chunk is
-        /// read whole before its transaction, and 250 large pages at once
+        /// read whole before its transaction, and 1,000 large pages at once
         /// would take gigabytes.
         static let chunkBytes = 32 * 1_048_576
 

@@ -235,9 +235,10 @@ struct ImportTests {
     }
 
     @Test func anInterruptedImportReRunFinishesWithoutDuplicates() throws {
-        let text = ImportFixtures.pocketCSV(rows: 600)
+        let rows = 3 * ReadingList.importBatchSize
+        let text = ImportFixtures.pocketCSV(rows: rows)
         let parsed = ImportFormat.pocketCSV.parse(Data(text.utf8))
-        #expect(parsed.items.count == 600 && parsed.skipped.isEmpty)
+        #expect(parsed.items.count == rows && parsed.skipped.isEmpty)
 
         let wholeHome = TemporaryHome()
         let whole = try wholeHome.open()
@@ -247,7 +248,7 @@ struct ImportTests {
         let interrupted = try temporary.open()
         try interrupted.importItems(Array(parsed.items.prefix(2 * ReadingList.importBatchSize)))
         let rerun = try interrupted.importItems(parsed.items)
-        #expect(rerun.new == 600 - 2 * ReadingList.importBatchSize && rerun.unchanged == 2 * ReadingList.importBatchSize)
+        #expect(rerun.new == rows - 2 * ReadingList.importBatchSize && rerun.unchanged == 2 * ReadingList.importBatchSize)
         #expect(try interrupted.everyArticle() == whole.everyArticle())
         #expect(try interrupted.changeLog().count == whole.changeLog().count, "every register written once")
     }
