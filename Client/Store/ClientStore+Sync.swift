@@ -274,14 +274,12 @@ extension ClientStore {
         try write(during: .sync) { db in
             var loaded: [EntityAddress: StoredEntity] = [:]
             for version in versions {
-                let address = EntityAddress(kind: version.kind, id: version.entity)
-                var entity = try loaded[address] ?? StoredEntity.load(address.kind, address.id, db)
-                if let mine = entity.registers[version.field], mine.timestamp == version.timestamp, mine.vector == version.vector,
-                    mine.value != version.value
+                let held = try loaded.index(loading: EntityAddress(kind: version.kind, id: version.entity), db)
+                if let mine = loaded.values[held].registers[version.field], mine.timestamp == version.timestamp,
+                    mine.vector == version.vector, mine.value != version.value
                 {
-                    entity.set(version.field, version.register)
+                    loaded.values[held].set(version.field, version.register)
                 }
-                loaded[address] = entity
             }
             try StoredEntity.save(&loaded, db)
             _ = try RemoteApply(db: db, node: node, wallClock: wallClock).apply(versions)
@@ -308,12 +306,10 @@ extension ClientStore {
         var entities: [EntityAddress: StoredEntity] = [:]
         var restamped: [DeviceIdentity.Restamp] = []
         for field in fields {
-            let address = EntityAddress(kind: field.key.kind, id: field.key.entity)
-            var entity = try entities[address] ?? StoredEntity.load(address.kind, address.id, db)
-            let register = entity.registers[field.key.field]!
+            let held = try entities.index(loading: EntityAddress(kind: field.key.kind, id: field.key.entity), db)
+            let register = entities.values[held].registers[field.key.field]!
             let after = Register(value: register.value, timestamp: clock.tick(), vector: vector(field, register))
-            entity.set(field.key.field, after)
-            entities[address] = entity
+            entities.values[held].set(field.key.field, after)
             restamped.append(DeviceIdentity.Restamp(key: field.key, before: register, after: after))
         }
         try StoredEntity.save(&entities, db)

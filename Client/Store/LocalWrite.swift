@@ -114,7 +114,7 @@ final class LocalWrite {
     @discardableResult
     func set(_ key: RegisterKey, _ value: FieldValue) throws -> Bool {
         let address = EntityAddress(kind: key.kind, id: key.entity)
-        let held = try heldIndex(address)
+        let held = try entities.index(loading: address, database)
         let current = entities.values[held].registers[key.field]
         // A register never written reads as null, so writing null to it changes nothing.
         if (current?.value ?? .null) == value { return false }
@@ -125,9 +125,7 @@ final class LocalWrite {
         if let problem = ChangeValidation.problem(with: Change(key: key, register: register)) {
             throw EditError.unsyncable(problem)
         }
-        // Changed where they are held: an entity (or entry) copied out of
-        // its dictionary and stored back had its registers copied whole on
-        // every write, as the dictionary still held the original.
+        // Changed where they are held (see `index(loading:)`).
         entities.values[held].set(key.field, register)
         if outboxEntries[address] == nil {
             outboxOrder.append(address)
@@ -159,14 +157,7 @@ final class LocalWrite {
     }
 
     private func entity(_ address: EntityAddress) throws -> StoredEntity {
-        entities.values[try heldIndex(address)]
-    }
-
-    /// Where the entity is held, loaded first if it is not.
-    private func heldIndex(_ address: EntityAddress) throws -> [EntityAddress: StoredEntity].Index {
-        if let index = entities.index(forKey: address) { return index }
-        entities[address] = try StoredEntity.load(address.kind, address.id, database)
-        return entities.index(forKey: address)!
+        entities.values[try entities.index(loading: address, database)]
     }
 
     /// The entity's outbox entry as stored. Every entry is written with its

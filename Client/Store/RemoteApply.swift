@@ -26,17 +26,16 @@ struct RemoteApply {
             // skipped rather than allowed to corrupt the library.
             guard ChangeValidation.problem(with: change) == nil else { continue }
             clock.observe(change.timestamp)
-            let address = EntityAddress(kind: change.kind, id: change.entity)
-            var entity = try entities[address] ?? StoredEntity.load(change.kind, change.entity, db)
-            defer { entities[address] = entity }
-            guard let current = entity.registers[change.field] else {
-                entity.set(change.field, change.register)
+            // Changed where it is held (see `index(loading:)`).
+            let held = try entities.index(loading: EntityAddress(kind: change.kind, id: change.entity), db)
+            guard let current = entities.values[held].registers[change.field] else {
+                entities.values[held].set(change.field, change.register)
                 result.changed += 1
                 continue
             }
             let merge = Register.merge(current, change.register)
             if merge.merged != current {
-                entity.set(change.field, merge.merged)
+                entities.values[held].set(change.field, merge.merged)
                 result.changed += 1
             }
             // Concurrent writes of the same value lose nothing, and bookkeeping

@@ -224,6 +224,19 @@ struct EntityAddress: Hashable {
     let id: String
 }
 
+extension Dictionary where Key == EntityAddress, Value == StoredEntity {
+    /// Where the entity at `address` is held, loaded from `db` first if it
+    /// is not. Changed through `values[index]`, it is changed where it is
+    /// held: an entity copied out of the dictionary, changed and stored back
+    /// had its registers copied whole at every change, as the dictionary
+    /// still held the original.
+    mutating func index(loading address: EntityAddress, _ db: Database) throws -> Index {
+        if let index = index(forKey: address) { return index }
+        self[address] = try StoredEntity.load(address.kind, address.id, db)
+        return index(forKey: address)!
+    }
+}
+
 extension ClientStore {
     /// Every field this device holds, with its value and clock: the state it
     /// converges on with every other replica.
