@@ -122,9 +122,9 @@ enum SearchIndex {
 
     /// Builds an empty index in one pass over its source. FTS5 writes what
     /// it gathers out as a segment every megabyte, and merging them as they
-    /// pile up made a sixth of building a 10k library's index, for an index
-    /// of as many segments in the end (8 against 9). Merging is off for the
-    /// build and on again after it.
+    /// piled up made an eighth of building a 10k library's index, for an
+    /// index of as many segments in the end (9 against 8). Merging is off
+    /// for the build and on again after it.
     private static func build(_ part: Part, _ db: Database) throws {
         try setAutomerge(0, part, db)
         try db.execute(sql: "INSERT INTO \(part.index) (\(part.index)) VALUES ('rebuild')")
