@@ -11,7 +11,7 @@ public final class ReadingList {
     /// Where it lives.
     public let home: ClientHome
     /// New note ids: random UUIDs (a seam so simulations repeat exactly).
-    var makeNoteID: () -> String = { UUID().uuidString.lowercased() }
+    var makeNoteID: () -> String = { Identity.newNoteID() }
 
     public init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
         self.home = home

@@ -85,7 +85,7 @@ extension WallabagEntries {
             let quote = fields["quote"]?.trimmingCharacters(in: .whitespacesAndNewlines)
             // A highlight is a quote without a comment.
             guard !text.isEmpty || quote?.isEmpty == false else { throw WallabagError(.badRequest, "give a 'text', a 'quote' or both") }
-            let id = UUID().uuidString.lowercased(), now = self.now
+            let id = Identity.newNoteID(), now = self.now
             try await write(account, article: article.id, notes: [id]) { edit in
                 edit.addNote(id, to: article.id, body: text, quote: quote, now: now)
             }

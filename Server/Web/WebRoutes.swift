@@ -234,7 +234,7 @@ struct WebRoutes: Sendable {
         let body = (fields["body"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let quote = (fields["quote"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty || !quote.isEmpty else { throw WebError(.badRequest, "Empty note", "Write a note, quote a passage, or both.") }
-        let noteID = UUID().uuidString.lowercased(), id = article.id, now = self.nowText
+        let noteID = Identity.newNoteID(), id = article.id, now = self.nowText
         try await write(session, article: id, notes: [noteID]) { edit in
             edit.addNote(noteID, to: id, body: body, quote: quote, now: now)
         }

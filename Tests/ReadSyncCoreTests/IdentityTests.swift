@@ -132,3 +132,31 @@ struct GzipTests {
         #expect(throws: Gzip.Failure.corrupt) { try Gzip.decompress(Array(bomb.prefix(100)), limit: 100_000_000) }
     }
 }
+
+struct NoteIDTests {
+    /// A new note's id is what `UUID().uuidString.lowercased()` wrote
+    /// before: a version-4 UUID of the RFC 9562 variant, in lower case,
+    /// that Foundation reads back as the same text; and no two are alike.
+    @Test func aNewNoteIDIsARandomVersion4UUIDInLowerCase() throws {
+        var seen: Set<String> = []
+        for _ in 0..<10_000 {
+            let id = Identity.newNoteID()
+            let uuid = try #require(UUID(uuidString: id), "\(id)")
+            #expect(uuid.uuidString.lowercased() == id)
+            let bytes = uuid.uuid
+            #expect(bytes.6 >> 4 == 4, "version 4: \(id)")
+            #expect(bytes.8 >> 6 == 0b10, "the RFC 9562 variant: \(id)")
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+
+        // Every bit but the version and the variant comes from the generator.
+        struct Constant: RandomNumberGenerator {
+            let value: UInt64
+            mutating func next() -> UInt64 { value }
+        }
+        var zeros = Constant(value: 0), ones = Constant(value: .max)
+        #expect(Identity.newNoteID(using: &zeros) == "00000000-0000-4000-8000-000000000000")
+        #expect(Identity.newNoteID(using: &ones) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
+    }
+}
