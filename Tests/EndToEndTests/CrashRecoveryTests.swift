@@ -142,6 +142,11 @@ import Glibc
                 let hits = try rig.phone.json("search", "pulled") as! [[String: Any]]
                 #expect(hits.map { $0["id"] as? String } == [ids[1]], "a search sees every applied page")
             }
+            if point == .clientIndexBeforeCommit {
+                // The only page was the last: neither it nor its index entries stayed.
+                #expect((try rig.phone.json("search", "pulled") as! [[String: Any]]).isEmpty, "the page and the index commit together")
+                #expect((try rig.phone.json("show", ids[1]) as! [String: Any])["favorite"] as? Bool == false)
+            }
         case .serverPushBeforeCommit, .serverPushAfterCommit, .serverPullBeforeAnswer:
             try rig.restartServer(environment: fault)
             let failed = try rig.phone.client("sync")

@@ -238,9 +238,9 @@ struct SchemaMigrationTests {
 
     /// FTS5 merges an index's segments whenever `automerge` of them are on
     /// one level (4 by default). After `v12-search-merges-at-eight` both
-    /// indexes of an upgraded library merge at eight; a first import builds
-    /// its index without merging and leaves it merging at eight; and the
-    /// indexes hold exactly what their sources say.
+    /// indexes of an upgraded library merge at eight; a first import's
+    /// one-pass build (which turns merging off while it runs) leaves them
+    /// merging at eight; and the indexes hold exactly what their sources say.
     @Test func searchIndexesMergeAtEightSegments() throws {
         func automerge(_ db: Database) throws -> [Int?] {
             try SearchIndex.Part.allCases.map { try Int.fetchOne(db, sql: "SELECT v FROM \($0.index)_config WHERE k = 'automerge'") }
