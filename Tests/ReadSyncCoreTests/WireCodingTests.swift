@@ -43,6 +43,27 @@ struct WireCodingTests {
         }
     }
 
+    /// Writer and reader look for the bytes that end a plain run eight at a
+    /// time (`JSONStringScan`): each such byte, and its near misses (the
+    /// bytes beside it, the same byte with its high bit set inside a UTF-8
+    /// sequence), is found or passed over at every place in a word.
+    @Test func everyByteToEscapeIsFoundAtEveryPlaceInAWord() throws {
+        let toEscape = ["\"", "\\", "\u{0}", "\u{1}", "\u{1f}", "\n", "\"\"", "\\\n"]
+        // "â" is C3 A2 (a quote's byte with the high bit), "\u{71C}" DC 9C
+        // (a backslash's and a control's), "\u{9F}" C2 9F.
+        let nearMisses = ["!", "#", "[", "]", " ", "\u{7f}", "â", "\u{71C}", "\u{9F}", "日本語😀"]
+        for piece in toEscape + nearMisses {
+            for before in 0..<17 {
+                for after in [0, 1, 7, 8, 9, 23] {
+                    let text = String(repeating: "a", count: before) + piece + String(repeating: "b", count: after)
+                    let written = try WireCoding.text(.text(text))
+                    #expect(Array(written.utf8) == Array(try WireCoding.encoder.encode(text)), "\(text.debugDescription)")
+                    #expect(try WireCoding.value(fromText: written) == .text(text), "\(text.debugDescription)")
+                }
+            }
+        }
+    }
+
     @Test func messagesAreWrittenAsTheEncoderWritesThem() throws {
         var random = SeededGenerator(seed: 6)
         let changes = (0..<50).map { _ in Self.randomChange(&random) }

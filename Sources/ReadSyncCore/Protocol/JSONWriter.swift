@@ -46,28 +46,32 @@ public struct JSONWriter {
         var text = text
         text.withUTF8 { utf8 in
             var runStart = 0
-            for index in utf8.indices {
-                let code = utf8[index]
-                guard code < 0x20 || code == UInt8(ascii: "\"") || code == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                bytes.append(UInt8(ascii: "\\"))
-                switch code {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(code)
-                case 0x08: byte("b")
-                case 0x09: byte("t")
-                case 0x0A: byte("n")
-                case 0x0C: byte("f")
-                case 0x0D: byte("r")
-                default:
-                    raw("u00")
-                    bytes.append(Self.hexDigits[Int(code >> 4)])
-                    bytes.append(Self.hexDigits[Int(code & 0x0F)])
-                }
+            while true {
+                let end = JSONStringScan.plainRunEnd(in: utf8, from: runStart)
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<end]))
+                guard end < utf8.count else { break }
+                escape(utf8[end])
+                runStart = end + 1
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A byte `JSONStringScan` stops at, escaped.
+    private mutating func escape(_ code: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch code {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(code)
+        case 0x08: byte("b")
+        case 0x09: byte("t")
+        case 0x0A: byte("n")
+        case 0x0C: byte("f")
+        case 0x0D: byte("r")
+        default:
+            raw("u00")
+            bytes.append(Self.hexDigits[Int(code >> 4)])
+            bytes.append(Self.hexDigits[Int(code & 0x0F)])
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
