@@ -438,8 +438,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     /// The register in `row`'s columns `value, timestamp, vector`, in that
-    /// order from column `first`. (By position: a page reads ~165,000 rows
-    /// for a 10k library, and a lookup by name compares column names.)
+    /// order from column `first`. (By position: a full sync of a 10k
+    /// library reads ~165,000 rows, and a lookup by name compares names.)
     private static func register(_ row: Row, from first: Int) throws -> Register {
         guard let timestamp = HLCTimestamp(encoded: row[first + 1]) else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")

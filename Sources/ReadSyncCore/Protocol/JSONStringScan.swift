@@ -36,7 +36,7 @@ enum JSONStringScan {
         return index
     }
 
-    static func isSpecial(_ byte: UInt8) -> Bool {
+    private static func isSpecial(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20
     }
 }
