@@ -40,18 +40,18 @@ extension VersionVector {
 
     /// Appends `compact` to `bytes`.
     public func appendCompact(to bytes: inout [UInt8]) {
-        for (node, counter) in counters.sorted(by: { $0.key < $1.key }) {
-            let id = node.rawValue.utf8
+        for entry in entries {
+            let id = entry.node.rawValue.utf8
             bytes.append(UInt8(id.count))
             bytes.append(contentsOf: id)
-            LEB128.append(counter, to: &bytes)
+            LEB128.append(entry.counter, to: &bytes)
         }
     }
 
     /// Reads `compact`; nil for anything else.
     public init?(compact bytes: some Collection<UInt8>) {
         let bytes = Array(bytes)
-        var counters: [NodeID: UInt64] = [:]
+        var entries: [Entry] = []
         var index = 0
         while index < bytes.count {
             let length = Int(bytes[index])
@@ -61,9 +61,9 @@ extension VersionVector {
             else { return nil }
             index += length
             guard let counter = LEB128.read(bytes, at: &index) else { return nil }
-            counters[node] = counter
+            entries.append(Entry(node: node, counter: counter))
         }
-        self.init(counters)
+        self.init(firstOfEach: entries)
     }
 }
 

@@ -111,4 +111,49 @@ struct VersionVectorTests {
         let data = try JSONEncoder().encode(vector)
         #expect(try JSONDecoder().decode(VersionVector.self, from: data) == vector)
     }
+
+    /// The vector is a sorted array walked side by side; this holds it to
+    /// the plain definition over dictionaries, where an absent node counts
+    /// as zero, on vectors of up to five of seven nodes (ids of different
+    /// lengths, so byte order is not length order).
+    @Test func agreesWithTheDefinitionOverDictionaries() throws {
+        let nodes = ["a", "a0", "b", "node-7z", "z", "0", "ab"].map { NodeID($0)! }
+        var rng = SeededGenerator(seed: 12)
+        func randomCounters() -> [NodeID: UInt64] {
+            var counters: [NodeID: UInt64] = [:]
+            for node in nodes.shuffled(using: &rng).prefix(Int.random(in: 0...5, using: &rng)) {
+                counters[node] = UInt64.random(in: 0...3, using: &rng)
+            }
+            return counters
+        }
+        for _ in 0..<5_000 {
+            let (x, y) = (randomCounters(), randomCounters())
+            let (vx, vy) = (VersionVector(x), VersionVector(y))
+            let all = Set(x.keys).union(y.keys)
+            let less = all.contains { x[$0, default: 0] < y[$0, default: 0] }
+            let greater = all.contains { x[$0, default: 0] > y[$0, default: 0] }
+            let order: CausalOrder = less ? (greater ? .concurrent : .before) : (greater ? .after : .equal)
+            #expect(vx.compare(vy) == order, "\(x) vs \(y)")
+            #expect(vx.merged(with: vy) == VersionVector(x.merging(y, uniquingKeysWith: max)), "\(x) ∨ \(y)")
+            #expect((vx == vy) == (order == .equal))
+            let node = nodes.randomElement(using: &rng)!
+            var bumped = x
+            bumped[node, default: 0] += 1
+            #expect(vx.incremented(for: node) == VersionVector(bumped))
+            #expect(nodes.allSatisfy { vx[$0] == x[$0, default: 0] })
+            #expect(vx.counters == x.filter { $0.value > 0 })
+            #expect(vx.entries.map(\.node) == vx.entries.map(\.node).sorted())
+            #expect(try WireCoding.vector(fromText: WireCoding.text(vx)) == vx)
+            #expect(VersionVector(compact: vx.compact) == vx)
+        }
+    }
+
+    /// A JSON object may list its keys in any order and repeat one (a peer
+    /// of ours never does): the first value counts, and zeros are dropped.
+    @Test func readsKeysInAnyOrderAndKeepsADuplicateKeysFirstValue() throws {
+        let vector = try WireCoding.vector(fromText: #"{"z":1,"a":2,"m":0,"z":9,"b":3,"a":"not read"}"#)
+        #expect(vector == VersionVector([NodeID("a")!: 2, NodeID("b")!: 3, NodeID("z")!: 1]))
+        #expect(vector.entries.map(\.node.rawValue) == ["a", "b", "z"])
+        #expect(try WireCoding.text(vector) == #"{"a":2,"b":3,"z":1}"#)
+    }
 }

@@ -20,8 +20,8 @@ public enum ChangeValidation {
             return "value of \(change.kind.rawValue).\(change.field) \(problem)"
         }
         guard change.timestamp.physical >= 0 else { return "negative timestamp" }
-        guard change.vector.counters.count <= maxVectorEntries else { return "version vector has too many entries" }
-        guard change.vector.counters.values.allSatisfy({ $0 <= maxCounter }) else { return "version vector counter out of range" }
+        guard change.vector.entries.count <= maxVectorEntries else { return "version vector has too many entries" }
+        guard change.vector.entries.allSatisfy({ $0.counter <= maxCounter }) else { return "version vector counter out of range" }
         guard change.vector[change.timestamp.node] >= 1 else {
             return "version vector does not count the write's own node \(change.timestamp.node)"
         }

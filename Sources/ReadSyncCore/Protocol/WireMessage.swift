@@ -349,23 +349,24 @@ extension FieldValue {
 
 extension VersionVector {
     init(wire reader: inout JSONReader) throws {
-        var counters: [NodeID: UInt64] = [:]
+        var entries: [Entry] = []
         try reader.readObject { reader, key in
             guard let node = NodeID(key) else { throw reader.invalidValue("Invalid node id in version vector") }
-            if counters[node] != nil { return try reader.skipValue() }
-            counters[node] = try reader.readInteger()
+            // A key read twice keeps its first value; the second is not read.
+            if entries.contains(where: { $0.node == node }) { return try reader.skipValue() }
+            entries.append(Entry(node: node, counter: try reader.readInteger()))
         }
-        self.init(counters)
+        self.init(firstOfEach: entries)
     }
 
     /// Nodes in byte order of their ids, as the encoder's sorted keys.
     func write(wire writer: inout JSONWriter) {
         writer.byte("{")
-        for (index, node) in counters.keys.sorted().enumerated() {
+        for (index, entry) in entries.enumerated() {
             if index > 0 { writer.byte(",") }
-            writer.string(node.rawValue)
+            writer.string(entry.node.rawValue)
             writer.byte(":")
-            writer.integer(counters[node]!)
+            writer.integer(entry.counter)
         }
         writer.byte("}")
     }
