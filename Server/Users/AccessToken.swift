@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReadSyncCore
 
 /// Bearer tokens: 32 random bytes shown once as hex; the server keeps only
 /// their SHA-256, so a copy of its database does not let anyone sync.
@@ -15,7 +16,7 @@ public enum AccessToken {
 
     /// What the server stores and compares: the SHA-256 as hex (swift-crypto).
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(Crypto.SHA256.hash(data: Data(token.utf8)))
     }
 
     /// User names: 1–64 of letters, digits, `.`, `_`, `-`.

@@ -83,6 +83,6 @@ public enum WallabagToken {
 
     private static func signature(_ claims: String, _ credentials: WallabagCredentialHashes) -> String {
         let key = SymmetricKey(data: Data((credentials.secretHash + credentials.passwordHash).utf8))
-        return HMAC<Crypto.SHA256>.authenticationCode(for: Data(claims.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        return Hex.string(HMAC<Crypto.SHA256>.authenticationCode(for: Data(claims.utf8), using: key))
     }
 }

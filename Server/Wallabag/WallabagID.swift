@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReadSyncCore
 
 /// wallabag apps name entries and tags by integers (KOReader writes them into
 /// file names). readsync's ids are 16 hex digits; an entry's integer is the
@@ -25,6 +26,6 @@ enum WallabagID {
     }
 
     static func sha1Hex(_ text: String) -> String {
-        Insecure.SHA1.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(Insecure.SHA1.hash(data: Data(text.utf8)))
     }
 }
