@@ -188,10 +188,8 @@ struct SyncRoutes: Sendable {
         if let version = request.headers[HTTPField.Name(SyncProtocol.versionHeader)!], version != String(SyncProtocol.version) {
             throw Self.unsupported(Int(version))
         }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            case let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces),
-            token.count == 64, token.allSatisfy(\.isHexDigit),
-            let user = try await store.user(forTokenHash: AccessToken.hash(token.lowercased()))
+        guard let token = request.headers[.authorization].flatMap(AccessToken.fromAuthorization),
+            let user = try await store.user(forTokenHash: AccessToken.hash(token))
         else { throw APIError.unauthorized }
         context.facts.user = user
         return user

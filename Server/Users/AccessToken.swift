@@ -14,6 +14,28 @@ public enum AccessToken {
         }.joined()
     }
 
+    /// The token an `Authorization` header carries: "Bearer ", then 64 hex
+    /// digits (spaces or tabs around them allowed), in lower case; nil for
+    /// anything else. By bytes, not characters: it runs on every request.
+    public static func fromAuthorization(_ header: String) -> String? {
+        var token = Substring(header).utf8
+        guard token.starts(with: "Bearer ".utf8) else { return nil }
+        token = token.dropFirst(7)
+        while let first = token.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { token = token.dropFirst() }
+        while let last = token.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { token = token.dropLast() }
+        guard token.count == 64 else { return nil }
+        var lower: [UInt8] = []
+        lower.reserveCapacity(64)
+        for byte in token {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): lower.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): lower.append(byte + 32)
+            default: return nil
+            }
+        }
+        return String(decoding: lower, as: UTF8.self)
+    }
+
     /// What the server stores and compares: the SHA-256 as hex (swift-crypto).
     public static func hash(_ token: String) -> String {
         Hex.string(Crypto.SHA256.hash(data: Data(token.utf8)))
