@@ -26,7 +26,7 @@ extension ClientStore {
     }
 
     func syncState() throws -> SyncState {
-        try read { db in
+        try readOneStatement { db in
             // Every key in one statement: a sync reads its state at every step.
             let meta = try MetaKey.readAll(db)
             return SyncState(
@@ -39,7 +39,7 @@ extension ClientStore {
 
     /// Fields written here and not yet acknowledged by a server.
     func pendingChangeCount() throws -> Int {
-        try read { db in try Outbox.count(db) }
+        try readOneStatement { db in try Outbox.count(db) }
     }
 
     /// A batch of the outbox: the current versions of the oldest waiting
@@ -169,7 +169,7 @@ extension ClientStore {
     /// Refreshes the search index first if a pull left it behind (it was cut
     /// off before its end), so that a search sees every applied page.
     func refreshSearchIndexIfBehind() throws {
-        let behind = try read { db in
+        let behind = try readOneStatement { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM search_queue)")) ?? false
         }
         if behind { try refreshSearchIndex() }

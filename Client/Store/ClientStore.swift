@@ -168,6 +168,15 @@ public final class ClientStore {
         return try database.read(body)
     }
 
+    /// Runs `body`, which runs a single statement, outside a transaction:
+    /// one statement reads a consistent state by itself. GRDB's `read`
+    /// wraps it in `BEGIN` and `COMMIT`, each prepared afresh, which cost
+    /// about as much as reading the sync state, and a sync reads it at
+    /// every step.
+    func readOneStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.unsafeRead(body)
+    }
+
     static func storedClock(_ db: Database) throws -> HLCTimestamp? {
         try MetaKey.clock.read(db).flatMap(HLCTimestamp.init(encoded:))
     }
