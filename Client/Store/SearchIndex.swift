@@ -1,4 +1,5 @@
 import GRDB
+import ReadSyncCore
 
 /// Keeps the two external-content full-text indexes in step with the values.
 ///
@@ -68,18 +69,24 @@ enum SearchIndex {
             if entry.mayBeIndexed && db.changesCount == 1 { leaving[entry.part, default: []].append(entry.articleID) }
         }
         for (part, ids) in leaving {
-            let delete = part.deleteStatement
             if ids.count == 1 {
-                // A local command's article: the statement is kept prepared.
-                try db.cachedStatement(sql: delete + " (?))").execute(arguments: [ids[0]])
+                // A local command's article.
+                try db.cachedStatement(sql: part.deleteStatement + " (?))").execute(arguments: [ids[0]])
                 continue
             }
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let some = ids[start..<min(start + 500, ids.count)]
-                try db.execute(
-                    sql: delete + " (\(databaseQuestionMarks(count: some.count))))",
-                    arguments: StatementArguments(some.map { $0 as (any DatabaseValueConvertible)? }))
+            // A pull's articles, as one JSON array: the statement is prepared
+            // once however many there are. (With the ids spliced into its
+            // text, SQLite parsed it afresh at every pull.)
+            var list = JSONWriter(capacity: ids.count * 20)
+            list.byte("[")
+            for (index, id) in ids.enumerated() {
+                if index > 0 { list.byte(",") }
+                list.string(id)
             }
+            list.byte("]")
+            try db.cachedStatement(sql: part.deleteStatement + " (SELECT value FROM json_each(?)))").execute(arguments: [
+                String(decoding: list.bytes, as: UTF8.self)
+            ])
         }
     }
 
