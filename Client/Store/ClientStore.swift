@@ -236,7 +236,9 @@ enum MetaKey: String {
             try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
                 .execute(arguments: [rawValue, value])
         } else {
-            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [rawValue])
+            // Kept prepared too: every push clears its pending token once the
+            // server has recorded it.
+            try db.cachedStatement(sql: "DELETE FROM meta WHERE key = ?").execute(arguments: [rawValue])
         }
     }
 }
