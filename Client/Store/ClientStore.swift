@@ -170,9 +170,8 @@ public final class ClientStore {
 
     /// Runs `body`, which runs a single statement, outside a transaction:
     /// one statement reads a consistent state by itself. GRDB's `read`
-    /// wraps it in `BEGIN` and `COMMIT`, each prepared afresh, which cost
-    /// about as much as reading the sync state, and a sync reads it at
-    /// every step.
+    /// wraps it in `BEGIN` and `COMMIT`, each prepared afresh at every
+    /// call, and a sync reads its state at every step.
     func readOneStatement<T>(_ body: (Database) throws -> T) throws -> T {
         try database.unsafeRead(body)
     }
