@@ -24,6 +24,14 @@ struct MicroBenchmarks {
         let entity = EntityChange.grouping([change])[0]
         let encoded = (try? WireCoding.encode(entity)) ?? []
         var clock = HybridLogicalClock(node: nodes[0])
+        // An article's clocks as a device stores them: ten fields written by
+        // one device, the last two edited since on another.
+        let articleClocks = EntityClocks.encode(
+            ArticleField.allCases.enumerated().map { index, field in
+                let writer = index < 8 ? nodes[0] : nodes[1]
+                let vector = index < 8 ? VersionVector([nodes[0]: 1]) : VersionVector([nodes[0]: 1, nodes[1]: 1])
+                return (field.rawValue, (HLCTimestamp(physical: base.physical + Int64(index), counter: 0, node: writer), vector))
+            })
 
         return [
             measure("register merge (concurrent)") { Register.merge(a, b).concurrentLoser != nil },
@@ -31,6 +39,7 @@ struct MicroBenchmarks {
             measure("version vector compare") { a.vector.compare(b.vector) == .concurrent },
             measure("change encode (JSON, 200-char note)") { ((try? WireCoding.encode(entity))?.count ?? 0) > 0 },
             measure("change decode (JSON, 200-char note)") { (try? WireCoding.decode(EntityChange.self, from: encoded)) != nil },
+            measure("entity clocks decode (an article's 10 fields)") { EntityClocks.decodeFields(articleClocks)?.count == 10 },
         ]
     }
 

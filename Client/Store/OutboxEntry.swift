@@ -84,20 +84,25 @@ struct OutboxEntry: Equatable {
 
     /// Reads `encoded`; nil for anything else.
     init?(encoded blob: some Collection<UInt8>) {
-        var reader = ByteReader(blob)
-        while !reader.isAtEnd {
-            guard let nameLength = reader.byte(), let name = reader.take(Int(nameLength)), let flags = reader.byte(), flags & ~3 == 0
-            else { return nil }
-            var mark = Mark()
-            if flags & 1 != 0 {
-                guard let length = reader.byte(), let floor = reader.take(Int(length)).flatMap({ HLCTimestamp(compact: $0) }) else { return nil }
-                mark.floor = floor
+        let read = ByteReader.reading(blob) { reader -> [(name: String, mark: Mark)]? in
+            var fields: [(name: String, mark: Mark)] = []
+            while reader.remaining > 0 {
+                guard let nameLength = reader.byte(), let name = reader.string(length: Int(nameLength)), let flags = reader.byte(), flags & ~3 == 0
+                else { return nil }
+                var mark = Mark()
+                if flags & 1 != 0 {
+                    guard let length = reader.byte(), let floor = reader.timestamp(length: Int(length)) else { return nil }
+                    mark.floor = floor
+                }
+                if flags & 2 != 0 {
+                    guard let base = reader.varint() else { return nil }
+                    mark.base = base
+                }
+                fields.append((name, mark))
             }
-            if flags & 2 != 0 {
-                guard let base = reader.varint() else { return nil }
-                mark.base = base
-            }
-            fields.append((String(decoding: name, as: UTF8.self), mark))
+            return fields
         }
+        guard let read else { return nil }
+        fields = read
     }
 }

@@ -50,9 +50,10 @@ struct StoredEntity {
         try withExtendedLifetime(found) {
             guard let row = try found.next() else { return }
             storedClocks = row[0]
-            guard let clocks = EntityClocks.decode(storedClocks!) else {
+            guard let clocks = EntityClocks.decodeFields(storedClocks!) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
             }
+            registers.reserveCapacity(clocks.count)
             for (field, clock) in clocks {
                 let value = try columns.firstIndex(of: field).map { try FieldValue(row[$0 + 1], shape: kind.shape(of: field)!) } ?? .null
                 registers[field] = Register(value: value, timestamp: clock.timestamp, vector: clock.vector)

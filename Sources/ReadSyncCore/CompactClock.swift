@@ -21,11 +21,8 @@ extension HLCTimestamp {
 
     /// Reads `compact`; nil for anything else.
     public init?(compact bytes: some Collection<UInt8>) {
-        let bytes = Array(bytes)
-        guard bytes.count > 12, let node = NodeID(String(decoding: bytes[12...], as: UTF8.self)) else { return nil }
-        let physical = Int64(bitPattern: Compact.readBigEndian(bytes[0..<8]))
-        guard physical >= 0 else { return nil }
-        self.init(physical: physical, counter: UInt32(Compact.readBigEndian(bytes[8..<12])), node: node)
+        guard let stamp = ByteReader.reading(bytes, { $0.timestamp(length: $0.remaining) }) else { return nil }
+        self = stamp
     }
 }
 
@@ -50,25 +47,13 @@ extension VersionVector {
 
     /// Reads `compact`; nil for anything else.
     public init?(compact bytes: some Collection<UInt8>) {
-        let bytes = Array(bytes)
-        var entries: [Entry] = []
-        var index = 0
-        while index < bytes.count {
-            let length = Int(bytes[index])
-            index += 1
-            guard length > 0, index + length < bytes.count,
-                let node = NodeID(String(decoding: bytes[index..<index + length], as: UTF8.self))
-            else { return nil }
-            index += length
-            guard let counter = LEB128.read(bytes, at: &index) else { return nil }
-            entries.append(Entry(node: node, counter: counter))
-        }
-        self.init(firstOfEach: entries)
+        guard let vector = ByteReader.reading(bytes, { $0.vector(length: $0.remaining) }) else { return nil }
+        self = vector
     }
 }
 
 /// Unsigned LEB128 varints: seven bits a byte, lowest first, the high bit
-/// set on every byte but the last.
+/// set on every byte but the last (read by `ByteReader.varint`).
 public enum LEB128 {
     public static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         var value = value
@@ -78,51 +63,11 @@ public enum LEB128 {
             bytes.append(value == 0 ? low : low | 0x80)
         } while value != 0
     }
-
-    /// The varint at `index`, which moves past it; nil when it is cut short
-    /// or longer than 64 bits.
-    public static func read(_ bytes: [UInt8], at index: inout Int) -> UInt64? {
-        var value: UInt64 = 0, shift: UInt64 = 0
-        while index < bytes.count, shift < 64 {
-            let byte = bytes[index]
-            index += 1
-            value |= UInt64(byte & 0x7f) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
-    }
-}
-
-/// Reads bytes front to back for the compact decoders; nil past the end.
-public struct ByteReader {
-    private let bytes: [UInt8]
-    private var index = 0
-
-    public init(_ bytes: some Collection<UInt8>) { self.bytes = Array(bytes) }
-
-    public var isAtEnd: Bool { index >= bytes.count }
-
-    /// The next `count` bytes; nil (and nothing read) when fewer are left.
-    public mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
-        guard count >= 0, index + count <= bytes.count else { return nil }
-        defer { index += count }
-        return bytes[index..<index + count]
-    }
-
-    public mutating func byte() -> UInt8? { take(1)?.first }
-
-    /// A `LEB128` varint.
-    public mutating func varint() -> UInt64? { LEB128.read(bytes, at: &index) }
 }
 
 private enum Compact {
     static func appendBigEndian(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
         for shift in stride(from: (width - 1) * 8, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-
-    static func readBigEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
 
@@ -162,16 +107,140 @@ public enum EntityClocks {
 
     /// Reads `encode`'s blob; nil for anything else.
     public static func decode(_ blob: some Collection<UInt8>) -> [String: Clock]? {
-        var reader = ByteReader(blob)
+        guard let fields = decodeFields(blob) else { return nil }
         var clocks: [String: Clock] = [:]
-        while !reader.isAtEnd {
-            guard let nameLength = reader.byte(), let name = reader.take(Int(nameLength)),
-                let stampLength = reader.byte(), let stamp = reader.take(Int(stampLength)).flatMap({ HLCTimestamp(compact: $0) }),
-                let seenLength = reader.take(2), case let length = Int(seenLength.first!) << 8 | Int(seenLength.last!),
-                let vector = reader.take(length).flatMap({ VersionVector(compact: $0) })
-            else { return nil }
-            clocks[String(decoding: name, as: UTF8.self)] = (stamp, vector)
-        }
+        clocks.reserveCapacity(fields.count)
+        for (field, clock) in fields { clocks[field] = clock }
         return clocks
+    }
+
+    /// `decode`'s fields in the blob's order (a device loads an entity's
+    /// clocks every time it reads or writes the entity, and puts them
+    /// straight into registers of its own).
+    public static func decodeFields(_ blob: some Collection<UInt8>) -> [(field: String, clock: Clock)]? {
+        ByteReader.reading(blob) { reader in
+            var fields: [(field: String, clock: Clock)] = []
+            // A field takes 50 bytes or more (its name, 12 + 16, 2 + 18).
+            fields.reserveCapacity(reader.remaining / 50 + 1)
+            while reader.remaining > 0 {
+                guard let nameLength = reader.byte(), let name = reader.string(length: Int(nameLength)),
+                    let stampLength = reader.byte(), let stamp = reader.timestamp(length: Int(stampLength)),
+                    let high = reader.byte(), let low = reader.byte(),
+                    let vector = reader.vector(length: Int(high) << 8 | Int(low))
+                else { return nil }
+                fields.append((name, (stamp, vector)))
+            }
+            return fields
+        }
+    }
+}
+
+/// Reads the compact forms front to back, in place: from the bytes'
+/// contiguous storage, which lives as long as `reading`'s body runs.
+///
+/// Node ids are read once each: the fields of an entity name the same one
+/// or two nodes over and over, and a 16-character id does not fit in a
+/// small string, so each one read was an allocation of its own (with an
+/// array copied out of the blob for every timestamp and vector, decoding
+/// was a fifth of loading an entity).
+public struct ByteReader {
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+    /// The ids read so far, with their bytes in `bytes`.
+    private var nodes: [(bytes: UnsafeRawBufferPointer, node: NodeID)] = []
+
+    /// `body`'s result over `bytes`, nil unless it read them all.
+    public static func reading<T>(_ bytes: some Collection<UInt8>, _ body: (inout ByteReader) -> T?) -> T? {
+        func read(_ buffer: UnsafeRawBufferPointer) -> T? {
+            var reader = ByteReader(bytes: buffer)
+            guard let result = body(&reader), reader.remaining == 0 else { return nil }
+            return result
+        }
+        if let result = bytes.withContiguousStorageIfAvailable({ read(UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(bytes).withUnsafeBytes(read)
+    }
+
+    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    public var remaining: Int { bytes.count - index }
+
+    public mutating func byte() -> UInt8? {
+        guard index < bytes.count else { return nil }
+        defer { index += 1 }
+        return bytes[index]
+    }
+
+    private mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
+        guard count >= 0, count <= remaining else { return nil }
+        defer { index += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[index..<index + count])
+    }
+
+    public mutating func string(length: Int) -> String? {
+        take(length).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private mutating func bigEndian(_ count: Int) -> UInt64? {
+        take(count).map { $0.reduce(0) { $0 << 8 | UInt64($1) } }
+    }
+
+    public mutating func varint() -> UInt64? {
+        var value: UInt64 = 0, shift: UInt64 = 0
+        while shift < 64, let byte = byte() {
+            value |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
+    }
+
+    private mutating func node(length: Int) -> NodeID? {
+        guard let id = take(length) else { return nil }
+        for known in nodes where Self.equal(known.bytes, id) { return known.node }
+        guard let node = NodeID(String(decoding: id, as: UTF8.self)) else { return nil }
+        nodes.append((id, node))
+        return node
+    }
+
+    /// Whether `a` and `b` hold the same bytes, compared eight at a time.
+    private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        var offset = 0
+        while offset + 8 <= a.count {
+            guard a.loadUnaligned(fromByteOffset: offset, as: UInt64.self) == b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else {
+                return false
+            }
+            offset += 8
+        }
+        while offset < a.count {
+            guard a[offset] == b[offset] else { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// `HLCTimestamp.compact` of `length` bytes.
+    public mutating func timestamp(length: Int) -> HLCTimestamp? {
+        guard length > 12, length <= remaining, let physical = bigEndian(8), let counter = bigEndian(4),
+            Int64(bitPattern: physical) >= 0, let node = node(length: length - 12)
+        else { return nil }
+        return HLCTimestamp(physical: Int64(bitPattern: physical), counter: UInt32(counter), node: node)
+    }
+
+    /// `VersionVector.compact` of `length` bytes.
+    public mutating func vector(length: Int) -> VersionVector? {
+        guard length <= remaining else { return nil }
+        let end = index + length
+        var entries: [VersionVector.Entry] = []
+        // An entry of a 16-character id takes 18 bytes or more.
+        entries.reserveCapacity(max(1, length / 18))
+        while index < end {
+            // An id of at least one byte, then at least a byte of counter.
+            guard let idLength = byte(), idLength > 0, index + Int(idLength) < end,
+                let node = node(length: Int(idLength)), let counter = varint(), index <= end
+            else { return nil }
+            entries.append(VersionVector.Entry(node: node, counter: counter))
+        }
+        return VersionVector(firstOfEach: entries)
     }
 }
