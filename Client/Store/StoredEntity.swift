@@ -136,7 +136,7 @@ struct StoredEntity {
     }
 
     private func writeRow(_ db: Database) throws {
-        let clocks = EntityClocks.encode(registers.map { (field: $0.key, clock: ($0.value.timestamp, $0.value.vector)) })
+        let clocks = EntityClocks.encode(registers)
         guard kind.isKnown else {
             try db.cachedStatement(
                 sql: """
