@@ -103,6 +103,7 @@ let package = Package(
                 "FaultPoints",
                 "PrivateStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Client",

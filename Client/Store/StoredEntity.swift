@@ -33,7 +33,7 @@ struct StoredEntity {
     /// acknowledgement or a re-stamp needs no article body).
     static func clocks(_ kind: EntityKind, _ id: String, _ db: Database) throws -> [String: EntityClocks.Clock] {
         let (sql, arguments) = Self.selectClocks(kind, id)
-        guard let blob = try Data.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return [:] }
+        guard let blob = try db.cachedStatement(sql: sql).firstRow(arguments, { $0.flatMap { Data.fromDatabaseValue($0[0]) } }) else { return [:] }
         guard let clocks = EntityClocks.decode(blob) else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
         }
@@ -45,12 +45,10 @@ struct StoredEntity {
         var registers: [String: Register] = [:]
         var storedClocks: Data?
         let (sql, arguments): (String, StatementArguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
-        let found = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
-        // The cursor resets the statement when released: read the row before.
-        try withExtendedLifetime(found) {
-            guard let row = try found.next() else { return }
-            storedClocks = row[0]
-            guard let clocks = EntityClocks.decodeFields(storedClocks!) else {
+        try db.cachedStatement(sql: sql).firstRow(arguments) { row in
+            guard let row else { return }
+            storedClocks = Data.fromDatabaseValue(row[0])
+            guard let blob = storedClocks, let clocks = EntityClocks.decodeFields(blob) else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid clocks of \(kind.rawValue) \(id)")
             }
             registers.reserveCapacity(clocks.count)
