@@ -75,6 +75,17 @@ let package = Package(
             name: "PrivateStorage",
             swiftSettings: swiftSettings
         ),
+        // A prepared statement run through SQLite's own API, for the few
+        // statements both sides run for every entity or field, where GRDB's
+        // general path costs as much as SQLite's work (see the file).
+        .target(
+            name: "SQLiteStatements",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ReadSyncCore",
             dependencies: ["CLibDeflate"],
@@ -102,8 +113,8 @@ let package = Package(
                 "ReadSyncArticles",
                 "FaultPoints",
                 "PrivateStorage",
+                "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Client",
@@ -117,6 +128,7 @@ let package = Package(
                 "ReadSyncArticles",
                 "FaultPoints",
                 "PrivateStorage",
+                "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's own API, for what GRDB does not wrap (`WALCheckpointer`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -197,6 +209,13 @@ let package = Package(
         .testTarget(
             name: "ReadSyncCoreTests",
             dependencies: ["SeededRandom", "ReadSyncCore", "ReadSyncTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SQLiteStatementsTests",
+            dependencies: [
+                "SQLiteStatements", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReadSyncCore
+import SQLiteStatements
 
 /// The fields written on this device and not yet acknowledged by the server:
 /// one row per entity (migration `v9-outbox-per-entity`), naming its waiting
@@ -11,9 +12,8 @@ enum Outbox {
     /// The entity's waiting fields (empty when none waits).
     static func entry(_ address: EntityAddress, _ db: Database) throws -> OutboxEntry {
         guard
-            let blob = try Data.fetchOne(
-                db.cachedStatement(sql: "SELECT fields FROM outbox WHERE kind = ? AND entity = ?"),
-                arguments: [address.kind.rawValue, address.id])
+            let blob = try db.cachedStatement(sql: "SELECT fields FROM outbox WHERE kind = ? AND entity = ?").firstRow(
+                [address.kind.rawValue.databaseValue, address.id.databaseValue], { $0.flatMap { Data.fromDatabaseValue($0[0]) } })
         else { return OutboxEntry() }
         return try decode(blob, address)
     }
@@ -22,8 +22,8 @@ enum Outbox {
     /// outbox, one already there keeps its place; none left removes its row.
     static func save(_ entry: OutboxEntry, of address: EntityAddress, _ db: Database) throws {
         if entry.isEmpty {
-            try db.cachedStatement(sql: "DELETE FROM outbox WHERE kind = ? AND entity = ?").execute(arguments: [
-                address.kind.rawValue, address.id,
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE kind = ? AND entity = ?").run([
+                address.kind.rawValue.databaseValue, address.id.databaseValue,
             ])
         } else {
             try db.cachedStatement(
@@ -31,7 +31,7 @@ enum Outbox {
                     INSERT INTO outbox (kind, entity, fields, field_count) VALUES (?, ?, ?, ?)
                     ON CONFLICT (kind, entity) DO UPDATE SET fields = excluded.fields, field_count = excluded.field_count
                     """
-            ).execute(arguments: [address.kind.rawValue, address.id, Data(entry.encoded), entry.fields.count])
+            ).run([address.kind.rawValue.databaseValue, address.id.databaseValue, Data(entry.encoded).databaseValue, entry.fields.count.databaseValue])
         }
     }
 
@@ -130,7 +130,9 @@ enum Outbox {
     static func acknowledge(_ sent: [Sent], whole: [SentEntity], node: NodeID, _ db: Database) throws {
         var gone: Set<EntityAddress> = []
         for entity in whole {
-            try db.cachedStatement(sql: Self.deleteUnchanged[entity.kind]!).execute(arguments: [entity.seq, entity.fields, entity.id, entity.clocks])
+            try db.cachedStatement(sql: Self.deleteUnchanged[entity.kind]!).run([
+                entity.seq.databaseValue, entity.fields.databaseValue, entity.id.databaseValue, entity.clocks.databaseValue,
+            ])
             if db.changesCount == 1 { gone.insert(EntityAddress(kind: entity.kind, id: entity.id)) }
         }
         var order: [EntityAddress] = []

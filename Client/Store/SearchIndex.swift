@@ -1,5 +1,6 @@
 import GRDB
 import ReadSyncCore
+import SQLiteStatements
 
 /// Keeps the two external-content full-text indexes in step with the values.
 ///
@@ -62,8 +63,8 @@ enum SearchIndex {
     static func unindex(_ entries: [Entry], _ db: Database) throws {
         var leaving: [Part: [String]] = [:]
         for entry in entries {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id, part) VALUES (?, ?)").execute(arguments: [
-                entry.articleID, entry.part.rawValue,
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_queue (article_id, part) VALUES (?, ?)").run([
+                entry.articleID.databaseValue, entry.part.rawValue.databaseValue,
             ])
             // Queued already: out of the index since.
             if entry.mayBeIndexed && db.changesCount == 1 { leaving[entry.part, default: []].append(entry.articleID) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReadSyncCore
+import SQLiteStatements
 
 /// One entity as a device stores it: one row of its kind's value table,
 /// holding the value of each known field and, in `clocks`, every written
@@ -44,7 +45,7 @@ struct StoredEntity {
         let columns = ValueTable.columns(of: kind)
         var registers: [String: Register] = [:]
         var storedClocks: Data?
-        let (sql, arguments): (String, StatementArguments) = kind.isKnown ? (Self.select[kind]!, [id]) : Self.selectClocks(kind, id)
+        let (sql, arguments) = kind.isKnown ? (Self.select[kind]!, [id.databaseValue]) : Self.selectClocks(kind, id)
         try db.cachedStatement(sql: sql).firstRow(arguments) { row in
             guard let row else { return }
             storedClocks = Data.fromDatabaseValue(row[0])
@@ -143,12 +144,8 @@ struct StoredEntity {
             ).execute(arguments: [kind.rawValue, id, Data(clocks)])
             return
         }
-        // Existentials rather than `[DatabaseValue]`: GRDB's initializer for a
-        // sequence of a concrete type maps it with a key path, which the
-        // runtime instantiated at every call (a fifth of the row write).
-        var arguments: [(any DatabaseValueConvertible)?] =
-            [id.databaseValue, Data(clocks).databaseValue]
-            + ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
+        var arguments = [id.databaseValue, Data(clocks).databaseValue]
+        arguments += ValueTable.columns(of: kind).map { registers[$0]?.value.databaseValue ?? .null }
         switch kind {
         case .article:
             arguments.append(isCompleteArticle.databaseValue)
@@ -157,14 +154,14 @@ struct StoredEntity {
             arguments += [articleID.databaseValue, name.databaseValue]
         default: break
         }
-        try db.cachedStatement(sql: Self.upsert[kind]!).execute(arguments: StatementArguments(arguments))
+        try db.cachedStatement(sql: Self.upsert[kind]!).run(arguments)
     }
 
     /// The statement that reads an entity's clocks alone, with its arguments.
-    private static func selectClocks(_ kind: EntityKind, _ id: String) -> (String, StatementArguments) {
+    private static func selectClocks(_ kind: EntityKind, _ id: String) -> (String, [DatabaseValue]) {
         kind.isKnown
-            ? ("SELECT clocks FROM \(ValueTable.name(of: kind)) WHERE id = ?", [id])
-            : ("SELECT clocks FROM unknown_entities WHERE kind = ? AND id = ?", [kind.rawValue, id])
+            ? ("SELECT clocks FROM \(ValueTable.name(of: kind)) WHERE id = ?", [id.databaseValue])
+            : ("SELECT clocks FROM unknown_entities WHERE kind = ? AND id = ?", [kind.rawValue.databaseValue, id.databaseValue])
     }
 
     /// Per known kind, the statement that reads an entity's row.

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import PrivateStorage
 import ReadSyncCore
+import SQLiteStatements
 import Synchronization
 
 /// The embedded SQLite store (WAL), one file in the data directory.
@@ -237,21 +238,20 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
         // primary key's `user_id = ?` prefix and scan every version of
         // the user: each push would grow with the whole library.
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: """
-                    SELECT field, seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-                    WHERE user_id = ? AND kind = ? AND entity = ?
-                    """),
-            // An array literal: GRDB's initialiser from a generic sequence
-            // builds a key path at run time on every call (a tenth of a push).
-            arguments: [user.rawValue, kind.rawValue, entity])
         var stored: [String: [(seq: Int64, register: Register)]] = [:]
-        while let row = try rows.next() {
-            guard let timestamp = HLCTimestamp(encoded: row[2]) else {
-                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored timestamp")
+        try db.cachedStatement(
+            sql: """
+                SELECT field, seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
+                WHERE user_id = ? AND kind = ? AND entity = ?
+                """
+        ).forEachRow([user.rawValue.databaseValue, kind.rawValue.databaseValue, entity.databaseValue]) { row in
+            guard let field = String.fromDatabaseValue(row[0]), let seq = Int64.fromDatabaseValue(row[1]),
+                let timestamp = String.fromDatabaseValue(row[2]).flatMap(HLCTimestamp.init(encoded:)),
+                let vector = String.fromDatabaseValue(row[3])
+            else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored version of \(kind.rawValue) \(entity)")
             }
-            stored[row[0], default: []].append((row[1], Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: row[3]))))
+            stored[field, default: []].append((seq, Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: vector))))
         }
         return stored
     }
@@ -265,15 +265,18 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     ) throws -> ServerMerge.Outcome {
         guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return .absorbed }
         for index in superseded {
-            try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").execute(arguments: [user.rawValue, stored[index].seq])
+            try db.cachedStatement(sql: "DELETE FROM field_versions WHERE user_id = ? AND seq = ?").run([
+                user.rawValue.databaseValue, stored[index].seq.databaseValue,
+            ])
         }
         try db.cachedStatement(
             sql: """
                 INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            user.rawValue, seq, node.rawValue, change.kind.rawValue, change.entity, change.field,
-            try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector),
+        ).run([
+            user.rawValue.databaseValue, seq.databaseValue, node.rawValue.databaseValue, change.kind.rawValue.databaseValue,
+            change.entity.databaseValue, change.field.databaseValue, try WireCoding.text(change.value).databaseValue,
+            change.timestamp.encoded.databaseValue, try WireCoding.text(change.vector).databaseValue,
         ])
         let outcome = ServerMerge.outcome(superseded: superseded, of: stored.count)
         stored = stored.indices.filter { !superseded.contains($0) }.map { stored[$0] }
