@@ -74,15 +74,23 @@ enum Outbox {
         var changes: [Change] = [], sent: [Sent] = [], whole: [SentEntity] = []
         var bytes = 0
         func size(_ register: Register) -> Int { (register.value.text?.utf8.count ?? 8) + 200 }
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT seq, kind, entity, fields FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"),
-            arguments: [after, limit])
+        // Read before any entity is loaded: the rows are plain values (GRDB's
+        // `Row`s, copied whole, were a third of reading a batch).
+        var rows: [(seq: Int64, kind: String, entity: String, fields: Data)] = []
+        try db.cachedStatement(sql: "SELECT seq, kind, entity, fields FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?").forEachRow([
+            after.databaseValue, limit.databaseValue,
+        ]) { row in
+            guard let seq = Int64.fromDatabaseValue(row[0]), let kind = String.fromDatabaseValue(row[1]),
+                let entity = String.fromDatabaseValue(row[2]), let fields = Data.fromDatabaseValue(row[3])
+            else { throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "an invalid outbox row") }
+            rows.append((seq, kind, entity, fields))
+        }
         // As many rows as asked for were read: more may wait past them.
         var more = rows.count == limit
         for row in rows {
-            guard let kind = EntityKind(rawValue: row[1]) else { continue }
-            let address = EntityAddress(kind: kind, id: row[2])
-            let entry = try decode(row[3], address)
+            guard let kind = EntityKind(rawValue: row.kind) else { continue }
+            let address = EntityAddress(kind: kind, id: row.entity)
+            let entry = try decode(row.fields, address)
             let entity = try StoredEntity.load(kind, address.id, db)
             var entityChanges: [Change] = []
             for (field, _) in entry.fields {
@@ -101,7 +109,7 @@ enum Outbox {
                 more = more || rows.count > 1 || fitting < entityChanges.count
                 entityChanges = Array(entityChanges.prefix(fitting))
                 changes = entityChanges
-                sent = entityChanges.map { Sent(seq: row[0], key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
+                sent = entityChanges.map { Sent(seq: row.seq, key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
                 break
             }
             if !changes.isEmpty && (bytes > maxBytes || changes.count + entityChanges.count > limit) {
@@ -109,9 +117,9 @@ enum Outbox {
                 break
             }
             changes += entityChanges
-            sent += entityChanges.map { Sent(seq: row[0], key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
+            sent += entityChanges.map { Sent(seq: row.seq, key: $0.key, timestamp: $0.timestamp, vector: $0.vector) }
             if kind.isKnown, entityChanges.count == entry.fields.count, let clocks = entity.storedClocks {
-                whole.append(SentEntity(seq: row[0], kind: kind, id: address.id, fields: row[3], clocks: clocks))
+                whole.append(SentEntity(seq: row.seq, kind: kind, id: address.id, fields: row.fields, clocks: clocks))
             }
         }
         return (changes, sent, whole, more)
