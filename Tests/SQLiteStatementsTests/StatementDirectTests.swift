@@ -22,7 +22,10 @@ struct StatementDirectTests {
             [1.databaseValue, "plain".databaseValue, 0.5.databaseValue, Data([0, 1, 2, 255]).databaseValue, .null],
             // Accents and an emoji; a whole double; an empty blob.
             [2.databaseValue, "tab\tand é 📚".databaseValue, 3.0.databaseValue, Data().databaseValue, .null],
-            [Int64.max.databaseValue, String(repeating: "long text ", count: 5_000).databaseValue, (-0.0).databaseValue, Data(repeating: 7, count: 70_000).databaseValue, .null],
+            [
+                Int64.max.databaseValue, String(repeating: "long text ", count: 5_000).databaseValue, (-0.0).databaseValue,
+                Data(repeating: 7, count: 70_000).databaseValue, .null,
+            ],
         ]
         try database.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO t (id, text, number, bytes, absent) VALUES (?, ?, ?, ?, ?)")
