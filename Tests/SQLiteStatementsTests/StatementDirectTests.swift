@@ -4,9 +4,9 @@ import GRDBSQLite
 import SQLiteStatements
 import Testing
 
-/// The statements run through SQLite's own API bind every kind of value as
-/// GRDB would, read back what SQLite holds, and fail as GRDB would: with
-/// SQLite's error, the statement ready to run again.
+/// The statements run through SQLite's own API store every kind of value
+/// as it was given (read back through GRDB), read back what SQLite holds,
+/// and fail with SQLite's error, the statement ready to run again.
 struct StatementDirectTests {
     let database: DatabaseQueue
 
@@ -17,7 +17,7 @@ struct StatementDirectTests {
         }
     }
 
-    @Test func everyKindOfValueIsBoundAsGRDBBindsIt() throws {
+    @Test func everyKindOfValueIsStoredAsItWasGiven() throws {
         let values: [[DatabaseValue]] = [
             [1.databaseValue, "plain".databaseValue, 0.5.databaseValue, Data([0, 1, 2, 255]).databaseValue, .null],
             // Accents and an emoji; a whole double; an empty blob.
