@@ -61,6 +61,12 @@ let package = Package(
             pkgConfig: "libdeflate",
             providers: [.apt(["libdeflate-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            path: "Sources/CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // MARK: Libraries
         // Crash-test hooks shared by client and server; inert unless
@@ -88,7 +94,7 @@ let package = Package(
         ),
         .target(
             name: "ReadSyncCore",
-            dependencies: ["CLibDeflate"],
+            dependencies: ["CLibDeflate", "CLibCrypto"],
             swiftSettings: swiftSettings
         ),
         // What both sides make of saved articles, without either side's

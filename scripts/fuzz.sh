@@ -22,7 +22,7 @@ xml_cflags=()
 for flag in $(pkg-config --cflags libxml-2.0); do xml_cflags+=(-Xcc "$flag"); done
 # -package-name: the modules share `package` helpers, as in the SwiftPM build.
 swiftc_fuzz=(swiftc -O -sanitize=fuzzer -parse-as-library -package-name readsync -I "$out"
-    -I Sources/CLibDeflate -I Sources/CCurl -I Sources/CLibXML2 "${xml_cflags[@]}")
+    -I Sources/CLibDeflate -I Sources/CLibCrypto -I Sources/CCurl -I Sources/CLibXML2 "${xml_cflags[@]}")
 
 # A static library module NAME from the Swift files given.
 library() {  # NAME FILE…
@@ -38,7 +38,7 @@ library ReadSyncCore $(find Sources/ReadSyncCore -name '*.swift' | sort)
 # alone cannot build a package, and nothing fuzzed reaches them.
 library ReadSyncArticles $(find Articles -name '*.swift' | sort | xargs grep -L '^import ZIPFoundation')
 "${swiftc_fuzz[@]}" -module-name ReadSyncFuzz Fuzz/Checks/*.swift Fuzz/libFuzzer/*.swift \
-    -L "$out" -lReadSyncArticles -lReadSyncCore -lcurl -lxml2 -ldeflate -o "$out/readsync-fuzz"
+    -L "$out" -lReadSyncArticles -lReadSyncCore -lcurl -lxml2 -ldeflate -lcrypto -o "$out/readsync-fuzz"
 
 status=0
 for target in protocol html; do

@@ -9,7 +9,8 @@ set -euo pipefail
 # chromium and chromium-driver: the web reader's tests drive a real browser.
 # zlib1g-dev: ZIPFoundation (the EPUB writer) builds against zlib; sync
 # bodies are gzipped with libdeflate.
-packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev libdeflate-dev zlib1g-dev openssl epubcheck chromium chromium-driver)
+# libssl-dev: content-derived ids are SHA-256 digests from OpenSSL's libcrypto.
+packages=(pkg-config libsqlite3-dev libcurl4-openssl-dev libxml2-dev libdeflate-dev libssl-dev zlib1g-dev openssl epubcheck chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -57,6 +57,17 @@ struct SHA256Tests {
             SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         #expect(SHA256.hex(String(repeating: "a", count: 1_000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        #expect(
+            Hex.string(SHA256.digest(Array(repeating: UInt8(ascii: "a"), count: 1_000_000)))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Bytes that are not in one piece of memory (a lazy sequence's) give the
+    /// digest of the same bytes in one piece.
+    @Test func bytesInAnyCollectionGiveTheSameDigest() {
+        let text = String(repeating: "readsync keeps every device in sync. ", count: 40)
+        #expect(SHA256.digest(text.utf8.lazy.map { $0 }) == SHA256.digest(Array(text.utf8)))
+        #expect(Hex.string(SHA256.digest(Array(text.utf8))) == SHA256.hex(text))
     }
 }
 
