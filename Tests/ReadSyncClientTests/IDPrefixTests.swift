@@ -14,17 +14,12 @@ struct IDPrefixTests {
     /// (and every live article's notes, for a note).
     @Test func aPrefixIsLookedUpAsARangeOfThePrimaryKey() throws {
         let list = try temporary.open()
-        let queries: [(String, String?)] = [
-            ("articles", nil), ("articles", PrefixMatch.liveArticle),
-            ("articles", PrefixMatch.deletedArticle), ("notes", PrefixMatch.liveNote),
-        ]
-        for (table, condition) in queries {
+        for lookup in PrefixMatch.allCases {
             let plan = try list.store.read { db in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + PrefixMatch.sql(table: table, extraCondition: condition), arguments: ["ab", "ab~"])
-                    .map { $0["detail"] as String }
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + lookup.sql, arguments: ["ab", "ab~"]).map { $0["detail"] as String }
             }
-            #expect(plan.first?.hasSuffix("(id>? AND id<?)") == true, "\(table) \(condition ?? ""): \(plan)")
-            #expect(!plan.contains { $0.contains("SCAN") || $0.contains("deleted=?") }, "\(table) \(condition ?? ""): \(plan)")
+            #expect(plan.first?.hasSuffix("(id>? AND id<?)") == true, "\(lookup): \(plan)")
+            #expect(!plan.contains { $0.contains("SCAN") || $0.contains("deleted=?") }, "\(lookup): \(plan)")
         }
     }
 
