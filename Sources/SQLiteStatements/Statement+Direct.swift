@@ -3,8 +3,9 @@ import GRDB
 import GRDBSQLite
 
 // The statements a device runs for every entity it writes or reads (its
-// row, its search queue entry, its outbox mark) and the server for every
-// field it stores, run through SQLite's own API, as GRDB allows.
+// row, its search queue entry, its outbox mark) and for every id a command
+// names, and the server for every field it stores, run through SQLite's own
+// API, as GRDB allows.
 //
 // GRDB's general path copies its arguments into `StatementArguments`,
 // checks them against the statement, binds them one nested closure each
