@@ -179,6 +179,22 @@ struct ReadingListTests {
         #expect(throws: LookupError.emptySearch) { try list.search(" * \" ") }
     }
 
+    /// The check the simulation and the upgrade tests rely on
+    /// (`SearchIndex.partsOutOfStep`) finds an index that no longer holds
+    /// what its source says, and names its part.
+    @Test func theSearchIndexCheckFindsAnIndexOutOfStepWithItsSource() throws {
+        let (list, ids) = try libraryWithSeeds()
+        try list.addNote(to: ids[0], body: "Remember the quokka analogy")
+        let database = list.store.database
+        #expect(try database.write(SearchIndex.partsOutOfStep).isEmpty)
+
+        try database.write { try $0.execute(sql: "UPDATE note_values SET body = 'a wombat now' WHERE article_id = ?", arguments: [ids[0]]) }
+        #expect(try database.write(SearchIndex.partsOutOfStep) == [.notes], "a note changed behind its index's back")
+
+        try database.write { try $0.execute(sql: "UPDATE article_values SET deleted = 1 WHERE id = ?", arguments: [ids[1]]) }
+        #expect(try database.write(SearchIndex.partsOutOfStep) == [.text, .notes], "an article gone from both sources, still indexed")
+    }
+
     @Test func idsAcceptUniquePrefixes() throws {
         let (list, ids) = try libraryWithSeeds()
         #expect(try list.show(String(ids[0].prefix(4))).id == ids[0])

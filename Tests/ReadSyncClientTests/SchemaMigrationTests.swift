@@ -188,11 +188,11 @@ struct SchemaMigrationTests {
         let before = try database.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_table_info('search_index')") }
         #expect(before == ["title", "body", "notes"], "the previous code's index")
         try ClientSchema.migrator.migrate(database)
-        let (mismatches, notesIndexed) = try database.write { db in
-            (try SearchIndex.mismatches(db), try Int.fetchOne(db, sql: "SELECT count(*) FROM note_search_index WHERE note_search_index MATCH 'pending'"))
+        let (outOfStep, notesIndexed) = try database.write { db in
+            (try SearchIndex.partsOutOfStep(db), try Int.fetchOne(db, sql: "SELECT count(*) FROM note_search_index WHERE note_search_index MATCH 'pending'"))
         }
         try database.close()
-        #expect(mismatches == 0)
+        #expect(outOfStep.isEmpty)
         #expect(notesIndexed == 1)
 
         let list = try temporary.open()
@@ -221,18 +221,18 @@ struct SchemaMigrationTests {
         let before = try database.read(ids)
         #expect(before.text.count > 1 && before.text != before.text.sorted(), "the previous code's order: newest first")
         try ClientSchema.migrator.migrate(database)
-        let (after, mismatches) = try database.write { db in
+        let (after, outOfStep) = try database.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO search_index (search_index) VALUES ('rebuild');
                     INSERT INTO note_search_index (note_search_index) VALUES ('rebuild');
                     """)
-            return (try ids(db), try SearchIndex.mismatches(db))
+            return (try ids(db), try SearchIndex.partsOutOfStep(db))
         }
         try database.close()
         #expect(after.text == before.text.sorted())
         #expect(after.notes == before.text.sorted())
-        #expect(mismatches == 0)
+        #expect(outOfStep.isEmpty)
         #expect(try temporary.open().search("pending").count == 1, "a word of a note, found")
     }
 
@@ -256,9 +256,9 @@ struct SchemaMigrationTests {
         let list = try fresh.open()
         let drafts = (0..<150).map { ArticleDraft(url: nil, title: "Article \($0)", content: "Words of article \($0), on pending things.") }
         #expect(try list.add(drafts).allSatisfy { (try? $0.get()) != nil })
-        let (built, mismatches) = try list.store.write(during: .command) { db in (try automerge(db), try SearchIndex.mismatches(db)) }
+        let (built, outOfStep) = try list.store.write(during: .command) { db in (try automerge(db), try SearchIndex.partsOutOfStep(db)) }
         #expect(built == [8, 8], "a first import's index, built in one pass")
-        #expect(mismatches == 0)
+        #expect(outOfStep.isEmpty)
         #expect(try list.search("pending", limit: 200).count == 150)
     }
 }

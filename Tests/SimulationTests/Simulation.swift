@@ -624,8 +624,8 @@ final class Simulation {
             }
             guard try replica.store.pendingChangeCount() == 0 else { throw fail("\(replica.name) still has unsynced changes") }
             // The full-text index holds exactly what its external content says.
-            let mismatches = try replica.store.database.write(SearchIndex.mismatches)
-            guard mismatches == 0 else { throw fail("\(replica.name)'s search index differs from its library in \(mismatches) places") }
+            let outOfStep = try replica.store.database.write(SearchIndex.partsOutOfStep)
+            guard outOfStep.isEmpty else { throw fail("\(replica.name)'s \(outOfStep.map(\.index).joined(separator: " and ")) differs from its library") }
         }
 
         // 2. That state is what a reference model computes from every version

@@ -66,7 +66,7 @@ extension TestDevice {
         try await phone.sync()
 
         func integrityCheck(_ device: TestDevice) throws {
-            #expect(try device.list.store.database.write(SearchIndex.mismatches) == 0)
+            #expect(try device.list.store.database.write(SearchIndex.partsOutOfStep).isEmpty)
         }
         try integrityCheck(phone)
         #expect(try phone.list.search("marker149").map(\.id) == [ids[149]])
