@@ -16,14 +16,18 @@ struct ConvergenceTests {
     /// Seeds 1…N for each store: READSYNC_SIM_SEEDS, else 2,000 for SQLite
     /// and for the store in memory, 150 for PostgreSQL.
     ///
-    /// A seed costs 0.13 CPU s in memory and 0.21 with SQLite (debug build,
-    /// 2026-12-03, `READSYNC_SIM_STORES=memory READSYNC_SIM_SEEDS=200`: 25.7 s
-    /// user and 1.2 system; SQLite 38.3 and 3.1), about 2 with PostgreSQL,
-    /// nearly all of it the five devices. At 0.45 and 0.56 (2026-12-01) the
-    /// full count took CI past its half hour and the test command ran 400 and
-    /// 1,000; since then the devices cache their statements (5fb956a), keep
-    /// an outbox row per entity, give the search index its rows in one
-    /// statement and read their sync state in one (0.17 → 0.13 in memory).
+    /// A seed costs about 0.12 CPU s in memory and 0.17 with SQLite (debug
+    /// build, 2026-12-06, `READSYNC_SIM_STORES=memory READSYNC_SIM_SEEDS=200`:
+    /// 23.4 s user and 1.4 system; SQLite 31.0 and 3.3), about 1 with
+    /// PostgreSQL (30 seeds: 25.6 and 7.2, and the server's own), nearly all
+    /// of it the five devices. At 0.45 and 0.56 (2026-12-01) the full count
+    /// took CI past its half hour and the test command ran 400 and 1,000;
+    /// since then the devices cache their statements (5fb956a), keep an
+    /// outbox row per entity, give the search index its rows in one
+    /// statement and read their sync state in one, and the check of the
+    /// search indexes is FTS5's own (5fa4a3c: it built a copy of each index
+    /// to compare, half the cost of a seed: 52.6 and 64.7 CPU s for the 200
+    /// seeds before it).
     static func seedCount(for store: Store) -> Int {
         if let seeds = environment["READSYNC_SIM_SEEDS"].flatMap({ Int($0) }) { return seeds }
         switch store {
@@ -69,11 +73,47 @@ struct ConvergenceTests {
         environment["READSYNC_SIM_STORES"].map { $0.split(separator: ",").compactMap { Store(rawValue: String($0)) } }
         ?? Store.allCases
 
+    /// The lanes the shards run in, one shard at a time each. A shard is
+    /// minutes of synchronous work: run as a synchronous test it would hold
+    /// one of the threads of Swift's cooperative pool (as many as the
+    /// cores) all that time, and the suite's async tests (the end-to-end
+    /// ones, waiting on processes) waited for the simulation to end before
+    /// they could run beside it. As many lanes as cores for the stores in
+    /// this process, and as many again for PostgreSQL's shards, which
+    /// mostly wait on the server: their waits overlap the others' work.
+    static let cores = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+    static let lanes = (0..<2 * cores).map { DispatchQueue(label: "readsync.simulation-lane-\($0)") }
+    static func lane(_ store: Store, shard: Int) -> DispatchQueue {
+        lanes[(store == .postgres ? cores : 0) + shard % cores]
+    }
+
     @Test(arguments: stores, 0..<shards)
-    func everyScheduleConverges(store: Store, shard: Int) throws {
+    func everyScheduleConverges(store: Store, shard: Int) async throws {
+        let outcome = try await withCheckedThrowingContinuation { continuation in
+            Self.lane(store, shard: shard).async { continuation.resume(with: Result { try Self.run(store, shard: shard) }) }
+        }
+        // Recorded here, in the test's task: an issue recorded on a lane's
+        // thread would belong to no test.
+        switch outcome {
+        case .failed(let problem): Issue.record("\(store) store, \(problem)")
+        case .converged(let seeds, let totals):
+            print(
+                "simulation, \(store) store, shard \(shard): \(seeds) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns"
+            )
+        }
+    }
+
+    enum ShardOutcome: Sendable {
+        case converged(seeds: Int, totals: Simulation.Stats)
+        case failed(String)
+    }
+
+    /// Runs the shard's seeds against `store`, each on a new, empty store,
+    /// and stops at the first that fails.
+    static func run(_ store: Store, shard: Int) throws -> ShardOutcome {
         let seeds: [UInt64] =
-            Self.environment["READSYNC_SIM_SEED"].flatMap(UInt64.init).map { shard == 0 ? [$0] : [] }
-            ?? Array(stride(from: UInt64(shard + 1), through: UInt64(Self.seedCount(for: store)), by: Self.shards))
+            environment["READSYNC_SIM_SEED"].flatMap(UInt64.init).map { shard == 0 ? [$0] : [] }
+            ?? Array(stride(from: UInt64(shard + 1), through: UInt64(seedCount(for: store)), by: shards))
         var totals = Simulation.Stats()
         for seed in seeds {
             let clock = ManualWallClock(milliseconds: Simulation.start)
@@ -81,14 +121,12 @@ struct ConvergenceTests {
             defer { dispose() }
             let simulation = try Simulation(seed: seed, replicaCount: 5, server: server, serverClock: clock)
             do {
-                try simulation.run(steps: Self.steps)
+                try simulation.run(steps: steps)
                 try simulation.check()
             } catch let failure as SimulationFailure {
-                Issue.record("\(store) store, \(failure)")
-                return
+                return .failed("\(failure)")
             } catch {
-                Issue.record("\(store) store, seed \(seed): \(error)")
-                return
+                return .failed("seed \(seed): \(error)")
             }
             totals.operations += simulation.stats.operations
             totals.pushes += simulation.stats.pushes
@@ -107,8 +145,6 @@ struct ConvergenceTests {
             totals.retirements += simulation.stats.retirements
             totals.returnsFromRetirement += simulation.stats.returnsFromRetirement
         }
-        print(
-            "simulation, \(store) store, shard \(shard): \(seeds.count) seeds × 5 replicas, 0 divergences; \(totals.operations) edits, \(totals.pushes) pushes, \(totals.pulls) pulls, \(totals.faults) network faults, \(totals.refusedForSkew) pushes refused for clock skew, \(totals.restamped) writes re-stamped, \(totals.backups) server backups and \(totals.restores) restores, \(totals.resyncs) resyncs, \(totals.copiedHomes) homes copied with their node id, \(totals.nodeMoves) moves to a new node id, \(totals.absences) long absences, \(totals.collections) collection rounds collecting \(totals.collectedArticles) deleted articles, \(totals.retirements) devices retired and \(totals.returnsFromRetirement) returns"
-        )
+        return .converged(seeds: seeds.count, totals: totals)
     }
 }
