@@ -48,11 +48,12 @@ struct ConvergenceTests {
             case .memory:
                 return (MemorySyncStore(epoch: "simulated", clock: now), {})
             case .sqlite:
-                // In memory-backed storage where there is some: the store
-                // syncs its log at every commit, and only its logic is tested.
-                let shm = URL(fileURLWithPath: "/dev/shm")
-                let base = FileManager.default.fileExists(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
-                let directory = base.appendingPathComponent("readsync-sim-\(UUID().uuidString)")
+                let directory = Self.newSQLiteFolder()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+                let copied = FileManager.default.createFile(
+                    atPath: directory.appendingPathComponent("server.sqlite").path, contents: try Self.emptySQLiteDatabase.get(),
+                    attributes: [.posixPermissions: 0o600])
+                guard copied else { throw CocoaError(.fileWriteUnknown) }
                 let store = try SQLiteSyncStore(directory: directory, clock: now)
                 return (
                     store,
@@ -65,6 +66,26 @@ struct ConvergenceTests {
                 let (store, dispose) = try TestPostgres.makeStore(clock: now)
                 return (store, dispose)
             }
+        }
+
+        /// A new folder for a SQLite store, in memory-backed storage where
+        /// there is some: the store syncs its log at every commit, and only
+        /// its logic is tested.
+        private static func newSQLiteFolder() -> URL {
+            let shm = URL(fileURLWithPath: "/dev/shm")
+            let base = FileManager.default.fileExists(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
+            return base.appendingPathComponent("readsync-sim-\(UUID().uuidString)")
+        }
+
+        /// The database file of a new, empty SQLite store, made and migrated
+        /// once: each seed's store opens a copy of it (migrating a new one at
+        /// every seed was a twelfth of the SQLite shards' work). The copies
+        /// share the store's epoch, as the stores in memory all have one.
+        private static let emptySQLiteDatabase = Result<Data, any Error> {
+            let directory = newSQLiteFolder()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try SQLiteSyncStore(directory: directory).close()
+            return try Data(contentsOf: directory.appendingPathComponent("server.sqlite"))
         }
     }
 
