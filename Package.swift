@@ -81,9 +81,10 @@ let package = Package(
             name: "PrivateStorage",
             swiftSettings: swiftSettings
         ),
-        // A prepared statement run through SQLite's own API, for the few
-        // statements both sides run for every entity or field, where GRDB's
-        // general path costs as much as SQLite's work (see the file).
+        // SQLite's own API where GRDB's does not serve: a prepared statement
+        // run directly, for the few statements both sides run for every
+        // entity or field, where GRDB's general path costs as much as
+        // SQLite's work; and the WAL copied on a connection of its own.
         .target(
             name: "SQLiteStatements",
             dependencies: [
@@ -136,8 +137,6 @@ let package = Package(
                 "PrivateStorage",
                 "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's own API, for what GRDB does not wrap (`WALCheckpointer`).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

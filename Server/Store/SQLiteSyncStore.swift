@@ -19,8 +19,10 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     static let privateFiles = ["server.sqlite", "server.sqlite-wal", "server.sqlite-shm"]
     /// The time devices are seen at (a simulation's, in tests).
     private let clock: @Sendable () -> Date
-    /// Checkpoints the WAL after the commits that grow it, not in them.
-    private let checkpointer: WALCheckpointer
+    /// Copies the WAL into the database file beside the writer, not inside
+    /// its commits: the push that grew it is answered first, and the next
+    /// one is merged while the copy runs.
+    private let checkpointer: LogCheckpointer
     /// Pushes waiting for the writer (see `push`).
     private let waitingPushes = Mutex<[WaitingPush]>([])
     /// Devices seen pulling and not yet written (see `recordSighting`), and
@@ -71,13 +73,18 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // the copies of the pages they change in memory, not in a temporary file.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         try ServerSchema.migrator.migrate(database)
-        checkpointer = try WALCheckpointer(database)
+        checkpointer = try LogCheckpointer(database)
         epoch = try database.write { db in
             if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
             let epoch = NodeID.random().rawValue
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
             return epoch
         }
+    }
+
+    /// Returns once the WAL copy asked for so far, if any, has been made (for tests).
+    func finishCopyingLog() {
+        checkpointer.waitUntilIdle()
     }
 
     /// `PRAGMA synchronous` of the connection that commits pushes (2 is FULL).
@@ -87,6 +94,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     /// Checkpoints the WAL into the main file, then closes every connection.
     public func close() throws {
+        checkpointer.detach(from: database)
+        checkpointer.waitUntilIdle()
         try database.writeWithoutTransaction { db in
             try writeSightings(db)
             _ = try db.checkpoint(.truncate)
