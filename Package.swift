@@ -233,6 +233,7 @@ let package = Package(
             dependencies: [
                 "SeededRandom", "PrivateStorage", "ReadSyncClient",
                 "ReadSyncCore",
+                "SQLiteStatements",
                 "ReadSyncArticles",
                 "ReadSyncTestSupport",
                 "FuzzChecks",

@@ -290,14 +290,19 @@ final class Device {
 
     var traffic: SyncTraffic { transport.traffic }
 
+    // Each timed step ends once the copy of its WAL into the database file
+    // is made, as a command's process does: it runs beside the next steps
+    // otherwise, out of the time measured.
     func sync() throws -> SyncSummary {
-        try SyncEngine(store: list.store, transport: transport, server: server).run()
+        defer { list.store.finishCopyingLog() }
+        return try SyncEngine(store: list.store, transport: transport, server: server).run()
     }
 
     /// Saves the whole library through the commands' API, all in one
     /// transaction (as an import would); returns how many commands ran.
     func save(_ library: Library) throws -> Int {
-        try list.inOneTransaction { try saveCommands(library, articles: library.articles.count) }
+        defer { list.store.finishCopyingLog() }
+        return try list.inOneTransaction { try saveCommands(library, articles: library.articles.count) }
     }
 
     /// Saves the first `articles` articles, their notes and read-state

@@ -57,7 +57,10 @@ enum StorageMeasures {
         }
         let list = try ReadingList(home: ClientHome(directory: directory.appendingPathComponent("pocket-home")))
         let source = ImportSource(name: "pocket.csv", data: Data(csv.utf8))
-        let (seconds, result) = try Measure.time { try list.importSource(source) }
+        let (seconds, result) = try Measure.time {
+            defer { list.store.finishCopyingLog() }
+            return try list.importSource(source)
+        }
         guard result.summary.new == rows else { throw BenchError.mismatch("the Pocket import added \(result.summary.new) of \(rows)") }
         return seconds
     }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PrivateStorage
 import ReadSyncCore
+import SQLiteStatements
 
 /// A device's library: one SQLite database (WAL) holding each entity's field
 /// values and clocks (`StorageV2`), the outbox, the full-text index, and the
@@ -26,6 +27,9 @@ public final class ClientStore {
     private var openBatch: LocalWrite?
     /// The home folder, named when its storage fails (nil for a library in memory).
     let homePath: String?
+    /// Copies the WAL into the database file beside the writer, not inside
+    /// its commits (nil for a library in memory).
+    let checkpointer: LogCheckpointer?
 
     /// Opens (creating and migrating if needed) the library in `home`.
     public convenience init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
@@ -56,10 +60,13 @@ public final class ClientStore {
             try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL") }
             try new.close()
         }
-        let pool = try Self.saying(.command, home: home.directory.path) {
-            try DatabasePool(path: home.databaseURL.path, configuration: configuration)
+        let (pool, checkpointer) = try Self.saying(.command, home: home.directory.path) {
+            let pool = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
+            return (pool, try LogCheckpointer(pool))
         }
-        try self.init(database: pool, wallClock: wallClock, node: nil, file: DeviceIdentity.ofFile(at: home.databaseURL.path), homePath: home.directory.path)
+        try self.init(
+            database: pool, checkpointer: checkpointer, wallClock: wallClock, node: nil,
+            file: DeviceIdentity.ofFile(at: home.databaseURL.path), homePath: home.directory.path)
         self.permissionChanges = permissionChanges
     }
 
@@ -87,8 +94,12 @@ public final class ClientStore {
         return database
     }
 
-    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?, file: String? = nil, homePath: String? = nil) throws {
+    private init(
+        database: any DatabaseWriter, checkpointer: LogCheckpointer? = nil, wallClock: any WallClock, node: NodeID?, file: String? = nil,
+        homePath: String? = nil
+    ) throws {
         self.database = database
+        self.checkpointer = checkpointer
         self.homePath = homePath
         self.wallClock = wallClock
         (self.node, self.fork) = try Self.saying(.command, home: homePath) {
@@ -101,6 +112,19 @@ public final class ClientStore {
             }
             return try database.write { db in try DeviceIdentity.resolve(requested: node, file: file, db) }
         }
+    }
+
+    deinit {
+        // The writer calls the checkpointer after each commit: not once it is gone.
+        if let checkpointer, let pool = database as? DatabasePool { checkpointer.detach(from: pool) }
+        // A command ends with its copy, as it did when SQLite copied inside
+        // the commit, rather than leave the process to end in the middle of it.
+        finishCopyingLog()
+    }
+
+    /// Returns once the WAL copy asked for so far, if any, has been made.
+    public func finishCopyingLog() {
+        checkpointer?.waitUntilIdle()
     }
 
     /// Runs `body` as one command, all or nothing: in a transaction of its
