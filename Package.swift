@@ -265,6 +265,7 @@ let package = Package(
             name: "ReadSyncServerTests",
             dependencies: [
                 "PrivateStorage", "ReadSyncServer", "ReadSyncClient", "ReadSyncCore", "ReadSyncArticles", "ReadSyncTestSupport",
+                "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -29,7 +29,7 @@ public final class ClientStore {
     let homePath: String?
     /// Copies the WAL into the database file beside the writer, not inside
     /// its commits (nil for a library in memory).
-    let checkpointer: LogCheckpointer?
+    private(set) var checkpointer: LogCheckpointer?
 
     /// Opens (creating and migrating if needed) the library in `home`.
     public convenience init(home: ClientHome, wallClock: any WallClock = SystemWallClock()) throws {
@@ -60,14 +60,14 @@ public final class ClientStore {
             try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL") }
             try new.close()
         }
-        let (pool, checkpointer) = try Self.saying(.command, home: home.directory.path) {
-            let pool = try DatabasePool(path: home.databaseURL.path, configuration: configuration)
-            return (pool, try LogCheckpointer(pool))
+        let pool = try Self.saying(.command, home: home.directory.path) {
+            try DatabasePool(path: home.databaseURL.path, configuration: configuration)
         }
-        try self.init(
-            database: pool, checkpointer: checkpointer, wallClock: wallClock, node: nil,
-            file: DeviceIdentity.ofFile(at: home.databaseURL.path), homePath: home.directory.path)
+        try self.init(database: pool, wallClock: wallClock, node: nil, file: DeviceIdentity.ofFile(at: home.databaseURL.path), homePath: home.directory.path)
         self.permissionChanges = permissionChanges
+        // Last, once nothing else can fail: a library that failed to open is
+        // not kept by a checkpointer no one closes.
+        checkpointer = try Self.saying(.command, home: home.directory.path) { try LogCheckpointer(pool) }
     }
 
     /// A library in memory, gone when released: for simulations that run
@@ -94,12 +94,8 @@ public final class ClientStore {
         return database
     }
 
-    private init(
-        database: any DatabaseWriter, checkpointer: LogCheckpointer? = nil, wallClock: any WallClock, node: NodeID?, file: String? = nil,
-        homePath: String? = nil
-    ) throws {
+    private init(database: any DatabaseWriter, wallClock: any WallClock, node: NodeID?, file: String? = nil, homePath: String? = nil) throws {
         self.database = database
-        self.checkpointer = checkpointer
         self.homePath = homePath
         self.wallClock = wallClock
         (self.node, self.fork) = try Self.saying(.command, home: homePath) {
@@ -115,11 +111,9 @@ public final class ClientStore {
     }
 
     deinit {
-        // The writer calls the checkpointer after each commit: not once it is gone.
-        if let checkpointer, let pool = database as? DatabasePool { checkpointer.detach(from: pool) }
         // A command ends with its copy, as it did when SQLite copied inside
         // the commit, rather than leave the process to end in the middle of it.
-        finishCopyingLog()
+        if let checkpointer, let pool = database as? DatabasePool { checkpointer.close(detachingFrom: pool) }
     }
 
     /// Returns once the WAL copy asked for so far, if any, has been made.

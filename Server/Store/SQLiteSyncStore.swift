@@ -22,7 +22,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// Copies the WAL into the database file beside the writer, not inside
     /// its commits: the push that grew it is answered first, and the next
     /// one is merged while the copy runs.
-    private let checkpointer: LogCheckpointer
+    let checkpointer: LogCheckpointer
     /// Pushes waiting for the writer (see `push`).
     private let waitingPushes = Mutex<[WaitingPush]>([])
     /// Devices seen pulling and not yet written (see `recordSighting`), and
@@ -73,13 +73,15 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // the copies of the pages they change in memory, not in a temporary file.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         try ServerSchema.migrator.migrate(database)
-        checkpointer = try LogCheckpointer(database)
         epoch = try database.write { db in
             if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
             let epoch = NodeID.random().rawValue
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [epoch])
             return epoch
         }
+        // Last, once nothing else can fail: a store that failed to open is
+        // not kept by a checkpointer no one closes.
+        checkpointer = try LogCheckpointer(database)
     }
 
     /// Returns once the WAL copy asked for so far, if any, has been made (for tests).
@@ -94,8 +96,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
 
     /// Checkpoints the WAL into the main file, then closes every connection.
     public func close() throws {
-        checkpointer.detach(from: database)
-        checkpointer.waitUntilIdle()
+        checkpointer.close(detachingFrom: database)
         try database.writeWithoutTransaction { db in
             try writeSightings(db)
             _ = try db.checkpoint(.truncate)

@@ -15,20 +15,31 @@ import Synchronization
 /// answer. Here the copy runs beside the writer's next transaction. A
 /// passive checkpoint waits for no one: it copies the frames that are
 /// committed and that no reader still needs, and a later one copies the
-/// rest; the writer starts the log over once all of it has been copied.
+/// rest.
+///
+/// The writer starts the log over only at the start of a transaction that
+/// finds all of it copied; a writer that commits again and again before a
+/// copy ends (the batches of an import, the pages of a first pull) would
+/// grow it without end. Past `limit` pages the writer waits for the copy
+/// under way and copies the rest itself, as the automatic checkpoint would:
+/// the log stays within a few times `threshold`.
 public final class LogCheckpointer: Sendable {
     /// Pages, as SQLite's automatic checkpoint counts them (its default).
     public static let threshold: Int32 = 1_000
+    /// Pages past which the writer catches the copies up itself.
+    public static let limit: Int32 = 4 * threshold
 
-    /// The checkpointing connection, used on `queue` only.
+    /// The checkpointing connection, used on `queue` only (and closed by `close`).
     nonisolated(unsafe) private let connection: OpaquePointer
     private let queue = DispatchQueue(label: "readsync.log-checkpointer")
     /// Whether a checkpoint is already waiting for its turn.
     private let asked = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
     private let checkpoints = Atomic<Int>(0)
 
-    /// Takes over checkpointing from `pool`'s writer connection. Call
-    /// `detach(from:)` before the checkpointer goes while the pool stays.
+    /// Takes over checkpointing from `pool`'s writer connection until
+    /// `close(detachingFrom:)`, which must be called before the pool closes
+    /// (the writer's hook holds the checkpointer until then).
     public init(_ pool: DatabasePool) throws {
         var handle: OpaquePointer?
         let opened = sqlite3_open_v2(pool.path, &handle, SQLITE_OPEN_READWRITE, nil)
@@ -49,22 +60,33 @@ public final class LogCheckpointer: Sendable {
         try pool.writeWithoutTransaction { db in
             // The WAL hook replaces the automatic checkpoint (which is itself
             // a WAL hook); SQLite calls it after every commit with the log's
-            // length in pages.
+            // length in pages. It holds the checkpointer: a checkpointer
+            // never closed is kept, not called once freed.
             _ = sqlite3_wal_hook(
                 db.sqliteConnection,
-                { context, _, _, pages in
-                    if pages >= LogCheckpointer.threshold {
-                        Unmanaged<LogCheckpointer>.fromOpaque(context!).takeUnretainedValue().askForCheckpoint()
+                { context, writer, _, pages in
+                    let checkpointer = Unmanaged<LogCheckpointer>.fromOpaque(context!).takeUnretainedValue()
+                    if pages >= LogCheckpointer.limit {
+                        checkpointer.catchUp(writer!)
+                    } else if pages >= LogCheckpointer.threshold {
+                        checkpointer.askForCheckpoint()
                     }
                     return SQLITE_OK
-                }, Unmanaged.passUnretained(self).toOpaque())
+                }, Unmanaged.passRetained(self).toOpaque())
         }
     }
 
-    /// Gives `pool`'s writer back SQLite's automatic checkpoint, so that
-    /// its commits no longer call this checkpointer.
-    public func detach(from pool: DatabasePool) {
-        try? pool.writeWithoutTransaction { db in _ = sqlite3_wal_autocheckpoint(db.sqliteConnection, Self.threshold) }
+    /// Gives `pool`'s writer back SQLite's automatic checkpoint, waits for
+    /// the copy under way and closes the checkpointer's connection. Later
+    /// calls do nothing.
+    public func close(detachingFrom pool: DatabasePool) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // A pool already closed has no writer left to call the hook.
+        try? pool.writeWithoutTransaction { db in
+            if let writer = db.sqliteConnection { _ = sqlite3_wal_autocheckpoint(writer, Self.threshold) }
+        }
+        queue.sync { _ = sqlite3_close_v2(connection) }
+        Unmanaged.passUnretained(self).release()  // the hook's
     }
 
     /// Returns once the checkpoint asked for so far, if any, has run.
@@ -72,12 +94,11 @@ public final class LogCheckpointer: Sendable {
         queue.sync {}
     }
 
-    /// How many checkpoints have run (for tests).
+    /// How many checkpoints have run beside the writer (for tests).
     public var checkpointsRun: Int { checkpoints.load(ordering: .acquiring) }
 
     private func askForCheckpoint() {
         guard !asked.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        // The block keeps the checkpointer (and its connection) until it has run.
         queue.async { [self] in
             asked.store(false, ordering: .releasing)
             // One that fails (the disk full, a checkpoint already running)
@@ -87,7 +108,15 @@ public final class LogCheckpointer: Sendable {
         }
     }
 
+    /// On the writer, from its hook: waits for the copy under way (which
+    /// never waits for the writer), then copies what is left.
+    private func catchUp(_ writer: OpaquePointer) {
+        queue.sync {}
+        _ = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+    }
+
     deinit {
-        sqlite3_close_v2(connection)
+        // Only a checkpointer whose hook was never installed gets here open.
+        if !closed.load(ordering: .acquiring) { sqlite3_close_v2(connection) }
     }
 }
