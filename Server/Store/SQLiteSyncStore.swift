@@ -84,11 +84,6 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         checkpointer = try LogCheckpointer(database)
     }
 
-    /// Returns once the WAL copy asked for so far, if any, has been made (for tests).
-    func finishCopyingLog() {
-        checkpointer.waitUntilIdle()
-    }
-
     /// `PRAGMA synchronous` of the connection that commits pushes (2 is FULL).
     var writerSynchronousSetting: Int {
         get throws { try database.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }

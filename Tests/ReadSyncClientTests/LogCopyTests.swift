@@ -1,12 +1,14 @@
 import Foundation
 import GRDB
+import ReadSyncArticles
 import SQLiteStatements
 import Testing
 
 @testable import ReadSyncClient
 
 /// A library's WAL is copied into its database file while the library is
-/// open, beside its commits (by `LogCheckpointer`), not left to grow.
+/// open, beside its commits (by `LogCheckpointer`), not left to grow; a
+/// library closed leaves no WAL behind.
 struct LogCopyTests {
     let temporary = TemporaryHome()
 
@@ -23,5 +25,19 @@ struct LogCopyTests {
         list.store.finishCopyingLog()
         #expect(list.store.checkpointer?.checkpointsRun == 1)
         #expect(try databaseFileBytes() > before + 1_200 * 4_000)
+    }
+
+    /// The checkpointer's connection closes with the library, so the pool's
+    /// last connection copies what is left and removes the WAL, as before
+    /// there was a checkpointer.
+    @Test func aClosedLibraryLeavesNoLogBehind() throws {
+        let wal = temporary.home.databaseURL.path + "-wal"
+        do {
+            let list = try temporary.open()
+            _ = try list.add(ArticleDraft(url: nil, title: "Kept", content: "Written, then the library closed."))
+            #expect(FileManager.default.fileExists(atPath: wal))
+        }
+        #expect(!FileManager.default.fileExists(atPath: wal))
+        #expect(try temporary.open().list().map(\.title) == ["Kept"])
     }
 }

@@ -98,7 +98,7 @@ struct SQLiteSyncStoreTests {
         let before = try mainFileBytes()
         let text = String(repeating: "a page and more of text ", count: 300_000)  // 7 MB
         _ = try await store.push([change(text, a, at: 500)], from: Self.pusher, for: user)
-        store.finishCopyingLog()
+        store.checkpointer.waitUntilIdle()
         #expect(store.checkpointer.checkpointsRun == 1, "copied by the checkpointer, not inside the commit")
         #expect(try mainFileBytes() > before + 7_000_000)
     }
