@@ -25,6 +25,12 @@ final class Prefetch<Value>: @unchecked Sendable {
         thread.start()
     }
 
+    /// Work already done: its value.
+    init(done value: Value) {
+        result = .success(value)
+        done.signal()
+    }
+
     /// Waits for the work to end; its value, or the error it threw.
     func value() throws -> Value {
         done.wait()

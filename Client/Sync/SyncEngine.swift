@@ -63,7 +63,8 @@ public struct SyncEngine {
         while starts < 3 {
             let moved = summary.movedToNode != nil
             let retired = summary.returnedFromRetirement
-            if try pushAll(&summary, progress), try pullAll(&summary, progress) {
+            var answered: AnsweredPull?
+            if try pushAll(&summary, progress, answered: &answered), try pullAll(&summary, progress, starting: answered) {
                 try store.recordSuccessfulSync()
                 return summary
             }
@@ -75,8 +76,17 @@ public struct SyncEngine {
         throw SyncError.loopingResync(server: server)
     }
 
-    /// Returns false when the server turned out to be a new one (resync needed).
-    private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
+    /// The first page of a pull, answered within the sync's last push
+    /// (`PushRequest.pull`), with the cursor it was asked from.
+    private struct AnsweredPull {
+        let after: Int64
+        let page: PullResponse
+    }
+
+    /// Returns false when the server turned out to be a new one (resync
+    /// needed). Sets `answered` to the first page of the pull when the last
+    /// push brought it.
+    private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void, answered: inout AnsweredPull?) throws -> Bool {
         do {
             guard try settlePendingPush() else { return false }
         } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
@@ -92,7 +102,8 @@ public struct SyncEngine {
         var stored: ClientStore.PendingBatch?
         while let (batch, entities) = next {
             FaultPoint.clientPushBeforeSend.reach()
-            let inFlight = try send(batch, entities)
+            answered = nil
+            let (inFlight, asked) = try send(batch, entities)
             // Now, before this batch's answer is looked at: an answer from a
             // new server starts a resync, which queues every field again.
             if let previous = stored {
@@ -142,6 +153,7 @@ public struct SyncEngine {
                 // head again, once this batch's fields have left it.
                 try store.acknowledge(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
                 next = try prepared(store.pendingBatch(limit: pushBatchSize))
+                if let asked, let page = answer.pull { answered = AnsweredPull(after: asked.after, page: page) }
             }
             done += batch.changes.count
             summary.pushed += batch.changes.count
@@ -177,22 +189,28 @@ public struct SyncEngine {
     }
 
     /// Sends `batch` on a thread of its own while another batch follows; the
-    /// last is sent at once. (A batch holds whole entities, so one that
-    /// another follows is seldom exactly `pushBatchSize` fields: its size
-    /// cannot tell.)
-    private func send(_ batch: ClientStore.PendingBatch, _ entities: CompressedEntities) throws -> Prefetch<PushResponse> {
-        let known = try store.syncState().known
+    /// last is sent at once, and asks for the first page of the pull that
+    /// follows it (the server answers it with the push, sparing a request:
+    /// most syncs then have nothing more to pull). Returns the push on its
+    /// way and the pull it asks for. (A batch holds whole entities, so one
+    /// that another follows is seldom exactly `pushBatchSize` fields: its
+    /// size cannot tell.)
+    private func send(_ batch: ClientStore.PendingBatch, _ entities: CompressedEntities) throws -> (Prefetch<PushResponse>, PullAsk?) {
+        let state = try store.syncState()
+        let ask = batch.more ? nil : PullAsk(after: state.cursor, limit: pageSize)
         let request = PushRequest(
-            node: store.node, entities: entities, epoch: known.epoch, checkpoint: known.checkpoint, chain: try store.nextPushChain())
+            node: store.node, entities: entities, epoch: state.epoch, checkpoint: state.checkpoint, chain: try store.nextPushChain(), pull: ask)
         let transport = transport
-        return Prefetch(inline: !batch.more) { try transport.push(request, reusing: entities) }
+        return (Prefetch(inline: !batch.more) { try transport.push(request, reusing: entities) }, ask)
     }
 
-    private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void) throws -> Bool {
+    /// Pulls from the cursor, starting with the page the last push brought
+    /// when it was asked from there.
+    private func pullAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void, starting answered: AnsweredPull?) throws -> Bool {
         let state = try store.syncState()
         var cursor = state.cursor
         let start = cursor
-        var next = fetchPage(after: cursor, known: state.known, inline: true)
+        var next = answered.flatMap { $0.after == cursor ? Prefetch(done: $0.page) : nil } ?? fetchPage(after: cursor, known: state.known, inline: true)
         // However this ends, the page asked for last is waited for: the
         // transport is not used by two threads at once.
         defer { _ = try? next.value() }

@@ -45,6 +45,7 @@ struct SyncRoutes: Sendable {
             throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(changes.count)")
         }
         if let chain = push.chain, !chain.isWellFormed { throw APIError.badRequest("'chain' tokens must be 1–64 lowercase hex digits") }
+        if let ask = push.pull { try Self.check(after: ask.after, limit: Int64(ask.limit), names: ("'pull.after'", "'pull.limit'")) }
         for (index, change) in changes.enumerated() {
             if let problem = ChangeValidation.problem(with: change) { throw APIError.badRequest("change \(index): \(problem)") }
         }
@@ -77,11 +78,32 @@ struct SyncRoutes: Sendable {
                 "rs.user": "\(user)", "rs.accepted": "\(outcome.accepted)", "rs.ignored": "\(outcome.ignored)",
                 "rs.conflicts": "\(outcome.conflicts)",
             ])
+        var pulled: PullResponse?
+        if let ask = push.pull, let known = outcome.historyKnown(after: push) {
+            pulled = await firstPage(of: ask, for: user, node: push.node, known: known, context)
+        }
         return try JSONResponse.make(
             PushResponse(
                 epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
-                checkpoint: outcome.checkpoint, pushToken: outcome.pushToken),
+                checkpoint: outcome.checkpoint, pushToken: outcome.pushToken, pull: pulled),
             epoch: outcome.epoch, for: request)
+    }
+
+    /// The first page of the pull a push asked for, read once the push is
+    /// merged, as `changes` would answer it; nil when it cannot be read (the
+    /// push is stored all the same, and the device pulls as usual, and hears
+    /// why there).
+    private func firstPage(of ask: PullAsk, for user: UserID, node: NodeID, known: KnownHistory, _ context: SyncRequestContext) async -> PullResponse? {
+        do {
+            let page = try await store.changes(for: user, after: ask.after, limit: ask.limit, excludingOrigin: node, known: known)
+            store.recordSighting(of: node, for: user, name: nil, pulled: ask.after)
+            FaultPoint.serverPullBeforeAnswer.reach()
+            ServerMetrics.recordPull(page)
+            return PullResponse(page, serverTime: clock.nowMilliseconds())
+        } catch {
+            context.logger.debug("pull within a push not read", metadata: ["rs.user": "\(user)", "rs.error": "\(error)"])
+            return nil
+        }
     }
 
     private func changes(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
@@ -89,11 +111,7 @@ struct SyncRoutes: Sendable {
         let query = request.uri.queryParameters
         let after = try Self.integer(query["after"], name: "after", default: 0)
         let limit = try Self.integer(query["limit"], name: "limit", default: Int64(SyncProtocol.defaultPageSize))
-        guard after >= 0 else { throw APIError.badRequest("'after' must be a cursor of 0 or more, not \(after)") }
-        guard limit >= 1 else { throw APIError.badRequest("'limit' must be at least 1, not \(limit)") }
-        guard limit <= SyncProtocol.maxPageSize else {
-            throw APIError.tooLarge("'limit' may be at most \(SyncProtocol.maxPageSize), not \(limit)")
-        }
+        try Self.check(after: after, limit: limit, names: ("'after'", "'limit'"))
         var origin: NodeID?
         if let node = query["node"] {
             guard let id = NodeID(String(node)) else { throw APIError.badRequest("'node' is not a node id") }
@@ -142,11 +160,16 @@ struct SyncRoutes: Sendable {
         ServerMetrics.recordPull(page)
         context.logger.debug(
             "pull", metadata: ["rs.user": "\(user)", "rs.after": "\(after)", "rs.changes": "\(page.changes.count)", "rs.more": "\(page.more)"])
-        return try JSONResponse.make(
-            PullResponse(
-                epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-                checkpoint: page.checkpoint, retired: page.retired),
-            epoch: page.epoch, for: request)
+        return try JSONResponse.make(PullResponse(page, serverTime: clock.nowMilliseconds()), epoch: page.epoch, for: request)
+    }
+
+    /// A pull's cursor and page size, in a query or within a push.
+    private static func check(after: Int64, limit: Int64, names: (after: String, limit: String)) throws {
+        guard after >= 0 else { throw APIError.badRequest("\(names.after) must be a cursor of 0 or more, not \(after)") }
+        guard limit >= 1 else { throw APIError.badRequest("\(names.limit) must be at least 1, not \(limit)") }
+        guard limit <= SyncProtocol.maxPageSize else {
+            throw APIError.tooLarge("\(names.limit) may be at most \(SyncProtocol.maxPageSize), not \(limit)")
+        }
     }
 
     /// Checksums over ranges of the user's entities (`LibraryDigest`).

@@ -56,6 +56,27 @@ public struct ChangePage: Sendable, Equatable {
     public var retired = false
 }
 
+extension PullResponse {
+    /// `page` as a pull's answer.
+    public init(_ page: ChangePage, serverTime: Int64) {
+        self.init(
+            epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: serverTime,
+            checkpoint: page.checkpoint, retired: page.retired)
+    }
+}
+
+extension PushOutcome {
+    /// What the device that sent `push` knows of the user's history once it
+    /// has this answer, as its next pull would show it (`KnownHistory`): the
+    /// epoch, the furthest checkpoint, the push token now recorded, none
+    /// pending. Nil when the answer sends the device to resynchronise (the
+    /// user's epoch is not the one it knew): a pull would be of no use to it.
+    public func historyKnown(after push: PushRequest) -> KnownHistory? {
+        if let known = push.epoch, known != epoch { return nil }
+        return KnownHistory(epoch: epoch, checkpoint: checkpoint ?? push.checkpoint, lastPush: pushToken)
+    }
+}
+
 /// Fills a pull page in sequence order: at most `limit` versions and, past
 /// the first, at most `SyncProtocol.maxPageTextBytes` of text. Every store
 /// cuts its pages so.

@@ -25,7 +25,8 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     // Server: one push, stored in one transaction, then answered.
     case serverPushBeforeCommit = "server.push.before-commit"
     case serverPushAfterCommit = "server.push.after-commit"
-    // Server: one page read, not yet sent.
+    // Server: one page read, not yet sent (a pull, or the first page of one
+    // within a push).
     case serverPullBeforeAnswer = "server.pull.before-answer"
 
     public static let environmentVariable = "READSYNC_FAULT"

@@ -68,12 +68,14 @@ struct WireCodingTests {
         var random = SeededGenerator(seed: 6)
         let changes = (0..<50).map { _ in Self.randomChange(&random) }
         let point = HistoryCheckpoint(seq: 41, token: "0123456789abcdef")
-        // With and without the optional parts (a first sync has no epoch or checkpoint, most pages come to a device not retired).
+        // With and without the optional parts (a first sync has no epoch or
+        // checkpoint, most pages come to a device not retired, a push asks for
+        // a pull only when it is the last of a sync).
         for checkpoint in [nil, point] {
             let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
             let push = PushRequest(
                 node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
-                chain: chain)
+                chain: chain, pull: checkpoint.map { PullAsk(after: $0.seq, limit: 1_000) })
             let page = PullResponse(
                 epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
                 retired: checkpoint != nil)
@@ -93,7 +95,7 @@ struct WireCodingTests {
             #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
             let answer = PushResponse(
                 epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                pushToken: chain?.token)
+                pushToken: chain?.token, pull: checkpoint.map { _ in page })
             #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
             #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
         }

@@ -43,8 +43,8 @@ import Testing
         #"{"kind":"\#(kind)","entity":"\#(entity)","fields":[{"field":"\#(field)","value":\#(value),"timestamp":"\#(stamp(timestamp))","vector":\#(vector ?? #"{"\#(node)":1}"#)}]}"#
     }
 
-    static func push(_ entities: [String], protocol version: Int = SyncProtocol.version) -> [UInt8] {
-        Array(#"{"protocol":\#(version),"node":"\#(node)","entities":[\#(entities.joined(separator: ","))]}"#.utf8)
+    static func push(_ entities: [String], protocol version: Int = SyncProtocol.version, pull: String? = nil) -> [UInt8] {
+        Array(#"{"protocol":\#(version),"node":"\#(node)","entities":[\#(entities.joined(separator: ","))]\#(pull.map { ",\"pull\":" + $0 } ?? "")}"#.utf8)
     }
 
     /// A push as a client of protocol 1 sent it: every field a change of its own.
@@ -99,6 +99,12 @@ import Testing
                 name: "a vector counter at the top of its range", body: push([change(vector: #"{"aaaa":18446744073709551615}"#)]), status: 400,
                 code: "bad_request"),
             Case(name: "malformed timestamp", body: push([change(timestamp: "yesterday")]), status: 400, code: "bad_request"),
+            Case(name: "a pull within a push without its limit", body: push([change()], pull: #"{"after":0}"#), status: 400, code: "bad_request"),
+            Case(
+                name: "a pull within a push from a negative cursor", body: push([change()], pull: #"{"after":-1,"limit":10}"#), status: 400, code: "bad_request"
+            ),
+            Case(name: "a pull within a push of no changes", body: push([change()], pull: #"{"after":0,"limit":0}"#), status: 400, code: "bad_request"),
+            Case(name: "a pull within a push of a page too large", body: push([change()], pull: #"{"after":0,"limit":1001}"#), status: 413, code: "too_large"),
             Case(name: "vector without the writer", body: push([change(vector: #"{"bbbb":1}"#)]), status: 400, code: "bad_request"),
             Case(
                 name: "deeply nested value", body: push([change(value: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))]),

@@ -574,6 +574,9 @@ final class Simulation {
             var moved = 0
             for replica in replicas {
                 let transport = InProcessTransport(server: server, user: user, clock: serverClock)
+                // Every other round the server is an older one, which answers
+                // no pull within a push: the device pulls on its own.
+                transport.answersPullsInPushes = round % 2 == 0
                 // Pushed changes carry the final timestamps of re-stamped writes.
                 // A push sends each waiting field's current version, which may
                 // be a merge of writes rather than a write: what it records is
@@ -756,6 +759,9 @@ final class InProcessTransport: SyncTransport {
     let user: UserID
     let clock: any WallClock
     var onPush: ([Change]) -> Void = { _ in }
+    /// Whether a push's answer brings the first page of the pull it asks for
+    /// (`PushRequest.pull`), as the HTTP server's does.
+    var answersPullsInPushes = true
 
     init(server: any SteppedSyncStore, user: UserID, clock: any WallClock) {
         self.server = server
@@ -777,9 +783,14 @@ final class InProcessTransport: SyncTransport {
             throw SyncError.refused(server: "sim", status: 409, code: refusal.code, message: refusal.description)
         }
         onPush(request.changes)
+        var pulled: PullResponse?
+        if answersPullsInPushes, let ask = request.pull, let known = outcome.historyKnown(after: request) {
+            // As the HTTP server does: a page it cannot read is left out.
+            pulled = try? pull(after: ask.after, limit: ask.limit, node: request.node, known: known)
+        }
         return PushResponse(
             epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint,
-            pushToken: outcome.pushToken)
+            pushToken: outcome.pushToken, pull: pulled)
     }
 
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
@@ -791,8 +802,6 @@ final class InProcessTransport: SyncTransport {
         }
         // As the HTTP server does.
         server.recordSighting(of: node, for: user, name: nil, pulled: cursor)
-        return PullResponse(
-            epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: clock.nowMilliseconds(),
-            checkpoint: page.checkpoint, retired: page.retired)
+        return PullResponse(page, serverTime: clock.nowMilliseconds())
     }
 }

@@ -14,17 +14,25 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
     let inner: CurlSyncTransport
     var pulls: [Int64] = []
     var pushes = 0
+    /// The cursor of each pull asked for within a push (`PushRequest.pull`).
+    var pullsInPushes: [Int64] = []
     /// The thread each push was sent from.
     var pushThreads: [pthread_t] = []
     /// Fail (as a dropped connection would) after this many pulls.
     var failAfterPulls: Int?
+    /// Answer pushes as a server that reads no pull within a push would
+    /// (one older than `PushRequest.pull`).
+    var answersNoPullsInPushes = false
 
     init(server: TestServer, token: String) { inner = CurlSyncTransport(serverURL: server.url, token: token) }
 
     func push(_ request: PushRequest) throws -> PushResponse {
         pushes += 1
         pushThreads.append(pthread_self())
-        return try inner.push(request)
+        if let ask = request.pull { pullsInPushes.append(ask.after) }
+        var answer = try inner.push(request)
+        if answersNoPullsInPushes { answer.pull = nil }
+        return answer
     }
 
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
@@ -136,6 +144,46 @@ extension TestDevice {
     /// with four fields near their limit, of text that doubles when escaped
     /// in JSON, is more than one request may carry. It goes a field or two
     /// at a time, and the device's next writes are not stuck behind it.
+    /// A sync's last push asks for the first page of the pull that follows
+    /// it, and the server answers it with the push: a device with writes of
+    /// its own and less than a page to take syncs in one request. From a
+    /// server that does not answer it (an older one), it pulls as before;
+    /// with more than a page, it pulls the rest from where that page ended.
+    @Test(arguments: [(answered: true, pageSize: 1_000), (answered: false, pageSize: 1_000), (answered: true, pageSize: 2)])
+    func aSyncsLastPushBringsTheFirstPageOfItsPull(answered: Bool, pageSize: Int) async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
+        let ids = try laptop.addSeeds()
+        try await laptop.sync()
+        try await phone.sync()
+        try laptop.list.setFavorite(ids[0], true)
+        try laptop.list.setProgress(ids[1], percent: 30)
+        try laptop.list.addNote(to: ids[1], body: "read this part again")
+        let laptopWrote = try laptop.list.status().pendingChanges
+        try await laptop.sync()
+        let cursor = try phone.list.store.syncState().cursor
+
+        try phone.list.setProgress(ids[2], percent: 40)
+        let phoneWrote = try phone.list.status().pendingChanges
+        let transport = InstrumentedTransport(server: server, token: token)
+        transport.answersNoPullsInPushes = !answered
+        let summary = try await offloaded { try phone.engine(transport, pageSize: pageSize).run() }
+        #expect(summary.pushed == phoneWrote && summary.pulled == laptopWrote)
+        #expect(transport.pushes == 1 && transport.pullsInPushes == [cursor])
+        switch (answered, pageSize) {
+        case (false, _): #expect(transport.pulls == [cursor], "pulled on its own, from the same cursor")
+        case (true, 1_000): #expect(transport.pulls.isEmpty, "one request in all")
+        default: #expect(transport.pulls.count == (laptopWrote - 1) / 2 && transport.pulls.allSatisfy { $0 > cursor }, "the rest, after the first page")
+        }
+        // Its cursor is past everything: the next sync takes nothing again.
+        let next = InstrumentedTransport(server: server, token: token)
+        #expect(try await offloaded { try phone.engine(next, pageSize: pageSize).run() }.pulled == 0)
+        try await laptop.sync()
+        #expect(try phone.snapshot() == laptop.snapshot())
+        await server.destroy()
+    }
+
     @Test func anArticleLargerThanARequestIsPushedInPieces() async throws {
         let server = try await TestServer.start()
         let (_, devices) = try server.connectedDevices(2)

@@ -11,6 +11,12 @@
 ///   numbers after C, in order, at most N, grouped by entity; answers
 ///   `PullResponse`, whose `next` is the cursor for the following page.
 ///
+/// A push may also ask for the first page of a pull (`PushRequest.pull`):
+/// the server reads it once the push is merged and answers it within the
+/// push's answer, so that a device's sync with nothing more to pull is one
+/// round trip, not two. A server that does not answer it leaves the
+/// device to pull as usual.
+///
 /// Every answer names the user's `epoch` (new whenever the server's database
 /// is new, or lost part of the user's history) and the protocol version; a
 /// client that sees another epoch resynchronises from zero. Requests carry
@@ -117,18 +123,38 @@ public struct PushRequest: Codable, Sendable, Equatable {
     public var checkpoint: HistoryCheckpoint?
     /// This push's place in the device's own chain of pushes (`PushChain`).
     public var chain: PushChain?
+    /// The pull to answer with once the push is merged, if any.
+    public var pull: PullAsk?
 
-    public init(node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil) {
+    public init(
+        node: NodeID, changes: [Change], epoch: String? = nil, checkpoint: HistoryCheckpoint? = nil, chain: PushChain? = nil, pull: PullAsk? = nil
+    ) {
         self.protocol = SyncProtocol.version
         self.node = node
         self.entities = EntityChange.grouping(changes)
         self.epoch = epoch
         self.checkpoint = checkpoint
         self.chain = chain
+        self.pull = pull
     }
 
     /// Every field version of the batch, in order.
     public var changes: [Change] { entities.changes }
+}
+
+/// A pull asked for within a push: its first page, as `GET /v1/changes`
+/// with the same `after` and `limit` would answer it for the pushing device
+/// right after the push, the device's history being what the push left.
+public struct PullAsk: Codable, Sendable, Equatable {
+    /// The device's cursor.
+    public var after: Int64
+    /// At most this many field versions, 1 to `SyncProtocol.maxPageSize`.
+    public var limit: Int
+
+    public init(after: Int64, limit: Int) {
+        self.after = after
+        self.limit = limit
+    }
 }
 
 /// The server's acknowledgement of a whole batch.
@@ -146,8 +172,15 @@ public struct PushResponse: Codable, Sendable, Equatable {
     /// The token of the device's last push, as the
     /// server now records it (`PushChain`); nil when it records none.
     public var pushToken: String?
+    /// The first page of the pull the push asked for (`PushRequest.pull`);
+    /// nil when it asked for none, or the server did not read it (then the
+    /// device pulls as usual).
+    public var pull: PullResponse?
 
-    public init(epoch: String, accepted: Int, ignored: Int, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil, pushToken: String? = nil) {
+    public init(
+        epoch: String, accepted: Int, ignored: Int, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil, pushToken: String? = nil,
+        pull: PullResponse? = nil
+    ) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
         self.accepted = accepted
@@ -155,6 +188,7 @@ public struct PushResponse: Codable, Sendable, Equatable {
         self.serverTime = serverTime
         self.checkpoint = checkpoint
         self.pushToken = pushToken
+        self.pull = pull
     }
 }
 

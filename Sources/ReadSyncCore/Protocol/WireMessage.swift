@@ -10,9 +10,11 @@ public protocol WireMessage: Codable {
 extension PushRequest: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, node: NodeID?, entities: [EntityChange]?, epoch: String??, checkpoint: HistoryCheckpoint??, chain: PushChain??
+        var pull: PullAsk??
         try reader.readObject { reader, key in
             switch key {
             case "chain" where chain == nil: chain = try reader.readNull() ? .some(nil) : try PushChain(wire: &reader)
+            case "pull" where pull == nil: pull = try reader.readNull() ? .some(nil) : try PullAsk(wire: &reader)
             case "epoch" where epoch == nil: epoch = try reader.readNull() ? .some(nil) : try reader.readString()
             case "protocol" where version == nil: version = try reader.readInteger()
             case "node" where node == nil: node = try NodeID(wire: &reader)
@@ -24,7 +26,7 @@ extension PushRequest: WireMessage {
         guard let version else { throw reader.missingKey("protocol") }
         guard let node else { throw reader.missingKey("node") }
         guard let entities else { throw reader.missingKey("entities") }
-        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil)
+        self.init(node: node, changes: [], epoch: epoch ?? nil, checkpoint: checkpoint ?? nil, chain: chain ?? nil, pull: pull ?? nil)
         self.entities = entities
         self.protocol = version
     }
@@ -57,6 +59,10 @@ extension PushRequest: WireMessage {
         writer.string(node.rawValue)
         writer.raw(#","protocol":"#)
         writer.integer(self.protocol)
+        if let pull {
+            writer.raw(#","pull":"#)
+            pull.write(wire: &writer)
+        }
         writer.byte("}")
     }
 }
@@ -87,8 +93,10 @@ public struct CompressedEntities: Sendable {
 
 extension PushRequest {
     /// The push with `compressed`'s entities.
-    public init(node: NodeID, entities compressed: CompressedEntities, epoch: String?, checkpoint: HistoryCheckpoint?, chain: PushChain?) {
-        self.init(node: node, changes: [], epoch: epoch, checkpoint: checkpoint, chain: chain)
+    public init(
+        node: NodeID, entities compressed: CompressedEntities, epoch: String?, checkpoint: HistoryCheckpoint?, chain: PushChain?, pull: PullAsk? = nil
+    ) {
+        self.init(node: node, changes: [], epoch: epoch, checkpoint: checkpoint, chain: chain, pull: pull)
         entities = compressed.entities
     }
 
@@ -174,8 +182,10 @@ extension PullResponse: WireMessage {
 extension PushResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?, checkpoint: HistoryCheckpoint??, pushToken: String??
+        var pull: PullResponse??
         try reader.readObject { reader, key in
             switch key {
+            case "pull" where pull == nil: pull = try reader.readNull() ? .some(nil) : try PullResponse(wire: &reader)
             case "pushToken" where pushToken == nil: pushToken = try reader.readNull() ? .some(nil) : try reader.readString()
             case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
             case "protocol" where version == nil: version = try reader.readInteger()
@@ -191,7 +201,9 @@ extension PushResponse: WireMessage {
         guard let accepted else { throw reader.missingKey("accepted") }
         guard let ignored else { throw reader.missingKey("ignored") }
         guard let serverTime else { throw reader.missingKey("serverTime") }
-        self.init(epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime, checkpoint: checkpoint ?? nil, pushToken: pushToken ?? nil)
+        self.init(
+            epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime, checkpoint: checkpoint ?? nil, pushToken: pushToken ?? nil,
+            pull: pull ?? nil)
         self.protocol = version
     }
 
@@ -208,6 +220,10 @@ extension PushResponse: WireMessage {
         writer.integer(ignored)
         writer.raw(#","protocol":"#)
         writer.integer(self.protocol)
+        if let pull {
+            writer.raw(#","pull":"#)
+            try pull.write(wire: &writer)
+        }
         if let pushToken {
             writer.raw(#","pushToken":"#)
             writer.string(pushToken)
@@ -219,6 +235,30 @@ extension PushResponse: WireMessage {
 }
 
 // MARK: The parts of a message
+
+extension PullAsk {
+    init(wire reader: inout JSONReader) throws {
+        var after: Int64?, limit: Int?
+        try reader.readObject { reader, key in
+            switch key {
+            case "after" where after == nil: after = try reader.readInteger()
+            case "limit" where limit == nil: limit = try reader.readInteger()
+            default: try reader.skipValue()
+            }
+        }
+        guard let after else { throw reader.missingKey("after") }
+        guard let limit else { throw reader.missingKey("limit") }
+        self.init(after: after, limit: limit)
+    }
+
+    func write(wire writer: inout JSONWriter) {
+        writer.raw(#"{"after":"#)
+        writer.integer(after)
+        writer.raw(#","limit":"#)
+        writer.integer(limit)
+        writer.byte("}")
+    }
+}
 
 extension PushChain {
     init(wire reader: inout JSONReader) throws {
