@@ -84,8 +84,8 @@ public struct SyncEngine {
     }
 
     /// Returns false when the server turned out to be a new one (resync
-    /// needed). Sets `answered` to the first page of the pull when the last
-    /// push brought it.
+    /// needed). Sets `answered` to the first page of the pull that a push
+    /// brought, if one did.
     private func pushAll(_ summary: inout SyncSummary, _ progress: (SyncProgress) -> Void, answered: inout AnsweredPull?) throws -> Bool {
         do {
             guard try settlePendingPush() else { return false }
@@ -102,7 +102,6 @@ public struct SyncEngine {
         var stored: ClientStore.PendingBatch?
         while let (batch, entities) = next {
             FaultPoint.clientPushBeforeSend.reach()
-            answered = nil
             let (inFlight, asked) = try send(batch, entities)
             // Now, before this batch's answer is looked at: an answer from a
             // new server starts a resync, which queues every field again.
@@ -143,6 +142,12 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
+            // The first page answered stays the pull's first page even when
+            // more pushes follow (writes made while this one was on its way):
+            // the cursor it was read from is still the device's, and the
+            // server counted the device as pulling there (it may have been
+            // told it was retired, for instance).
+            if answered == nil, let asked, let page = answer.pull { answered = AnsweredPull(after: asked.after, page: page) }
             if let following {
                 try store.recordStored(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
                 stored = batch
@@ -153,7 +158,6 @@ public struct SyncEngine {
                 // head again, once this batch's fields have left it.
                 try store.acknowledge(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
                 next = try prepared(store.pendingBatch(limit: pushBatchSize))
-                if let asked, let page = answer.pull { answered = AnsweredPull(after: asked.after, page: page) }
             }
             done += batch.changes.count
             summary.pushed += batch.changes.count
@@ -197,7 +201,7 @@ public struct SyncEngine {
     /// size cannot tell.)
     private func send(_ batch: ClientStore.PendingBatch, _ entities: CompressedEntities) throws -> (Prefetch<PushResponse>, PullAsk?) {
         let state = try store.syncState()
-        let ask = batch.more ? nil : PullAsk(after: state.cursor, limit: pageSize)
+        let ask = batch.more ? nil : PullAsk(after: state.cursor, limit: pageSize, name: state.deviceName)
         let request = PushRequest(
             node: store.node, entities: entities, epoch: state.epoch, checkpoint: state.checkpoint, chain: try store.nextPushChain(), pull: ask)
         let transport = transport

@@ -45,7 +45,10 @@ struct SyncRoutes: Sendable {
             throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(changes.count)")
         }
         if let chain = push.chain, !chain.isWellFormed { throw APIError.badRequest("'chain' tokens must be 1–64 lowercase hex digits") }
-        if let ask = push.pull { try Self.check(after: ask.after, limit: Int64(ask.limit), names: ("'pull.after'", "'pull.limit'")) }
+        if let ask = push.pull {
+            try Self.check(after: ask.after, limit: Int64(ask.limit), names: ("'pull.after'", "'pull.limit'"))
+            try Self.check(deviceName: ask.name, named: "'pull.name'")
+        }
         for (index, change) in changes.enumerated() {
             if let problem = ChangeValidation.problem(with: change) { throw APIError.badRequest("change \(index): \(problem)") }
         }
@@ -96,7 +99,7 @@ struct SyncRoutes: Sendable {
     private func firstPage(of ask: PullAsk, for user: UserID, node: NodeID, known: KnownHistory, _ context: SyncRequestContext) async -> PullResponse? {
         do {
             let page = try await store.changes(for: user, after: ask.after, limit: ask.limit, excludingOrigin: node, known: known)
-            store.recordSighting(of: node, for: user, name: nil, pulled: ask.after)
+            store.recordSighting(of: node, for: user, name: ask.name, pulled: ask.after)
             FaultPoint.serverPullBeforeAnswer.reach()
             ServerMetrics.recordPull(page)
             return PullResponse(page, serverTime: clock.nowMilliseconds())
@@ -121,9 +124,7 @@ struct SyncRoutes: Sendable {
             epoch: query["epoch"].map(String.init), lastPush: query["pushed"].map(String.init),
             pendingPush: query["pushing"].map(String.init))
         let deviceName = query["name"].map(String.init)
-        if let deviceName, deviceName.count > 100 || deviceName.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
-            throw APIError.badRequest("'name' must be at most 100 characters without control characters")
-        }
+        try Self.check(deviceName: deviceName, named: "'name'")
         for token in [known.lastPush, known.pendingPush].compactMap({ $0 }) where !PushChain(previous: nil, token: token).isWellFormed {
             throw APIError.badRequest("'pushed' and 'pushing' must be push tokens of 1–64 lowercase hex digits, not '\(token.prefix(40))'")
         }
@@ -161,6 +162,13 @@ struct SyncRoutes: Sendable {
         context.logger.debug(
             "pull", metadata: ["rs.user": "\(user)", "rs.after": "\(after)", "rs.changes": "\(page.changes.count)", "rs.more": "\(page.more)"])
         return try JSONResponse.make(PullResponse(page, serverTime: clock.nowMilliseconds()), epoch: page.epoch, for: request)
+    }
+
+    /// The name a device is listed under, in a pull's query or within a push.
+    private static func check(deviceName: String?, named field: String) throws {
+        if let deviceName, deviceName.count > 100 || deviceName.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
+            throw APIError.badRequest("\(field) must be at most 100 characters without control characters")
+        }
     }
 
     /// A pull's cursor and page size, in a query or within a push.

@@ -75,7 +75,7 @@ struct WireCodingTests {
             let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
             let push = PushRequest(
                 node: NodeID.random(using: &random), changes: changes, epoch: checkpoint.map { _ in "e-1" }, checkpoint: checkpoint,
-                chain: chain, pull: checkpoint.map { PullAsk(after: $0.seq, limit: 1_000) })
+                chain: chain, pull: checkpoint.map { PullAsk(after: $0.seq, limit: 1_000, name: "Kobo \"Clara\"") } ?? PullAsk(after: 0, limit: 7))
             let page = PullResponse(
                 epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
                 retired: checkpoint != nil)
@@ -95,7 +95,7 @@ struct WireCodingTests {
             #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
             let answer = PushResponse(
                 epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                pushToken: chain?.token, pull: checkpoint.map { _ in page })
+                pushToken: chain?.token, pull: checkpoint == nil ? page : nil)
             #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
             #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
         }
@@ -139,6 +139,8 @@ struct WireCodingTests {
             #"{"protocol":2.0,"node":"aaaa","entities":[]}"#, #"{"protocol":2,"node":"aaaa","entities":[],}"#,
             #"{"protocol":2,"node":"aaaa","entities":[] , }"#, with("1").replacingOccurrences(of: "}]}", with: "},]}"),
             #"{"protocol":2,"node":"aaaa","entities":[],"x":[01,"\x",1.e+,-,"\u20zz"]}"#,
+            #"{"protocol":2,"node":"aaaa","entities":[],"pull":null}"#, #"{"protocol":2,"node":"aaaa","entities":[],"pull":{"after":3,"limit":9}}"#,
+            #"{"protocol":2,"node":"aaaa","entities":[],"pull":{"limit":9,"name":null,"after":3}}"#,
         ]
         let refused = [
             "", " ", "{", "{}", "[]", "null", #"{"protocol":2,"node":"aaaa","entities":[,]}"#,
@@ -148,6 +150,8 @@ struct WireCodingTests {
             with(#""t""#) + "x", #"{"protocol":"one","node":5,"entities":{}}"#, #"{"protocol":2.5,"node":"aaaa","entities":[]}"#,
             #"{"protocol":2,"node":"AAAA","entities":[]}"#, #"{"protocol":2,"node":"aaaa","entities":[1,]}"#, "{,}",
             #"{"protocol":2,"node":"aaaa"}"#, #"{'protocol':1}"#,
+            #"{"protocol":2,"node":"aaaa","entities":[],"pull":{"after":3}}"#, #"{"protocol":2,"node":"aaaa","entities":[],"pull":{"after":"3","limit":9}}"#,
+            #"{"protocol":2,"node":"aaaa","entities":[],"pull":[]}"#,
         ]
         return accepted + refused
     }()

@@ -140,10 +140,6 @@ extension TestDevice {
         await server.destroy()
     }
 
-    /// Each field may hold 4 MiB of text, and a request 16 MiB: an article
-    /// with four fields near their limit, of text that doubles when escaped
-    /// in JSON, is more than one request may carry. It goes a field or two
-    /// at a time, and the device's next writes are not stuck behind it.
     /// A sync's last push asks for the first page of the pull that follows
     /// it, and the server answers it with the push: a device with writes of
     /// its own and less than a page to take syncs in one request. From a
@@ -184,6 +180,33 @@ extension TestDevice {
         await server.destroy()
     }
 
+    /// The name a device is listed under travels with the pull its push asks
+    /// for: a device that has written something at every sync, and so never
+    /// pulled on its own, is listed under it all the same.
+    @Test func aDeviceThatPullsOnlyWithinItsPushesIsListedUnderItsName() async throws {
+        let server = try await TestServer.start()
+        let (token, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], reader = devices[1]
+        let ids = try laptop.addSeeds()
+        try await laptop.sync()
+        try reader.list.configureServer(url: server.url, token: token, deviceName: "Kobo in the hall")
+        try reader.list.add(ArticleDraft(url: nil, title: "Saved on the reader", content: "A short article."))
+        let transport = InstrumentedTransport(server: server, token: token)
+        let summary = try await offloaded { try reader.engine(transport, pageSize: 1_000).run() }
+        #expect(summary.pushed > 0 && summary.pulled > 0 && transport.pulls.isEmpty, "its first sync was one push")
+        // The sighting is written in a writer turn of its own, before the
+        // laptop's next push is merged.
+        try laptop.list.setFavorite(ids[0], true)
+        try await laptop.sync()
+        let listed = try server.store.devices(ofUserNamed: "alice").first { $0.node == reader.list.store.node.rawValue }
+        #expect(listed?.name == "Kobo in the hall")
+        await server.destroy()
+    }
+
+    /// Each field may hold 4 MiB of text, and a request 16 MiB: an article
+    /// with four fields near their limit, of text that doubles when escaped
+    /// in JSON, is more than one request may carry. It goes a field or two
+    /// at a time, and the device's next writes are not stuck behind it.
     @Test func anArticleLargerThanARequestIsPushedInPieces() async throws {
         let server = try await TestServer.start()
         let (_, devices) = try server.connectedDevices(2)

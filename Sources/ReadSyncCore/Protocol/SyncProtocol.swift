@@ -150,10 +150,14 @@ public struct PullAsk: Codable, Sendable, Equatable {
     public var after: Int64
     /// At most this many field versions, 1 to `SyncProtocol.maxPageSize`.
     public var limit: Int
+    /// The device's name, as a pull sends it (`name=`): the server lists
+    /// the device under it.
+    public var name: String?
 
-    public init(after: Int64, limit: Int) {
+    public init(after: Int64, limit: Int, name: String? = nil) {
         self.after = after
         self.limit = limit
+        self.name = name
     }
 }
 

@@ -238,17 +238,18 @@ extension PushResponse: WireMessage {
 
 extension PullAsk {
     init(wire reader: inout JSONReader) throws {
-        var after: Int64?, limit: Int?
+        var after: Int64?, limit: Int?, name: String??
         try reader.readObject { reader, key in
             switch key {
             case "after" where after == nil: after = try reader.readInteger()
             case "limit" where limit == nil: limit = try reader.readInteger()
+            case "name" where name == nil: name = try reader.readNull() ? .some(nil) : try reader.readString()
             default: try reader.skipValue()
             }
         }
         guard let after else { throw reader.missingKey("after") }
         guard let limit else { throw reader.missingKey("limit") }
-        self.init(after: after, limit: limit)
+        self.init(after: after, limit: limit, name: name ?? nil)
     }
 
     func write(wire writer: inout JSONWriter) {
@@ -256,6 +257,10 @@ extension PullAsk {
         writer.integer(after)
         writer.raw(#","limit":"#)
         writer.integer(limit)
+        if let name {
+            writer.raw(#","name":"#)
+            writer.string(name)
+        }
         writer.byte("}")
     }
 }
