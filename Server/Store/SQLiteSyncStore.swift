@@ -333,10 +333,23 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     public func changes(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) async throws -> ChangePage {
-        if try await database.read({ db in try Self.isLost(known, user, db) }) {
-            try await database.write { db in try Self.startLineageIfLost(known, user, db) }
+        // One read for the page, whose history check comes first (every
+        // pull's; a read of its own was a second hop between threads): only
+        // a device showing history the store lost waits for a write.
+        let page = try await database.read { db in
+            try Self.pageUnlessLost(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
         }
+        if let page { return page }
+        try await database.write { db in try Self.startLineageIfLost(known, user, db) }
         return try await database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
+    }
+
+    /// The page, or nil when `known` shows history the store lost (a new
+    /// lineage must be started first, in a write).
+    private static func pageUnlessLost(
+        for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory, _ db: Database
+    ) throws -> ChangePage? {
+        try isLost(known, user, db) ? nil : page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
     }
 
     private static func isRetired(_ node: NodeID, _ user: UserID, _ db: Database) throws -> Bool {
@@ -394,9 +407,11 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     public func changesNow(for user: UserID, after cursor: Int64, limit: Int, excludingOrigin origin: NodeID?, known: KnownHistory) throws -> ChangePage {
-        if try database.read({ db in try Self.isLost(known, user, db) }) {
-            try database.write { db in try Self.startLineageIfLost(known, user, db) }
+        let page = try database.read { db in
+            try Self.pageUnlessLost(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db)
         }
+        if let page { return page }
+        try database.write { db in try Self.startLineageIfLost(known, user, db) }
         return try database.read { db in try Self.page(for: user, after: cursor, limit: limit, excludingOrigin: origin, known: known, db) }
     }
 
