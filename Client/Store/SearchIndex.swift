@@ -78,15 +78,8 @@ enum SearchIndex {
             // A pull's articles, as one JSON array: the statement is prepared
             // once however many there are. (With the ids spliced into its
             // text, SQLite parsed it afresh at every pull.)
-            var list = JSONWriter(capacity: ids.count * 20)
-            list.byte("[")
-            for (index, id) in ids.enumerated() {
-                if index > 0 { list.byte(",") }
-                list.string(id)
-            }
-            list.byte("]")
             try db.cachedStatement(sql: part.deleteStatement + " (SELECT value FROM json_each(?)))").execute(arguments: [
-                String(decoding: list.bytes, as: UTF8.self)
+                JSONWriter.array(of: ids)
             ])
         }
     }

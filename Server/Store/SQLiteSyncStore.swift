@@ -244,15 +244,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // primary key's `user_id = ?` prefix and scan every version of
         // the user: each push would grow with the whole library. Only the
         // fields asked for: a change of an article's favourite flag read and
-        // decoded the clocks of its every field. The names as one JSON
-        // array: the statement is prepared once however many there are.
-        var names = JSONWriter(capacity: fields.count * 12)
-        names.byte("[")
-        for (index, field) in fields.enumerated() {
-            if index > 0 { names.byte(",") }
-            names.string(field)
-        }
-        names.byte("]")
+        // decoded the clocks of its every field.
         var stored: [String: [(seq: Int64, register: Register)]] = [:]
         try db.cachedStatement(
             sql: """
@@ -260,7 +252,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
                 WHERE user_id = ? AND kind = ? AND entity = ? AND field IN (SELECT value FROM json_each(?))
                 """
         ).forEachRow([
-            user.rawValue.databaseValue, kind.rawValue.databaseValue, entity.databaseValue, String(decoding: names.bytes, as: UTF8.self).databaseValue,
+            user.rawValue.databaseValue, kind.rawValue.databaseValue, entity.databaseValue, JSONWriter.array(of: fields).databaseValue,
         ]) { row in
             guard let field = String.fromDatabaseValue(row[0]), let seq = Int64.fromDatabaseValue(row[1]),
                 let timestamp = String.fromDatabaseValue(row[2]).flatMap(HLCTimestamp.init(encoded:)),

@@ -10,6 +10,20 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// `strings` as one JSON array: how SQL statements take a list as one
+    /// argument (`IN (SELECT value FROM json_each(?))`), so that they are
+    /// prepared once however many there are.
+    public static func array(of strings: some Collection<String>) -> String {
+        var writer = JSONWriter(capacity: strings.count * 20)
+        writer.byte("[")
+        for (index, string) in strings.enumerated() {
+            if index > 0 { writer.byte(",") }
+            writer.string(string)
+        }
+        writer.byte("]")
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     /// Punctuation and keys: text the caller knows needs no escaping.
     public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
