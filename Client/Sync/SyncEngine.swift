@@ -40,8 +40,8 @@ public struct SyncEngine {
     let store: ClientStore
     let transport: any SyncTransport
     let server: String
-    let pageSize: Int
-    let pushBatchSize: Int
+    /// The size of pushes and pages, lowered for a server that takes less.
+    private let sizes: RequestSizes
 
     public init(
         store: ClientStore, transport: any SyncTransport, server: String,
@@ -50,8 +50,29 @@ public struct SyncEngine {
         self.store = store
         self.transport = transport
         self.server = server
-        self.pageSize = pageSize
-        self.pushBatchSize = pushBatchSize
+        self.sizes = RequestSizes(page: pageSize, pushBatch: pushBatchSize)
+    }
+
+    /// How many field versions a push carries and a page asks for. A server
+    /// of an earlier build refuses more than it takes (413 `too_large`):
+    /// the refused request is made again, and the rest of the sync, at what
+    /// every server takes (`SyncProtocol.changesEveryServerTakes`).
+    private final class RequestSizes {
+        private(set) var page: Int
+        private(set) var pushBatch: Int
+
+        init(page: Int, pushBatch: Int) {
+            self.page = page
+            self.pushBatch = pushBatch
+        }
+
+        /// Lowers both to what every server takes; false when neither was above it.
+        func lowerToWhatEveryServerTakes() -> Bool {
+            let floor = SyncProtocol.changesEveryServerTakes
+            guard page > floor || pushBatch > floor else { return false }
+            (page, pushBatch) = (min(page, floor), min(pushBatch, floor))
+            return true
+        }
     }
 
     public func run(progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
@@ -96,7 +117,7 @@ public struct SyncEngine {
         let total = try store.pendingChangeCount()
         var done = 0
         var restamped = false
-        var next = try prepared(store.pendingBatch(limit: pushBatchSize))
+        var next = try prepared(store.pendingBatch(limit: sizes.pushBatch))
         // The batch the server stored last, its fields still in the outbox:
         // they leave it while the next batch is on its way.
         var stored: ClientStore.PendingBatch?
@@ -119,7 +140,7 @@ public struct SyncEngine {
             // stored by the server.
             let following: (ClientStore.PendingBatch, CompressedEntities)?
             do {
-                following = try prepared(store.pendingBatch(after: batch, limit: pushBatchSize))
+                following = try prepared(store.pendingBatch(after: batch, limit: sizes.pushBatch))
             } catch {
                 _ = try? inFlight.value()
                 throw error
@@ -131,12 +152,16 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
+            } catch SyncError.refused(_, _, .tooLarge, _) where sizes.lowerToWhatEveryServerTakes() {
+                // A server of an earlier build: the batch again, smaller.
+                next = try prepared(store.pendingBatch(limit: sizes.pushBatch))
+                continue
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && ClockSkewRecovery.clockAgrees(store.wallClock, serverTime: serverTime) {
                 // The clock was wrong when these were written and is right
                 // now: re-stamp what the server refused, then send again.
                 summary.restamped = try ClockSkewRecovery.restampRefused(store, serverTime: serverTime)
                 restamped = true
-                next = try prepared(store.pendingBatch(limit: pushBatchSize))
+                next = try prepared(store.pendingBatch(limit: sizes.pushBatch))
                 continue
             }
             // The batch went to whichever server answered; if that is a new
@@ -157,7 +182,7 @@ public struct SyncEngine {
                 // was on its way still waits at its earlier place: from the
                 // head again, once this batch's fields have left it.
                 try store.acknowledge(batch, checkpoint: answer.checkpoint, pushToken: answer.pushToken)
-                next = try prepared(store.pendingBatch(limit: pushBatchSize))
+                next = try prepared(store.pendingBatch(limit: sizes.pushBatch))
             }
             done += batch.changes.count
             summary.pushed += batch.changes.count
@@ -197,11 +222,11 @@ public struct SyncEngine {
     /// follows it (the server answers it with the push, sparing a request:
     /// most syncs then have nothing more to pull). Returns the push on its
     /// way and the pull it asks for. (A batch holds whole entities, so one
-    /// that another follows is seldom exactly `pushBatchSize` fields: its
+    /// that another follows is seldom exactly `sizes.pushBatch` fields: its
     /// size cannot tell.)
     private func send(_ batch: ClientStore.PendingBatch, _ entities: CompressedEntities) throws -> (Prefetch<PushResponse>, PullAsk?) {
         let state = try store.syncState()
-        let ask = batch.more ? nil : PullAsk(after: state.cursor, limit: pageSize, name: state.deviceName)
+        let ask = batch.more ? nil : PullAsk(after: state.cursor, limit: sizes.page, name: state.deviceName)
         let request = PushRequest(
             node: store.node, entities: entities, epoch: state.epoch, checkpoint: state.checkpoint, chain: try store.nextPushChain(), pull: ask)
         let transport = transport
@@ -225,6 +250,9 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
+            } catch SyncError.refused(_, _, .tooLarge, _) where sizes.lowerToWhatEveryServerTakes() {
+                next = fetchPage(after: cursor, known: state.known, inline: true)
+                continue
             }
             FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
@@ -258,7 +286,7 @@ public struct SyncEngine {
 
     /// Every page shows the server what the device knows (`KnownHistory`).
     private func fetchPage(after cursor: Int64, known: KnownHistory, inline: Bool = false) -> Prefetch<PullResponse> {
-        let (transport, node, pageSize) = (transport, store.node, pageSize)
+        let (transport, node, pageSize) = (transport, store.node, sizes.page)
         return Prefetch(inline: inline) { try transport.pull(after: cursor, limit: pageSize, node: node, known: known) }
     }
 

@@ -14,6 +14,8 @@ struct SyncRoutes: Sendable {
     let clock: any WallClock
     /// Wakes pulls that wait for news (`wait=`) when a push brings some.
     let notifier: ChangeNotifier
+    /// The most field versions a push may carry and a page may hold.
+    let changesPerRequest: Int
 
     func register(on router: Router<SyncRequestContext>) {
         router.get("/v1/openapi.yaml") { _, _ in
@@ -41,12 +43,12 @@ struct SyncRoutes: Sendable {
         guard push.protocol == SyncProtocol.version else { throw Self.unsupported(push.protocol) }
         // Computed from the entities: made once, not at each use.
         let changes = push.changes
-        guard changes.count <= SyncProtocol.maxBatchChanges else {
-            throw APIError.tooLarge("a push may carry at most \(SyncProtocol.maxBatchChanges) changes, not \(changes.count)")
+        guard changes.count <= changesPerRequest else {
+            throw APIError.tooLarge("a push may carry at most \(changesPerRequest) changes, not \(changes.count)")
         }
         if let chain = push.chain, !chain.isWellFormed { throw APIError.badRequest("'chain' tokens must be 1–64 lowercase hex digits") }
         if let ask = push.pull {
-            try Self.check(after: ask.after, limit: Int64(ask.limit), names: ("'pull.after'", "'pull.limit'"))
+            try check(after: ask.after, limit: Int64(ask.limit), names: ("'pull.after'", "'pull.limit'"))
             try Self.check(deviceName: ask.name, named: "'pull.name'")
         }
         for (index, change) in changes.enumerated() {
@@ -113,8 +115,8 @@ struct SyncRoutes: Sendable {
         let user = try await authenticate(request, context)
         let query = request.uri.queryParameters
         let after = try Self.integer(query["after"], name: "after", default: 0)
-        let limit = try Self.integer(query["limit"], name: "limit", default: Int64(SyncProtocol.defaultPageSize))
-        try Self.check(after: after, limit: limit, names: ("'after'", "'limit'"))
+        let limit = try Self.integer(query["limit"], name: "limit", default: Int64(min(SyncProtocol.defaultPageSize, changesPerRequest)))
+        try check(after: after, limit: limit, names: ("'after'", "'limit'"))
         var origin: NodeID?
         if let node = query["node"] {
             guard let id = NodeID(String(node)) else { throw APIError.badRequest("'node' is not a node id") }
@@ -172,11 +174,11 @@ struct SyncRoutes: Sendable {
     }
 
     /// A pull's cursor and page size, in a query or within a push.
-    private static func check(after: Int64, limit: Int64, names: (after: String, limit: String)) throws {
+    private func check(after: Int64, limit: Int64, names: (after: String, limit: String)) throws {
         guard after >= 0 else { throw APIError.badRequest("\(names.after) must be a cursor of 0 or more, not \(after)") }
         guard limit >= 1 else { throw APIError.badRequest("\(names.limit) must be at least 1, not \(limit)") }
-        guard limit <= SyncProtocol.maxPageSize else {
-            throw APIError.tooLarge("\(names.limit) may be at most \(SyncProtocol.maxPageSize), not \(limit)")
+        guard limit <= changesPerRequest else {
+            throw APIError.tooLarge("\(names.limit) may be at most \(changesPerRequest), not \(limit)")
         }
     }
 

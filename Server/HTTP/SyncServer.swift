@@ -24,11 +24,16 @@ public struct SyncServerConfiguration: Sendable {
     /// Where pages saved through the wallabag API may be fetched from:
     /// public addresses only, unless `readsync serve --fetch-private`.
     public var fetchPolicy: AddressPolicy
+    /// The most field versions a push may carry and a pull page may hold.
+    /// A lower one makes the server answer as earlier builds did
+    /// (`SyncProtocol.changesEveryServerTakes`): what tests of a device
+    /// against such a server use.
+    public var changesPerRequest: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: ServerDatabase, idleTimeout: Swift.Duration = .seconds(30),
         collection: CollectionPolicy = .standard, collectionInterval: Swift.Duration = .seconds(3600),
-        fetchPolicy: AddressPolicy = .publicOnly
+        fetchPolicy: AddressPolicy = .publicOnly, changesPerRequest: Int = SyncProtocol.maxBatchChanges
     ) {
         self.host = host
         self.port = port
@@ -37,6 +42,7 @@ public struct SyncServerConfiguration: Sendable {
         self.collection = collection
         self.collectionInterval = collectionInterval
         self.fetchPolicy = fetchPolicy
+        self.changesPerRequest = changesPerRequest
     }
 }
 
@@ -68,7 +74,8 @@ public struct SyncServer: Sendable {
     /// serves, and what route tests drive in process (HummingbirdTesting).
     public static func router(
         store: any SyncStore, clock: any WallClock = SystemWallClock(),
-        notifier: ChangeNotifier = ChangeNotifier(), fetchPolicy: AddressPolicy = .publicOnly
+        notifier: ChangeNotifier = ChangeNotifier(), fetchPolicy: AddressPolicy = .publicOnly,
+        changesPerRequest: Int = SyncProtocol.maxBatchChanges
     ) -> Router<SyncRequestContext> {
         ServerMetrics.bootstrap()
         let router = Router(context: SyncRequestContext.self)
@@ -84,7 +91,7 @@ public struct SyncServer: Sendable {
                 allowMethods: [.get, .post, .put, .patch, .delete, .options]))
         router.middlewares.add(JSONErrorMiddleware())
         OperatorRoutes(store: store).register(on: router)
-        SyncRoutes(store: store, clock: clock, notifier: notifier).register(on: router)
+        SyncRoutes(store: store, clock: clock, notifier: notifier, changesPerRequest: changesPerRequest).register(on: router)
         // One count of failed sign-ins for every place a password is taken.
         let throttle = SignInThrottle()
         OPDSRoutes(store: store, throttle: throttle).register(on: router)
@@ -101,7 +108,8 @@ public struct SyncServer: Sendable {
     public func run(shutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let notifier = ChangeNotifier()
         store.observePushes { user, node in notifier.changed(user, by: node) }
-        let router = Self.router(store: store, clock: clock, notifier: notifier, fetchPolicy: configuration.fetchPolicy)
+        let router = Self.router(
+            store: store, clock: clock, notifier: notifier, fetchPolicy: configuration.fetchPolicy, changesPerRequest: configuration.changesPerRequest)
         let logger = self.logger
         let app = Application(
             router: router,

@@ -104,7 +104,9 @@ import Testing
                 name: "a pull within a push from a negative cursor", body: push([change()], pull: #"{"after":-1,"limit":10}"#), status: 400, code: "bad_request"
             ),
             Case(name: "a pull within a push of no changes", body: push([change()], pull: #"{"after":0,"limit":0}"#), status: 400, code: "bad_request"),
-            Case(name: "a pull within a push of a page too large", body: push([change()], pull: #"{"after":0,"limit":1001}"#), status: 413, code: "too_large"),
+            Case(
+                name: "a pull within a push of a page too large", body: push([change()], pull: #"{"after":0,"limit":\#(SyncProtocol.maxPageSize + 1)}"#),
+                status: 413, code: "too_large"),
             Case(name: "vector without the writer", body: push([change(vector: #"{"bbbb":1}"#)]), status: 400, code: "bad_request"),
             Case(
                 name: "deeply nested value", body: push([change(value: String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000))]),

@@ -27,13 +27,15 @@ public final class TestServer: @unchecked Sendable {
     /// Starts a server; `dataDirectory` reuses an existing folder (a restart).
     public static func start(
         dataDirectory: URL? = nil, clock: any WallClock = SystemWallClock(),
-        idleTimeout: Duration = .seconds(30)
+        idleTimeout: Duration = .seconds(30), changesPerRequest: Int = SyncProtocol.maxBatchChanges
     ) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("readsync-server-\(UUID().uuidString)")
         var logger = Logger(label: "readsync.test-server")
         logger.logLevel = .error
         let server = try SyncServer(
-            configuration: SyncServerConfiguration(host: "127.0.0.1", port: 0, database: .embedded(folder: directory), idleTimeout: idleTimeout),
+            configuration: SyncServerConfiguration(
+                host: "127.0.0.1", port: 0, database: .embedded(folder: directory), idleTimeout: idleTimeout,
+                changesPerRequest: changesPerRequest),
             logger: logger, clock: clock)
         let instance = TestServer(dataDirectory: directory, server: server)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -14,6 +14,10 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
     let inner: CurlSyncTransport
     var pulls: [Int64] = []
     var pushes = 0
+    /// The changes each push carried, and the page size each pull asked for
+    /// (within a push or on its own), refused ones included.
+    var pushSizes: [Int] = []
+    var pageSizesAsked: [Int] = []
     /// The cursor of each pull asked for within a push (`PushRequest.pull`).
     var pullsInPushes: [Int64] = []
     /// The thread each push was sent from.
@@ -29,7 +33,11 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
     func push(_ request: PushRequest) throws -> PushResponse {
         pushes += 1
         pushThreads.append(pthread_self())
-        if let ask = request.pull { pullsInPushes.append(ask.after) }
+        pushSizes.append(request.changes.count)
+        if let ask = request.pull {
+            pullsInPushes.append(ask.after)
+            pageSizesAsked.append(ask.limit)
+        }
         var answer = try inner.push(request)
         if answersNoPullsInPushes { answer.pull = nil }
         return answer
@@ -38,6 +46,7 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
         if let limit = failAfterPulls, pulls.count >= limit { throw SyncError.unreachable(server: "test", reason: "connection cut") }
         pulls.append(cursor)
+        pageSizesAsked.append(limit)
         return try inner.pull(after: cursor, limit: limit, node: node, known: known)
     }
 }
@@ -137,6 +146,45 @@ extension TestDevice {
         #expect(transport.pulls.count == (total + 6) / 7, "one request per page of 7")
         #expect(transport.pulls == transport.pulls.sorted() && Set(transport.pulls).count == transport.pulls.count, "the cursor only moves forward")
         #expect(try reader.snapshot() == writer.snapshot())
+        await server.destroy()
+    }
+
+    /// A push carries up to 4,000 changes and a page up to 4,000. A server
+    /// of an earlier build takes at most 1,000 of either and refuses more
+    /// (413 `too_large`): the device makes the refused request again at
+    /// that size, goes on at it, and loses nothing.
+    @Test(arguments: [SyncProtocol.maxBatchChanges, SyncProtocol.changesEveryServerTakes])
+    func aLibrarysFirstSyncGoesInRequestsAsLargeAsTheServerTakes(serverTakes: Int) async throws {
+        let server = try await TestServer.start(changesPerRequest: serverTakes)
+        let (token, devices) = try server.connectedDevices(2)
+        let writer = devices[0], reader = devices[1]
+        try writer.list.inOneTransaction {
+            for n in 0..<350 {
+                try writer.list.add(ArticleDraft(url: CanonicalURL("https://example.org/\(n)"), title: "Story \(n)", content: "Body of story \(n)"))
+            }
+        }
+        let total = try writer.list.status().pendingChanges
+        try #require(total > 2 * SyncProtocol.changesEveryServerTakes && total <= 3 * SyncProtocol.changesEveryServerTakes)
+
+        let pusher = InstrumentedTransport(server: server, token: token)
+        let pushed = try await offloaded { try SyncEngine(store: writer.list.store, transport: pusher, server: "test").run() }
+        #expect(pushed.pushed == total)
+        #expect(try writer.list.status().pendingChanges == 0)
+        let puller = InstrumentedTransport(server: server, token: token)
+        let pulled = try await offloaded { try SyncEngine(store: reader.list.store, transport: puller, server: "test").run() }
+        #expect(pulled.pulled == total)
+        #expect(try reader.snapshot() == writer.snapshot())
+
+        if serverTakes == SyncProtocol.maxBatchChanges {
+            #expect(pusher.pushSizes == [total], "the whole library in one push")
+            #expect(puller.pageSizesAsked == [SyncProtocol.defaultPageSize], "and in one page")
+        } else {
+            // The first push is refused whole; the same changes then go in
+            // batches the server takes (a batch holds whole entities).
+            #expect(pusher.pushSizes.first == total)
+            #expect(pusher.pushSizes.dropFirst().allSatisfy { $0 <= serverTakes } && pusher.pushSizes.dropFirst().reduce(0, +) == total)
+            #expect(puller.pageSizesAsked == [SyncProtocol.defaultPageSize, serverTakes, serverTakes, serverTakes])
+        }
         await server.destroy()
     }
 
