@@ -62,6 +62,10 @@ let package = Package(
             providers: [.apt(["libdeflate-dev"])]
         ),
         .systemLibrary(
+            name: "CMalloc",
+            path: "Sources/CMalloc"
+        ),
+        .systemLibrary(
             name: "CLibCrypto",
             path: "Sources/CLibCrypto",
             pkgConfig: "libcrypto",
@@ -79,6 +83,12 @@ let package = Package(
         // device's home and a server's data folder alike.
         .target(
             name: "PrivateStorage",
+            swiftSettings: swiftSettings
+        ),
+        // The memory allocator's settings, made once by each executable.
+        .target(
+            name: "ProcessMemory",
+            dependencies: ["CMalloc"],
             swiftSettings: swiftSettings
         ),
         // SQLite's own API where GRDB's does not serve: a prepared statement
@@ -167,6 +177,7 @@ let package = Package(
         .executableTarget(
             name: "readsync",
             dependencies: [
+                "ProcessMemory",
                 "ReadSyncClient",
                 "ReadSyncServer",
                 "ReadSyncCore",
@@ -194,7 +205,7 @@ let package = Package(
         .executableTarget(
             name: "readsync-bench",
             dependencies: [
-                "ReadSyncBenchKit",
+                "ReadSyncBenchKit", "ProcessMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/readsync-bench",

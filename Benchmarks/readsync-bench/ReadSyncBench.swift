@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessMemory
 import ReadSyncBenchKit
 
 /// `readsync-bench`: runs the benchmarks, prints the table, writes the JSON.
@@ -40,6 +41,8 @@ struct ReadSyncBench: ParsableCommand {
     }
 
     func run() throws {
+        // As `readsync` does: the devices measured here are this process.
+        ProcessMemory.returnLargeBlocksAndShareHeaps()
         let binary = serverBinary()
         let work = URL(fileURLWithPath: workDirectory)
         var options: BenchOptions

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessMemory
 
 /// `readsync`: an offline-first reading list and its sync server.
 @main
@@ -14,6 +15,7 @@ struct ReadSync: AsyncParsableCommand {
     /// Like ArgumentParser's, except that a refusal is one line on stderr
     /// (usage is for `--help`), so scripts and people get one clear sentence.
     static func main() async {
+        ProcessMemory.returnLargeBlocksAndShareHeaps()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
