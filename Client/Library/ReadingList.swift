@@ -251,6 +251,7 @@ public final class ReadingList {
                 try MetaKey.checkpoint.write(nil, db)
                 try MetaKey.pushToken.write(nil, db)
                 try MetaKey.pendingPushToken.write(nil, db)
+                try MetaKey.serverTakes.write(nil, db)
             }
         }
     }

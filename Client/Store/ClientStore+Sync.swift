@@ -19,6 +19,8 @@ extension ClientStore {
         var lastPush: String?
         var pendingPush: String?
         var lastSync: String?
+        /// What the server last said it takes in one request (`MetaKey.serverTakes`).
+        var serverTakes: Int?
 
         /// What requests show the server of its history and of this device's
         /// pushes (`KnownHistory`).
@@ -33,8 +35,14 @@ extension ClientStore {
                 serverURL: meta[.serverURL], token: meta[.serverToken], deviceName: meta[.deviceName], caFile: meta[.caFile],
                 cursor: meta[.cursor].flatMap { Int64($0) } ?? 0,
                 epoch: meta[.epoch], checkpoint: meta[.checkpoint].flatMap(HistoryCheckpoint.init),
-                lastPush: meta[.pushToken], pendingPush: meta[.pendingPushToken], lastSync: meta[.lastSync])
+                lastPush: meta[.pushToken], pendingPush: meta[.pendingPushToken], lastSync: meta[.lastSync],
+                serverTakes: meta[.serverTakes].flatMap { Int($0) })
         }
+    }
+
+    /// Remembers how many field versions the server takes in one request.
+    func recordServerTakes(_ changes: Int) throws {
+        try write(during: .sync) { db in try MetaKey.serverTakes.write(String(changes), db) }
     }
 
     /// Fields written here and not yet acknowledged by a server.

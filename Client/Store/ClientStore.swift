@@ -233,6 +233,10 @@ enum MetaKey: String {
     case publicClock = "public_clock"
     /// ISO time of the last sync that completed.
     case lastSync = "last_sync"
+    /// How many field versions the server said it takes in a push and
+    /// gives in a page (`PushResponse.changesPerRequest`): a sync's first
+    /// request is no larger. Absent until a server answered.
+    case serverTakes = "server_takes"
 
     func read(_ db: Database) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [rawValue])

@@ -53,26 +53,55 @@ public struct SyncEngine {
         self.sizes = RequestSizes(page: pageSize, pushBatch: pushBatchSize)
     }
 
-    /// How many field versions a push carries and a page asks for. A server
-    /// of an earlier build refuses more than it takes (413 `too_large`):
-    /// the refused request is made again, and the rest of the sync, at what
-    /// every server takes (`SyncProtocol.changesEveryServerTakes`).
+    /// How many field versions a push carries and a page asks for: what
+    /// the engine was made with, and no more than the server takes. Every
+    /// answer says how much that is (`PushResponse.changesPerRequest`; a
+    /// server built before 2026-12-07 says nothing and takes
+    /// `SyncProtocol.changesEveryServerTakes`), and the library remembers
+    /// it for the next sync's first request. On first contact such a
+    /// server refuses a larger request (413 `too_large`): both sizes go
+    /// down to what every server takes, and the request is made again.
     private final class RequestSizes {
-        private(set) var page: Int
-        private(set) var pushBatch: Int
+        private let wanted: (page: Int, pushBatch: Int)
+        /// What the server takes, as far as this sync knows.
+        private var serverTakes: Int?
+        /// What the library remembers of it.
+        private var remembered: Int?
+
+        var page: Int { min(wanted.page, serverTakes ?? wanted.page) }
+        var pushBatch: Int { min(wanted.pushBatch, serverTakes ?? wanted.pushBatch) }
 
         init(page: Int, pushBatch: Int) {
-            self.page = page
-            self.pushBatch = pushBatch
+            wanted = (page, pushBatch)
         }
 
-        /// Lowers both to what every server takes; false when neither was above it.
+        /// At the start of a sync, with what the library remembers.
+        func start(remembering takes: Int?) {
+            (serverTakes, remembered) = (takes, takes)
+        }
+
+        /// An answer said what its server takes (nil: a server that says
+        /// nothing). Returns what the library should remember, when that changed.
+        func heard(_ takes: Int?) -> Int? {
+            serverTakes = takes.flatMap { $0 >= 1 ? $0 : nil } ?? SyncProtocol.changesEveryServerTakes
+            guard serverTakes != remembered else { return nil }
+            remembered = serverTakes
+            return serverTakes
+        }
+
+        /// A request was refused as too large: lowers both sizes to what
+        /// every server takes; false when neither was above it.
         func lowerToWhatEveryServerTakes() -> Bool {
             let floor = SyncProtocol.changesEveryServerTakes
             guard page > floor || pushBatch > floor else { return false }
-            (page, pushBatch) = (min(page, floor), min(pushBatch, floor))
+            serverTakes = floor
             return true
         }
+    }
+
+    /// Takes note of what the server that answered takes in one request.
+    private func note(serverTakes takes: Int?) throws {
+        if let changed = sizes.heard(takes) { try store.recordServerTakes(changed) }
     }
 
     public func run(progress: (SyncProgress) -> Void = { _ in }) throws -> SyncSummary {
@@ -81,6 +110,7 @@ public struct SyncEngine {
         // server keeps changing under us. A move to a new node id (at most
         // one) restarts it too, and is not a resync.
         var starts = 0
+        sizes.start(remembering: try store.syncState().serverTakes)
         while starts < 3 {
             let moved = summary.movedToNode != nil
             let retired = summary.returnedFromRetirement
@@ -167,6 +197,7 @@ public struct SyncEngine {
             // The batch went to whichever server answered; if that is a new
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
+            try note(serverTakes: answer.changesPerRequest)
             // The first page answered stays the pull's first page even when
             // more pushes follow (writes made while this one was on its way):
             // the cursor it was read from is still the device's, and the
@@ -251,11 +282,13 @@ public struct SyncEngine {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
             } catch SyncError.refused(_, _, .tooLarge, _) where sizes.lowerToWhatEveryServerTakes() {
+                // A server of an earlier build: the page again, smaller.
                 next = fetchPage(after: cursor, known: state.known, inline: true)
                 continue
             }
             FaultPoint.clientPullAfterAnswer.reach()
             if try !sameServer(epoch: page.epoch) { return false }
+            try note(serverTakes: page.changesPerRequest)
             if page.retired == true, cursor > 0, !summary.returnedFromRetirement {
                 // Away longer than the server keeps track of devices: what
                 // changed meanwhile is all in the feed, but this device takes

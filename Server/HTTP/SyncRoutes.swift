@@ -90,7 +90,7 @@ struct SyncRoutes: Sendable {
         return try JSONResponse.make(
             PushResponse(
                 epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now,
-                checkpoint: outcome.checkpoint, pushToken: outcome.pushToken, pull: pulled),
+                checkpoint: outcome.checkpoint, pushToken: outcome.pushToken, pull: pulled, changesPerRequest: changesPerRequest),
             epoch: outcome.epoch, for: request)
     }
 
@@ -104,7 +104,7 @@ struct SyncRoutes: Sendable {
             store.recordSighting(of: node, for: user, name: ask.name, pulled: ask.after)
             FaultPoint.serverPullBeforeAnswer.reach()
             ServerMetrics.recordPull(page)
-            return PullResponse(page, serverTime: clock.nowMilliseconds())
+            return PullResponse(page, serverTime: clock.nowMilliseconds(), changesPerRequest: changesPerRequest)
         } catch {
             context.logger.debug("pull within a push not read", metadata: ["rs.user": "\(user)", "rs.error": "\(error)"])
             return nil
@@ -163,7 +163,8 @@ struct SyncRoutes: Sendable {
         ServerMetrics.recordPull(page)
         context.logger.debug(
             "pull", metadata: ["rs.user": "\(user)", "rs.after": "\(after)", "rs.changes": "\(page.changes.count)", "rs.more": "\(page.more)"])
-        return try JSONResponse.make(PullResponse(page, serverTime: clock.nowMilliseconds()), epoch: page.epoch, for: request)
+        return try JSONResponse.make(
+            PullResponse(page, serverTime: clock.nowMilliseconds(), changesPerRequest: changesPerRequest), epoch: page.epoch, for: request)
     }
 
     /// The name a device is listed under, in a pull's query or within a push.
@@ -208,8 +209,8 @@ struct SyncRoutes: Sendable {
         } catch {
             throw APIError.badRequest("the body is not a valid entities request: \(DecodingErrorText.describe(error))")
         }
-        guard asked.entities.count <= SyncProtocol.maxBatchChanges else {
-            throw APIError.tooLarge("at most \(SyncProtocol.maxBatchChanges) entities at a time, not \(asked.entities.count)")
+        guard asked.entities.count <= SyncProtocol.maxEntitiesAsked else {
+            throw APIError.tooLarge("at most \(SyncProtocol.maxEntitiesAsked) entities at a time, not \(asked.entities.count)")
         }
         return try JSONResponse.make(EntitiesResponse(changes: try await store.versions(of: asked.entities, for: user)), epoch: store.epoch, for: request)
     }

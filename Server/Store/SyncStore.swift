@@ -57,11 +57,11 @@ public struct ChangePage: Sendable, Equatable {
 }
 
 extension PullResponse {
-    /// `page` as a pull's answer.
-    public init(_ page: ChangePage, serverTime: Int64) {
+    /// `page` as a pull's answer, from a server that takes `changesPerRequest`.
+    public init(_ page: ChangePage, serverTime: Int64, changesPerRequest: Int) {
         self.init(
             epoch: page.epoch, changes: page.changes, next: page.next, more: page.more, latest: page.latest, serverTime: serverTime,
-            checkpoint: page.checkpoint, retired: page.retired)
+            checkpoint: page.checkpoint, retired: page.retired, changesPerRequest: changesPerRequest)
     }
 }
 

@@ -70,7 +70,8 @@ struct WireCodingTests {
         let point = HistoryCheckpoint(seq: 41, token: "0123456789abcdef")
         // With and without the optional parts (a first sync has no epoch or
         // checkpoint, most pages come to a device not retired, a push asks for
-        // a pull only when it is the last of a sync).
+        // a pull only when it is the last of a sync, servers built before
+        // 2026-12-07 do not say what they take).
         for checkpoint in [nil, point] {
             let chain = checkpoint.map { _ in PushChain(previous: "00aa", token: "11bb") }
             let push = PushRequest(
@@ -78,7 +79,7 @@ struct WireCodingTests {
                 chain: chain, pull: checkpoint.map { PullAsk(after: $0.seq, limit: 1_000, name: "Kobo \"Clara\"") } ?? PullAsk(after: 0, limit: 7))
             let page = PullResponse(
                 epoch: "e-1", changes: changes, next: 41, more: true, latest: 99, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                retired: checkpoint != nil)
+                retired: checkpoint != nil, changesPerRequest: checkpoint.map { _ in 4_000 })
             #expect(try WireCoding.encode(push) == Array(try WireCoding.encoder.encode(push)))
             // A push compressed with its entities prepared ahead is its JSON.
             let prepared = try CompressedEntities(changes)
@@ -95,7 +96,7 @@ struct WireCodingTests {
             #expect(try WireCoding.decode(PullResponse.self, from: WireCoding.encode(page)) == page)
             let answer = PushResponse(
                 epoch: "e-1", accepted: 48, ignored: 2, serverTime: 1_763_700_000_000, checkpoint: checkpoint,
-                pushToken: chain?.token, pull: checkpoint == nil ? page : nil)
+                pushToken: chain?.token, pull: checkpoint == nil ? page : nil, changesPerRequest: checkpoint.map { _ in 1_000 })
             #expect(try WireCoding.encode(answer) == Array(try WireCoding.encoder.encode(answer)))
             #expect(try WireCoding.decode(PushResponse.self, from: WireCoding.encode(answer)) == answer)
         }

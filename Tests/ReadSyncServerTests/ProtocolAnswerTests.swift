@@ -212,7 +212,7 @@ import Testing
                 stateAfter
                     == PullResponse(
                         epoch: stateBefore.epoch, changes: stateBefore.changes, next: stateBefore.next, more: false,
-                        latest: stateBefore.latest, serverTime: stateAfter.serverTime))
+                        latest: stateBefore.latest, serverTime: stateAfter.serverTime, changesPerRequest: SyncProtocol.maxBatchChanges))
         }
     }
 

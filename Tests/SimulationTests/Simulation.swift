@@ -790,7 +790,7 @@ final class InProcessTransport: SyncTransport {
         }
         return PushResponse(
             epoch: outcome.epoch, accepted: outcome.accepted, ignored: outcome.ignored, serverTime: now, checkpoint: outcome.checkpoint,
-            pushToken: outcome.pushToken, pull: pulled)
+            pushToken: outcome.pushToken, pull: pulled, changesPerRequest: SyncProtocol.maxBatchChanges)
     }
 
     func pull(after cursor: Int64, limit: Int, node: NodeID, known: KnownHistory) throws -> PullResponse {
@@ -802,6 +802,6 @@ final class InProcessTransport: SyncTransport {
         }
         // As the HTTP server does.
         server.recordSighting(of: node, for: user, name: nil, pulled: cursor)
-        return PullResponse(page, serverTime: clock.nowMilliseconds())
+        return PullResponse(page, serverTime: clock.nowMilliseconds(), changesPerRequest: SyncProtocol.maxBatchChanges)
     }
 }

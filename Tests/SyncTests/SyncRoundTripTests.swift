@@ -27,8 +27,14 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
     /// Answer pushes as a server that reads no pull within a push would
     /// (one older than `PushRequest.pull`).
     var answersNoPullsInPushes = false
+    /// Answer as a server built before 2026-12-07 would: without saying
+    /// how many changes it takes in a request (`changesPerRequest`).
+    var answersAsAnEarlierBuild = false
 
-    init(server: TestServer, token: String) { inner = CurlSyncTransport(serverURL: server.url, token: token) }
+    init(server: TestServer, token: String, earlierBuild: Bool = false) {
+        inner = CurlSyncTransport(serverURL: server.url, token: token)
+        answersAsAnEarlierBuild = earlierBuild
+    }
 
     func push(_ request: PushRequest) throws -> PushResponse {
         pushes += 1
@@ -40,6 +46,10 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
         }
         var answer = try inner.push(request)
         if answersNoPullsInPushes { answer.pull = nil }
+        if answersAsAnEarlierBuild {
+            answer.changesPerRequest = nil
+            answer.pull?.changesPerRequest = nil
+        }
         return answer
     }
 
@@ -47,7 +57,9 @@ final class InstrumentedTransport: SyncTransport, @unchecked Sendable {
         if let limit = failAfterPulls, pulls.count >= limit { throw SyncError.unreachable(server: "test", reason: "connection cut") }
         pulls.append(cursor)
         pageSizesAsked.append(limit)
-        return try inner.pull(after: cursor, limit: limit, node: node, known: known)
+        var page = try inner.pull(after: cursor, limit: limit, node: node, known: known)
+        if answersAsAnEarlierBuild { page.changesPerRequest = nil }
+        return page
     }
 }
 
@@ -152,9 +164,14 @@ extension TestDevice {
     /// A push carries up to 4,000 changes and a page up to 4,000. A server
     /// of an earlier build takes at most 1,000 of either and refuses more
     /// (413 `too_large`): the device makes the refused request again at
-    /// that size, goes on at it, and loses nothing.
-    @Test(arguments: [SyncProtocol.maxBatchChanges, SyncProtocol.changesEveryServerTakes])
-    func aLibrarysFirstSyncGoesInRequestsAsLargeAsTheServerTakes(serverTakes: Int) async throws {
+    /// that size, goes on at it, and loses nothing. Every answer says what
+    /// its server takes (an earlier build's says nothing), and the device
+    /// remembers it: its next sync asks no more from the start.
+    @Test(arguments: [
+        (serverTakes: SyncProtocol.maxBatchChanges, saysSo: true), (serverTakes: SyncProtocol.changesEveryServerTakes, saysSo: true),
+        (serverTakes: SyncProtocol.changesEveryServerTakes, saysSo: false),
+    ])
+    func aLibrarysFirstSyncGoesInRequestsAsLargeAsTheServerTakes(serverTakes: Int, saysSo: Bool) async throws {
         let server = try await TestServer.start(changesPerRequest: serverTakes)
         let (token, devices) = try server.connectedDevices(2)
         let writer = devices[0], reader = devices[1]
@@ -166,11 +183,11 @@ extension TestDevice {
         let total = try writer.list.status().pendingChanges
         try #require(total > 2 * SyncProtocol.changesEveryServerTakes && total <= 3 * SyncProtocol.changesEveryServerTakes)
 
-        let pusher = InstrumentedTransport(server: server, token: token)
+        let pusher = InstrumentedTransport(server: server, token: token, earlierBuild: !saysSo)
         let pushed = try await offloaded { try SyncEngine(store: writer.list.store, transport: pusher, server: "test").run() }
         #expect(pushed.pushed == total)
         #expect(try writer.list.status().pendingChanges == 0)
-        let puller = InstrumentedTransport(server: server, token: token)
+        let puller = InstrumentedTransport(server: server, token: token, earlierBuild: !saysSo)
         let pulled = try await offloaded { try SyncEngine(store: reader.list.store, transport: puller, server: "test").run() }
         #expect(pulled.pulled == total)
         #expect(try reader.snapshot() == writer.snapshot())
@@ -185,6 +202,21 @@ extension TestDevice {
             #expect(pusher.pushSizes.dropFirst().allSatisfy { $0 <= serverTakes } && pusher.pushSizes.dropFirst().reduce(0, +) == total)
             #expect(puller.pageSizesAsked == [SyncProtocol.defaultPageSize, serverTakes, serverTakes, serverTakes])
         }
+        #expect(try writer.list.store.syncState().serverTakes == serverTakes && reader.list.store.syncState().serverTakes == serverTakes)
+
+        // The next syncs, of a few changes each way: nothing refused.
+        let ids = try writer.list.list().map(\.id)
+        for id in ids.prefix(5) { try writer.list.setFavorite(id, true) }
+        for id in ids.suffix(5) { try reader.list.setFavorite(id, true) }
+        let (again, pushedAgain) = (
+            InstrumentedTransport(server: server, token: token, earlierBuild: !saysSo),
+            InstrumentedTransport(server: server, token: token, earlierBuild: !saysSo)
+        )
+        #expect(try await offloaded { try SyncEngine(store: writer.list.store, transport: pushedAgain, server: "test").run() }.pushed == 5)
+        #expect(try await offloaded { try SyncEngine(store: reader.list.store, transport: again, server: "test").run() }.pushed == 5)
+        #expect(pushedAgain.pageSizesAsked == [serverTakes] && again.pageSizesAsked == [serverTakes], "asked no more than the server takes")
+        _ = try await offloaded { try SyncEngine(store: writer.list.store, transport: pushedAgain, server: "test").run() }
+        #expect(try reader.snapshot() == writer.snapshot())
         await server.destroy()
     }
 

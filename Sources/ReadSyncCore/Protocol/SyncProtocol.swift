@@ -46,7 +46,11 @@ public enum SyncProtocol {
     /// refuse more with 413 `too_large`. A device refused its larger
     /// request goes on with these (`SyncEngine`).
     public static let changesEveryServerTakes = 1_000
-    /// Most text in one pull page past its first version: a thousand
+    /// Most entities one `/v1/entities` request names: each brings every
+    /// stored version of all its fields, so this stays where it was when
+    /// pushes and pages grew.
+    public static let maxEntitiesAsked = 1_000
+    /// Most text in one pull page past its first version: thousands of
     /// versions of large articles would be more than a device takes in one
     /// answer (its limit is 256 MiB), and it could never pull past them.
     public static let maxPageTextBytes = 32 * 1_048_576
@@ -189,10 +193,14 @@ public struct PushResponse: Codable, Sendable, Equatable {
     /// nil when it asked for none, or the server did not read it (then the
     /// device pulls as usual).
     public var pull: PullResponse?
+    /// The most field versions the server takes in a push and gives in a
+    /// page; nil from servers built before 2026-12-07, which take
+    /// `SyncProtocol.changesEveryServerTakes`.
+    public var changesPerRequest: Int?
 
     public init(
         epoch: String, accepted: Int, ignored: Int, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil, pushToken: String? = nil,
-        pull: PullResponse? = nil
+        pull: PullResponse? = nil, changesPerRequest: Int? = nil
     ) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
@@ -202,6 +210,7 @@ public struct PushResponse: Codable, Sendable, Equatable {
         self.checkpoint = checkpoint
         self.pushToken = pushToken
         self.pull = pull
+        self.changesPerRequest = changesPerRequest
     }
 }
 
@@ -228,10 +237,12 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// everything again from zero. (Pulling on from its cursor would be
     /// correct too, only less thorough: collections are writes in the feed.)
     public var retired: Bool?
+    /// As `PushResponse.changesPerRequest`.
+    public var changesPerRequest: Int?
 
     public init(
         epoch: String, changes: [Change], next: Int64, more: Bool, latest: Int64, serverTime: Int64, checkpoint: HistoryCheckpoint? = nil,
-        retired: Bool = false
+        retired: Bool = false, changesPerRequest: Int? = nil
     ) {
         self.protocol = SyncProtocol.version
         self.epoch = epoch
@@ -242,6 +253,7 @@ public struct PullResponse: Codable, Sendable, Equatable {
         self.serverTime = serverTime
         self.checkpoint = checkpoint
         self.retired = retired ? true : nil
+        self.changesPerRequest = changesPerRequest
     }
 }
 

@@ -123,9 +123,10 @@ extension PushRequest {
 extension PullResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, entities: [EntityChange]?, next: Int64?, more: Bool?, latest: Int64?, serverTime: Int64?
-        var checkpoint: HistoryCheckpoint??, retired: Bool?
+        var checkpoint: HistoryCheckpoint??, retired: Bool?, changesPerRequest: Int?
         try reader.readObject { reader, key in
             switch key {
+            case "changesPerRequest" where changesPerRequest == nil: changesPerRequest = try reader.readInteger()
             case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
             case "retired" where retired == nil: retired = try reader.readBool()
             case "protocol" where version == nil: version = try reader.readInteger()
@@ -147,13 +148,18 @@ extension PullResponse: WireMessage {
         guard let serverTime else { throw reader.missingKey("serverTime") }
         self.init(
             epoch: epoch, changes: [], next: next, more: more, latest: latest, serverTime: serverTime, checkpoint: checkpoint ?? nil,
-            retired: retired ?? false)
+            retired: retired ?? false, changesPerRequest: changesPerRequest)
         self.entities = entities
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
         writer.byte("{")
+        if let changesPerRequest {
+            writer.raw(#""changesPerRequest":"#)
+            writer.integer(changesPerRequest)
+            writer.byte(",")
+        }
         checkpoint?.writeLeading(wire: &writer)
         writer.raw(#""entities":"#)
         try entities.write(wire: &writer)
@@ -182,9 +188,10 @@ extension PullResponse: WireMessage {
 extension PushResponse: WireMessage {
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?, checkpoint: HistoryCheckpoint??, pushToken: String??
-        var pull: PullResponse??
+        var pull: PullResponse??, changesPerRequest: Int?
         try reader.readObject { reader, key in
             switch key {
+            case "changesPerRequest" where changesPerRequest == nil: changesPerRequest = try reader.readInteger()
             case "pull" where pull == nil: pull = try reader.readNull() ? .some(nil) : try PullResponse(wire: &reader)
             case "pushToken" where pushToken == nil: pushToken = try reader.readNull() ? .some(nil) : try reader.readString()
             case "checkpoint" where checkpoint == nil: checkpoint = try HistoryCheckpoint.optional(wire: &reader)
@@ -203,13 +210,17 @@ extension PushResponse: WireMessage {
         guard let serverTime else { throw reader.missingKey("serverTime") }
         self.init(
             epoch: epoch, accepted: accepted, ignored: ignored, serverTime: serverTime, checkpoint: checkpoint ?? nil, pushToken: pushToken ?? nil,
-            pull: pull ?? nil)
+            pull: pull ?? nil, changesPerRequest: changesPerRequest)
         self.protocol = version
     }
 
     public func write(wire writer: inout JSONWriter) throws {
         writer.raw(#"{"accepted":"#)
         writer.integer(accepted)
+        if let changesPerRequest {
+            writer.raw(#","changesPerRequest":"#)
+            writer.integer(changesPerRequest)
+        }
         if let checkpoint {
             writer.raw(#","checkpoint":"#)
             writer.string(checkpoint.description)
