@@ -420,7 +420,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
 
     /// The stored versions of some of a user's fields, read in one
     /// statement, merged into in memory (`ServerMerge`), and written back in
-    /// two: a push of a thousand changes is a handful of round trips.
+    /// two: a push of thousands of changes is a handful of round trips.
     private struct FieldVersionBatch {
         var versions: [RegisterKey: [(seq: Int64, register: Register)]] = [:]
         var deleted: [Int64] = []
@@ -531,7 +531,7 @@ public final class PostgresSyncStore: SteppedSyncStore {
         }
         // One more than asked tells whether another page follows. Read as
         // streamed: a page full of text stops reading, rather than holding
-        // up to a thousand 4 MiB versions in memory first.
+        // up to thousands of 4 MiB versions in memory first.
         let rows = try await db.stream(
             """
             SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions

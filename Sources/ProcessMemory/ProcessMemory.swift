@@ -16,7 +16,7 @@ import Glibc
 /// request, peaked at 118–127 MB on a device and 101–107 MB on the server.
 /// Setting the first threshold (at glibc's starting 128 KiB) keeps both
 /// from rising; with it and one heap per core (two at least), the same
-/// sync peaked at 92–95 and 73–75 MB (BENCHMARKS, seventeenth pass).
+/// sync peaked at 92–95 and 73–76 MB (BENCHMARKS, seventeenth pass).
 public enum ProcessMemory {
     public static func returnLargeBlocksAndShareHeaps() {
         #if canImport(Glibc)
