@@ -77,7 +77,7 @@ public struct SyncEngine {
 
         /// At the start of a sync, with what the library remembers.
         func start(remembering takes: Int?) {
-            (serverTakes, remembered) = (takes, takes)
+            (serverTakes, remembered) = (takes.flatMap { $0 >= 1 ? $0 : nil }, takes)
         }
 
         /// An answer said what its server takes (nil: a server that says
@@ -168,7 +168,7 @@ public struct SyncEngine {
             // The following batch is read from the outbox, and its entities
             // written and compressed, while this one is on its way and
             // stored by the server.
-            let following: (ClientStore.PendingBatch, CompressedEntities)?
+            var following: (ClientStore.PendingBatch, CompressedEntities)?
             do {
                 following = try prepared(store.pendingBatch(after: batch, limit: sizes.pushBatch))
             } catch {
@@ -182,8 +182,12 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
-            } catch SyncError.refused(_, _, .tooLarge, _) where sizes.lowerToWhatEveryServerTakes() {
-                // A server of an earlier build: the batch again, smaller.
+            } catch SyncError.refused(_, _, .tooLarge, _)
+                where sizes.lowerToWhatEveryServerTakes() || batch.changes.count > sizes.pushBatch || (asked?.limit ?? 0) > sizes.page
+            {
+                // A server of an earlier build: the batch again, smaller
+                // (or no larger than it said it takes, when this batch was
+                // read before it said so).
                 next = try prepared(store.pendingBatch(limit: sizes.pushBatch))
                 continue
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && ClockSkewRecovery.clockAgrees(store.wallClock, serverTime: serverTime) {
@@ -198,6 +202,11 @@ public struct SyncEngine {
             // one, everything is re-sent after the reset anyway.
             if try !sameServer(epoch: answer.epoch) { return false }
             try note(serverTakes: answer.changesPerRequest)
+            // The following batch was read while this one was on its way,
+            // before the server said what it takes: read again if larger.
+            if let (read, _) = following, read.changes.count > sizes.pushBatch {
+                following = try prepared(store.pendingBatch(after: batch, limit: sizes.pushBatch))
+            }
             // The first page answered stays the pull's first page even when
             // more pushes follow (writes made while this one was on its way):
             // the cursor it was read from is still the device's, and the

@@ -311,6 +311,38 @@ extension TestDevice {
         await server.destroy()
     }
 
+    /// The next batch is read while a push is on its way, before its
+    /// answer says what the server takes. A first batch cut short by its
+    /// size in bytes (an article of megabytes) leaves more than a server of
+    /// an earlier build takes for the next one, read at 4,000: it is read
+    /// again at 1,000, and nothing is refused twice or lost.
+    @Test func aBatchReadBeforeTheServerSaidWhatItTakesIsReadAgainNoLarger() async throws {
+        let server = try await TestServer.start(changesPerRequest: SyncProtocol.changesEveryServerTakes)
+        let (token, devices) = try server.connectedDevices(2)
+        let laptop = devices[0], phone = devices[1]
+        func large(_ name: String) -> String { name + String(repeating: "a", count: ChangeValidation.maxTextBytes - 100) }
+        try laptop.list.add(
+            ArticleDraft(
+                url: CanonicalURL("https://example.org/long-read"), title: large("title"), author: large("author"), site: large("site"),
+                content: large("body")))
+        try laptop.list.inOneTransaction {
+            for n in 0..<200 {
+                try laptop.list.add(ArticleDraft(url: CanonicalURL("https://example.org/\(n)"), title: "Story \(n)", content: "Body \(n)"))
+            }
+        }
+        let total = try laptop.list.status().pendingChanges
+        try #require(total > SyncProtocol.changesEveryServerTakes + 100)
+
+        let transport = InstrumentedTransport(server: server, token: token, earlierBuild: true)
+        let pushed = try await offloaded { try SyncEngine(store: laptop.list.store, transport: transport, server: "test").run() }
+        #expect(pushed.pushed == total)
+        #expect(transport.pushSizes.count >= 3 && transport.pushSizes.first! < SyncProtocol.changesEveryServerTakes)
+        #expect(transport.pushSizes.allSatisfy { $0 <= SyncProtocol.changesEveryServerTakes }, "none refused: \(transport.pushSizes)")
+        _ = try await phone.sync()
+        #expect(try phone.snapshot() == laptop.snapshot())
+        await server.destroy()
+    }
+
     /// Notes come after their articles in the server's log, so a paged pull
     /// brings an article's text in one page and its notes in later ones.
     @Test func searchFindsANotePulledInALaterPageThanItsArticle() async throws {
