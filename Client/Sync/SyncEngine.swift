@@ -182,12 +182,10 @@ public struct SyncEngine {
             } catch SyncError.refused(_, _, .nodeInUse, _) where summary.movedToNode == nil {
                 summary.movedToNode = try store.moveToNewNode()
                 return false
-            } catch SyncError.refused(_, _, .tooLarge, _)
-                where sizes.lowerToWhatEveryServerTakes() || batch.changes.count > sizes.pushBatch || (asked?.limit ?? 0) > sizes.page
-            {
-                // A server of an earlier build: the batch again, smaller
-                // (or no larger than it said it takes, when this batch was
-                // read before it said so).
+            } catch SyncError.refused(_, _, .tooLarge, _) where sizes.lowerToWhatEveryServerTakes() {
+                // A server of an earlier build: the batch again, smaller.
+                // (A batch read before an answer said what the server takes
+                // is read again below, so it is never larger than that.)
                 next = try prepared(store.pendingBatch(limit: sizes.pushBatch))
                 continue
             } catch SyncError.clockSkew(_, _, let serverTime) where !restamped && ClockSkewRecovery.clockAgrees(store.wallClock, serverTime: serverTime) {
