@@ -106,6 +106,39 @@ struct WireCodingTests {
         }
     }
 
+    /// Pages and pushes are written into a buffer reserved once, at the
+    /// estimate: for a library's articles (HTML with quotes and line breaks),
+    /// notes and read state it holds all that is written, without reserving
+    /// much more than that.
+    @Test func theWireSizeEstimateHoldsWhatALibrarysPageWrites() throws {
+        var random = SeededGenerator(seed: 7)
+        let node = NodeID.random(using: &random)
+        let paragraph = "<p class=\"lead\">Sync is \"hard\" \\ so we test it, line after line.</p>\n"
+        var changes: [Change] = []
+        for article in 0..<200 {
+            let id = String(format: "%032x", article)
+            let fields: [(String, FieldValue)] = [
+                ("title", .text("Article \(article): \"quoted\" title")), ("url", .text("https://example.com/a/\(article)")),
+                ("content", .text(String(repeating: paragraph, count: Int.random(in: 1...120, using: &random)))),
+                ("word_count", .int(Int64(article * 7))), ("deleted", .bool(false)), ("progress", .double(0.25)),
+            ]
+            for (field, value) in fields {
+                changes.append(
+                    Change(
+                        key: RegisterKey(kind: .article, entity: id, field: field),
+                        register: Register(
+                            value: value, timestamp: HLCTimestamp(physical: 1_763_700_000_000 + Int64(article), counter: 0, node: node),
+                            vector: VersionVector([node: UInt64(article + 1)]))))
+            }
+        }
+        let page = PullResponse(epoch: "e-1", changes: changes, next: 1_200, more: true, latest: 5_000, serverTime: 1_763_700_000_000)
+        let written = try WireCoding.encode(page).count
+        #expect(page.wireBytesEstimate >= written)
+        #expect(page.wireBytesEstimate <= written + written / 4)
+        let push = PushRequest(node: node, changes: changes, epoch: "e-1", checkpoint: nil, chain: nil)
+        #expect(push.wireBytesEstimate >= (try WireCoding.encode(push)).count)
+    }
+
     @Test func vectorTextMatchesTheJSONEncoderAndReadsBackTheSame() throws {
         var random = SeededGenerator(seed: 5)
         for _ in 0..<2_000 {

@@ -33,16 +33,16 @@ public enum Gzip {
             count = bytes.count
             guard let compressor = libdeflate_alloc_compressor(level) else { fatalError("libdeflate has no memory for a compressor") }
             defer { libdeflate_free_compressor(compressor) }
-            var output = [UInt8](repeating: 0, count: libdeflate_gzip_compress_bound(compressor, bytes.count))
-            let produced = bytes.withUnsafeBytes { source in
-                output.withUnsafeMutableBytes { target in
+            // Not zero-filled first: the bound is about the input's size and
+            // text compresses to a third of it, so most of the buffer is
+            // never written (nor, then, faulted in by the kernel).
+            member = [UInt8](unsafeUninitializedCapacity: libdeflate_gzip_compress_bound(compressor, bytes.count)) { target, initialized in
+                initialized = bytes.withUnsafeBytes { source in
                     libdeflate_gzip_compress(compressor, source.baseAddress, source.count, target.baseAddress, target.count)
                 }
+                // The bound always fits (libdeflate returns 0 only when it does not).
+                precondition(initialized > 0, "libdeflate's bound did not fit its output")
             }
-            // The bound always fits (libdeflate returns 0 only when it does not).
-            precondition(produced > 0, "libdeflate's bound did not fit its output")
-            output.removeLast(output.count - produced)
-            member = output
         }
     }
 

@@ -15,7 +15,7 @@ public enum WireCoding {
     /// the messages carrying them), else by the encoder.
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
         if let message = value as? any WireMessage {
-            var writer = JSONWriter()
+            var writer = JSONWriter(capacity: message.wireBytesEstimate)
             try message.write(wire: &writer)
             return writer.bytes
         }
@@ -36,7 +36,8 @@ public enum WireCoding {
 
     /// A register's value as stored in a database column.
     public static func text(_ value: FieldValue) throws -> String {
-        var writer = JSONWriter(capacity: 16)
+        // An article body is kilobytes: room for it and its escapes at once.
+        var writer = JSONWriter(capacity: value.text.map { $0.utf8.count + $0.utf8.count / 8 + 2 } ?? 16)
         try value.write(wire: &writer)
         return String(decoding: writer.bytes, as: UTF8.self)
     }
