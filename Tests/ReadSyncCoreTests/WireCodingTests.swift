@@ -137,6 +137,8 @@ struct WireCodingTests {
         #expect(page.wireBytesEstimate <= written + written / 4)
         let push = PushRequest(node: node, changes: changes, epoch: "e-1", checkpoint: nil, chain: nil)
         #expect(push.wireBytesEstimate >= (try WireCoding.encode(push)).count)
+        let answer = PushResponse(epoch: "e-1", accepted: 1_200, ignored: 0, serverTime: 1_763_700_000_000, pull: page)
+        #expect(answer.wireBytesEstimate >= (try WireCoding.encode(answer)).count)
     }
 
     @Test func vectorTextMatchesTheJSONEncoderAndReadsBackTheSame() throws {

@@ -217,6 +217,9 @@ extension PullResponse: WireMessage {
 /// Small, but every sync reads one; `JSONDecoder`'s fixed cost per call
 /// showed in profiles of many small syncs.
 extension PushResponse: WireMessage {
+    /// A push's answer carries the first page of a pull when asked for one.
+    public var wireBytesEstimate: Int { (pull?.wireBytesEstimate ?? 0) + 512 }
+
     public init(wire reader: inout JSONReader) throws {
         var version: Int?, epoch: String?, accepted: Int?, ignored: Int?, serverTime: Int64?, checkpoint: HistoryCheckpoint??, pushToken: String??
         var pull: PullResponse??, changesPerRequest: Int?
