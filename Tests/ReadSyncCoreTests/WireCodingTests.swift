@@ -106,10 +106,10 @@ struct WireCodingTests {
         }
     }
 
-    /// Pages and pushes are written into a buffer reserved once, at the
-    /// estimate: for a library's articles (HTML with quotes and line breaks),
-    /// notes and read state it holds all that is written, without reserving
-    /// much more than that.
+    /// Pages, pushes and a push's answer are written into a buffer
+    /// reserved once, at the estimate: for articles (HTML with quotes,
+    /// backslashes and line breaks, and fields that are not text) it holds
+    /// all that is written, without reserving much more than that.
     @Test func theWireSizeEstimateHoldsWhatALibrarysPageWrites() throws {
         var random = SeededGenerator(seed: 7)
         let node = NodeID.random(using: &random)

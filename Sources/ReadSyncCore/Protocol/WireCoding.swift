@@ -37,7 +37,7 @@ public enum WireCoding {
     /// A register's value as stored in a database column.
     public static func text(_ value: FieldValue) throws -> String {
         // An article body is kilobytes: room for it and its escapes at once.
-        var writer = JSONWriter(capacity: value.text.map { $0.utf8.count + $0.utf8.count / 8 + 2 } ?? 16)
+        var writer = JSONWriter(capacity: value.wireBytesEstimate)
         try value.write(wire: &writer)
         return String(decoding: writer.bytes, as: UTF8.self)
     }

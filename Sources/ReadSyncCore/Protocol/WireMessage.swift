@@ -19,18 +19,24 @@ extension [EntityChange] {
     /// under, counted without writing them. A page or a push is megabytes
     /// of JSON: a writer that starts small doubles its buffer a dozen
     /// times, copying what it wrote each time into fresh memory the kernel
-    /// must fault in (the server's pulls spent a tenth of their time so).
+    /// must fault in.
     public var wireBytesEstimate: Int {
-        // Per field, the keys, the timestamp and a vector of a few nodes:
-        // about 110 bytes; escapes lengthen text by an eighth at most in
-        // articles (quotes in HTML), more only in odd text, which then
-        // costs a growth of the buffer.
+        // Per field, the keys and the timestamp take about 110 bytes
+        // (counted as 128), and each node of the vector about 24.
         reduce(2) { total, entity in
             entity.fields.reduce(total + 48 + entity.entity.utf8.count) { total, field in
-                let value = field.value.text.map { $0.utf8.count + $0.utf8.count / 8 } ?? 24
-                return total + 128 + field.field.utf8.count + value + 24 * field.vector.entries.count
+                total + 128 + field.field.utf8.count + field.value.wireBytesEstimate + 24 * field.vector.entries.count
             }
         }
+    }
+}
+
+extension FieldValue {
+    /// About how many bytes of JSON the value takes, rather over than
+    /// under: escapes lengthen an article's text (quotes in HTML, line
+    /// breaks) by an eighth at most; odder text costs a growth of the buffer.
+    var wireBytesEstimate: Int {
+        text.map { $0.utf8.count + $0.utf8.count / 8 + 2 } ?? 24
     }
 }
 
