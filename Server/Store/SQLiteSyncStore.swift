@@ -208,11 +208,18 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             let (kind, entity) = (changes[start].kind, changes[start].entity)
             var end = start + 1
             while end < changes.endIndex, changes[end].kind == kind, changes[end].entity == entity { end += 1 }
-            var stored = try Self.storedClocks(of: kind, entity, fields: changes[start..<end].map(\.field), for: user, db)
+            var (born, stored) = try Self.storedClocks(of: kind, entity, fields: changes[start..<end].map(\.field), for: user, db)
             for change in changes[start..<end] {
-                let merged = try Self.merge(change, over: &stored[change.field, default: []], from: node, for: user, nextSequence: seq + 1, db)
+                let merged = try Self.merge(
+                    change, over: &stored[change.field, default: []], of: born ?? seq + 1, from: node, for: user, nextSequence: seq + 1, db)
                 guard outcome.count(merged) else { continue }
                 seq += 1
+                if born == nil {
+                    born = seq
+                    try db.cachedStatement(sql: "INSERT INTO entities (user_id, kind, entity, born) VALUES (?, ?, ?, ?)").run([
+                        user.rawValue.databaseValue, kind.rawValue.databaseValue, entity.databaseValue, seq.databaseValue,
+                    ])
+                }
             }
             start = end
         }
@@ -235,11 +242,21 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         return outcome
     }
 
-    /// The versions stored for `fields` of an entity, by field and in the
-    /// order they were stored, with their clocks: deciding needs no values.
+    /// The entity's number (`born`, see the `v9-entities` migration), nil
+    /// when nothing of it is stored yet.
+    private static func born(_ kind: EntityKind, _ entity: String, of user: UserID, _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT born FROM entities WHERE user_id = ? AND kind = ? AND entity = ?"),
+            arguments: [user.rawValue, kind.rawValue, entity])
+    }
+
+    /// The entity's number (nil when nothing of it is stored yet) and the
+    /// versions stored for `fields` of it, by field and in the order they
+    /// were stored, with their clocks: deciding needs no values.
     private static func storedClocks(
         of kind: EntityKind, _ entity: String, fields: [String], for user: UserID, _ db: Database
-    ) throws -> [String: [(seq: Int64, register: Register)]] {
+    ) throws -> (born: Int64?, versions: [String: [(seq: Int64, register: Register)]]) {
+        guard let born = try born(kind, entity, of: user, db) else { return (nil, [:]) }
         // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
         // primary key's `user_id = ?` prefix and scan every version of
         // the user: each push would grow with the whole library. A change of
@@ -250,12 +267,12 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // whole entity's: a first push is mostly new entities of many fields.)
         var stored: [String: [(seq: Int64, register: Register)]] = [:]
         let onlyField = fields.count == 1 ? fields.first : nil
-        var arguments = [user.rawValue.databaseValue, kind.rawValue.databaseValue, entity.databaseValue]
+        var arguments = [user.rawValue.databaseValue, born.databaseValue]
         if let onlyField { arguments.append(onlyField.databaseValue) }
         try db.cachedStatement(
             sql: """
-                SELECT field, seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-                WHERE user_id = ? AND kind = ? AND entity = ?
+                SELECT field, seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_entity
+                WHERE user_id = ? AND born = ?
                 """ + (onlyField == nil ? "" : " AND field = ?")
         ).forEachRow(arguments) { row in
             guard let field = String.fromDatabaseValue(row[0]), let seq = Int64.fromDatabaseValue(row[1]),
@@ -266,14 +283,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             }
             stored[field, default: []].append((seq, Register(value: .null, timestamp: timestamp, vector: try WireCoding.vector(fromText: vector))))
         }
-        return stored
+        return (born, stored)
     }
 
     /// Merges one change into `stored`, the versions of its field (see
-    /// `ServerMerge`), numbering it `seq` when it is new to the store, and
-    /// leaves there the versions it keeps.
+    /// `ServerMerge`) of the entity numbered `born`, numbering it `seq`
+    /// when it is new to the store, and leaves there the versions it keeps.
     private static func merge(
-        _ change: Change, over stored: inout [(seq: Int64, register: Register)], from node: NodeID, for user: UserID,
+        _ change: Change, over stored: inout [(seq: Int64, register: Register)], of born: Int64, from node: NodeID, for user: UserID,
         nextSequence seq: Int64, _ db: Database
     ) throws -> ServerMerge.Outcome {
         guard let superseded = try ServerMerge.accept(change, over: stored.map(\.register)) else { return .absorbed }
@@ -284,12 +301,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         }
         try db.cachedStatement(
             sql: """
-                INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO field_versions (user_id, seq, origin, kind, entity, field, value, timestamp, vector, born)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).run([
             user.rawValue.databaseValue, seq.databaseValue, node.rawValue.databaseValue, change.kind.rawValue.databaseValue,
             change.entity.databaseValue, change.field.databaseValue, try WireCoding.text(change.value).databaseValue,
-            change.timestamp.encoded.databaseValue, try WireCoding.text(change.vector).databaseValue,
+            change.timestamp.encoded.databaseValue, try WireCoding.text(change.vector).databaseValue, born.databaseValue,
         ])
         let outcome = ServerMerge.outcome(superseded: superseded, of: stored.count)
         stored = stored.indices.filter { !superseded.contains($0) }.map { stored[$0] }
@@ -447,11 +465,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {
         try await database.read { db in
             try entities.flatMap { address in
-                try Row.fetchAll(
+                guard let born = try Self.born(address.kind, address.entity, of: user, db) else { return [Change]() }
+                return try Row.fetchAll(
                     db.cachedStatement(
                         sql: """
-                            SELECT field, value, timestamp, vector FROM field_versions WHERE user_id = ? AND kind = ? AND entity = ? ORDER BY seq
-                            """), arguments: [user.rawValue, address.kind.rawValue, address.entity]
+                            SELECT field, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_entity
+                            WHERE user_id = ? AND born = ? ORDER BY seq
+                            """), arguments: [user.rawValue, born]
                 ).map { row in
                     Change(key: RegisterKey(kind: address.kind, entity: address.entity, field: row[0]), register: try Self.register(row, from: 1))
                 }
@@ -653,8 +673,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT entity, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field
-                WHERE user_id = ? AND kind = 'article' AND field = 'deleted'
+                SELECT e.entity, v.value, v.timestamp, v.vector FROM entities e
+                JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born AND v.field = 'deleted'
+                WHERE e.user_id = ? AND e.kind = 'article'
                 """, arguments: [user.rawValue])
         {
             deletes[row["entity"], default: []].append(try register(row, from: 1))
@@ -665,7 +686,9 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT entity, value FROM field_versions INDEXED BY field_versions_by_field WHERE user_id = ? AND kind = 'note' AND field = 'article_id'
+                SELECT e.entity, v.value FROM entities e
+                JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born AND v.field = 'article_id'
+                WHERE e.user_id = ? AND e.kind = 'note'
                 """, arguments: [user.rawValue])
         {
             if let article = try WireCoding.value(fromText: row["value"]).text { notes[article, default: []].insert(row["entity"]) }
@@ -674,20 +697,23 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         let (nowText, trashCutoff) = (now.formatted(.iso8601), now.addingTimeInterval(-policy.keepTrash).formatted(.iso8601))
         for article in candidates {
             // Every version of the family.
-            let select = "SELECT seq, kind, entity, field, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_field"
+            let select = """
+                SELECT v.seq, v.kind, v.entity, v.field, v.value, v.timestamp, v.vector FROM entities e
+                JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born
+                """
             var rows = try Row.fetchAll(
-                db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                db.cachedStatement(sql: select + " WHERE e.user_id = ? AND e.kind = ? AND e.entity = ?"),
                 arguments: [user.rawValue, "article", article])
             rows += try Row.fetchAll(
-                db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                db.cachedStatement(sql: select + " WHERE e.user_id = ? AND e.kind = ? AND e.entity = ?"),
                 arguments: [user.rawValue, "read_state", article])
             // Tags are `<article>/<name>`: between "<article>/" and "<article>0".
             rows += try Row.fetchAll(
-                db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = 'tag' AND entity > ? AND entity < ?"),
+                db.cachedStatement(sql: select + " WHERE e.user_id = ? AND e.kind = 'tag' AND e.entity > ? AND e.entity < ?"),
                 arguments: [user.rawValue, article + "/", article + "0"])
             for note in notes[article] ?? [] {
                 rows += try Row.fetchAll(
-                    db.cachedStatement(sql: select + " WHERE user_id = ? AND kind = ? AND entity = ?"),
+                    db.cachedStatement(sql: select + " WHERE e.user_id = ? AND e.kind = ? AND e.entity = ?"),
                     arguments: [user.rawValue, "note", note])
             }
             // The fields to purge: those the tombstone does not keep that still
@@ -722,10 +748,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             guard since <= trashCutoff, latest <= horizon else { continue }
             for (key, versions) in purgeable.sorted(by: { $0.key.description < $1.key.description }) {
                 seq += 1
-                var stored = try storedClocks(of: key.kind, key.entity, fields: [key.field], for: user, db)[key.field] ?? []
+                let (born, clocks) = try storedClocks(of: key.kind, key.entity, fields: [key.field], for: user, db)
+                var stored = clocks[key.field] ?? []
+                // A purged field has versions, so its entity has a number.
+                guard let born else { throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "\(key) has versions but no entity") }
                 guard
                     try merge(
-                        Change(key: key, register: Tombstone.purge(over: versions, by: collector)), over: &stored, from: collector,
+                        Change(key: key, register: Tombstone.purge(over: versions, by: collector)), over: &stored, of: born, from: collector,
                         for: user, nextSequence: seq, db) != .absorbed
                 else {
                     throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "a collection's version was not taken")

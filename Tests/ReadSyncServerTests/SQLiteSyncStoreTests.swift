@@ -196,6 +196,69 @@ struct SQLiteSyncStoreTests {
         #expect(try store.changesNow(for: user, after: 3, limit: 10, excludingOrigin: b, known: known).changes.map(\.value) == [.null])
     }
 
+    /// A database from before entities were numbered (`v8-web-password`),
+    /// two users holding an article of the same id and one of them a
+    /// conflict, upgrades: every stored version is still found through its
+    /// entity's number. Pushed again, each is absorbed; a write that has
+    /// seen both sides of the conflict replaces them; the other user's
+    /// article is untouched; an entity new after the upgrade is found too.
+    @Test func aDatabaseFromBeforeEntityNumbersFindsEveryVersionAfterTheUpgrade() async throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("server.sqlite").path
+        let previous = try DatabaseQueue(path: path)
+        try ServerSchema.migrator.migrate(previous, upTo: "v8-web-password")
+        func version(_ field: String, _ value: String, _ node: NodeID, at physical: Int64, of entity: String = "0123456789abcdef") -> Change {
+            Change(
+                key: RegisterKey(kind: .article, entity: entity, field: field),
+                register: .initial(.text(value), at: HLCTimestamp(physical: physical, counter: 0, node: node)))
+        }
+        let titleByA = version("title", "by a", a, at: 100), author = version("author", "someone", a, at: 100)
+        let titleByB = version("title", "by b", b, at: 150)
+        let other = version("title", "another article", a, at: 200, of: "fedcba9876543210")
+        let bobsOther = version("title", "bob's other", b, at: 50, of: "fedcba9876543210"), bobs = version("title", "bob's", b, at: 100)
+        let stored: [(user: Int64, seq: Int64, change: Change)] = [
+            (1, 1, titleByA), (1, 2, author), (1, 3, titleByB), (1, 4, other), (2, 1, bobsOther), (2, 2, bobs),
+        ]
+        try await previous.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO users (id, name, token_hash, created_at, last_seq) VALUES
+                        (1, 'alice', 'h', '2026-11-01T00:00:00Z', 4), (2, 'bob', 'h2', '2026-11-01T00:00:00Z', 2)
+                    """)
+            for (user, seq, change) in stored {
+                try db.execute(
+                    sql: "INSERT INTO field_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        user, seq, change.timestamp.node.rawValue, change.kind.rawValue, change.entity, change.field,
+                        try WireCoding.text(change.value), change.timestamp.encoded, try WireCoding.text(change.vector),
+                    ])
+            }
+            try db.execute(sql: "INSERT INTO history (user_id, last_seq, token) VALUES (1, 4, '0123456789abcdef'), (2, 2, 'fedcba9876543210')")
+        }
+        try previous.close()
+
+        let store = try SQLiteSyncStore(directory: directory)
+        defer { try? store.close() }
+        let (alice, bob) = (UserID(1), UserID(2))
+        #expect(try store.storedVersions(for: alice)[titleByA.key]?.count == 2, "the conflict is kept")
+        #expect(try await store.push([titleByA, author, titleByB, other], from: Self.pusher, for: alice).counts == [0, 4])
+        #expect(try await store.push([bobsOther, bobs], from: Self.pusher, for: bob).counts == [0, 2])
+
+        let resolved = Change(
+            key: titleByA.key,
+            register: Register.merge(titleByA.register, titleByB.register).merged.overwritten(
+                with: .text("resolved"), at: HLCTimestamp(physical: 300, counter: 0, node: a)))
+        #expect(try await store.push([resolved], from: Self.pusher, for: alice).counts == [1, 0])
+        #expect(try store.storedVersions(for: alice)[titleByA.key] == [resolved.register], "both sides replaced")
+        #expect(try store.storedVersions(for: bob)[bobs.key] == [bobs.register], "bob's article of the same id untouched")
+
+        let new = version("title", "new after the upgrade", a, at: 400, of: "00000000000000aa")
+        #expect(try await store.push([new], from: Self.pusher, for: alice).counts == [1, 0])
+        #expect(try await store.push([new], from: Self.pusher, for: alice).counts == [0, 1])
+        #expect(try await store.versions(of: [EntitiesRequest.Address(kind: .article, entity: new.entity)], for: alice) == [new])
+    }
+
     @Test func theEpochSurvivesRestartsAndANewDatabaseGetsANewOne() throws {
         let first = try SQLiteSyncStore(directory: directory)
         let epoch = first.epoch
