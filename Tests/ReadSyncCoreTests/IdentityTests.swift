@@ -107,6 +107,11 @@ struct GzipTests {
             try Gzip.decompress(joined, limit: whole.count - 1)
         }
         #expect(throws: Gzip.Failure.corrupt, "garbage after a member") { try Gzip.decompress(joined + [0x1f, 0x8b, 8], limit: whole.count) }
+
+        // Inflating to many times the room first guessed (the last member
+        // states only its own length): inflated again into more, whole.
+        let long = [Array(String(repeating: "a line said many times. ", count: 20_000).utf8), Array("}".utf8)]
+        #expect(try Gzip.decompress(Gzip.join(long.map { Gzip.Piece($0) }), limit: 10_000_000) == long.flatMap { $0 })
     }
 
     /// A body compressed by the system's `gzip`, not by us, reads back.

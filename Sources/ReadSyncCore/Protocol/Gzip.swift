@@ -64,32 +64,44 @@ public enum Gzip {
         // member's trailer says its length (modulo 2³²): the body's last
         // four bytes give the last member's, the usual body's only one.
         // Text inflates three to four times at level 1. A buffer too small
-        // is doubled, up to the limit.
+        // is doubled, up to the limit, and the body inflated again.
         let stated = bytes.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-        var output = [UInt8](repeating: 0, count: min(limit, max(64 * 1024, stated, bytes.count * 4)))
-        var read = 0, written = 0
-        while read < bytes.count {
-            var member: (read: Int, written: Int) = (0, 0)
-            let result = bytes.withUnsafeBytes { source in
-                output.withUnsafeMutableBytes { target in
-                    libdeflate_gzip_decompress_ex(
-                        decompressor, source.baseAddress! + read, source.count - read, target.baseAddress.map { $0 + written },
-                        target.count - written, &member.read, &member.written)
+        var capacity = min(limit, max(64 * 1024, stated, bytes.count * 4))
+        while true {
+            if let output = try inflate(bytes, capacity: capacity, decompressor) { return output }
+            guard capacity < limit else { throw Failure.tooLarge(limit: limit) }
+            capacity = min(limit, capacity * 2)
+        }
+    }
+
+    /// Every member of `bytes` inflated, in order, into a buffer of
+    /// `capacity` bytes; nil when they do not fit. The buffer is not
+    /// zero-filled first: a page or a push inflates to megabytes, and
+    /// filling them cost as much as a third of the inflating.
+    private static func inflate(_ bytes: [UInt8], capacity: Int, _ decompressor: OpaquePointer) throws -> [UInt8]? {
+        var fits = true
+        let output = try [UInt8](unsafeUninitializedCapacity: max(1, capacity)) { target, written in
+            written = 0
+            var read = 0
+            try bytes.withUnsafeBytes { source in
+                while read < source.count {
+                    var member: (read: Int, written: Int) = (0, 0)
+                    let result = libdeflate_gzip_decompress_ex(
+                        decompressor, source.baseAddress! + read, source.count - read, target.baseAddress! + written,
+                        min(capacity, target.count) - written, &member.read, &member.written)
+                    switch result {
+                    case LIBDEFLATE_SUCCESS where member.read > 0:
+                        read += member.read
+                        written += member.written
+                    case LIBDEFLATE_INSUFFICIENT_SPACE:
+                        fits = false
+                        return
+                    default:
+                        throw Failure.corrupt
+                    }
                 }
             }
-            switch result {
-            case LIBDEFLATE_SUCCESS where member.read > 0:
-                read += member.read
-                written += member.written
-            case LIBDEFLATE_INSUFFICIENT_SPACE:
-                // This member again, into twice the room.
-                guard output.count < limit else { throw Failure.tooLarge(limit: limit) }
-                output += repeatElement(0, count: min(limit, max(1, output.count * 2)) - output.count)
-            default:
-                throw Failure.corrupt
-            }
         }
-        output.removeLast(output.count - written)
-        return output
+        return fits ? output : nil
     }
 }
