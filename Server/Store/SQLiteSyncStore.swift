@@ -256,7 +256,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     private static func storedClocks(
         of kind: EntityKind, _ entity: String, fields: [String], for user: UserID, _ db: Database
     ) throws -> (born: Int64?, versions: [String: [(seq: Int64, register: Register)]]) {
-        guard let born = try born(kind, entity, of: user, db) else { return (nil, [:]) }
+        // One statement: the entity's row (its number), then its versions
+        // through the number; no row at all when nothing of it is stored.
         // Without INDEXED BY, SQLite (no ANALYZE statistics) may pick the
         // primary key's `user_id = ?` prefix and scan every version of
         // the user: each push would grow with the whole library. A change of
@@ -265,19 +266,22 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // the entity's in one step of the index. (Naming several fields, as
         // a JSON array for `json_each`, took twice as long a lookup as the
         // whole entity's: a first push is mostly new entities of many fields.)
+        var born: Int64?
         var stored: [String: [(seq: Int64, register: Register)]] = [:]
         let onlyField = fields.count == 1 ? fields.first : nil
-        var arguments = [user.rawValue.databaseValue, born.databaseValue]
-        if let onlyField { arguments.append(onlyField.databaseValue) }
+        let arguments = (onlyField.map { [$0.databaseValue] } ?? []) + [user.rawValue.databaseValue, kind.rawValue.databaseValue, entity.databaseValue]
         try db.cachedStatement(
             sql: """
-                SELECT field, seq, timestamp, vector FROM field_versions INDEXED BY field_versions_by_entity
-                WHERE user_id = ? AND born = ?
-                """ + (onlyField == nil ? "" : " AND field = ?")
+                SELECT e.born, v.field, v.seq, v.timestamp, v.vector FROM entities e
+                LEFT JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born
+                """ + (onlyField == nil ? "" : " AND v.field = ?") + " WHERE e.user_id = ? AND e.kind = ? AND e.entity = ?"
         ).forEachRow(arguments) { row in
-            guard let field = String.fromDatabaseValue(row[0]), let seq = Int64.fromDatabaseValue(row[1]),
-                let timestamp = String.fromDatabaseValue(row[2]).flatMap(HLCTimestamp.init(encoded:)),
-                let vector = String.fromDatabaseValue(row[3])
+            born = Int64.fromDatabaseValue(row[0])
+            // The entity's row alone: none of the fields asked for is stored.
+            if row[1].isNull { return }
+            guard let field = String.fromDatabaseValue(row[1]), let seq = Int64.fromDatabaseValue(row[2]),
+                let timestamp = String.fromDatabaseValue(row[3]).flatMap(HLCTimestamp.init(encoded:)),
+                let vector = String.fromDatabaseValue(row[4])
             else {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "invalid stored version of \(kind.rawValue) \(entity)")
             }
@@ -668,13 +672,16 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         var seq = try lastSequence(of: user, db)
         let horizon: Int64 = devices[1] ?? seq
 
-        // The deleted articles.
+        // The deleted articles. The entities are the outer loop (CROSS JOIN
+        // fixes SQLite's order): without statistics it would rather scan
+        // every version of the user and look each one's entity up by kind
+        // alone, reading the kind's every entity per version.
         var deletes: [String: [Register]] = [:]
         for row in try Row.fetchAll(
             db,
             sql: """
                 SELECT e.entity, v.value, v.timestamp, v.vector FROM entities e
-                JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born AND v.field = 'deleted'
+                CROSS JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born AND v.field = 'deleted'
                 WHERE e.user_id = ? AND e.kind = 'article'
                 """, arguments: [user.rawValue])
         {
@@ -687,7 +694,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             db,
             sql: """
                 SELECT e.entity, v.value FROM entities e
-                JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born AND v.field = 'article_id'
+                CROSS JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born AND v.field = 'article_id'
                 WHERE e.user_id = ? AND e.kind = 'note'
                 """, arguments: [user.rawValue])
         {
@@ -699,7 +706,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
             // Every version of the family.
             let select = """
                 SELECT v.seq, v.kind, v.entity, v.field, v.value, v.timestamp, v.vector FROM entities e
-                JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born
+                CROSS JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born
                 """
             var rows = try Row.fetchAll(
                 db.cachedStatement(sql: select + " WHERE e.user_id = ? AND e.kind = ? AND e.entity = ?"),
