@@ -194,7 +194,8 @@ enum ServerSchema {
             // of it), not through an index of its kind, id and field. Entity
             // ids are random, so every version inserted into that index went
             // to a random place in it: a third of the writer's work in a
-            // library's first push (BENCHMARKS, nineteenth pass). A new
+            // library's first push (BENCHMARKS, eighteenth pass; what the
+            // change bought, nineteenth). A new
             // entity's `born` is larger than any before it, so its versions
             // are appended to `field_versions_by_entity`; only its one row in
             // `entities` goes to a random place. Any number unique to the
