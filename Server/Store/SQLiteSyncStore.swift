@@ -52,8 +52,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     /// Opens (creating and migrating if needed) `directory/server.sqlite`.
-    /// `clock` tells when devices are seen.
-    public init(directory: URL, clock: @escaping @Sendable () -> Date = Date.init) throws {
+    /// `clock` tells when devices are seen. `willUpgrade` is told the
+    /// migrations an existing database is about to go through, before they
+    /// run: one that rewrites every stored version (`v9-entities`) takes
+    /// seconds for a large library, with the server not yet answering.
+    public init(
+        directory: URL, clock: @escaping @Sendable () -> Date = Date.init, willUpgrade: ([String]) -> Void = { _ in }
+    ) throws {
         self.clock = clock
         // The folder 0700 and the database 0600 before SQLite opens it (it
         // would make it 0644 under the usual umask; its -wal and -shm take
@@ -72,7 +77,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         // Pushes committed together each have a savepoint (see `push`): keep
         // the copies of the pages they change in memory, not in a temporary file.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
-        try ServerSchema.migrator.migrate(database)
+        let migrator = ServerSchema.migrator
+        let applied = try database.read { db in try migrator.appliedIdentifiers(db) }
+        // A new database (nothing applied yet) is created, not upgraded.
+        if !applied.isEmpty, case let pending = migrator.migrations.filter({ !applied.contains($0) }), !pending.isEmpty {
+            willUpgrade(pending)
+        }
+        try migrator.migrate(database)
         epoch = try database.write { db in
             if let epoch = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") { return epoch }
             let epoch = NodeID.random().rawValue

@@ -14,7 +14,13 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
     public func open(logger: Logger) throws -> any SyncStore {
         switch self {
         case .embedded(let folder):
-            let store = try SQLiteSyncStore(directory: folder)
+            let store = try SQLiteSyncStore(
+                directory: folder,
+                willUpgrade: { migrations in
+                    logger.notice(
+                        "upgrading the database to this version's schema (\(migrations.joined(separator: ", "))); a large one takes a while",
+                        metadata: ["rs.path": "\(folder.appendingPathComponent("server.sqlite").path)"])
+                })
             for change in store.permissionChanges {
                 // The server's way of saying things: its log (stderr for `readsync serve`, `user` and `backup`).
                 logger.notice("\(change): it holds every user's library", metadata: ["rs.path": "\(change.path)"])

@@ -238,8 +238,9 @@ struct SQLiteSyncStoreTests {
         }
         try previous.close()
 
-        let store = try SQLiteSyncStore(directory: directory)
-        defer { try? store.close() }
+        var told: [[String]] = []
+        let store = try SQLiteSyncStore(directory: directory, willUpgrade: { told.append($0) })
+        #expect(told == [["v9-entities"]], "told before the upgrade ran")
         let (alice, bob) = (UserID(1), UserID(2))
         #expect(try store.storedVersions(for: alice)[titleByA.key]?.count == 2, "the conflict is kept")
         #expect(try await store.push([titleByA, author, titleByB, other], from: Self.pusher, for: alice).counts == [0, 4])
@@ -257,6 +258,11 @@ struct SQLiteSyncStoreTests {
         #expect(try await store.push([new], from: Self.pusher, for: alice).counts == [1, 0])
         #expect(try await store.push([new], from: Self.pusher, for: alice).counts == [0, 1])
         #expect(try await store.versions(of: [EntitiesRequest.Address(kind: .article, entity: new.entity)], for: alice) == [new])
+
+        try store.close()
+        try SQLiteSyncStore(directory: directory, willUpgrade: { told.append($0) }).close()
+        try SQLiteSyncStore(directory: directory.appendingPathComponent("new"), willUpgrade: { told.append($0) }).close()
+        #expect(told.count == 1, "neither an upgraded database opened again nor a new one is an upgrade")
     }
 
     @Test func theEpochSurvivesRestartsAndANewDatabaseGetsANewOne() throws {
