@@ -23,6 +23,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// its commits: the push that grew it is answered first, and the next
     /// one is merged while the copy runs.
     let checkpointer: LogCheckpointer
+    /// Whether `close` ran.
+    private let closed = Mutex(false)
     /// Pushes waiting for the writer (see `push`).
     private let waitingPushes = Mutex<[WaitingPush]>([])
     /// Devices seen pulling and not yet written (see `recordSighting`), and
@@ -101,7 +103,14 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     }
 
     /// Checkpoints the WAL into the main file, then closes every connection.
+    /// Closing again does nothing (a closed pool's connections are gone:
+    /// using one crashed the process).
     public func close() throws {
+        let alreadyClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
         checkpointer.close(detachingFrom: database)
         try database.writeWithoutTransaction { db in
             try writeSightings(db)

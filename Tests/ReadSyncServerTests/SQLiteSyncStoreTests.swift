@@ -260,6 +260,7 @@ struct SQLiteSyncStoreTests {
         #expect(try await store.versions(of: [EntitiesRequest.Address(kind: .article, entity: new.entity)], for: alice) == [new])
 
         try store.close()
+        try store.close()  // again: nothing happens
         try SQLiteSyncStore(directory: directory, willUpgrade: { told.append($0) }).close()
         try SQLiteSyncStore(directory: directory.appendingPathComponent("new"), willUpgrade: { told.append($0) }).close()
         #expect(told.count == 1, "neither an upgraded database opened again nor a new one is an upgrade")
