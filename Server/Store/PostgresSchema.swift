@@ -6,6 +6,8 @@ import PostgresNIO
 /// for SQLite). The tables are the SQLite store's as of its `v6-collection`:
 /// one schema, two engines. Text that is compared or ordered (ids, times)
 /// is `COLLATE "C"`, byte order as in SQLite, whatever the database's locale.
+/// Not here yet: SQLite's `v9-entities` (versions found through an entity's
+/// number rather than an index of random ids), measured only on SQLite.
 enum PostgresSchema {
     static let migrations: [(name: String, statements: [String])] = [
         (
