@@ -262,15 +262,8 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         return outcome
     }
 
-    /// The entity's number (`born`, see the `v9-entities` migration), nil
-    /// when nothing of it is stored yet.
-    private static func born(_ kind: EntityKind, _ entity: String, of user: UserID, _ db: Database) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT born FROM entities WHERE user_id = ? AND kind = ? AND entity = ?"),
-            arguments: [user.rawValue, kind.rawValue, entity])
-    }
-
-    /// The entity's number (nil when nothing of it is stored yet) and the
+    /// The entity's number (`born`, see the `v9-entities` migration; nil
+    /// when nothing of it is stored yet) and the
     /// versions stored for `fields` of it, by field and in the order they
     /// were stored, with their clocks: deciding needs no values.
     private static func storedClocks(
@@ -489,13 +482,13 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     public func versions(of entities: [EntitiesRequest.Address], for user: UserID) async throws -> [Change] {
         try await database.read { db in
             try entities.flatMap { address in
-                guard let born = try Self.born(address.kind, address.entity, of: user, db) else { return [Change]() }
-                return try Row.fetchAll(
+                try Row.fetchAll(
                     db.cachedStatement(
                         sql: """
-                            SELECT field, value, timestamp, vector FROM field_versions INDEXED BY field_versions_by_entity
-                            WHERE user_id = ? AND born = ? ORDER BY seq
-                            """), arguments: [user.rawValue, born]
+                            SELECT v.field, v.value, v.timestamp, v.vector FROM entities e
+                            CROSS JOIN field_versions v INDEXED BY field_versions_by_entity ON v.user_id = e.user_id AND v.born = e.born
+                            WHERE e.user_id = ? AND e.kind = ? AND e.entity = ? ORDER BY v.seq
+                            """), arguments: [user.rawValue, address.kind.rawValue, address.entity]
                 ).map { row in
                     Change(key: RegisterKey(kind: address.kind, entity: address.entity, field: row[0]), register: try Self.register(row, from: 1))
                 }

@@ -258,6 +258,10 @@ struct SQLiteSyncStoreTests {
         #expect(try await store.push([new], from: Self.pusher, for: alice).counts == [1, 0])
         #expect(try await store.push([new], from: Self.pusher, for: alice).counts == [0, 1])
         #expect(try await store.versions(of: [EntitiesRequest.Address(kind: .article, entity: new.entity)], for: alice) == [new])
+        #expect(
+            try await store.versions(
+                of: [EntitiesRequest.Address(kind: .article, entity: other.entity), EntitiesRequest.Address(kind: .note, entity: other.entity)],
+                for: alice) == [other], "an entity stored before the upgrade, and none of another kind with its id")
 
         try store.close()
         try store.close()  // again: nothing happens
