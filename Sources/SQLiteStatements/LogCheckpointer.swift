@@ -5,8 +5,8 @@ import Synchronization
 
 /// Copies a WAL database's log into its main file on a connection and a
 /// queue of its own, once a commit has grown the log past `threshold`
-/// pages, instead of inside that commit as SQLite's automatic checkpoint
-/// does.
+/// pages (`thresholdBytes`), instead of inside that commit as SQLite's
+/// automatic checkpoint does.
 ///
 /// The automatic checkpoint runs in the committing thread, which waits for
 /// the copy: on a device it was a tenth of the work of a library's full
@@ -24,10 +24,16 @@ import Synchronization
 /// under way and copies the rest itself, as the automatic checkpoint would:
 /// the log stays within a few times `threshold`.
 public final class LogCheckpointer: Sendable {
-    /// Pages, as SQLite's automatic checkpoint counts them (its default).
-    public static let threshold: Int32 = 1_000
+    /// Bytes of log past which a copy is asked for: SQLite's automatic
+    /// checkpoint's default (1,000 pages) at its default page size (4 KB).
+    /// Counted in bytes, not pages: a database of larger pages (the
+    /// server's, `SQLiteSyncStore.pageSize`) would otherwise keep a log
+    /// eight times as long.
+    public static let thresholdBytes = 1_000 * 4_096
+    /// `thresholdBytes` in this database's pages, as SQLite counts the log.
+    public let threshold: Int32
     /// Pages past which the writer catches the copies up itself.
-    public static let limit: Int32 = 4 * threshold
+    public var limit: Int32 { 4 * threshold }
 
     /// The checkpointing connection, used on `queue` only (and closed by `close`).
     nonisolated(unsafe) private let connection: OpaquePointer
@@ -57,6 +63,8 @@ public final class LogCheckpointer: Sendable {
             throw DatabaseError(resultCode: ResultCode(rawValue: read), message: message)
         }
         connection = handle
+        let pageSize = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } ?? 4_096
+        threshold = Int32(max(1, Self.thresholdBytes / max(pageSize, 512)))
         try pool.writeWithoutTransaction { db in
             // The WAL hook replaces the automatic checkpoint (which is itself
             // a WAL hook); SQLite calls it after every commit with the log's
@@ -66,9 +74,9 @@ public final class LogCheckpointer: Sendable {
                 db.sqliteConnection,
                 { context, writer, _, pages in
                     let checkpointer = Unmanaged<LogCheckpointer>.fromOpaque(context!).takeUnretainedValue()
-                    if pages >= LogCheckpointer.limit {
+                    if pages >= checkpointer.limit {
                         checkpointer.catchUp(writer!)
-                    } else if pages >= LogCheckpointer.threshold {
+                    } else if pages >= checkpointer.threshold {
                         checkpointer.askForCheckpoint()
                     }
                     return SQLITE_OK
@@ -83,7 +91,7 @@ public final class LogCheckpointer: Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // A pool already closed has no writer left to call the hook.
         try? pool.writeWithoutTransaction { db in
-            if let writer = db.sqliteConnection { _ = sqlite3_wal_autocheckpoint(writer, Self.threshold) }
+            if let writer = db.sqliteConnection { _ = sqlite3_wal_autocheckpoint(writer, threshold) }
         }
         queue.sync { _ = sqlite3_close_v2(connection) }
         Unmanaged.passUnretained(self).release()  // the hook's

@@ -57,6 +57,37 @@ struct LogCheckpointerTests {
         #expect(checkpointer.checkpointsRun == 1)
     }
 
+    /// The threshold is a length of log, not a count of pages: a database
+    /// of 32 KB pages has it copied after about 4 MB, as one of SQLite's
+    /// default 4 KB pages does, not after 1,000 of its larger pages.
+    @Test func theThresholdIsTheSameLengthOfLogWhateverThePageSize() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let largePages = folder.appendingPathComponent("large-pages.sqlite").path
+        let new = try DatabaseQueue(path: largePages)
+        try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA page_size = 32768; PRAGMA journal_mode = WAL") }
+        try new.close()
+        let pool = try DatabasePool(path: largePages)
+        try pool.write { db in try db.execute(sql: "CREATE TABLE pages (body BLOB)") }
+        let checkpointer = try LogCheckpointer(pool)
+        defer { checkpointer.close(detachingFrom: pool) }
+        #expect(checkpointer.threshold == 125 && checkpointer.limit == 500)
+        func commit(rows: Int) throws {
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                        INSERT INTO pages SELECT zeroblob(4000) FROM n
+                        """, arguments: [rows])
+            }
+        }
+        try commit(rows: 600)  // about 75 pages: 2.4 MB
+        checkpointer.waitUntilIdle()
+        #expect(checkpointer.checkpointsRun == 0)
+        try commit(rows: 600)  // about 150 pages: 4.8 MB
+        checkpointer.waitUntilIdle()
+        #expect(checkpointer.checkpointsRun == 1, "past 4 MB of log, though far from 1,000 pages")
+    }
+
     /// The log starts over only when a write transaction finds all of it
     /// copied: small commits one after the other (a command each) keep
     /// adding to it while a copy runs, and would grow it without end (to
@@ -68,7 +99,7 @@ struct LogCheckpointerTests {
         defer { checkpointer.close(detachingFrom: pool) }
         for _ in 0..<2_500 { try commit(pages: 8) }
         let frame = 24 + 4_096
-        #expect(try bytes(path + "-wal") <= (Int(LogCheckpointer.limit) + 100) * frame, "20,000 pages committed; without the limit, some 24,000 in the log")
+        #expect(try bytes(path + "-wal") <= (Int(checkpointer.limit) + 100) * frame, "20,000 pages committed; without the limit, some 24,000 in the log")
         checkpointer.waitUntilIdle()
         #expect(try mainFileBytes() > 19_000 * 4_000)
     }
