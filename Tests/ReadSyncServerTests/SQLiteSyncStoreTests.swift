@@ -270,6 +270,40 @@ struct SQLiteSyncStoreTests {
         #expect(told.count == 1, "neither an upgraded database opened again nor a new one is an upgrade")
     }
 
+    /// A new database is made with pages of `SQLiteSyncStore.pageSize`; one
+    /// made with SQLite's default keeps its pages through the upgrade (no
+    /// rewrite of the whole file) and still takes pushes.
+    @Test func aNewDatabaseHasLargePagesAndAnExistingOneKeepsItsOwn() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func pageSizeAndJournal(_ store: SQLiteSyncStore) throws -> (Int, String) {
+            try store.database.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0, try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "")
+            }
+        }
+        let new = try SQLiteSyncStore(directory: directory.appendingPathComponent("new"))
+        #expect(try pageSizeAndJournal(new) == (SQLiteSyncStore.pageSize, "wal"))
+        #expect(SQLiteSyncStore.pageSize == 32_768)
+        try new.close()
+        let reopened = try SQLiteSyncStore(directory: directory.appendingPathComponent("new"))
+        #expect(try pageSizeAndJournal(reopened) == (SQLiteSyncStore.pageSize, "wal"))
+        try reopened.close()
+
+        let existing = directory.appendingPathComponent("existing")
+        try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: true)
+        let previous = try DatabaseQueue(path: existing.appendingPathComponent("server.sqlite").path)
+        try ServerSchema.migrator.migrate(previous, upTo: "v8-web-password")
+        try await previous.write { db in
+            try db.execute(sql: "INSERT INTO users (id, name, token_hash, created_at, last_seq) VALUES (1, 'alice', 'h', '2026-11-01T00:00:00Z', 0)")
+        }
+        try previous.close()
+        let upgraded = try SQLiteSyncStore(directory: existing)
+        #expect(try pageSizeAndJournal(upgraded) == (4_096, "wal"))
+        let user = try #require(try await upgraded.user(forTokenHash: "h"))
+        #expect(try await upgraded.push([change("kept", a, at: 100)], from: Self.pusher, for: user).accepted == 1)
+        #expect(try await upgraded.changes(for: user, after: 0, limit: 10, excludingOrigin: nil).changes == [change("kept", a, at: 100)])
+        try upgraded.close()
+    }
+
     @Test func theEpochSurvivesRestartsAndANewDatabaseGetsANewOne() throws {
         let first = try SQLiteSyncStore(directory: directory)
         let epoch = first.epoch
