@@ -84,7 +84,7 @@ struct SQLiteSyncStoreTests {
     }
 
     /// The WAL is copied into the main file once commits grow it past
-    /// `LogCheckpointer.threshold` pages, on a connection of its own after
+    /// `LogCheckpointer.thresholdBytes` of log, on a connection of its own after
     /// the push's commit (SQLite's own checkpoint inside the commit is off),
     /// while the store stays open: the log does not grow without end.
     @Test func theLogIsCheckpointedOnceItGrowsWhileTheStoreIsOpen() async throws {
