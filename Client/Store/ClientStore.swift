@@ -51,15 +51,9 @@ public final class ClientStore {
         } catch let error as PrivateFileError {
             throw HomeError.unavailable(path: home.directory.path, reason: "its database cannot be created (\(error.reason))")
         }
-        // Empty: new (or made by a run that stopped before this step).
-        if (try? FileManager.default.attributesOfItem(atPath: home.databaseURL.path)[.size] as? Int) == 0 {
-            // A new library's free pages can be handed back (`releaseFreePages`).
-            // The mode must be set before the file turns to WAL, which the
-            // pool does first; an existing library keeps the mode it has.
-            let new = try DatabaseQueue(path: home.databaseURL.path, configuration: configuration)
-            try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL") }
-            try new.close()
-        }
+        // A new library's free pages can be handed back (`releaseFreePages`);
+        // an existing library keeps the mode it has.
+        try NewDatabaseFile.settle(home.databaseURL.path, pragmas: "PRAGMA auto_vacuum = INCREMENTAL", configuration: configuration)
         let pool = try Self.saying(.command, home: home.directory.path) {
             try DatabasePool(path: home.databaseURL.path, configuration: configuration)
         }

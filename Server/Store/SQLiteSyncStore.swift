@@ -27,11 +27,11 @@ public final class SQLiteSyncStore: SteppedSyncStore {
     /// 4,096). Most of what the store writes is appended: a push's versions
     /// at the end of `field_versions` and its indexes, article bodies of a
     /// few KB among them, which on 4 KB pages each spilled into an overflow
-    /// page. On 32 KB pages a library's first push took 13 % less of the
-    /// server's CPU and a fresh device's pull 15 % less, the file was no
-    /// larger, and an incremental round cost the same (BENCHMARKS, twentieth
-    /// pass). An existing database keeps its size: changing it rewrites the
-    /// whole file (`VACUUM`), which an upgrade should not do unasked.
+    /// page. On 32 KB pages the server's CPU was lower in every measured
+    /// pair: in a library's first push by 3–16 % (medians 2.14 → 2.01 s),
+    /// in a fresh device's pull by about 15 %; the file was no larger, and
+    /// an incremental round cost the same (BENCHMARKS, twentieth pass). An
+    /// existing database keeps its size (`NewDatabaseFile`).
     static let pageSize = 32_768
     /// Whether `close` ran.
     private let closed = Mutex(false)
@@ -80,14 +80,7 @@ public final class SQLiteSyncStore: SteppedSyncStore {
         try PrivateFiles.makeFile(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        // Empty: new (or made by a run that stopped before this step). The
-        // page size must be set before the file turns to WAL, which the pool
-        // does first; an existing database keeps the page size it has.
-        if (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0 {
-            let new = try DatabaseQueue(path: path, configuration: configuration)
-            try new.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA page_size = \(Self.pageSize); PRAGMA journal_mode = WAL") }
-            try new.close()
-        }
+        try NewDatabaseFile.settle(path, pragmas: "PRAGMA page_size = \(Self.pageSize)", configuration: configuration)
         database = try DatabasePool(path: path, configuration: configuration)
         // GRDB sets `synchronous = NORMAL` on a WAL pool (after any
         // `prepareDatabase`), under which a power cut may undo the last

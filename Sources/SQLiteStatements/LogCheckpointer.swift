@@ -64,7 +64,7 @@ public final class LogCheckpointer: Sendable {
         }
         connection = handle
         let pageSize = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } ?? 4_096
-        threshold = Int32(max(1, Self.thresholdBytes / max(pageSize, 512)))
+        threshold = Int32(max(1, Self.thresholdBytes / pageSize))
         try pool.writeWithoutTransaction { db in
             // The WAL hook replaces the automatic checkpoint (which is itself
             // a WAL hook); SQLite calls it after every commit with the log's

@@ -282,7 +282,6 @@ struct SQLiteSyncStoreTests {
         }
         let new = try SQLiteSyncStore(directory: directory.appendingPathComponent("new"))
         #expect(try pageSizeAndJournal(new) == (SQLiteSyncStore.pageSize, "wal"))
-        #expect(SQLiteSyncStore.pageSize == 32_768)
         try new.close()
         let reopened = try SQLiteSyncStore(directory: directory.appendingPathComponent("new"))
         #expect(try pageSizeAndJournal(reopened) == (SQLiteSyncStore.pageSize, "wal"))
