@@ -12,13 +12,11 @@ import GRDB
 public enum NewDatabaseFile {
     /// Runs `pragmas` (statements such as `PRAGMA page_size = 32768`), then
     /// turns the file to WAL, when the file at `path` is empty: new, or made
-    /// by a run that stopped before this step. Returns whether it was.
-    @discardableResult
-    public static func settle(_ path: String, pragmas: String, configuration: Configuration) throws -> Bool {
-        guard (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0 else { return false }
+    /// by a run that stopped before this step.
+    public static func settle(_ path: String, pragmas: String, configuration: Configuration) throws {
+        guard (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0 else { return }
         let new = try DatabaseQueue(path: path, configuration: configuration)
         try new.writeWithoutTransaction { db in try db.execute(sql: pragmas + "; PRAGMA journal_mode = WAL") }
         try new.close()
-        return true
     }
 }
